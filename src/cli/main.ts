@@ -1,0 +1,17 @@
+// The `v6stack` command: the server (`server`, `up`) and the resource commands modelled on the `openstack` client.
+import { Command } from 'commander';
+import { registerServerCommands } from './server.js';
+import { registerResourceCommands } from './resources.js';
+
+const program = new Command();
+program
+  .name('v6stack')
+  .description('An IPv6-first cloud networking stack with the OpenStack Networking (Neutron) v2.0 API')
+  .version('0.1.0');
+registerServerCommands(program);
+registerResourceCommands(program);
+
+program.parseAsync(process.argv).catch((e: unknown) => {
+  console.error(e instanceof Error ? e.message : String(e));
+  process.exit(1);
+});

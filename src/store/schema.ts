@@ -1,0 +1,65 @@
+// Schema and migrations, written once for both dialects. The only differences are the auto-increment key and
+// the JSON column type; everything else is the common subset of SQLite and PostgreSQL.
+
+import type { Kind } from './types.js';
+
+export interface KindTable {
+  table: string;
+  /** Document attributes copied into columns: filterable in SQL, and available to constraints. */
+  columns: readonly string[];
+}
+
+export const KIND_TABLES: Record<Kind, KindTable> = {
+  network: { table: 'networks', columns: [] },
+  subnet: { table: 'subnets', columns: ['network_id', 'subnetpool_id'] },
+  port: { table: 'ports', columns: ['network_id', 'device_id', 'device_owner', 'mac_address'] },
+  router: { table: 'routers', columns: [] },
+  subnetpool: { table: 'subnetpools', columns: ['address_scope_id'] },
+  address_scope: { table: 'address_scopes', columns: [] },
+  security_group: { table: 'security_groups', columns: [] },
+  security_group_rule: { table: 'security_group_rules', columns: ['security_group_id'] },
+  agent: { table: 'agents', columns: ['host'] },
+};
+
+/** Columns every kind has, besides its own. */
+export const COMMON_COLUMNS = ['id', 'project_id', 'name'] as const;
+
+export type Dialect = 'sqlite' | 'postgres';
+
+function kindDdl(dialect: Dialect, t: KindTable): string[] {
+  const seq = dialect === 'sqlite' ? 'seq INTEGER PRIMARY KEY AUTOINCREMENT' : 'seq BIGSERIAL PRIMARY KEY';
+  const cols = t.columns.map((c) => `${c} TEXT`).join(', ');
+  const ddl = [
+    `CREATE TABLE ${t.table} (${seq}, id TEXT NOT NULL UNIQUE, project_id TEXT, name TEXT${cols ? ', ' + cols : ''}, body TEXT NOT NULL)`,
+    `CREATE INDEX ${t.table}_project ON ${t.table} (project_id)`,
+    `CREATE INDEX ${t.table}_name ON ${t.table} (name)`,
+  ];
+  for (const c of t.columns) ddl.push(`CREATE INDEX ${t.table}_${c} ON ${t.table} (${c})`);
+  return ddl;
+}
+
+/** Each migration is a list of statements; version N is migrations[N-1]. Append, never edit. */
+export function migrations(dialect: Dialect): string[][] {
+  const seq = dialect === 'sqlite' ? 'seq INTEGER PRIMARY KEY AUTOINCREMENT' : 'seq BIGSERIAL PRIMARY KEY';
+  const v1: string[] = [];
+  for (const t of Object.values(KIND_TABLES)) v1.push(...kindDdl(dialect, t));
+  v1.push(
+    // A MAC address is unique per network (Neutron's MacAddressInUse is per network, not global).
+    'CREATE UNIQUE INDEX ports_network_mac ON ports (network_id, mac_address)',
+    // One address per subnet, whoever asks: the last line of defence against concurrent allocators.
+    'CREATE TABLE ip_allocations (subnet_id TEXT NOT NULL, ip_address TEXT NOT NULL, port_id TEXT NOT NULL, network_id TEXT NOT NULL, PRIMARY KEY (subnet_id, ip_address))',
+    'CREATE INDEX ip_allocations_port ON ip_allocations (port_id)',
+    // Next-fit cursor per subnet; the row is also the per-subnet lock on PostgreSQL (SELECT ... FOR UPDATE).
+    'CREATE TABLE ipam_subnets (subnet_id TEXT PRIMARY KEY, cursor_ip TEXT)',
+    // Addresses freed behind the cursor, reused before the walk resumes.
+    'CREATE TABLE ipam_released (subnet_id TEXT NOT NULL, ip_address TEXT NOT NULL, PRIMARY KEY (subnet_id, ip_address))',
+    // Neutron keeps one "default" security group per project.
+    'CREATE TABLE default_security_groups (project_id TEXT PRIMARY KEY, security_group_id TEXT NOT NULL)',
+    `CREATE TABLE changes (${seq}, kind TEXT NOT NULL, id TEXT NOT NULL, op TEXT NOT NULL)`,
+  );
+  return [v1];
+}
+
+export function tableOf(kind: Kind): KindTable {
+  return KIND_TABLES[kind];
+}

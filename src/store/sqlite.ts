@@ -1,0 +1,281 @@
+// The embedded store: SQLite through better-sqlite3, WAL journal, synchronous=FULL (an acknowledged write has been
+// fsynced and survives kill -9 or power loss).
+//
+// Group commit: writes that arrive in the same turn of the event loop share one transaction and one fsync. Each
+// write runs inside its own SAVEPOINT, so one request's error rolls back only that request's changes; every caller
+// is answered only after the COMMIT has returned. better-sqlite3 is synchronous, so a whole batch runs without
+// yielding to other requests: writers are serialized, which is also what keeps concurrent allocators honest.
+
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { COMMON_COLUMNS, migrations, tableOf } from './schema.js';
+import type { Allocation, Change, ColumnFilters, Doc, Kind, Store, Tx } from './types.js';
+import { UniqueViolation } from './types.js';
+
+type Statement = Database.Statement;
+
+interface Job {
+  fn: (tx: Tx) => Promise<unknown>;
+  resolve: (v: unknown) => void;
+  reject: (e: unknown) => void;
+}
+
+/** Maps a SQLite constraint error onto the rule it protects. */
+function uniqueViolation(e: unknown): UniqueViolation | null {
+  const err = e as { code?: string; message?: string };
+  if (err?.code !== 'SQLITE_CONSTRAINT_UNIQUE' && err?.code !== 'SQLITE_CONSTRAINT_PRIMARYKEY') return null;
+  const m = err.message ?? '';
+  if (m.includes('ports.network_id, ports.mac_address')) return new UniqueViolation('port_mac');
+  if (m.includes('ip_allocations.')) return new UniqueViolation('ip_allocation');
+  if (m.includes('default_security_groups.')) return new UniqueViolation('default_security_group');
+  return new UniqueViolation('id');
+}
+
+export class SqliteStore implements Store {
+  readonly dialect = 'sqlite' as const;
+  private readonly db: Database.Database;
+  private readonly statements = new Map<string, Statement>();
+  private readonly tx: Tx;
+  private queue: Job[] = [];
+  private flushing = false;
+  private scheduled = false;
+  /** Largest number of writes one transaction has carried (for operators and benchmarks). */
+  maxBatch = 0;
+  batches = 0;
+
+  constructor(path: string) {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    this.db = new Database(path);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = FULL');
+    this.db.pragma('foreign_keys = OFF');
+    this.db.pragma('busy_timeout = 5000');
+    this.migrate();
+    this.tx = this.makeTx();
+  }
+
+  private migrate(): void {
+    this.db.exec('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)');
+    const row = this.db.prepare('SELECT version FROM schema_version').get() as { version: number } | undefined;
+    const current = row?.version ?? 0;
+    const all = migrations('sqlite');
+    if (current > all.length) throw new Error(`database schema version ${current} is newer than this v6stack (${all.length})`);
+    const apply = this.db.transaction(() => {
+      for (let v = current; v < all.length; v++) for (const sql of all[v]!) this.db.exec(sql);
+      this.db.exec('DELETE FROM schema_version');
+      this.db.prepare('INSERT INTO schema_version (version) VALUES (?)').run(all.length);
+    });
+    if (current < all.length) apply();
+  }
+
+  private stmt(sql: string): Statement {
+    let s = this.statements.get(sql);
+    if (!s) {
+      s = this.db.prepare(sql);
+      this.statements.set(sql, s);
+    }
+    return s;
+  }
+
+  private where(kind: Kind, filters?: ColumnFilters): { sql: string; params: string[] } {
+    const allowed = new Set<string>([...COMMON_COLUMNS, ...tableOf(kind).columns]);
+    const clauses: string[] = [];
+    const params: string[] = [];
+    for (const [col, values] of Object.entries(filters ?? {})) {
+      if (!values) continue;
+      if (!allowed.has(col)) throw new Error(`column ${col} is not indexed for ${kind}`);
+      if (values.length === 0) return { sql: ' WHERE 1 = 0', params: [] };
+      clauses.push(values.length === 1 ? `${col} = ?` : `${col} IN (${values.map(() => '?').join(', ')})`);
+      params.push(...values);
+    }
+    return { sql: clauses.length ? ` WHERE ${clauses.join(' AND ')}` : '', params };
+  }
+
+  private columnValues(kind: Kind, doc: Doc): unknown[] {
+    const cols = tableOf(kind).columns;
+    return [
+      doc.id,
+      doc.project_id ?? null,
+      doc.name ?? null,
+      ...cols.map((c) => (doc[c] === undefined || doc[c] === null ? null : String(doc[c]))),
+      JSON.stringify(doc),
+    ];
+  }
+
+  private makeTx(): Tx {
+    const run = <T>(f: () => T): Promise<T> => {
+      try {
+        return Promise.resolve(f());
+      } catch (e) {
+        return Promise.reject(uniqueViolation(e) ?? e);
+      }
+    };
+    return {
+      get: (kind, id) =>
+        run(() => {
+          const row = this.stmt(`SELECT body FROM ${tableOf(kind).table} WHERE id = ?`).get(id) as { body: string } | undefined;
+          return row ? (JSON.parse(row.body) as Doc) : undefined;
+        }),
+      list: (kind, filters) =>
+        run(() => {
+          const w = this.where(kind, filters);
+          const rows = this.stmt(`SELECT body FROM ${tableOf(kind).table}${w.sql} ORDER BY seq`).all(...w.params) as { body: string }[];
+          return rows.map((r) => JSON.parse(r.body) as Doc);
+        }),
+      listRaw: (kind, filters) =>
+        run(() => {
+          const w = this.where(kind, filters);
+          return this.stmt(`SELECT body FROM ${tableOf(kind).table}${w.sql} ORDER BY seq`)
+            .pluck()
+            .all(...w.params) as string[];
+        }),
+      count: (kind, filters) =>
+        run(() => {
+          const w = this.where(kind, filters);
+          return (this.stmt(`SELECT COUNT(*) AS n FROM ${tableOf(kind).table}${w.sql}`).get(...w.params) as { n: number }).n;
+        }),
+      insert: (kind, doc) =>
+        run(() => {
+          const t = tableOf(kind);
+          const cols = ['id', 'project_id', 'name', ...t.columns, 'body'];
+          this.stmt(`INSERT INTO ${t.table} (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`).run(
+            ...this.columnValues(kind, doc),
+          );
+        }),
+      update: (kind, doc) =>
+        run(() => {
+          const t = tableOf(kind);
+          const cols = ['project_id', 'name', ...t.columns, 'body'];
+          const values = this.columnValues(kind, doc);
+          this.stmt(`UPDATE ${t.table} SET ${cols.map((c) => `${c} = ?`).join(', ')} WHERE id = ?`).run(...values.slice(1), doc.id);
+        }),
+      remove: (kind, id) => run(() => this.stmt(`DELETE FROM ${tableOf(kind).table} WHERE id = ?`).run(id).changes > 0),
+
+      ipamCursor: (subnetId) =>
+        run(() => {
+          const row = this.stmt('SELECT cursor_ip FROM ipam_subnets WHERE subnet_id = ?').get(subnetId) as
+            | { cursor_ip: string | null }
+            | undefined;
+          return row?.cursor_ip ?? null;
+        }),
+      setIpamCursor: (subnetId, cursor) =>
+        run(() => {
+          this.stmt(
+            'INSERT INTO ipam_subnets (subnet_id, cursor_ip) VALUES (?, ?) ON CONFLICT (subnet_id) DO UPDATE SET cursor_ip = excluded.cursor_ip',
+          ).run(subnetId, cursor);
+        }),
+      isAllocated: (subnetId, ip) =>
+        run(() => this.stmt('SELECT 1 FROM ip_allocations WHERE subnet_id = ? AND ip_address = ?').get(subnetId, ip) !== undefined),
+      allocate: (a) =>
+        run(() => {
+          this.stmt('INSERT INTO ip_allocations (subnet_id, ip_address, port_id, network_id) VALUES (?, ?, ?, ?)').run(
+            a.subnet_id,
+            a.ip_address,
+            a.port_id,
+            a.network_id,
+          );
+        }),
+      release: (subnetId, ip, behindCursor) =>
+        run(() => {
+          this.stmt('DELETE FROM ip_allocations WHERE subnet_id = ? AND ip_address = ?').run(subnetId, ip);
+          if (behindCursor) this.stmt('INSERT OR IGNORE INTO ipam_released (subnet_id, ip_address) VALUES (?, ?)').run(subnetId, ip);
+        }),
+      takeReleased: (subnetId) =>
+        run(() => {
+          const row = this.stmt('SELECT ip_address FROM ipam_released WHERE subnet_id = ? LIMIT 1').get(subnetId) as
+            | { ip_address: string }
+            | undefined;
+          if (!row) return undefined;
+          this.stmt('DELETE FROM ipam_released WHERE subnet_id = ? AND ip_address = ?').run(subnetId, row.ip_address);
+          return row.ip_address;
+        }),
+      allocationsOfSubnet: (subnetId) =>
+        run(() => this.stmt('SELECT subnet_id, ip_address, port_id, network_id FROM ip_allocations WHERE subnet_id = ?').all(subnetId) as Allocation[]),
+      countAllocations: (subnetId) =>
+        run(() => (this.stmt('SELECT COUNT(*) AS n FROM ip_allocations WHERE subnet_id = ?').get(subnetId) as { n: number }).n),
+      dropIpam: (subnetId) =>
+        run(() => {
+          this.stmt('DELETE FROM ipam_subnets WHERE subnet_id = ?').run(subnetId);
+          this.stmt('DELETE FROM ipam_released WHERE subnet_id = ?').run(subnetId);
+        }),
+      defaultSecurityGroup: (projectId) =>
+        run(() => {
+          const row = this.stmt('SELECT security_group_id FROM default_security_groups WHERE project_id = ?').get(projectId) as
+            | { security_group_id: string }
+            | undefined;
+          return row?.security_group_id;
+        }),
+      setDefaultSecurityGroup: (projectId, sgId) =>
+        run(() => {
+          this.stmt('INSERT INTO default_security_groups (project_id, security_group_id) VALUES (?, ?)').run(projectId, sgId);
+        }),
+      recordChange: (kind, id, op) =>
+        run(() => {
+          this.stmt('INSERT INTO changes (kind, id, op) VALUES (?, ?, ?)').run(kind, id, op);
+        }),
+    };
+  }
+
+  write<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ fn, resolve: resolve as (v: unknown) => void, reject });
+      this.schedule();
+    });
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.flushing) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      void this.flush();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    this.flushing = true;
+    const jobs = this.queue;
+    this.queue = [];
+    const outcomes: { ok: boolean; value: unknown }[] = [];
+    try {
+      this.db.exec('BEGIN IMMEDIATE');
+      for (const job of jobs) {
+        this.db.exec('SAVEPOINT request');
+        try {
+          const value = await job.fn(this.tx);
+          this.db.exec('RELEASE request');
+          outcomes.push({ ok: true, value });
+        } catch (e) {
+          this.db.exec('ROLLBACK TO request');
+          this.db.exec('RELEASE request');
+          outcomes.push({ ok: false, value: e });
+        }
+      }
+      this.db.exec('COMMIT');
+      this.batches++;
+      if (jobs.length > this.maxBatch) this.maxBatch = jobs.length;
+      jobs.forEach((job, i) => (outcomes[i]!.ok ? job.resolve(outcomes[i]!.value) : job.reject(outcomes[i]!.value)));
+    } catch (e) {
+      // The batch could not commit (disk full, I/O error): nothing of it is durable, so every caller fails.
+      if (this.db.inTransaction) this.db.exec('ROLLBACK');
+      for (const job of jobs) job.reject(e);
+    } finally {
+      this.flushing = false;
+      if (this.queue.length) this.schedule();
+    }
+  }
+
+  read<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    return fn(this.tx);
+  }
+
+  async changesSince(seq: number, limit: number): Promise<Change[]> {
+    return this.stmt('SELECT seq, kind, id, op FROM changes WHERE seq > ? ORDER BY seq LIMIT ?').all(seq, limit) as Change[];
+  }
+
+  async close(): Promise<void> {
+    while (this.queue.length || this.flushing) await new Promise((r) => setImmediate(r));
+    this.db.close();
+  }
+}

@@ -1,0 +1,86 @@
+// The store's contract, shared by the embedded SQLite store and the PostgreSQL store.
+//
+// Resources are kept as JSON documents (exactly what the API shows) in one table per kind, with a few columns copied
+// out of the document for filtering and for the constraints the database must enforce (a MAC once per network,
+// an address once per subnet). IPAM keeps its own rows: allocations, a next-fit cursor per subnet and the addresses
+// released behind that cursor, so one allocation costs a handful of index look-ups however full the subnet is.
+
+export type Kind =
+  | 'network'
+  | 'subnet'
+  | 'port'
+  | 'router'
+  | 'subnetpool'
+  | 'address_scope'
+  | 'security_group'
+  | 'security_group_rule'
+  | 'agent';
+
+export type Doc = Record<string, unknown> & { id: string };
+
+/** Equality filters on indexed columns: a row matches when its column equals any of the values. */
+export type ColumnFilters = Partial<Record<string, readonly string[]>>;
+
+export interface Allocation {
+  subnet_id: string;
+  ip_address: string;
+  port_id: string;
+  network_id: string;
+}
+
+export interface Change {
+  seq: number;
+  kind: Kind;
+  id: string;
+  op: 'create' | 'update' | 'delete';
+}
+
+/** Raised when a write breaks a uniqueness rule; `constraint` names which one. */
+export class UniqueViolation extends Error {
+  constructor(readonly constraint: 'id' | 'port_mac' | 'ip_allocation' | 'default_security_group' | string) {
+    super(`unique constraint ${constraint} violated`);
+  }
+}
+
+export interface Tx {
+  get(kind: Kind, id: string): Promise<Doc | undefined>;
+  list(kind: Kind, filters?: ColumnFilters): Promise<Doc[]>;
+  /** The stored JSON text of each matching document, in insertion order: for listings that need no rework. */
+  listRaw(kind: Kind, filters?: ColumnFilters): Promise<string[]>;
+  count(kind: Kind, filters?: ColumnFilters): Promise<number>;
+  insert(kind: Kind, doc: Doc): Promise<void>;
+  update(kind: Kind, doc: Doc): Promise<void>;
+  remove(kind: Kind, id: string): Promise<boolean>;
+
+  /** The subnet's next-fit cursor (the last address handed out by the walk), locking the row against other writers. */
+  ipamCursor(subnetId: string): Promise<string | null>;
+  setIpamCursor(subnetId: string, cursor: string | null): Promise<void>;
+  isAllocated(subnetId: string, ip: string): Promise<boolean>;
+  /** Throws UniqueViolation('ip_allocation') when the address is taken. */
+  allocate(a: Allocation): Promise<void>;
+  /** Frees one address; `behindCursor` keeps it on the subnet's released list for reuse. */
+  release(subnetId: string, ip: string, behindCursor: boolean): Promise<void>;
+  /** Takes (and removes) one released address of the subnet, if any. */
+  takeReleased(subnetId: string): Promise<string | undefined>;
+  allocationsOfSubnet(subnetId: string): Promise<Allocation[]>;
+  countAllocations(subnetId: string): Promise<number>;
+  /** Forgets a subnet's IPAM state (cursor, released list); allocations must already be gone. */
+  dropIpam(subnetId: string): Promise<void>;
+
+  /** The project's "default" security group id, if it has been made. */
+  defaultSecurityGroup(projectId: string): Promise<string | undefined>;
+  /** Throws UniqueViolation('default_security_group') when another writer made it first. */
+  setDefaultSecurityGroup(projectId: string, securityGroupId: string): Promise<void>;
+
+  /** Appends to the change feed; agents follow it by `seq`. */
+  recordChange(kind: Kind, id: string, op: Change['op']): Promise<void>;
+}
+
+export interface Store {
+  readonly dialect: 'sqlite' | 'postgres';
+  /** Runs fn in one transaction; resolves only after the transaction is durable. fn's error rolls back its writes. */
+  write<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
+  read<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
+  changesSince(seq: number, limit: number): Promise<Change[]>;
+  close(): Promise<void>;
+}
