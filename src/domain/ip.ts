@@ -76,6 +76,11 @@ function formatV6(value: bigint): string {
     }
     i = j;
   }
+  // RFC 5952 5 / glibc inet_ntop (which netaddr, hence Neutron, prints with): IPv4-mapped ::ffff:a.b.c.d and
+  // IPv4-compatible ::a.b.c.d keep the dotted tail.
+  if (bestStart === 0 && (bestLen === 6 || (bestLen === 5 && groups[5] === 0xffff))) {
+    return `${bestLen === 6 ? '::' : '::ffff:'}${formatV4(value & 0xffffffffn)}`;
+  }
   const hex = groups.map((g) => g.toString(16));
   if (bestStart === -1) return hex.join(':');
   const left = hex.slice(0, bestStart).join(':');
