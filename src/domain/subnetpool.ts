@@ -1,0 +1,303 @@
+// Subnet pools: the attribute rules of POST/PUT /v2.0/subnetpools (neutron-lib subnetpool definition,
+// neutron/ipam/subnet_alloc.py SubnetPoolReader/SubnetPoolHelper) and Neutron's prefix allocator
+// (SubnetAllocator._allocate_any_subnet / _allocate_specific_subnet). Address space is handled as sorted, merged
+// inclusive intervals over BigInt, never by enumerating prefixes, so a /8 IPv6 pool costs what a /48 does.
+
+import { IpAddress, IpPrefix, bitsOf, type IpVersion } from './ip.js';
+import { NeutronError, badAttribute, badRequest, httpBadRequest, invalidInput } from './errors.js';
+import { parseCidrLoose, pyBool, pyInt, pyStr } from './subnet.js';
+
+// ---------------------------------------------------------------------------------------------------------------
+// Intervals.
+
+/** An inclusive range of address values of one family. */
+export type Span = [lo: bigint, hi: bigint];
+
+const spanOf = (p: IpPrefix): Span => [p.first.value, p.last.value];
+
+/** Sorts and merges overlapping or adjacent spans (netaddr IPSet.compact). */
+function mergeSpans(spans: Span[]): Span[] {
+  const sorted = [...spans].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  const out: Span[] = [];
+  for (const [lo, hi] of sorted) {
+    const last = out[out.length - 1];
+    if (last && lo <= last[1] + 1n) {
+      if (hi > last[1]) last[1] = hi;
+    } else out.push([lo, hi]);
+  }
+  return out;
+}
+
+/** a minus b, both merged and sorted; linear in their lengths. */
+function subtractSpans(a: Span[], b: Span[]): Span[] {
+  const out: Span[] = [];
+  let j = 0;
+  for (const [lo0, hi] of a) {
+    let lo = lo0;
+    while (j < b.length && b[j]![1] < lo) j++;
+    let k = j;
+    while (k < b.length && b[k]![0] <= hi && lo <= hi) {
+      const [blo, bhi] = b[k]!;
+      if (blo > lo) out.push([lo, blo - 1n]);
+      lo = bhi + 1n;
+      k++;
+    }
+    if (lo <= hi) out.push([lo, hi]);
+  }
+  return out;
+}
+
+function trailingZeros(v: bigint, bits: number): number {
+  if (v === 0n) return bits;
+  let n = 0;
+  while ((v & 1n) === 0n) {
+    v >>= 1n;
+    n++;
+  }
+  return n;
+}
+
+function log2Floor(v: bigint): number {
+  return v.toString(2).length - 1;
+}
+
+/**
+ * The canonical CIDR decomposition of a span (netaddr iprange_to_cidrs): greedy largest aligned blocks, in address
+ * order. At most 2 x bits blocks, whatever the span's size.
+ */
+function* spanToPrefixes(span: Span, version: IpVersion): Generator<{ start: bigint; length: number }> {
+  const bits = bitsOf(version);
+  let [lo] = span;
+  const hi = span[1];
+  while (lo <= hi) {
+    const sizeLog = Math.min(trailingZeros(lo, bits), log2Floor(hi - lo + 1n));
+    yield { start: lo, length: bits - sizeLog };
+    lo += 1n << BigInt(sizeLog);
+  }
+}
+
+function spansToCidrs(spans: Span[], version: IpVersion): string[] {
+  const out: string[] = [];
+  for (const s of spans) {
+    for (const p of spanToPrefixes(s, version)) out.push(`${IpAddress.of(version, p.start)}/${p.length}`);
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// POST/PUT body.
+
+export interface SubnetPoolFields {
+  /** Compacted (overlaps and neighbours merged), canonical, in address order. */
+  prefixes: string[];
+  ip_version: IpVersion;
+  /** Strings on the wire, as Neutron Zed returns them ("64"). */
+  default_prefixlen: string;
+  min_prefixlen: string;
+  max_prefixlen: string;
+  default_quota: number | null;
+  is_default: boolean;
+  shared: boolean;
+  address_scope_id: string | null;
+}
+
+/** SubnetPoolHelper: default min_prefixlen 8 (IPv4) / 64 (IPv6); max = address bits; default = min. */
+export const DEFAULT_MIN_PREFIXLEN: Record<IpVersion, number> = { 4: 8, 6: 64 };
+
+const UUID_RE = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
+
+/** validators.validate_subnet for one prefix: null when valid, else the reason. */
+function validatePrefixText(data: unknown): string | null {
+  const invalid = `'${pyStr(data)}' is not a valid IP subnet`;
+  if (typeof data !== 'string' || /\s/.test(data)) return invalid;
+  const net = parseCidrLoose(data);
+  if (!net) return invalid;
+  const slash = data.indexOf('/');
+  // str(IPNetwork) keeps host bits but prints IPv4 canonically, so only odd IPv4 spellings differ from the input.
+  const printed = slash === -1 ? null : `${parseCidrLoose(`${data.slice(0, slash)}/${net.network.bits}`)!.network}/${net.length}`;
+  if (slash === -1 || (net.version === 4 && printed !== data)) {
+    return `'${data}' isn't a recognized IP subnet cidr, '${net}' is recommended`;
+  }
+  return null;
+}
+
+function prefixlenAttr(body: Record<string, unknown>, attr: string): number | undefined {
+  if (body[attr] === undefined) return undefined;
+  const n = pyInt(body[attr]);
+  if (n === null) throw invalidInput(`'${pyStr(body[attr])}' is not an integer`);
+  if (n < 0) throw badAttribute(attr, `'${n}' should be non-negative`);
+  return n;
+}
+
+const bounds = (type: string, len: number, baseType: string, baseLen: number) =>
+  new NeutronError(400, 'IllegalSubnetPoolPrefixBounds', `Illegal prefix bounds: ${type}=${len}, ${baseType}=${baseLen}.`);
+
+/**
+ * The stored fields of a subnet pool, or Neutron's error. Attributes are checked in the attribute map's order
+ * (prefixes, default_quota, default_prefixlen, min_prefixlen, max_prefixlen, is_default, shared,
+ * address_scope_id), then SubnetPoolReader's rules, then the one-default-per-family rule. Whether the address
+ * scope exists and has the pool's family needs the store and is the caller's.
+ */
+export function buildSubnetPool(
+  body: Record<string, unknown>,
+  ctx: { existingDefault?: { id: string } | null },
+): SubnetPoolFields {
+  if (body.prefixes === undefined) throw httpBadRequest("Failed to parse request. Required attribute 'prefixes' not specified");
+  const prefixes = body.prefixes;
+  if (!Array.isArray(prefixes)) throw badAttribute('prefixes', `'${pyStr(prefixes)}' is not a list`);
+  const dups = prefixes.filter((p, i) => prefixes.indexOf(p) !== i);
+  if (dups.length) throw badAttribute('prefixes', `Duplicate items in the list: '${[...new Set(dups)].map(pyStr).join(', ')}'`);
+  for (const p of prefixes) {
+    const msg = validatePrefixText(p);
+    if (msg) throw badAttribute('prefixes', msg);
+  }
+  let quota: number | null = null;
+  if (body.default_quota !== undefined && body.default_quota !== null) {
+    quota = pyInt(body.default_quota);
+    if (quota === null) throw invalidInput(`'${pyStr(body.default_quota)}' is not an integer`);
+    if (quota < 0) throw badAttribute('default_quota', `'${quota}' should be non-negative`);
+  }
+  const defaultLen = prefixlenAttr(body, 'default_prefixlen');
+  const minLen = prefixlenAttr(body, 'min_prefixlen');
+  const maxLen = prefixlenAttr(body, 'max_prefixlen');
+  const flag = (attr: string, fallback: boolean): boolean => {
+    if (body[attr] === undefined) return fallback;
+    const b = pyBool(body[attr]);
+    if (b === null) throw invalidInput(`'${pyStr(body[attr])}' cannot be converted to boolean`);
+    return b;
+  };
+  const isDefault = flag('is_default', false);
+  const shared = flag('shared', false);
+  const scope = body.address_scope_id ?? null;
+  if (scope !== null && !(typeof scope === 'string' && UUID_RE.test(scope))) {
+    throw badAttribute('address_scope_id', `'${pyStr(scope)}' is not a valid UUID`);
+  }
+
+  // SubnetPoolReader._read_prefix_info
+  if (prefixes.length === 0) throw new NeutronError(400, 'EmptySubnetPoolPrefixList', 'Empty subnet pool prefix list.');
+  const nets = prefixes.map((p) => parseCidrLoose(p)!);
+  const version = nets[0]!.version;
+  if (nets.some((n) => n.version !== version)) {
+    throw new NeutronError(400, 'PrefixVersionMismatch', 'Cannot mix IPv4 and IPv6 prefixes in a subnet pool.');
+  }
+  // SubnetPoolReader._read_prefix_bounds and SubnetPoolHelper.validate_*: min vs max, max vs family, default.
+  const bits = bitsOf(version);
+  const min = minLen ?? DEFAULT_MIN_PREFIXLEN[version];
+  const max = maxLen ?? bits;
+  const def = defaultLen ?? min;
+  if (min > max) throw bounds('min_prefixlen', min, 'max_prefixlen', max);
+  if (max > bits) throw bounds('max_prefixlen', max, 'ip_version_max', bits);
+  if (def < min) throw bounds('default_prefixlen', def, 'min_prefixlen', min);
+  if (def > max) throw bounds('default_prefixlen', def, 'max_prefixlen', max);
+  if (isDefault && ctx.existingDefault) {
+    throw invalidInput('A default subnetpool for this IP family has already been set. Only one default may exist per IP family');
+  }
+  return {
+    prefixes: spansToCidrs(mergeSpans(nets.map(spanOf)), version),
+    ip_version: version,
+    default_prefixlen: String(def),
+    min_prefixlen: String(min),
+    max_prefixlen: String(max),
+    default_quota: quota,
+    is_default: isDefault,
+    shared,
+    address_scope_id: scope as string | null,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Allocation.
+
+export interface PoolForAllocation {
+  prefixes: string[];
+  min_prefixlen: number | string;
+  max_prefixlen: number | string;
+  default_prefixlen: number | string;
+}
+
+export interface PoolRequest {
+  /** A specific prefix: must lie inside the pool and be free. */
+  cidr?: string;
+  /** The size wanted for any free prefix; the pool's default_prefixlen when omitted. */
+  prefixlen?: number;
+  /** Neutron turns a gateway without cidr into the specific request gateway/prefixlen. */
+  gateway_ip?: string;
+  /** The subnet's ip_version, to refuse a pool of the other family. */
+  ip_version?: number;
+}
+
+const allocationError = (reason: string) =>
+  new NeutronError(500, 'SubnetAllocationError', `Failed to allocate subnet: ${reason}.`);
+
+/** The pool's free space: its prefixes minus the allocated cidrs, merged and sorted. O((P + A) log(P + A)). */
+export function freeSpans(prefixes: string[], allocated: string[], version: IpVersion): Span[] {
+  const own = (list: string[]) =>
+    list.map((p) => IpPrefix.parse(p)).filter((p): p is IpPrefix => p !== null && p.version === version);
+  return subtractSpans(mergeSpans(own(prefixes).map(spanOf)), mergeSpans(own(allocated).map(spanOf)));
+}
+
+/**
+ * Neutron's subnet pool allocator. Prefix length limits first (max, then min); then a specific cidr must sit
+ * inside the free space; otherwise the free space's canonical CIDR blocks are sorted by prefix length, longest
+ * (smallest block) first, lowest address first among equals, and the first block that can hold the request gives
+ * its first sub-prefix. Returns the allocated cidr. Quotas (default_quota) need per-project usage and are the
+ * caller's. SubnetAllocationError is a 500 in Neutron Zed, and so it is here.
+ */
+export function allocateFromPool(pool: PoolForAllocation, allocated: string[], request: PoolRequest): string {
+  const nets = pool.prefixes.map((p) => IpPrefix.parse(p)).filter((p): p is IpPrefix => p !== null);
+  if (nets.length === 0) throw allocationError('Insufficient prefix space to allocate subnet size /0');
+  const version = nets[0]!.version;
+  const bits = bitsOf(version);
+  if (request.ip_version !== undefined && Number(request.ip_version) !== version) {
+    throw badRequest('subnets', `Cannot allocate IPv${request.ip_version} subnet from IPv${version} subnet pool`);
+  }
+  const maxLen = Number(pool.max_prefixlen);
+  const minLen = Number(pool.min_prefixlen);
+  const defaultLen = Number(pool.default_prefixlen);
+
+  let specific: IpPrefix | null = null;
+  if (request.cidr !== undefined) {
+    specific = parseCidrLoose(request.cidr);
+    if (!specific) throw invalidInput(`${pyStr(request.cidr)} is not in a CIDR format`);
+  } else if (request.gateway_ip !== undefined) {
+    const gw = IpAddress.parse(request.gateway_ip);
+    const len = request.prefixlen ?? defaultLen;
+    if (gw && len <= gw.bits) specific = IpPrefix.of(gw, len);
+  }
+  const prefixlen = specific ? specific.length : (request.prefixlen ?? defaultLen);
+  if (!specific && (prefixlen > bits || prefixlen < 0)) {
+    // AnySubnetRequest builds netaddr.IPNetwork('::/130') before any other check.
+    throw new NeutronError(400, 'AddrFormatError', `invalid IPNetwork ${version === 6 ? '::' : '0.0.0.0'}/${prefixlen}`);
+  }
+  if (prefixlen > maxLen) {
+    throw new NeutronError(
+      400,
+      'MaxPrefixSubnetAllocationError',
+      `Unable to allocate subnet with prefix length ${prefixlen}, maximum allowed prefix is ${maxLen}.`,
+    );
+  }
+  if (prefixlen < minLen) {
+    throw new NeutronError(
+      400,
+      'MinPrefixSubnetAllocationError',
+      `Unable to allocate subnet with prefix length ${prefixlen}, minimum allowed prefix is ${minLen}.`,
+    );
+  }
+
+  const free = freeSpans(pool.prefixes, allocated, version);
+  if (specific) {
+    const [lo, hi] = spanOf(specific);
+    // Inside one free span <=> inside one block of its canonical decomposition (all_matching_cidrs in Neutron).
+    if (specific.version === version && free.some(([a, b]) => a <= lo && hi <= b)) return specific.toString();
+    throw allocationError('Cannot allocate requested subnet from the available set of prefixes');
+  }
+  let best: { start: bigint; length: number } | null = null;
+  for (const span of free) {
+    for (const block of spanToPrefixes(span, version)) {
+      if (block.length > prefixlen) continue;
+      if (!best || block.length > best.length || (block.length === best.length && block.start < best.start)) best = block;
+    }
+  }
+  if (!best) throw allocationError(`Insufficient prefix space to allocate subnet size /${prefixlen}`);
+  return `${IpAddress.of(version, best.start)}/${prefixlen}`;
+}
