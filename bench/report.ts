@@ -221,8 +221,10 @@ export function ipamText(i: IpamScaleResult | undefined): string[] {
     if (p.skipped) out.push(`IPAM prefixes: skipped: ${String(p.skipped)}`);
     else
       out.push(
-        `IPAM prefixes: ${Number(p.done).toLocaleString('en-US')} /64s from one /32 pool (${String(p.how)}) in ${String(p.wall_s)} s`,
-        `  cost per allocation: start ${String(p.start_us)} µs, middle ${String(p.middle_us)} µs, end ${String(p.end_us)} µs; ${String(p.bytes_per_allocation ?? '?')} bytes per allocation (${String(p.memory_note ?? '')})`,
+        `IPAM prefixes: /64s from one /32 pool through allocateFromPool (${String(p.how)})`,
+        `  real walk: ${Number(p.done).toLocaleString('en-US')} of ${Number(p.target).toLocaleString('en-US')} in ${String(p.wall_s)} s (bounded)`,
+        `  cost per allocation with 0 / ${Math.floor(Number(p.target) / 2).toLocaleString('en-US')} / ${(Number(p.target) - 1).toLocaleString('en-US')} taken: ${String(p.start_us)} / ${String(p.middle_us)} / ${String(p.end_us)} µs; all ${Number(p.target).toLocaleString('en-US')} would take about ${String(p.projected_total_s_for_target)} s`,
+        `  memory: ${String(p.bytes_per_allocation ?? '?')} bytes per allocation (${String(p.memory_note ?? '')})`,
       );
   }
   return out;

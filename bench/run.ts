@@ -390,6 +390,8 @@ function writeDocs(results: Results, jsonPath: string): void {
     '',
     ...verdicts(results).map((l) => `- ${l.replace(/^(MET|MISS|n\/a)\s+/, '**$1** ')}`),
     '',
+    ...(results.ipam ? ['IPAM at scale (`--ipam`), in-process through the real code paths:', '', '```', ...ipamText(results.ipam), '```', ''] : []),
+    ...(results.notes.length ? [...results.notes.map((n) => `- note: ${n}`), ''] : []),
     '![port creation throughput](benchmarks-ports.svg)',
     '',
     '![listing latency](benchmarks-list.svg)',
