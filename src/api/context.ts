@@ -1,0 +1,67 @@
+// Who is asking, and the helpers every resource uses to make and revise documents with Neutron's standard
+// attributes (id, project, description, tags, timestamps, revision number).
+//
+// Auth today is Neutron's noauth: every caller is an admin, the project comes from the body's project_id/tenant_id,
+// else the X-Project-Id header, else the server's default project. Identity and policy will replace `RequestContext`
+// construction only; resources already take the context as an argument.
+
+import { randomUUID } from 'node:crypto';
+import { httpBadRequest } from '../domain/errors.js';
+import type { Doc, Kind, Tx } from '../store/types.js';
+
+export interface RequestContext {
+  projectId: string;
+  isAdmin: boolean;
+  requestId: string;
+}
+
+/** ISO-8601 seconds in UTC with a Z, as Neutron prints timestamps. */
+export function timestamp(d = new Date()): string {
+  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+export function ownerOf(ctx: RequestContext, input: Record<string, unknown>): string {
+  const p = input.project_id as string | undefined;
+  const t = input.tenant_id as string | undefined;
+  if (p !== undefined && t !== undefined && p !== t) throw httpBadRequest("'project_id' and 'tenant_id' do not match");
+  return p ?? t ?? ctx.projectId;
+}
+
+/** A new document with the standard attributes, then the resource's own. */
+export function newDoc(ctx: RequestContext, input: Record<string, unknown>, own: Record<string, unknown>): Doc {
+  const now = timestamp();
+  const project = ownerOf(ctx, input);
+  return {
+    id: randomUUID(),
+    name: (input.name as string | undefined) ?? '',
+    tenant_id: project,
+    ...own,
+    description: (input.description as string | undefined) ?? '',
+    tags: [],
+    created_at: now,
+    updated_at: now,
+    revision_number: 0,
+    project_id: project,
+  };
+}
+
+/** Stores a new document and announces it on the change feed. */
+export async function insertDoc(tx: Tx, kind: Kind, doc: Doc): Promise<Doc> {
+  await tx.insert(kind, doc);
+  await tx.recordChange(kind, doc.id, 'create');
+  return doc;
+}
+
+/** Stores a revised document: bumps revision_number and updated_at, announces it. */
+export async function saveDoc(tx: Tx, kind: Kind, doc: Doc): Promise<Doc> {
+  doc.revision_number = ((doc.revision_number as number) ?? 0) + 1;
+  doc.updated_at = timestamp();
+  await tx.update(kind, doc);
+  await tx.recordChange(kind, doc.id, 'update');
+  return doc;
+}
+
+export async function deleteDoc(tx: Tx, kind: Kind, id: string): Promise<void> {
+  await tx.remove(kind, id);
+  await tx.recordChange(kind, id, 'delete');
+}

@@ -1,0 +1,159 @@
+// Neutron's list conventions: attribute filters (repeated keys are OR-ed), `fields=`, `sort_key`/`sort_dir`,
+// `limit`/`marker`/`page_reverse` with `<plural>_links`. Filters on indexed columns go to SQL; the rest are applied
+// here. Unknown filter names are ignored, as Neutron does.
+
+import { badRequest, httpBadRequest } from '../domain/errors.js';
+import type { ColumnFilters, Doc } from '../store/types.js';
+import { bool } from './attributes.js';
+
+export interface ListQuery {
+  columnFilters: ColumnFilters;
+  memoryFilters: [string, string[]][];
+  fields: string[] | null;
+  sorts: { key: string; desc: boolean }[];
+  limit: number | null;
+  marker: string | null;
+  pageReverse: boolean;
+}
+
+const CONTROL = new Set(['fields', 'sort_key', 'sort_dir', 'limit', 'marker', 'page_reverse']);
+const TAG_FILTERS = new Set(['tags', 'tags-any', 'not-tags', 'not-tags-any']);
+
+export function parseListQuery(params: URLSearchParams, attributes: ReadonlySet<string>, columns: ReadonlySet<string>): ListQuery {
+  const q: ListQuery = { columnFilters: {}, memoryFilters: [], fields: null, sorts: [], limit: null, marker: null, pageReverse: false };
+  const seen = new Set<string>();
+  for (const key of params.keys()) {
+    if (seen.has(key) || CONTROL.has(key)) continue;
+    seen.add(key);
+    const name = key === 'tenant_id' ? 'project_id' : key;
+    const values = params.getAll(key);
+    if (columns.has(name)) q.columnFilters[name] = values;
+    else if (attributes.has(name) || TAG_FILTERS.has(name)) q.memoryFilters.push([name, values]);
+  }
+  const fields = params.getAll('fields').flatMap((f) => f.split(',')).filter(Boolean);
+  if (fields.length) q.fields = fields;
+
+  const keys = params.getAll('sort_key');
+  const dirs = params.getAll('sort_dir');
+  if (keys.length !== dirs.length) throw httpBadRequest('The number of sort_keys and sort_dirs must be same');
+  const badKeys = keys.filter((k) => !attributes.has(k));
+  if (badKeys.length) throw httpBadRequest(`[${badKeys.map((k) => `'${k}'`).join(', ')}] is invalid attribute for sort_keys`);
+  const badDirs = dirs.filter((d) => d !== 'asc' && d !== 'desc');
+  if (badDirs.length) {
+    throw httpBadRequest(`[${badDirs.map((d) => `'${d}'`).join(', ')}] is invalid value for sort_dirs, valid value is 'asc' and 'desc'`);
+  }
+  q.sorts = keys.map((key, i) => ({ key, desc: dirs[i] === 'desc' }));
+
+  const limit = params.get('limit');
+  if (limit !== null) {
+    if (!/^\d+$/.test(limit)) throw badRequest('limit', `Limit must be an integer 0 or greater and not '${limit}'`);
+    q.limit = Number(limit) === 0 ? null : Number(limit);
+  }
+  q.marker = params.get('marker');
+  const reverse = params.get('page_reverse');
+  q.pageReverse = reverse !== null && bool(reverse);
+  return q;
+}
+
+/** True when the stored documents can be sent as they are, in stored order. */
+export function isPlain(q: ListQuery): boolean {
+  return !q.memoryFilters.length && !q.fields && !q.sorts.length && q.limit === null && q.marker === null && !q.pageReverse;
+}
+
+function matches(doc: Doc, name: string, values: string[]): boolean {
+  if (TAG_FILTERS.has(name)) {
+    const tags = new Set((doc.tags as string[]) ?? []);
+    const wanted = values.flatMap((v) => v.split(','));
+    if (name === 'tags') return wanted.every((t) => tags.has(t));
+    if (name === 'tags-any') return wanted.some((t) => tags.has(t));
+    if (name === 'not-tags') return !wanted.every((t) => tags.has(t));
+    return !wanted.some((t) => tags.has(t));
+  }
+  const actual = doc[name];
+  if (name === 'fixed_ips' && Array.isArray(actual)) {
+    // fixed_ips=ip_address=X / fixed_ips=subnet_id=Y / fixed_ips=ip_address_substr=Z
+    return values.some((v) => {
+      const [k, ...rest] = v.split('=');
+      const want = rest.join('=');
+      return (actual as Record<string, string>[]).some((ip) =>
+        k === 'ip_address_substr' ? ip.ip_address!.includes(want) : ip[k!] === want,
+      );
+    });
+  }
+  return values.some((v) => {
+    if (typeof actual === 'boolean') return actual === bool(v);
+    if (actual === null || actual === undefined) return v === '' || v === 'None';
+    if (Array.isArray(actual)) return actual.map(String).includes(v);
+    return String(actual) === v;
+  });
+}
+
+function compare(a: unknown, b: unknown): number {
+  if (a === b) return 0;
+  if (a === null || a === undefined) return -1;
+  if (b === null || b === undefined) return 1;
+  if (typeof a === 'number' && typeof b === 'number') return a - b;
+  const sa = typeof a === 'string' ? a : JSON.stringify(a);
+  const sb = typeof b === 'string' ? b : JSON.stringify(b);
+  return sa < sb ? -1 : sa > sb ? 1 : 0;
+}
+
+export interface ListResult {
+  items: Doc[];
+  links: { rel: 'next' | 'previous'; href: string }[];
+}
+
+/** Filters, sorts and pages documents; `notFound` is raised for an unknown marker. */
+export function applyList(docs: Doc[], q: ListQuery, selfUrl: URL, onMissingMarker: (id: string) => Error): ListResult {
+  let items = docs.filter((d) => q.memoryFilters.every(([n, v]) => matches(d, n, v)));
+  const paging = q.limit !== null || q.marker !== null;
+  const sorts = [...q.sorts];
+  if (paging && !sorts.some((s) => s.key === 'id')) sorts.push({ key: 'id', desc: false });
+  if (sorts.length) {
+    items = [...items].sort((a, b) => {
+      for (const s of sorts) {
+        const c = compare(a[s.key], b[s.key]);
+        if (c !== 0) return s.desc ? -c : c;
+      }
+      return 0;
+    });
+  }
+  const links: ListResult['links'] = [];
+  if (paging) {
+    if (q.pageReverse) items.reverse();
+    let start = 0;
+    if (q.marker !== null) {
+      const at = items.findIndex((d) => d.id === q.marker);
+      if (at === -1) throw onMissingMarker(q.marker);
+      start = at + 1;
+    }
+    const end = q.limit === null ? items.length : start + q.limit;
+    const more = end < items.length;
+    items = items.slice(start, end);
+    if (q.pageReverse) items.reverse();
+    const link = (marker: string, reverse: boolean): string => {
+      const u = new URL(selfUrl.href);
+      u.searchParams.delete('marker');
+      u.searchParams.delete('page_reverse');
+      u.searchParams.set('marker', marker);
+      if (reverse) u.searchParams.set('page_reverse', 'True');
+      return u.href;
+    };
+    if (items.length) {
+      const last = items[items.length - 1]!.id;
+      const first = items[0]!.id;
+      if (q.pageReverse ? true : more) links.push({ rel: 'next', href: link(q.pageReverse ? first : last, q.pageReverse) });
+      if (q.marker !== null || q.pageReverse) {
+        if (!q.pageReverse || more) links.push({ rel: 'previous', href: link(q.pageReverse ? last : first, !q.pageReverse) });
+      }
+    }
+  }
+  if (q.fields) items = items.map((d) => pick(d, q.fields!));
+  return { items, links };
+}
+
+export function pick(doc: Doc, fields: readonly string[]): Doc {
+  const out: Record<string, unknown> = {};
+  for (const f of fields) if (f in doc) out[f] = doc[f];
+  return out as Doc;
+}

@@ -1,0 +1,35 @@
+// Agents report themselves here with a heartbeat (the data-plane agent, issue 3); the API lists them read-only
+// and lets an operator delete a dead one, as Neutron does.
+
+import { NeutronError } from '../../domain/errors.js';
+import { STANDARD_ATTRS, bool } from '../attributes.js';
+import { deleteDoc, saveDoc } from '../context.js';
+import type { ResourceDef } from '../resource.js';
+
+export const agents: ResourceDef = {
+  kind: 'agent',
+  singular: 'agent',
+  plural: 'agents',
+  attrs: {
+    ...STANDARD_ATTRS,
+    admin_state_up: { put: true, convert: bool },
+    agent_type: {},
+    binary: {},
+    host: {},
+    topic: {},
+    alive: {},
+    heartbeat_timestamp: {},
+    started_at: {},
+    configurations: {},
+  },
+  async create() {
+    throw new NeutronError(405, 'HTTPMethodNotAllowed', 'The method is not allowed for the requested URL.');
+  },
+  async update(tx, _ctx, doc, input) {
+    Object.assign(doc, input);
+    return saveDoc(tx, 'agent', doc);
+  },
+  async remove(tx, _ctx, doc) {
+    await deleteDoc(tx, 'agent', doc.id);
+  },
+};

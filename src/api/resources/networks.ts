@@ -1,0 +1,128 @@
+// Networks: L2 segments with provider attributes (type, physical network, segment id), MTU, and the
+// router:external flag that makes a network usable as a router gateway.
+
+import { badAttribute, inUse, invalidInput } from '../../domain/errors.js';
+import type { Doc, Tx } from '../../store/types.js';
+import { STANDARD_ATTRS, bool, int, list, nullableStr, str } from '../attributes.js';
+import { deleteDoc, insertDoc, newDoc, saveDoc } from '../context.js';
+import { releasePortAddresses } from '../ipam.js';
+import type { ResourceDef } from '../resource.js';
+import { deleteSubnetCascade } from './subnets.js';
+
+export const NETWORK_TYPES = ['vxlan', 'flat', 'vlan', 'geneve', 'local'] as const;
+/** VXLAN adds 50 bytes of headers on a 1500-byte underlay. */
+const MTU_BY_TYPE: Record<string, number> = { vxlan: 1450, geneve: 1442, flat: 1500, vlan: 1500, local: 1500 };
+const MAX_SEGMENT: Record<string, number> = { vxlan: 16777215, geneve: 16777215, vlan: 4094 };
+
+/** Ports the network itself owns; they do not keep a network "in use" (Neutron's auto-delete owners). */
+export const NETWORK_OWNED_PORTS = new Set(['network:dhcp']);
+
+async function pickSegment(tx: Tx, type: string): Promise<number> {
+  const taken = new Set(
+    (await tx.list('network'))
+      .filter((n) => n['provider:network_type'] === type)
+      .map((n) => n['provider:segmentation_id'] as number),
+  );
+  for (let id = 1; id <= MAX_SEGMENT[type]!; id++) if (!taken.has(id)) return id;
+  throw invalidInput(`Unable to create the network. No tenant network is available for allocation`);
+}
+
+function validateProvider(type: string, physnet: string | null, segment: number | null): void {
+  if (!(NETWORK_TYPES as readonly string[]).includes(type)) {
+    throw invalidInput(`network_type value '${type}' not supported`);
+  }
+  if ((type === 'flat' || type === 'vlan') && !physnet) {
+    throw invalidInput(`physical_network required for ${type} provider network`);
+  }
+  if (type === 'flat' && segment !== null) throw invalidInput('segmentation_id cannot be specified for flat provider network');
+  if (type === 'local' && (physnet || segment !== null)) {
+    throw invalidInput(`${physnet ? 'physical_network' : 'segmentation_id'} prohibited for local provider network`);
+  }
+  if ((type === 'vxlan' || type === 'geneve') && physnet) {
+    throw invalidInput(`provider:physical_network specified for ${type.toUpperCase()} network`);
+  }
+  const max = MAX_SEGMENT[type];
+  if (segment !== null && max !== undefined && (segment < 1 || segment > max)) {
+    throw invalidInput(`segmentation_id out of range (1 through ${max})`);
+  }
+}
+
+export const networks: ResourceDef = {
+  kind: 'network',
+  singular: 'network',
+  plural: 'networks',
+  attrs: {
+    ...STANDARD_ATTRS,
+    admin_state_up: { post: true, put: true, convert: bool },
+    shared: { post: true, put: true, convert: bool },
+    'router:external': { post: true, put: true, convert: bool },
+    is_default: { post: true, put: true, convert: bool },
+    port_security_enabled: { post: true, put: true, convert: bool },
+    mtu: { post: true, put: true, convert: (v, n) => int(v, n, 68) },
+    'provider:network_type': { post: true, convert: (v, n) => str(v, n) },
+    'provider:physical_network': { post: true, convert: (v, n) => nullableStr(v, n) },
+    'provider:segmentation_id': { post: true, convert: (v, n) => (v === null ? null : int(v, n, 0)) },
+    availability_zone_hints: { post: true, convert: (v, n) => list(v, n).map((z) => str(z, n)) },
+    status: {},
+    subnets: {},
+    availability_zones: {},
+    ipv4_address_scope: {},
+    ipv6_address_scope: {},
+    l2_adjacency: {},
+  },
+
+  async create(tx, ctx, input) {
+    const type = (input['provider:network_type'] as string | undefined) ?? 'vxlan';
+    const physnet = (input['provider:physical_network'] as string | null | undefined) ?? null;
+    let segment = (input['provider:segmentation_id'] as number | null | undefined) ?? null;
+    validateProvider(type, physnet, segment);
+    if (segment === null && MAX_SEGMENT[type] !== undefined) segment = await pickSegment(tx, type);
+    const mtu = (input.mtu as number | undefined) ?? MTU_BY_TYPE[type]!;
+    const doc = newDoc(ctx, input, {
+      admin_state_up: input.admin_state_up ?? true,
+      mtu,
+      status: 'ACTIVE',
+      subnets: [],
+      shared: input.shared ?? false,
+      port_security_enabled: input.port_security_enabled ?? true,
+      'router:external': input['router:external'] ?? false,
+      'provider:network_type': type,
+      'provider:physical_network': physnet,
+      'provider:segmentation_id': segment,
+      is_default: input.is_default ?? false,
+      availability_zone_hints: input.availability_zone_hints ?? [],
+      availability_zones: [],
+      ipv4_address_scope: null,
+      ipv6_address_scope: null,
+      l2_adjacency: true,
+    });
+    return insertDoc(tx, 'network', doc);
+  },
+
+  async update(tx, _ctx, doc, input) {
+    if (input.mtu !== undefined && (input.mtu as number) < 1280) {
+      const v6 = (await tx.list('subnet', { network_id: [doc.id] })).some((s) => s.ip_version === 6);
+      if (v6) throw badAttribute('mtu', `MTU ${input.mtu} is too small for IPv6 subnets on network ${doc.id}`);
+    }
+    Object.assign(doc, input);
+    return saveDoc(tx, 'network', doc);
+  },
+
+  async remove(tx, _ctx, doc) {
+    const ports = await tx.list('port', { network_id: [doc.id] });
+    const busy = ports.filter((p) => !NETWORK_OWNED_PORTS.has(p.device_owner as string));
+    if (busy.length) {
+      const e = inUse.network(doc.id);
+      e.message = e.message.replace(/\.$/, `, id for these ports is: ${busy.map((p) => p.id).join(',')}.`);
+      throw e;
+    }
+    for (const p of ports) await removePortRows(tx, p);
+    for (const s of await tx.list('subnet', { network_id: [doc.id] })) await deleteSubnetCascade(tx, s, doc);
+    await deleteDoc(tx, 'network', doc.id);
+  },
+};
+
+async function removePortRows(tx: Tx, port: Doc): Promise<void> {
+  await releasePortAddresses(tx, port);
+  await deleteDoc(tx, 'port', port.id);
+}

@@ -1,0 +1,277 @@
+// Ports: a MAC under fa:16:3e, addresses from IPAM (EUI-64 on every SLAAC/DHCPv6-stateless subnet), security
+// groups (the project's default one unless told otherwise), allowed address pairs and binding attributes.
+
+import { randomMac, normalizeMac } from '../../domain/mac.js';
+import { eui64Address } from '../../domain/eui64.js';
+import { IpAddress, IpPrefix } from '../../domain/ip.js';
+import { isAutoAddressSubnet } from '../../domain/ipv6-modes.js';
+import { NeutronError, badAttribute, ipam as ipamError, notFound } from '../../domain/errors.js';
+import type { Doc, Tx } from '../../store/types.js';
+import { UniqueViolation } from '../../store/types.js';
+import { STANDARD_ATTRS, bool, list, str, uuid } from '../attributes.js';
+import { deleteDoc, insertDoc, newDoc, ownerOf, saveDoc, type RequestContext } from '../context.js';
+import {
+  ROUTER_INTERFACE_OWNERS,
+  allocateSpecific,
+  assignAddresses,
+  parseFixedIps,
+  releaseAddress,
+  type FixedIp,
+  type FixedIpRequest,
+  type Subnet,
+} from '../ipam.js';
+import type { ResourceDef } from '../resource.js';
+import { defaultSecurityGroupOf } from './security-groups.js';
+
+function mac(value: unknown, name: string): string {
+  const m = normalizeMac(value);
+  if (m === null) throw badAttribute(name, `'${String(value)}' is not a valid MAC address`);
+  return m;
+}
+
+function addressPairs(value: unknown, name: string): { ip_address: string; mac_address?: string }[] {
+  return list(value, name).map((p) => {
+    const pair = p as Record<string, unknown>;
+    if (pair === null || typeof pair !== 'object' || typeof pair.ip_address !== 'string') {
+      throw badAttribute(name, 'Allowed address pair must contain ip_address');
+    }
+    const ip = pair.ip_address.includes('/') ? IpPrefix.parse(pair.ip_address) : IpAddress.parse(pair.ip_address);
+    if (!ip) throw badAttribute(name, `'${pair.ip_address}' is not a valid IP address`);
+    const extra = Object.keys(pair).filter((k) => k !== 'ip_address' && k !== 'mac_address');
+    if (extra.length) throw badAttribute(name, `Unrecognized attribute(s) '${extra.join(', ')}'`);
+    return pair.mac_address === undefined
+      ? { ip_address: pair.ip_address }
+      : { ip_address: pair.ip_address, mac_address: mac(pair.mac_address, name) };
+  });
+}
+
+function dict(value: unknown, name: string): Record<string, unknown> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw badAttribute(name, `'${String(value)}' is not a dictionary`);
+  }
+  return value as Record<string, unknown>;
+}
+
+async function checkSecurityGroups(tx: Tx, ids: string[]): Promise<void> {
+  for (const id of ids) if (!(await tx.get('security_group', id))) throw notFound('security_group', id);
+}
+
+async function networkSubnets(tx: Tx, networkId: string): Promise<Subnet[]> {
+  return (await tx.list('subnet', { network_id: [networkId] })) as Subnet[];
+}
+
+/** Neutron's "network:*" owners (router, DHCP, floating IP ports) carry no security groups. */
+function isNetworkOwned(owner: string): boolean {
+  return owner.startsWith('network:');
+}
+
+/** Makes a port row with its addresses; shared by the port API and router interfaces and gateways. */
+export async function createPort(
+  tx: Tx,
+  ctx: RequestContext,
+  input: Record<string, unknown>,
+): Promise<Doc> {
+  const networkId = input.network_id as string;
+  const network = await tx.get('network', networkId);
+  if (!network) throw notFound('network', networkId);
+  const owner = (input.device_owner as string | undefined) ?? '';
+  const project = ownerOf(ctx, input);
+
+  const requestedMac = input.mac_address as string | undefined;
+  let macAddress = requestedMac ?? randomMac();
+  if (requestedMac !== undefined) {
+    if ((await tx.count('port', { network_id: [networkId], mac_address: [requestedMac] })) > 0) {
+      throw ipamError.macInUse(networkId, requestedMac);
+    }
+  } else {
+    // 2^24 MACs per network: a collision is rare, so check rather than let the insert fail the transaction.
+    while ((await tx.count('port', { network_id: [networkId], mac_address: [macAddress] })) > 0) macAddress = randomMac();
+  }
+
+  const portSecurity = (input.port_security_enabled as boolean | undefined) ?? (network.port_security_enabled as boolean);
+  let groups = input.security_groups as string[] | undefined;
+  if (groups === undefined) {
+    groups = portSecurity && !isNetworkOwned(owner) ? [await defaultSecurityGroupOf(tx, project)] : [];
+  } else {
+    await checkSecurityGroups(tx, groups);
+  }
+  if (!portSecurity && groups.length && input.security_groups !== undefined) {
+    throw new NeutronError(
+      409,
+      'PortSecurityAndIPRequiredForSecurityGroups',
+      'Port security must be enabled and port must have an IP address in order to use security groups.',
+    );
+  }
+
+  const doc = newDoc(ctx, input, {
+    network_id: networkId,
+    mac_address: macAddress,
+    admin_state_up: input.admin_state_up ?? true,
+    status: 'DOWN',
+    device_id: input.device_id ?? '',
+    device_owner: owner,
+    fixed_ips: [] as FixedIp[],
+    port_security_enabled: portSecurity,
+    security_groups: groups,
+    'binding:vnic_type': input['binding:vnic_type'] ?? 'normal',
+    'binding:profile': input['binding:profile'] ?? {},
+    'binding:host_id': input['binding:host_id'] ?? '',
+    'binding:vif_type': 'unbound',
+    'binding:vif_details': {},
+    allowed_address_pairs: input.allowed_address_pairs ?? [],
+    extra_dhcp_opts: input.extra_dhcp_opts ?? [],
+    ip_allocation: 'immediate',
+  });
+  doc.fixed_ips = await assignAddresses(
+    tx,
+    { id: doc.id, network_id: networkId, mac_address: macAddress, device_owner: owner },
+    await networkSubnets(tx, networkId),
+    input.fixed_ips as FixedIpRequest[] | undefined,
+  );
+  try {
+    return await insertDoc(tx, 'port', doc);
+  } catch (e) {
+    if (e instanceof UniqueViolation && e.constraint === 'port_mac') throw ipamError.macInUse(networkId, macAddress);
+    throw e;
+  }
+}
+
+/** Frees a port's addresses and deletes it. */
+export async function deletePort(tx: Tx, port: Doc): Promise<void> {
+  const subnets = new Map<string, Subnet | undefined>();
+  for (const f of port.fixed_ips as FixedIp[]) {
+    if (!subnets.has(f.subnet_id)) subnets.set(f.subnet_id, (await tx.get('subnet', f.subnet_id)) as Subnet | undefined);
+    await releaseAddress(tx, subnets.get(f.subnet_id), f.subnet_id, f.ip_address);
+  }
+  await deleteDoc(tx, 'port', port.id);
+}
+
+/**
+ * A new fixed_ips list for an existing port: entries naming an address the port already has keep it, the rest are
+ * allocated; addresses no longer named are freed. Automatic (EUI-64) addresses stay unless their subnet is gone.
+ */
+async function updateFixedIps(tx: Tx, port: Doc, requested: FixedIpRequest[], macAddress: string): Promise<FixedIp[]> {
+  const current = port.fixed_ips as FixedIp[];
+  const subnets = await networkSubnets(tx, port.network_id as string);
+  const owner = port.device_owner as string;
+  const routerOwner = ROUTER_INTERFACE_OWNERS.has(owner);
+  const auto = new Set(subnets.filter((s) => s.ip_version === 6 && isAutoAddressSubnet(s)).map((s) => s.id));
+  const keep: FixedIp[] = [];
+  const fresh: FixedIpRequest[] = [];
+  for (const r of requested) {
+    const match = current.find(
+      (c) =>
+        !keep.includes(c) &&
+        (r.subnet_id === undefined || r.subnet_id === c.subnet_id) &&
+        (r.ip_address === undefined || IpAddress.parse(r.ip_address)!.equals(IpAddress.parse(c.ip_address)!)),
+    );
+    if (match) keep.push(match);
+    else fresh.push(r);
+  }
+  if (!routerOwner) for (const c of current) if (auto.has(c.subnet_id) && !keep.includes(c)) keep.push(c);
+  for (const c of current) {
+    if (!keep.includes(c)) await releaseAddress(tx, subnets.find((s) => s.id === c.subnet_id), c.subnet_id, c.ip_address);
+  }
+  // Automatic addresses already kept are not added again by assignAddresses.
+  const added = await assignAddresses(
+    tx,
+    { id: port.id, network_id: port.network_id as string, mac_address: macAddress, device_owner: owner },
+    subnets.filter((s) => !keep.some((k) => k.subnet_id === s.id) || !auto.has(s.id)),
+    fresh,
+  );
+  return [...keep, ...added.filter((a) => !keep.some((k) => k.subnet_id === a.subnet_id && k.ip_address === a.ip_address))];
+}
+
+/** A MAC change moves every EUI-64 address with it (Neutron LP#1671548). */
+async function renumberEui64(tx: Tx, port: Doc, fixedIps: FixedIp[], newMac: string): Promise<FixedIp[]> {
+  const out: FixedIp[] = [];
+  for (const f of fixedIps) {
+    const subnet = (await tx.get('subnet', f.subnet_id)) as Subnet | undefined;
+    if (subnet && subnet.ip_version === 6 && isAutoAddressSubnet(subnet) && !ROUTER_INTERFACE_OWNERS.has(port.device_owner as string)) {
+      const ip = eui64Address(IpPrefix.parse(subnet.cidr)!, newMac).toString();
+      await releaseAddress(tx, subnet, f.subnet_id, f.ip_address);
+      await allocateSpecific(tx, subnet, ip, port.id);
+      out.push({ subnet_id: f.subnet_id, ip_address: ip });
+    } else out.push(f);
+  }
+  return out;
+}
+
+export const ports: ResourceDef = {
+  kind: 'port',
+  singular: 'port',
+  plural: 'ports',
+  attrs: {
+    ...STANDARD_ATTRS,
+    network_id: { post: true, required: true, convert: uuid },
+    admin_state_up: { post: true, put: true, convert: bool },
+    mac_address: { post: true, put: true, convert: mac },
+    fixed_ips: { post: true, put: true, convert: parseFixedIps },
+    device_id: { post: true, put: true, convert: (v, n) => str(v, n, 255) },
+    device_owner: { post: true, put: true, convert: (v, n) => str(v, n, 255) },
+    security_groups: { post: true, put: true, convert: (v, n) => list(v, n).map((x) => uuid(x, n)) },
+    allowed_address_pairs: { post: true, put: true, convert: addressPairs },
+    port_security_enabled: { post: true, put: true, convert: bool },
+    'binding:host_id': { post: true, put: true, convert: (v, n) => str(v, n, 255) },
+    'binding:profile': { post: true, put: true, convert: dict },
+    'binding:vnic_type': {
+      post: true,
+      put: true,
+      convert: (v, n) => {
+        const t = str(v, n);
+        const ok = ['normal', 'direct', 'macvtap', 'baremetal', 'direct-physical', 'virtio-forwarder', 'smart-nic', 'vdpa', 'accelerator-direct', 'accelerator-direct-physical', 'remote-managed'];
+        if (!ok.includes(t)) throw badAttribute(n, `${t} is not in valid_values`);
+        return t;
+      },
+    },
+    extra_dhcp_opts: { post: true, put: true, convert: (v, n) => list(v, n) },
+    status: {},
+    'binding:vif_type': {},
+    'binding:vif_details': {},
+    ip_allocation: {},
+  },
+
+  create: createPort,
+
+  async update(tx, _ctx, doc, input) {
+    const newMac = input.mac_address as string | undefined;
+    if (newMac !== undefined && newMac !== doc.mac_address) {
+      if ((await tx.count('port', { network_id: [doc.network_id as string], mac_address: [newMac] })) > 0) {
+        throw ipamError.macInUse(doc.network_id as string, newMac);
+      }
+    }
+    const macAddress = newMac ?? (doc.mac_address as string);
+    let fixedIps = doc.fixed_ips as FixedIp[];
+    if (input.fixed_ips !== undefined) fixedIps = await updateFixedIps(tx, doc, input.fixed_ips as FixedIpRequest[], macAddress);
+    if (macAddress !== doc.mac_address) fixedIps = await renumberEui64(tx, doc, fixedIps, macAddress);
+    if (input.security_groups !== undefined) await checkSecurityGroups(tx, input.security_groups as string[]);
+    const portSecurity = (input.port_security_enabled as boolean | undefined) ?? (doc.port_security_enabled as boolean);
+    const groups = (input.security_groups as string[] | undefined) ?? (doc.security_groups as string[]);
+    if (!portSecurity && groups.length) {
+      throw new NeutronError(
+        409,
+        'PortSecurityPortHasSecurityGroup',
+        'Port has security group associated. Cannot disable port security or ip address until security group is removed',
+      );
+    }
+    Object.assign(doc, input, { fixed_ips: fixedIps, mac_address: macAddress });
+    try {
+      return await saveDoc(tx, 'port', doc);
+    } catch (e) {
+      if (e instanceof UniqueViolation && e.constraint === 'port_mac') throw ipamError.macInUse(doc.network_id as string, macAddress);
+      throw e;
+    }
+  },
+
+  async remove(tx, _ctx, doc) {
+    const owner = doc.device_owner as string;
+    if (ROUTER_INTERFACE_OWNERS.has(owner) || owner === 'network:router_gateway') {
+      throw new NeutronError(
+        409,
+        'L3PortInUse',
+        `Port ${doc.id} has owner ${owner} and therefore cannot be deleted directly via the port API.`,
+      );
+    }
+    await deletePort(tx, doc);
+  },
+};

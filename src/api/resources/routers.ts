@@ -1,0 +1,315 @@
+// Routers: an external gateway (a dual-stack network:router_gateway port on a router:external network),
+// interfaces by subnet or by port, extra routes and the HA flag. IPv6 rules from Neutron's l3_db.py: interfaces
+// take the subnet's gateway address; all IPv6 subnets of one network share one router port; subnets whose RAs
+// come from an external router ("address mode without RA mode") cannot be attached.
+
+import { NeutronError, badAttribute, badRequest, notFound } from '../../domain/errors.js';
+import { IpAddress, IpPrefix } from '../../domain/ip.js';
+import { isExternalRouterSubnet } from '../../domain/ipv6-modes.js';
+import type { Doc, Tx } from '../../store/types.js';
+import { STANDARD_ATTRS, bool, list, str } from '../attributes.js';
+import { deleteDoc, insertDoc, newDoc, saveDoc, type RequestContext } from '../context.js';
+import { ROUTER_INTERFACE_OWNERS, allocateSpecific, parseFixedIps, releaseAddress, type FixedIp, type FixedIpRequest, type Subnet } from '../ipam.js';
+import type { ResourceDef } from '../resource.js';
+import { createPort, deletePort } from './ports.js';
+
+const GATEWAY_OWNER = 'network:router_gateway';
+
+interface GatewayInfo {
+  network_id: string;
+  enable_snat?: boolean;
+  external_fixed_ips?: FixedIpRequest[];
+}
+
+function gatewayInfo(value: unknown, name: string): GatewayInfo | null {
+  if (value === null) return null;
+  if (typeof value !== 'object' || Array.isArray(value)) throw badAttribute(name, `'${String(value)}' is not a dictionary`);
+  const v = value as Record<string, unknown>;
+  if (Object.keys(v).length === 0) return null;
+  const extra = Object.keys(v).filter((k) => !['network_id', 'enable_snat', 'external_fixed_ips'].includes(k));
+  if (extra.length) throw badAttribute(name, `Validation of dictionary's keys failed. Expected keys: {'network_id'} Provided keys: {${Object.keys(v).map((k) => `'${k}'`).join(', ')}}`);
+  if (typeof v.network_id !== 'string') throw badAttribute(name, `Validation of dictionary's keys failed. Expected keys: {'network_id'} Provided keys: {${Object.keys(v).map((k) => `'${k}'`).join(', ')}}`);
+  const info: GatewayInfo = { network_id: v.network_id };
+  if (v.enable_snat !== undefined) info.enable_snat = bool(v.enable_snat);
+  if (v.external_fixed_ips !== undefined) info.external_fixed_ips = parseFixedIps(v.external_fixed_ips);
+  return info;
+}
+
+function routes(value: unknown, name: string): { destination: string; nexthop: string }[] {
+  return list(value, name).map((r) => {
+    const route = r as Record<string, unknown>;
+    const destination = IpPrefix.parse(route?.destination);
+    const nexthop = IpAddress.parse(route?.nexthop);
+    if (!route || !destination || !nexthop || destination.version !== nexthop.version) {
+      throw new NeutronError(400, 'InvalidRoutes', `Invalid format for routes: ${JSON.stringify(value)}, the nexthop is not a valid IP address or the destination is not a valid CIDR.`);
+    }
+    return { destination: destination.toString(), nexthop: nexthop.toString() };
+  });
+}
+
+async function routerPorts(tx: Tx, routerId: string): Promise<Doc[]> {
+  return tx.list('port', { device_id: [routerId] });
+}
+
+function interfaceOwner(router: Doc): string {
+  return router.ha ? 'network:ha_router_replicated_interface' : 'network:router_interface';
+}
+
+async function setGateway(tx: Tx, ctx: RequestContext, router: Doc, info: GatewayInfo | null): Promise<void> {
+  const current = (await routerPorts(tx, router.id)).find((p) => p.device_owner === GATEWAY_OWNER);
+  if (current && info && current.network_id === info.network_id && info.external_fixed_ips === undefined) {
+    router.external_gateway_info = { ...(router.external_gateway_info as object), enable_snat: info.enable_snat ?? true };
+    return;
+  }
+  if (current) await deletePort(tx, current);
+  if (!info) {
+    router.external_gateway_info = null;
+    return;
+  }
+  const network = await tx.get('network', info.network_id);
+  if (!network) throw notFound('network', info.network_id);
+  if (network['router:external'] !== true) throw badRequest('router', `Network ${network.id} is not an external network`);
+  const port = await createPort(tx, ctx, {
+    network_id: network.id,
+    device_id: router.id,
+    device_owner: GATEWAY_OWNER,
+    project_id: '',
+    port_security_enabled: false,
+    ...(info.external_fixed_ips ? { fixed_ips: info.external_fixed_ips } : {}),
+  });
+  if (!(port.fixed_ips as FixedIp[]).length) {
+    throw badRequest('router', `No IPs available for external network ${network.id}`);
+  }
+  router.external_gateway_info = {
+    network_id: network.id,
+    external_fixed_ips: port.fixed_ips,
+    enable_snat: info.enable_snat ?? true,
+  };
+}
+
+function checkRoutes(router: Doc, ports: Doc[], subnets: Subnet[], wanted: { destination: string; nexthop: string }[]): void {
+  void router;
+  const connected = subnets.filter((s) => ports.some((p) => (p.fixed_ips as FixedIp[]).some((f) => f.subnet_id === s.id)));
+  for (const r of wanted) {
+    const hop = IpAddress.parse(r.nexthop)!;
+    if (!connected.some((s) => IpPrefix.parse(s.cidr)!.contains(hop))) {
+      throw new NeutronError(400, 'InvalidRoutes', `Invalid format for routes: [${JSON.stringify(r)}], the nexthop is not connected with router.`);
+    }
+  }
+}
+
+function interfaceInfo(router: Doc, port: Doc, subnetIds: string[]): Record<string, unknown> {
+  return {
+    id: router.id,
+    tenant_id: router.tenant_id,
+    port_id: port.id,
+    network_id: port.network_id,
+    subnet_id: subnetIds[0],
+    subnet_ids: subnetIds,
+    project_id: router.project_id,
+  };
+}
+
+/** Interface subnets already on the router must not overlap the new one (Neutron's _check_for_dup_router_subnets). */
+async function checkOverlap(tx: Tx, router: Doc, subnet: Subnet): Promise<void> {
+  const prefix = IpPrefix.parse(subnet.cidr)!;
+  for (const p of await routerPorts(tx, router.id)) {
+    if (p.device_owner === GATEWAY_OWNER) continue;
+    for (const f of p.fixed_ips as FixedIp[]) {
+      if (f.subnet_id === subnet.id) throw badRequest('router', `Router already has a port on subnet ${subnet.id}`);
+      const other = (await tx.get('subnet', f.subnet_id)) as Subnet | undefined;
+      if (other && IpPrefix.parse(other.cidr)!.overlaps(prefix)) {
+        throw badRequest('router', `Cidr ${subnet.cidr} of subnet ${subnet.id} overlaps with cidr ${other.cidr} of subnet ${other.id}`);
+      }
+    }
+  }
+}
+
+async function addInterfaceBySubnet(tx: Tx, ctx: RequestContext, router: Doc, subnetId: string): Promise<Record<string, unknown>> {
+  const subnet = (await tx.get('subnet', subnetId)) as Subnet | undefined;
+  if (!subnet) throw notFound('subnet', subnetId);
+  if (!subnet.gateway_ip) throw badRequest('router', 'Subnet for router interface must have a gateway IP');
+  if (subnet.ip_version === 6 && isExternalRouterSubnet(subnet)) {
+    throw badRequest('router', `IPv6 subnet ${subnet.id} configured to receive RAs from an external router cannot be added to Neutron Router.`);
+  }
+  await checkOverlap(tx, router, subnet);
+  const fixedIp = { subnet_id: subnet.id, ip_address: subnet.gateway_ip as string };
+  if (subnet.ip_version === 6) {
+    // All IPv6 subnets of one network share the router's one IPv6 port there.
+    const shared = (await routerPorts(tx, router.id)).find(
+      (p) =>
+        ROUTER_INTERFACE_OWNERS.has(p.device_owner as string) &&
+        p.network_id === subnet.network_id &&
+        (p.fixed_ips as FixedIp[]).some((f) => IpAddress.parse(f.ip_address)?.version === 6),
+    );
+    if (shared) {
+      await allocateSpecific(tx, subnet, fixedIp.ip_address, shared.id);
+      shared.fixed_ips = [...(shared.fixed_ips as FixedIp[]), fixedIp];
+      await saveDoc(tx, 'port', shared);
+      return interfaceInfo(router, shared, [subnet.id]);
+    }
+  }
+  const port = await createPort(tx, ctx, {
+    network_id: subnet.network_id,
+    device_id: router.id,
+    device_owner: interfaceOwner(router),
+    project_id: router.project_id,
+    port_security_enabled: false,
+    fixed_ips: [fixedIp],
+  });
+  return interfaceInfo(router, port, [subnet.id]);
+}
+
+async function addInterfaceByPort(tx: Tx, router: Doc, portId: string): Promise<Record<string, unknown>> {
+  const port = await tx.get('port', portId);
+  if (!port) throw notFound('port', portId);
+  if (port.device_id) {
+    throw new NeutronError(
+      409,
+      'PortInUse',
+      `Unable to complete operation on port ${port.id} for network ${port.network_id}. Port already has an attached device ${port.device_id}.`,
+    );
+  }
+  const fixedIps = port.fixed_ips as FixedIp[];
+  if (!fixedIps.length) throw badRequest('router', `Router port must have at least one fixed IP`);
+  const subnets: Subnet[] = [];
+  for (const f of fixedIps) subnets.push((await tx.get('subnet', f.subnet_id)) as Subnet);
+  for (const s of subnets) {
+    if (s.ip_version === 6 && isExternalRouterSubnet(s)) {
+      throw badRequest('router', `IPv6 subnet ${s.id} configured to receive RAs from an external router cannot be added to Neutron Router.`);
+    }
+    await checkOverlap(tx, router, s);
+  }
+  if (subnets.some((s) => s.ip_version === 6)) {
+    const existing = (await routerPorts(tx, router.id)).find(
+      (p) =>
+        ROUTER_INTERFACE_OWNERS.has(p.device_owner as string) &&
+        p.network_id === port.network_id &&
+        (p.fixed_ips as FixedIp[]).some((f) => IpAddress.parse(f.ip_address)?.version === 6),
+    );
+    if (existing) {
+      throw badRequest(
+        'router',
+        `Router already contains IPv6 port ${existing.id} belonging to network id ${port.network_id}. Only one IPv6 port from the same network subnet can be connected to a router.`,
+      );
+    }
+  }
+  port.device_id = router.id;
+  port.device_owner = interfaceOwner(router);
+  await saveDoc(tx, 'port', port);
+  return interfaceInfo(router, port, subnets.map((s) => s.id));
+}
+
+function interfaceTarget(body: Record<string, unknown>): { subnetId?: string; portId?: string } {
+  const subnetId = body.subnet_id as string | undefined;
+  const portId = body.port_id as string | undefined;
+  if (subnetId !== undefined && portId !== undefined) throw badRequest('router', 'Cannot specify both subnet-id and port-id');
+  if (subnetId === undefined && portId === undefined) throw badRequest('router', 'Either subnet_id or port_id must be specified');
+  return subnetId !== undefined ? { subnetId: str(subnetId, 'subnet_id') } : { portId: str(portId, 'port_id') };
+}
+
+export const routers: ResourceDef = {
+  kind: 'router',
+  singular: 'router',
+  plural: 'routers',
+  attrs: {
+    ...STANDARD_ATTRS,
+    admin_state_up: { post: true, put: true, convert: bool },
+    external_gateway_info: { post: true, put: true, convert: gatewayInfo },
+    routes: { put: true, convert: routes },
+    ha: { post: true, put: true, convert: bool },
+    distributed: { post: true, put: true, convert: bool },
+    availability_zone_hints: { post: true, convert: (v, n) => list(v, n).map((z) => str(z, n)) },
+    flavor_id: { post: true },
+    status: {},
+    availability_zones: {},
+  },
+
+  async create(tx, ctx, input) {
+    const doc = newDoc(ctx, input, {
+      admin_state_up: input.admin_state_up ?? true,
+      status: 'ACTIVE',
+      external_gateway_info: null,
+      availability_zones: [],
+      distributed: input.distributed ?? false,
+      ha: input.ha ?? false,
+      availability_zone_hints: input.availability_zone_hints ?? [],
+      routes: [],
+      flavor_id: input.flavor_id ?? null,
+    });
+    await insertDoc(tx, 'router', doc);
+    if (input.external_gateway_info) {
+      await setGateway(tx, ctx, doc, input.external_gateway_info as GatewayInfo);
+      await tx.update('router', doc);
+    }
+    return doc;
+  },
+
+  async update(tx, ctx, doc, input) {
+    if (input.external_gateway_info !== undefined) await setGateway(tx, ctx, doc, input.external_gateway_info as GatewayInfo | null);
+    if (input.routes !== undefined) {
+      const ports = await routerPorts(tx, doc.id);
+      const subnets: Subnet[] = [];
+      for (const p of ports) for (const f of p.fixed_ips as FixedIp[]) subnets.push((await tx.get('subnet', f.subnet_id)) as Subnet);
+      checkRoutes(doc, ports, subnets.filter(Boolean), input.routes as { destination: string; nexthop: string }[]);
+    }
+    if (input.ha !== undefined && input.ha !== doc.ha && doc.admin_state_up !== false) {
+      throw badRequest('router', 'Cannot change HA attribute of active routers. Please set router admin_state_up to False prior to upgrade');
+    }
+    const { external_gateway_info: _g, ...rest } = input;
+    Object.assign(doc, rest);
+    return saveDoc(tx, 'router', doc);
+  },
+
+  async remove(tx, _ctx, doc) {
+    const ports = await routerPorts(tx, doc.id);
+    if (ports.some((p) => ROUTER_INTERFACE_OWNERS.has(p.device_owner as string))) {
+      throw new NeutronError(409, 'RouterInUse', `Router ${doc.id} still has ports`);
+    }
+    for (const p of ports) await deletePort(tx, p);
+    await deleteDoc(tx, 'router', doc.id);
+  },
+
+  actions: {
+    async add_router_interface(tx, ctx, router, body) {
+      const t = interfaceTarget(body);
+      const info = t.subnetId !== undefined ? await addInterfaceBySubnet(tx, ctx, router, t.subnetId) : await addInterfaceByPort(tx, router, t.portId!);
+      await saveDoc(tx, 'router', router);
+      return info;
+    },
+    async remove_router_interface(tx, _ctx, router, body) {
+      const t = interfaceTarget(body);
+      const ports = (await routerPorts(tx, router.id)).filter((p) => ROUTER_INTERFACE_OWNERS.has(p.device_owner as string));
+      let port: Doc | undefined;
+      let removed: string[];
+      if (t.portId !== undefined) {
+        port = ports.find((p) => p.id === t.portId);
+        if (!port) {
+          throw new NeutronError(404, 'RouterInterfaceNotFound', `Router ${router.id} does not have an interface with id ${t.portId}`);
+        }
+        removed = (port.fixed_ips as FixedIp[]).map((f) => f.subnet_id);
+        await deletePort(tx, port);
+      } else {
+        if (!(await tx.get('subnet', t.subnetId!))) throw notFound('subnet', t.subnetId!);
+        port = ports.find((p) => (p.fixed_ips as FixedIp[]).some((f) => f.subnet_id === t.subnetId));
+        if (!port) {
+          throw new NeutronError(404, 'RouterInterfaceNotFoundForSubnet', `Router ${router.id} has no interface on subnet ${t.subnetId}`);
+        }
+        removed = [t.subnetId!];
+        const rest = (port.fixed_ips as FixedIp[]).filter((f) => f.subnet_id !== t.subnetId);
+        if (rest.length) {
+          const subnet = (await tx.get('subnet', t.subnetId!)) as Subnet;
+          for (const f of (port.fixed_ips as FixedIp[]).filter((x) => x.subnet_id === t.subnetId)) {
+            await releaseAddress(tx, subnet, subnet.id, f.ip_address);
+          }
+          port.fixed_ips = rest;
+          await saveDoc(tx, 'port', port);
+        } else {
+          await deletePort(tx, port);
+        }
+      }
+      await saveDoc(tx, 'router', router);
+      return interfaceInfo(router, port, removed);
+    },
+  },
+};

@@ -1,0 +1,173 @@
+// Subnets: the rules are in domain/subnet.ts (pure); this module adds what needs the store: the network and its
+// other subnets, allocation from subnet pools, the network's subnet list and address scopes, the EUI-64 back-fill
+// of existing ports when a SLAAC / DHCPv6-stateless subnet arrives, and the in-use checks on delete.
+
+import { IpPrefix } from '../../domain/ip.js';
+import { eui64Address } from '../../domain/eui64.js';
+import { badRequest, inUse, notFound } from '../../domain/errors.js';
+import { isAutoAddressSubnet } from '../../domain/ipv6-modes.js';
+import { applySubnetUpdate, buildSubnet, subnetRequestKind, type SubnetDoc } from '../../domain/subnet.js';
+import { allocateFromPool } from '../../domain/subnetpool.js';
+import type { Doc, Tx } from '../../store/types.js';
+import { STANDARD_ATTRS } from '../attributes.js';
+import { deleteDoc, insertDoc, newDoc, saveDoc } from '../context.js';
+import { ROUTER_INTERFACE_OWNERS, allocateSpecific, releaseAddress, type FixedIp, type Subnet } from '../ipam.js';
+import type { ResourceDef } from '../resource.js';
+
+/** Owners whose ports go away with the subnet instead of keeping it in use. */
+const AUTO_DELETE_OWNERS = new Set(['network:dhcp']);
+
+async function findPool(tx: Tx, input: Record<string, unknown>, kind: 'pool' | 'default-pool'): Promise<Doc> {
+  if (kind === 'pool') {
+    const pool = await tx.get('subnetpool', input.subnetpool_id as string);
+    if (!pool) throw notFound('subnetpool', input.subnetpool_id as string);
+    return pool;
+  }
+  const version = Number(input.ip_version);
+  const pool = (await tx.list('subnetpool')).find((p) => p.is_default === true && Number(p.ip_version) === version);
+  if (!pool) throw badRequest('subnets', `No default subnetpool found for IPv${version}`);
+  return pool;
+}
+
+/** Adds the new auto-address subnet's EUI-64 address to every existing port of the network (Neutron A.4). */
+async function backfillEui64(tx: Tx, subnet: Subnet): Promise<void> {
+  const prefix = IpPrefix.parse(subnet.cidr)!;
+  for (const port of await tx.list('port', { network_id: [subnet.network_id] })) {
+    if (ROUTER_INTERFACE_OWNERS.has(port.device_owner as string)) continue;
+    const fixedIps = port.fixed_ips as FixedIp[];
+    if (fixedIps.some((f) => f.subnet_id === subnet.id)) continue;
+    const ip = eui64Address(prefix, port.mac_address as string).toString();
+    if (await tx.isAllocated(subnet.id, ip)) continue;
+    await allocateSpecific(tx, subnet, ip, port.id);
+    port.fixed_ips = [...fixedIps, { subnet_id: subnet.id, ip_address: ip }];
+    await saveDoc(tx, 'port', port);
+  }
+}
+
+async function refreshNetwork(tx: Tx, networkId: string): Promise<void> {
+  const network = await tx.get('network', networkId);
+  if (!network) return;
+  const subnets = await tx.list('subnet', { network_id: [networkId] });
+  network.subnets = subnets.map((s) => s.id);
+  for (const version of [4, 6]) {
+    const poolId = subnets.find((s) => s.ip_version === version && s.subnetpool_id)?.subnetpool_id as string | undefined;
+    const pool = poolId ? await tx.get('subnetpool', poolId) : undefined;
+    network[`ipv${version}_address_scope`] = (pool?.address_scope_id as string | null | undefined) ?? null;
+  }
+  await saveDoc(tx, 'network', network);
+}
+
+/** Deletes a subnet whose ports are already gone or released, with its IPAM state. */
+export async function deleteSubnetCascade(tx: Tx, subnet: Doc, _network?: Doc): Promise<void> {
+  for (const a of await tx.allocationsOfSubnet(subnet.id)) await tx.release(subnet.id, a.ip_address, false);
+  await tx.dropIpam(subnet.id);
+  await deleteDoc(tx, 'subnet', subnet.id);
+}
+
+export const subnets: ResourceDef = {
+  kind: 'subnet',
+  singular: 'subnet',
+  plural: 'subnets',
+  attrs: {
+    ...STANDARD_ATTRS,
+    network_id: { post: true, required: true },
+    ip_version: { post: true, required: true },
+    cidr: { post: true },
+    prefixlen: { post: true },
+    subnetpool_id: { post: true },
+    use_default_subnetpool: { post: true },
+    gateway_ip: { post: true, put: true },
+    allocation_pools: { post: true, put: true },
+    dns_nameservers: { post: true, put: true },
+    host_routes: { post: true, put: true },
+    enable_dhcp: { post: true, put: true },
+    ipv6_ra_mode: { post: true },
+    ipv6_address_mode: { post: true },
+    service_types: { post: true, put: true },
+    segment_id: { post: true, put: true },
+  },
+
+  async create(tx, ctx, input) {
+    const networkId = input.network_id as string;
+    const network = await tx.get('network', networkId);
+    if (!network) throw notFound('network', networkId);
+    const siblings = (await tx.list('subnet', { network_id: [networkId] })) as SubnetDoc[];
+    const kind = subnetRequestKind(input);
+    let fromPool: { subnetpoolId: string; cidr: string } | undefined;
+    if (kind !== 'cidr') {
+      const pool = await findPool(tx, input, kind);
+      const taken = (await tx.list('subnet', { subnetpool_id: [pool.id] })).map((s) => s.cidr as string);
+      const cidr = allocateFromPool(pool as never, taken, {
+        ...(input.cidr !== undefined ? { cidr: input.cidr as string } : {}),
+        ...(input.prefixlen !== undefined ? { prefixlen: Number(input.prefixlen) } : {}),
+      });
+      fromPool = { subnetpoolId: pool.id, cidr };
+    }
+    const fields = buildSubnet(input, {
+      networkId,
+      networkMtu: network.mtu as number,
+      siblings,
+      ...(fromPool ? { fromPool } : {}),
+    });
+    const doc = newDoc(ctx, input, {
+      network_id: networkId,
+      ip_version: fields.ip_version,
+      subnetpool_id: fields.subnetpool_id,
+      enable_dhcp: fields.enable_dhcp,
+      ipv6_ra_mode: fields.ipv6_ra_mode,
+      ipv6_address_mode: fields.ipv6_address_mode,
+      gateway_ip: fields.gateway_ip,
+      cidr: fields.cidr,
+      allocation_pools: fields.allocation_pools,
+      host_routes: fields.host_routes,
+      dns_nameservers: fields.dns_nameservers,
+      service_types: (input.service_types as string[] | undefined) ?? [],
+      segment_id: (input.segment_id as string | undefined) ?? null,
+    });
+    await insertDoc(tx, 'subnet', doc);
+    await refreshNetwork(tx, networkId);
+    const subnet = doc as Subnet;
+    if (subnet.ip_version === 6 && isAutoAddressSubnet(subnet)) await backfillEui64(tx, subnet);
+    return doc;
+  },
+
+  async update(tx, _ctx, doc, input) {
+    const siblings = (await tx.list('subnet', { network_id: [doc.network_id as string] })).filter((s) => s.id !== doc.id);
+    const changes = applySubnetUpdate(doc as SubnetDoc, input, { siblings: siblings as SubnetDoc[] });
+    if (changes.allocation_pools !== undefined) {
+      // The walk restarts over the new pools; it skips addresses still held, so nothing is handed out twice.
+      await tx.dropIpam(doc.id);
+    }
+    const plain = Object.fromEntries(
+      Object.entries(input).filter(([k]) => ['name', 'description', 'service_types', 'segment_id'].includes(k)),
+    );
+    Object.assign(doc, plain, changes);
+    return saveDoc(tx, 'subnet', doc);
+  },
+
+  async remove(tx, _ctx, doc) {
+    const subnet = doc as Subnet;
+    const auto = subnet.ip_version === 6 && isAutoAddressSubnet(subnet);
+    const edits: { port: Doc; keep: FixedIp[] }[] = [];
+    for (const a of await tx.allocationsOfSubnet(subnet.id)) {
+      const port = await tx.get('port', a.port_id);
+      if (!port) continue;
+      const owner = port.device_owner as string;
+      const others = (port.fixed_ips as FixedIp[]).filter((f) => f.subnet_id !== subnet.id);
+      // Ports keep only their automatic address here: it goes with the subnet, unless it is all they have.
+      const removable =
+        AUTO_DELETE_OWNERS.has(owner) || (auto && !ROUTER_INTERFACE_OWNERS.has(owner) && others.length > 0);
+      if (!removable) throw inUse.subnet(subnet.id);
+      edits.push({ port, keep: others });
+    }
+    for (const { port, keep } of edits) {
+      for (const f of (port.fixed_ips as FixedIp[]).filter((x) => x.subnet_id === subnet.id)) {
+        await releaseAddress(tx, subnet, subnet.id, f.ip_address);
+      }
+      port.fixed_ips = keep;
+      await saveDoc(tx, 'port', port);
+    }
+    await deleteSubnetCascade(tx, subnet);
+    await refreshNetwork(tx, subnet.network_id);
+  },
+};

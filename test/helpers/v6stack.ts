@@ -1,0 +1,107 @@
+// Starts real v6stack API servers for tests: in-process on an ephemeral port (fast API tests) or as a child
+// process of the real CLI (clients, crash tests). Each gets a fresh store: a temp SQLite file, or an emptied
+// PostgreSQL schema when V6STACK_TEST_PG_URL is set.
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { ApiServer } from '../../src/api/server.js';
+import { openStore } from '../../src/store/index.js';
+import type { Store } from '../../src/store/types.js';
+
+export type Backend = 'sqlite' | 'postgres';
+
+/** The stores to run API suites against: SQLite always, PostgreSQL when CI (or you) provide a database. */
+export function backends(): Backend[] {
+  return process.env.V6STACK_TEST_PG_URL ? ['sqlite', 'postgres'] : ['sqlite'];
+}
+
+/** A store URL for a fresh, empty store of that backend, and how to dispose of it. */
+export async function freshStoreUrl(backend: Backend): Promise<{ url: string; dispose: () => Promise<void> }> {
+  if (backend === 'sqlite') {
+    const dir = mkdtempSync(join(tmpdir(), 'v6stack-test-'));
+    return { url: `sqlite:${join(dir, 'v6stack.db')}`, dispose: async () => rmSync(dir, { recursive: true, force: true }) };
+  }
+  const url = process.env.V6STACK_TEST_PG_URL!;
+  const pg = (await import('pg')).default;
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  await client.query('DROP SCHEMA IF EXISTS public CASCADE');
+  await client.query('CREATE SCHEMA public');
+  await client.end();
+  return { url, dispose: async () => {} };
+}
+
+export interface Api {
+  url: string;
+  store: Store;
+  request(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any }>;
+  close(): Promise<void>;
+}
+
+export async function startApi(backend: Backend = 'sqlite'): Promise<Api> {
+  const fresh = await freshStoreUrl(backend);
+  const store = await openStore(fresh.url);
+  const api = new ApiServer({ store, defaultProjectId: 'test-project' });
+  const { port } = await api.listen(0, '::1');
+  const url = `http://[::1]:${port}`;
+  return {
+    url,
+    store,
+    async request(method, path, body, headers = {}) {
+      const res = await fetch(url + path, {
+        method,
+        headers: { 'Content-Type': 'application/json', ...headers },
+        ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+      });
+      const text = await res.text();
+      return { status: res.status, body: text ? JSON.parse(text) : null };
+    },
+    async close() {
+      await api.close();
+      await store.close();
+      await fresh.dispose();
+    },
+  };
+}
+
+export interface ServerProcess {
+  url: string;
+  child: ChildProcess;
+  stop(signal?: NodeJS.Signals): Promise<void>;
+}
+
+/** Runs `v6stack server` as a child process on the given store and port; resolves once it answers. */
+export async function spawnServer(db: string, port: number, extra: string[] = []): Promise<ServerProcess> {
+  const child = spawn(process.execPath, ['dist/src/cli/main.js', 'server', '--db', db, '--port', String(port), '--host', '::1', ...extra], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (d) => (output += d));
+  child.stderr!.on('data', (d) => (output += d));
+  await new Promise<void>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`server did not start: ${output}`)), 20_000);
+    const check = (): void => {
+      if (output.includes('Neutron v2.0 API on')) {
+        clearTimeout(t);
+        resolve();
+      }
+    };
+    child.stdout!.on('data', check);
+    child.once('exit', (code) => {
+      clearTimeout(t);
+      reject(new Error(`server exited ${code}: ${output}`));
+    });
+  });
+  return {
+    url: `http://[::1]:${port}`,
+    child,
+    stop: (signal = 'SIGTERM') =>
+      new Promise((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill(signal);
+      }),
+  };
+}
