@@ -224,6 +224,8 @@ export interface CpuDelta {
   postgres_cpu_s: number;
   loadgen_cpu_s: number;
   machine_busy_cores: number;
+  /** Cores busy with anything but the server, PostgreSQL and the load generator (other work on the machine). */
+  other_cores: number;
 }
 
 export function cpuDelta(a: CpuSnap, b: CpuSnap): CpuDelta {
@@ -233,12 +235,16 @@ export function cpuDelta(a: CpuSnap, b: CpuSnap): CpuDelta {
     return s;
   };
   const wall = b.wall - a.wall;
+  const server = d(a.server, b.server);
+  const pgs = d(a.pg, b.pg);
+  const self = (b.self.user - a.self.user + b.self.system - a.self.system) / 1e6;
   return {
     wall_s: round(wall, 3),
-    server_cpu_s: round(d(a.server, b.server), 2),
-    postgres_cpu_s: round(d(a.pg, b.pg), 2),
-    loadgen_cpu_s: round((b.self.user - a.self.user + b.self.system - a.self.system) / 1e6, 2),
+    server_cpu_s: round(server, 2),
+    postgres_cpu_s: round(pgs, 2),
+    loadgen_cpu_s: round(self, 2),
     machine_busy_cores: round((b.busy - a.busy) / wall, 2),
+    other_cores: round(Math.max(0, b.busy - a.busy - server - pgs - self) / wall, 2),
   };
 }
 

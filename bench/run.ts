@@ -49,7 +49,7 @@ if (has('help')) {
   console.log(`flags: --neutron-url URL --pg-url URL --v6-port N --seq N --conc N --concurrency N --neutron-seq N --neutron-conc N
        --list-ports N --list-repeats N --pool-subnets N --neutron-pool-subnets N --phase-seconds N --keep-neutron-fill
        --no-neutron --no-pg --no-sqlite --no-ceiling --ipam --ipam-only --ipam-addresses N --ipam-prefixes N --ipam-batch N
-       --profile --out FILE --write-docs --quick --neutron-sweep`);
+       --profile --strace --out FILE --write-docs --quick --neutron-sweep`);
   process.exit(0);
 }
 
@@ -221,12 +221,27 @@ async function runV6(results: Results, key: 'sqlite' | 'pg', db: string): Promis
   }
   const client = new Client(server.url, { keepAlive: true, maxSockets: concurrency + 2 });
   const pid = server.child.pid!;
+  // --strace: count the server's fsyncs and writes (syscall counts, strace -c) to see how many requests share a commit.
+  let strace: ChildProcess | undefined;
+  const straceFile = path.join(VAR, `strace-${key}-${stamp}.txt`);
+  if (has('strace')) {
+    strace = spawn('strace', ['-f', '-c', '-e', 'trace=fsync,fdatasync,pwrite64,writev,write', '-o', straceFile, '-p', String(pid)], { stdio: 'ignore' });
+    await sleep(1000);
+  }
   const target: Target = { name, client, serverPids: () => [pid], ioPid: pid, counts: v6Counts, keepFill: false, cleanup: false };
   try {
     const r = await runWorkload(target, `v6bench-${stamp}`);
     results.targets[key] = { ...r, server: { pid, rss_bytes: procRssBytes(pid), peak_rss_bytes: peakRss(pid), db: db.replace(/:[^:@/]*@/, ':***@') } };
   } finally {
     client.close();
+    if (strace && strace.exitCode === null) {
+      const done = new Promise<void>((r) => strace!.once('exit', () => r()));
+      strace.kill('SIGINT');
+      await Promise.race([done, sleep(10_000)]);
+      if (results.targets[key] && fs.existsSync(straceFile)) {
+        (results.targets[key]!.server as Record<string, unknown>).strace = fs.readFileSync(straceFile, 'utf8');
+      }
+    }
     await stopV6(server);
   }
   if (server.profDir) {
@@ -293,7 +308,8 @@ async function main(): Promise<void> {
       const err = await neutronUp();
       if (err) results.notes.push(`Neutron not measured: ${err}`);
       else {
-        const client = new Client(neutronUrl, { keepAlive: false, maxSockets: concurrency + 2 });
+        // Neutron's bulk creates of 100 ports took 20 s to over 120 s on a busy 2-core machine: a long timeout.
+        const client = new Client(neutronUrl, { keepAlive: false, maxSockets: concurrency + 2, timeoutMs: 600_000 });
         const target: Target = {
           name: 'neutron',
           client,
