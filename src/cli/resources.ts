@@ -2,12 +2,32 @@
 // flags and output. They are a pure HTTP client of the Neutron v2.0 API, so they work against v6stack and Neutron.
 import type { Command } from 'commander';
 import { DEFAULT_ENDPOINT } from './http.js';
+import { registerAgentCommands, registerExtensionCommands } from './commands/info.js';
 import { registerNetworkCommands } from './commands/network.js';
+import { registerPortCommands } from './commands/port.js';
+import { registerRouterCommands } from './commands/router.js';
+import { registerSecurityGroupCommands } from './commands/securitygroup.js';
+import { registerSubnetCommands } from './commands/subnet.js';
+import { registerAddressScopeCommands, registerSubnetPoolCommands } from './commands/subnetpool.js';
 
 /** Resource commands (network, subnet, port, router, subnet pool, address scope, security group). */
 export function registerResourceCommands(program: Command): void {
   program
     .option('--os-endpoint <url>', `Neutron API endpoint (env OS_ENDPOINT or V6STACK_URL; default ${DEFAULT_ENDPOINT})`)
     .option('--os-project-id <id>', 'project for the requests: sent as X-Project-Id and as project_id in create bodies (env OS_PROJECT_ID)');
-  registerNetworkCommands(program.command('network').description('networks (openstack network ...)'));
+
+  const network = program.command('network').description('networks (openstack network ...)');
+  registerNetworkCommands(network);
+  registerAgentCommands(network.command('agent').description('network agents (also: v6stack agent list)'));
+
+  const subnet = program.command('subnet').description('subnets (openstack subnet ...)');
+  registerSubnetCommands(subnet);
+  registerSubnetPoolCommands(subnet.command('pool').description('subnet pools (openstack subnet pool ...)'));
+
+  registerPortCommands(program.command('port').description('ports (openstack port ...)'));
+  registerRouterCommands(program.command('router').description('routers (openstack router ...)'));
+  registerAddressScopeCommands(program.command('address').description('address scopes').command('scope').description('address scopes (openstack address scope ...)'));
+  registerSecurityGroupCommands(program.command('security').description('security groups').command('group').description('security groups and rules (openstack security group ...)'));
+  registerExtensionCommands(program.command('extension').description('API extensions (openstack extension list)'));
+  registerAgentCommands(program.command('agent').description('network agents (GET /v2.0/agents)'));
 }

@@ -1,0 +1,47 @@
+// `extension list` and `agent list` (also spelled `network agent list`, as the openstack client names it).
+import type { Command } from 'commander';
+import type { OutputOptions } from '../format.js';
+import { queryString } from '../http.js';
+import { AGENT_LIST, EXTENSION_LIST, EXTENSION_LIST_LONG } from '../views.js';
+import { clientOf, printList, withOutput } from './common.js';
+
+const AGENT_TYPES: Record<string, string> = {
+  bgp: 'BGP dynamic routing agent',
+  dhcp: 'DHCP agent',
+  'open-vswitch': 'Open vSwitch agent',
+  'linux-bridge': 'Linux bridge agent',
+  ofa: 'OFA driver agent',
+  l3: 'L3 agent',
+  loadbalancer: 'Loadbalancer agent',
+  metering: 'Metering agent',
+  metadata: 'Metadata agent',
+  macvtap: 'Macvtap agent',
+  nic: 'NIC Switch agent',
+};
+
+export function registerExtensionCommands(extension: Command): void {
+  withOutput(
+    extension
+      .command('list')
+      .description('list API extensions')
+      .option('--network', 'list extensions for the Network API (the only one here)')
+      .option('--long', 'list additional fields in output'),
+  ).action(async (o: OutputOptions & { long?: boolean }, cmd: Command) => {
+    const r = await clientOf(cmd).request('GET', 'extensions');
+    printList(o.long ? EXTENSION_LIST_LONG : EXTENSION_LIST, r?.extensions ?? [], o);
+  });
+}
+
+export function registerAgentCommands(agent: Command): void {
+  withOutput(
+    agent
+      .command('list')
+      .description('list network agents')
+      .option('--agent-type <agent-type>', `list only agents with the specified agent type (${Object.keys(AGENT_TYPES).join(', ')})`)
+      .option('--host <host>', 'list only agents running on the specified host'),
+  ).action(async (o: OutputOptions & { agentType?: string; host?: string }, cmd: Command) => {
+    const q = { agent_type: o.agentType === undefined ? undefined : (AGENT_TYPES[o.agentType] ?? o.agentType), host: o.host };
+    const r = await clientOf(cmd).request('GET', `agents${queryString(q)}`);
+    printList(AGENT_LIST, r?.agents ?? [], o);
+  });
+}
