@@ -9,8 +9,9 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { COMMON_COLUMNS, migrations, tableOf } from './schema.js';
-import type { Allocation, Change, ColumnFilters, Doc, Kind, Store, Tx } from './types.js';
+import { migrations, tableOf } from './schema.js';
+import { columnValues, countSql, insertSql, selectBodySql, updateParams, updateSql, whereClause } from './sql.js';
+import type { Allocation, Change, Doc, Store, Tx } from './types.js';
 import { UniqueViolation } from './types.js';
 
 type Statement = Database.Statement;
@@ -78,31 +79,6 @@ export class SqliteStore implements Store {
     return s;
   }
 
-  private where(kind: Kind, filters?: ColumnFilters): { sql: string; params: string[] } {
-    const allowed = new Set<string>([...COMMON_COLUMNS, ...tableOf(kind).columns]);
-    const clauses: string[] = [];
-    const params: string[] = [];
-    for (const [col, values] of Object.entries(filters ?? {})) {
-      if (!values) continue;
-      if (!allowed.has(col)) throw new Error(`column ${col} is not indexed for ${kind}`);
-      if (values.length === 0) return { sql: ' WHERE 1 = 0', params: [] };
-      clauses.push(values.length === 1 ? `${col} = ?` : `${col} IN (${values.map(() => '?').join(', ')})`);
-      params.push(...values);
-    }
-    return { sql: clauses.length ? ` WHERE ${clauses.join(' AND ')}` : '', params };
-  }
-
-  private columnValues(kind: Kind, doc: Doc): unknown[] {
-    const cols = tableOf(kind).columns;
-    return [
-      doc.id,
-      doc.project_id ?? null,
-      doc.name ?? null,
-      ...cols.map((c) => (doc[c] === undefined || doc[c] === null ? null : String(doc[c]))),
-      JSON.stringify(doc),
-    ];
-  }
-
   private makeTx(): Tx {
     const run = <T>(f: () => T): Promise<T> => {
       try {
@@ -119,36 +95,30 @@ export class SqliteStore implements Store {
         }),
       list: (kind, filters) =>
         run(() => {
-          const w = this.where(kind, filters);
-          const rows = this.stmt(`SELECT body FROM ${tableOf(kind).table}${w.sql} ORDER BY seq`).all(...w.params) as { body: string }[];
-          return rows.map((r) => JSON.parse(r.body) as Doc);
+          const w = whereClause(kind, filters);
+          // Plucked like listRaw's: the two share one cached statement, and pluck() is a mode of the statement.
+          const bodies = this.stmt(selectBodySql(kind, w.sql)).pluck().all(...w.params) as string[];
+          return bodies.map((b) => JSON.parse(b) as Doc);
         }),
       listRaw: (kind, filters) =>
         run(() => {
-          const w = this.where(kind, filters);
-          return this.stmt(`SELECT body FROM ${tableOf(kind).table}${w.sql} ORDER BY seq`)
+          const w = whereClause(kind, filters);
+          return this.stmt(selectBodySql(kind, w.sql))
             .pluck()
             .all(...w.params) as string[];
         }),
       count: (kind, filters) =>
         run(() => {
-          const w = this.where(kind, filters);
-          return (this.stmt(`SELECT COUNT(*) AS n FROM ${tableOf(kind).table}${w.sql}`).get(...w.params) as { n: number }).n;
+          const w = whereClause(kind, filters);
+          return (this.stmt(countSql(kind, w.sql)).get(...w.params) as { n: number }).n;
         }),
       insert: (kind, doc) =>
         run(() => {
-          const t = tableOf(kind);
-          const cols = ['id', 'project_id', 'name', ...t.columns, 'body'];
-          this.stmt(`INSERT INTO ${t.table} (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`).run(
-            ...this.columnValues(kind, doc),
-          );
+          this.stmt(insertSql(kind)).run(...columnValues(kind, doc));
         }),
       update: (kind, doc) =>
         run(() => {
-          const t = tableOf(kind);
-          const cols = ['project_id', 'name', ...t.columns, 'body'];
-          const values = this.columnValues(kind, doc);
-          this.stmt(`UPDATE ${t.table} SET ${cols.map((c) => `${c} = ?`).join(', ')} WHERE id = ?`).run(...values.slice(1), doc.id);
+          this.stmt(updateSql(kind)).run(...updateParams(kind, doc));
         }),
       remove: (kind, id) => run(() => this.stmt(`DELETE FROM ${tableOf(kind).table} WHERE id = ?`).run(id).changes > 0),
 

@@ -1,0 +1,70 @@
+// SQL shared by both stores: how a document maps onto its table's columns, and how column filters become a WHERE
+// clause. Statements use `?` placeholders (SQLite's); the PostgreSQL store numbers them once per statement text.
+
+import { COMMON_COLUMNS, tableOf } from './schema.js';
+import type { ColumnFilters, Doc, Kind } from './types.js';
+
+/** ` WHERE ...` (or '') and its parameters; throws for a column the kind does not index. */
+export function whereClause(kind: Kind, filters?: ColumnFilters): { sql: string; params: string[] } {
+  const allowed = new Set<string>([...COMMON_COLUMNS, ...tableOf(kind).columns]);
+  const clauses: string[] = [];
+  const params: string[] = [];
+  for (const [col, values] of Object.entries(filters ?? {})) {
+    if (!values) continue;
+    if (!allowed.has(col)) throw new Error(`column ${col} is not indexed for ${kind}`);
+    if (values.length === 0) return { sql: ' WHERE 1 = 0', params: [] };
+    clauses.push(values.length === 1 ? `${col} = ?` : `${col} IN (${values.map(() => '?').join(', ')})`);
+    params.push(...values);
+  }
+  return { sql: clauses.length ? ` WHERE ${clauses.join(' AND ')}` : '', params };
+}
+
+/** The row of a document: id, project_id, name, the kind's own columns, then the JSON body. */
+export function columnValues(kind: Kind, doc: Doc): unknown[] {
+  const cols = tableOf(kind).columns;
+  return [
+    doc.id,
+    doc.project_id ?? null,
+    doc.name ?? null,
+    ...cols.map((c) => (doc[c] === undefined || doc[c] === null ? null : String(doc[c]))),
+    JSON.stringify(doc),
+  ];
+}
+
+const memo = new Map<string, string>();
+function memoized(key: string, make: () => string): string {
+  let s = memo.get(key);
+  if (s === undefined) memo.set(key, (s = make()));
+  return s;
+}
+
+/** INSERT of a document; parameters are columnValues(kind, doc). */
+export function insertSql(kind: Kind): string {
+  return memoized(`insert ${kind}`, () => {
+    const t = tableOf(kind);
+    const cols = ['id', 'project_id', 'name', ...t.columns, 'body'];
+    return `INSERT INTO ${t.table} (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`;
+  });
+}
+
+/** UPDATE of a document by id; parameters are updateParams(kind, doc). */
+export function updateSql(kind: Kind): string {
+  return memoized(`update ${kind}`, () => {
+    const t = tableOf(kind);
+    const cols = ['project_id', 'name', ...t.columns, 'body'];
+    return `UPDATE ${t.table} SET ${cols.map((c) => `${c} = ?`).join(', ')} WHERE id = ?`;
+  });
+}
+
+export function updateParams(kind: Kind, doc: Doc): unknown[] {
+  const values = columnValues(kind, doc);
+  return [...values.slice(1), doc.id];
+}
+
+export function selectBodySql(kind: Kind, where: string): string {
+  return `SELECT body FROM ${tableOf(kind).table}${where} ORDER BY seq`;
+}
+
+export function countSql(kind: Kind, where: string): string {
+  return `SELECT COUNT(*) AS n FROM ${tableOf(kind).table}${where}`;
+}
