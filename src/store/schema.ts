@@ -57,7 +57,20 @@ export function migrations(dialect: Dialect): string[][] {
     'CREATE TABLE default_security_groups (project_id TEXT PRIMARY KEY, security_group_id TEXT NOT NULL)',
     `CREATE TABLE changes (${seq}, kind TEXT NOT NULL, id TEXT NOT NULL, op TEXT NOT NULL)`,
   );
-  return [v1];
+  // v2, PostgreSQL only: the change feed in commit order. Concurrent transactions take `seq` values in one order and
+  // commit in another, so a reader that follows `seq` could step past a change whose transaction commits later.
+  // Each change records its transaction id; a reader publishes (numbers, in `pub_seq`) only changes of transactions
+  // older than every transaction still running, and follows `pub_seq`. SQLite commits one batch at a time, so its
+  // `seq` is already in commit order and v2 is empty there.
+  const v2 =
+    dialect === 'postgres'
+      ? [
+          'ALTER TABLE changes ADD COLUMN txid xid8 NOT NULL DEFAULT pg_current_xact_id(), ADD COLUMN pub_seq BIGINT',
+          'CREATE UNIQUE INDEX changes_pub_seq ON changes (pub_seq)',
+          'CREATE INDEX changes_unpublished ON changes (txid, seq) WHERE pub_seq IS NULL',
+        ]
+      : [];
+  return [v1, v2];
 }
 
 export function tableOf(kind: Kind): KindTable {

@@ -1,0 +1,396 @@
+// The PostgreSQL store, for several API servers sharing one database. Same contract as the embedded store:
+//
+// - write(fn) is one READ COMMITTED transaction on a pooled client, committed (and so, with the server's default
+//   synchronous_commit = on, flushed to the WAL) before the promise resolves. PostgreSQL's own group commit shares
+//   WAL flushes between concurrent transactions. A deadlock or serialization failure (40P01, 40001) anywhere in the
+//   transaction reruns the whole fn, a bounded number of times, with a short random back-off.
+// - ipamCursor(subnet) locks the subnet's ipam_subnets row (SELECT ... FOR UPDATE) until the transaction ends: the
+//   allocators of one subnet queue there, whichever server they run on, and each sees its predecessor's allocations
+//   because READ COMMITTED takes a fresh snapshot for every statement after the lock is granted.
+// - Uniqueness breaks surface as UniqueViolation with SQLite's names. Inserts use ON CONFLICT DO NOTHING and report
+//   the conflict themselves, so (as on SQLite) the transaction stays usable when fn catches the error; a port update
+//   runs under a savepoint for the same reason. Any 23505 that does surface is mapped by its constraint name.
+// - The change feed is published in commit order (see schema.ts, v2).
+// - Migrations run in one transaction under an advisory lock, so servers starting together migrate once.
+
+import pg from 'pg';
+import { migrations, tableOf } from './schema.js';
+import { columnValues, countSql, insertSql, selectBodySql, updateParams, updateSql, whereClause } from './sql.js';
+import type { Allocation, Change, ColumnFilters, Doc, Kind, Store, Tx } from './types.js';
+import { UniqueViolation } from './types.js';
+
+export interface PostgresOptions {
+  /** Pooled connections (default 16, or the URL's `pool_size` query parameter). */
+  poolSize?: number;
+  /** Runs of fn before a deadlock or serialization failure is given up on (default 8). */
+  maxAttempts?: number;
+}
+
+export const DEFAULT_POOL_SIZE = 16;
+const DEFAULT_MAX_ATTEMPTS = 8;
+/** Advisory lock keys (pg_advisory_xact_lock): schema migrations, and publishing the change feed. */
+const MIGRATION_LOCK = 7636917301;
+const FEED_LOCK = 7636917302;
+/** Statement texts converted and prepared once; past this many (IN lists of every length), texts run unprepared. */
+const MAX_CACHED_STATEMENTS = 2000;
+/** Kinds whose update can break a uniqueness rule besides the id (a port's MAC). */
+const GUARDED_UPDATES = new Set<Kind>(['port']);
+
+const RETRYABLE = new Set(['40001', '40P01']);
+
+interface PgError {
+  code?: string;
+  constraint?: string;
+}
+
+function isRetryable(e: unknown): boolean {
+  return RETRYABLE.has((e as PgError)?.code ?? '');
+}
+
+/** Maps a PostgreSQL unique violation onto the rule it protects, by constraint (or unique index) name. */
+export function uniqueViolation(e: unknown): UniqueViolation | null {
+  const err = e as PgError;
+  if (err?.code !== '23505') return null;
+  switch (err.constraint) {
+    case 'ports_network_mac':
+      return new UniqueViolation('port_mac');
+    case 'ip_allocations_pkey':
+      return new UniqueViolation('ip_allocation');
+    case 'default_security_groups_pkey':
+      return new UniqueViolation('default_security_group');
+    default:
+      return new UniqueViolation('id');
+  }
+}
+
+interface Prepared {
+  text: string;
+  name: string | undefined;
+}
+
+/** `?` placeholders to `$1, $2, ...` (our statements have no `?` inside literals). */
+export function numberPlaceholders(sql: string): string {
+  let n = 0;
+  return sql.replace(/\?/g, () => `$${++n}`);
+}
+
+export class PostgresStore implements Store {
+  readonly dialect = 'postgres' as const;
+  private readonly statements = new Map<string, Prepared>();
+  private readonly maxAttempts: number;
+  private closed = false;
+  /** Transactions rerun after a deadlock or serialization failure (for operators and tests). */
+  retries = 0;
+
+  private constructor(
+    private readonly pool: pg.Pool,
+    options: PostgresOptions,
+  ) {
+    this.maxAttempts = Math.max(1, options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS);
+  }
+
+  static async connect(url: string, options: PostgresOptions = {}): Promise<PostgresStore> {
+    const parsed = new URL(url);
+    const fromUrl = parsed.searchParams.get('pool_size');
+    parsed.searchParams.delete('pool_size');
+    const poolSize = options.poolSize ?? (fromUrl ? Number(fromUrl) : DEFAULT_POOL_SIZE);
+    if (!Number.isInteger(poolSize) || poolSize < 1) throw new Error(`invalid PostgreSQL pool size ${fromUrl ?? poolSize}`);
+    const pool = new pg.Pool({ connectionString: parsed.toString(), max: poolSize, application_name: 'v6stack' });
+    // An idle pooled connection that drops (server restart) must not take the process down; the pool replaces it.
+    pool.on('error', (e) => process.emitWarning(`v6stack: idle PostgreSQL connection failed: ${e.message}`));
+    const store = new PostgresStore(pool, options);
+    try {
+      await store.migrate();
+      await store.checkDurability();
+    } catch (e) {
+      await pool.end();
+      throw e;
+    }
+    return store;
+  }
+
+  private async migrate(): Promise<void> {
+    const all = migrations('postgres');
+    await this.transaction(async (c) => {
+      await c.query(`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK})`);
+      await c.query('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)');
+      const res = await c.query<{ version: number }>('SELECT version FROM schema_version');
+      const current = res.rows[0]?.version ?? 0;
+      if (current > all.length) throw new Error(`database schema version ${current} is newer than this v6stack (${all.length})`);
+      if (current === all.length) return;
+      for (let v = current; v < all.length; v++) for (const sql of all[v]!) await c.query(sql);
+      await c.query('DELETE FROM schema_version');
+      await c.query('INSERT INTO schema_version (version) VALUES ($1)', [all.length]);
+    });
+  }
+
+  /** An acknowledged write is durable only if the server flushes its WAL at commit; say so when it does not. */
+  private async checkDurability(): Promise<void> {
+    const res = await this.pool.query<{ fsync: string; sc: string }>(
+      "SELECT current_setting('fsync') AS fsync, current_setting('synchronous_commit') AS sc",
+    );
+    const row = res.rows[0]!;
+    if (row.fsync !== 'on' || row.sc === 'off') {
+      process.emitWarning(
+        `v6stack: PostgreSQL has fsync=${row.fsync}, synchronous_commit=${row.sc}: acknowledged writes may be lost in a crash`,
+      );
+    }
+  }
+
+  /** The numbered text of a `?` statement, and a prepared-statement name while the cache has room. */
+  prepared(sql: string): Prepared {
+    let p = this.statements.get(sql);
+    if (!p) {
+      const text = numberPlaceholders(sql);
+      if (this.statements.size >= MAX_CACHED_STATEMENTS) return { text, name: undefined };
+      p = { text, name: `v6s${this.statements.size}` };
+      this.statements.set(sql, p);
+    }
+    return p;
+  }
+
+  /**
+   * Runs fn in one transaction on a pooled client; reruns it on deadlock or serialization failure. `failure()` tells
+   * whether a statement inside hit one, even when fn caught (and wrapped) that error.
+   */
+  private async transaction<T>(fn: (client: pg.PoolClient, failure: (e: unknown) => void) => Promise<T>): Promise<T> {
+    if (this.closed) throw new Error('store is closed');
+    for (let attempt = 1; ; attempt++) {
+      const client = await this.pool.connect();
+      let retryable: unknown;
+      const failure = (e: unknown) => {
+        if (isRetryable(e)) retryable ??= e;
+      };
+      let broken: Error | undefined;
+      let outcome: { ok: true; value: T } | { ok: false; error: unknown };
+      try {
+        await client.query('BEGIN');
+        const value = await fn(client, failure);
+        const done = await client.query('COMMIT');
+        // COMMIT of a transaction that a swallowed error had aborted answers ROLLBACK rather than failing.
+        if (done.command === 'ROLLBACK') throw retryable ?? new Error('transaction was aborted by an earlier error and rolled back');
+        outcome = { ok: true, value };
+      } catch (e) {
+        failure(e);
+        try {
+          await client.query('ROLLBACK');
+        } catch (re) {
+          broken = re as Error;
+        }
+        outcome = { ok: false, error: e };
+      } finally {
+        client.release(broken);
+      }
+      if (outcome.ok) return outcome.value;
+      if (retryable === undefined || attempt >= this.maxAttempts) throw outcome.error;
+      this.retries++;
+      await new Promise((r) => setTimeout(r, Math.random() * Math.min(100, 2 ** attempt)));
+    }
+  }
+
+  write<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    return this.transaction((client, failure) => fn(new PgTx(this, client, failure)));
+  }
+
+  async read<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    if (this.closed) throw new Error('store is closed');
+    const client = await this.pool.connect();
+    try {
+      return await fn(new PgTx(this, client, () => {}));
+    } finally {
+      client.release();
+    }
+  }
+
+  async changesSince(seq: number, limit: number): Promise<Change[]> {
+    const pending = await this.pool.query('SELECT 1 FROM changes WHERE pub_seq IS NULL LIMIT 1');
+    if (pending.rowCount) {
+      await this.transaction(async (c) => {
+        await c.query(`SELECT pg_advisory_xact_lock(${FEED_LOCK})`);
+        // Publishes, in (transaction, seq) order, the changes of every transaction older than all running ones:
+        // no change can appear later behind what this hands out.
+        await c.query(
+          `WITH base AS (SELECT COALESCE(MAX(pub_seq), 0) AS b FROM changes),
+                todo AS (SELECT seq, row_number() OVER (ORDER BY txid, seq) AS rn FROM changes
+                         WHERE pub_seq IS NULL AND txid < pg_snapshot_xmin(pg_current_snapshot()))
+           UPDATE changes c SET pub_seq = base.b + todo.rn FROM base, todo WHERE c.seq = todo.seq`,
+        );
+      });
+    }
+    const res = await this.pool.query<{ seq: string; kind: Kind; id: string; op: Change['op'] }>(
+      'SELECT pub_seq AS seq, kind, id, op FROM changes WHERE pub_seq > $1 ORDER BY pub_seq LIMIT $2',
+      [seq, limit],
+    );
+    return res.rows.map((r) => ({ seq: Number(r.seq), kind: r.kind, id: r.id, op: r.op }));
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.pool.end();
+  }
+}
+
+class PgTx implements Tx {
+  constructor(
+    private readonly store: PostgresStore,
+    private readonly client: pg.PoolClient,
+    private readonly failure: (e: unknown) => void,
+  ) {}
+
+  private async q<R extends pg.QueryResultRow = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<pg.QueryResult<R>> {
+    const p = this.store.prepared(sql);
+    try {
+      return await this.client.query<R>(p.name ? { name: p.name, text: p.text, values: params } : { text: p.text, values: params });
+    } catch (e) {
+      this.failure(e);
+      throw uniqueViolation(e) ?? e;
+    }
+  }
+
+  async get(kind: Kind, id: string): Promise<Doc | undefined> {
+    const res = await this.q<{ body: string }>(`SELECT body FROM ${tableOf(kind).table} WHERE id = ?`, [id]);
+    return res.rows[0] ? (JSON.parse(res.rows[0].body) as Doc) : undefined;
+  }
+
+  async list(kind: Kind, filters?: ColumnFilters): Promise<Doc[]> {
+    return (await this.listRaw(kind, filters)).map((b) => JSON.parse(b) as Doc);
+  }
+
+  async listRaw(kind: Kind, filters?: ColumnFilters): Promise<string[]> {
+    const w = whereClause(kind, filters);
+    const res = await this.q<{ body: string }>(selectBodySql(kind, w.sql), w.params);
+    return res.rows.map((r) => r.body);
+  }
+
+  async count(kind: Kind, filters?: ColumnFilters): Promise<number> {
+    const w = whereClause(kind, filters);
+    const res = await this.q<{ n: string }>(countSql(kind, w.sql), w.params);
+    return Number(res.rows[0]!.n);
+  }
+
+  async insert(kind: Kind, doc: Doc): Promise<void> {
+    const t = tableOf(kind);
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const res = await this.q(`${insertSql(kind)} ON CONFLICT DO NOTHING`, columnValues(kind, doc));
+      if (res.rowCount === 1) return;
+      // Which rule did it break? (The conflicting row may have gone since; then try again.)
+      if ((await this.q(`SELECT 1 FROM ${t.table} WHERE id = ?`, [doc.id])).rowCount) throw new UniqueViolation('id');
+      if (kind === 'port' && doc.network_id != null && doc.mac_address != null) {
+        const mac = await this.q('SELECT 1 FROM ports WHERE network_id = ? AND mac_address = ?', [
+          String(doc.network_id),
+          String(doc.mac_address),
+        ]);
+        if (mac.rowCount) throw new UniqueViolation('port_mac');
+      }
+    }
+    throw new UniqueViolation('id');
+  }
+
+  async update(kind: Kind, doc: Doc): Promise<void> {
+    if (!GUARDED_UPDATES.has(kind)) {
+      await this.q(updateSql(kind), updateParams(kind, doc));
+      return;
+    }
+    await this.q('SAVEPOINT guarded_update');
+    try {
+      await this.q(updateSql(kind), updateParams(kind, doc));
+    } catch (e) {
+      await this.q('ROLLBACK TO SAVEPOINT guarded_update');
+      await this.q('RELEASE SAVEPOINT guarded_update');
+      throw e;
+    }
+    await this.q('RELEASE SAVEPOINT guarded_update');
+  }
+
+  async remove(kind: Kind, id: string): Promise<boolean> {
+    const res = await this.q(`DELETE FROM ${tableOf(kind).table} WHERE id = ?`, [id]);
+    return (res.rowCount ?? 0) > 0;
+  }
+
+  async ipamCursor(subnetId: string): Promise<string | null> {
+    const lock = 'SELECT cursor_ip FROM ipam_subnets WHERE subnet_id = ? FOR UPDATE';
+    let res = await this.q<{ cursor_ip: string | null }>(lock, [subnetId]);
+    if (!res.rowCount) {
+      // First allocation on the subnet: make the row (waiting for a concurrent maker to finish), then lock it.
+      await this.q('INSERT INTO ipam_subnets (subnet_id, cursor_ip) VALUES (?, NULL) ON CONFLICT DO NOTHING', [subnetId]);
+      res = await this.q<{ cursor_ip: string | null }>(lock, [subnetId]);
+    }
+    return res.rows[0]?.cursor_ip ?? null;
+  }
+
+  async setIpamCursor(subnetId: string, cursor: string | null): Promise<void> {
+    await this.q(
+      'INSERT INTO ipam_subnets (subnet_id, cursor_ip) VALUES (?, ?) ON CONFLICT (subnet_id) DO UPDATE SET cursor_ip = excluded.cursor_ip',
+      [subnetId, cursor],
+    );
+  }
+
+  async isAllocated(subnetId: string, ip: string): Promise<boolean> {
+    return ((await this.q('SELECT 1 FROM ip_allocations WHERE subnet_id = ? AND ip_address = ?', [subnetId, ip])).rowCount ?? 0) > 0;
+  }
+
+  async allocate(a: Allocation): Promise<void> {
+    const res = await this.q(
+      'INSERT INTO ip_allocations (subnet_id, ip_address, port_id, network_id) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
+      [a.subnet_id, a.ip_address, a.port_id, a.network_id],
+    );
+    if (res.rowCount !== 1) throw new UniqueViolation('ip_allocation');
+  }
+
+  async release(subnetId: string, ip: string, behindCursor: boolean): Promise<void> {
+    await this.q('DELETE FROM ip_allocations WHERE subnet_id = ? AND ip_address = ?', [subnetId, ip]);
+    if (behindCursor) {
+      await this.q('INSERT INTO ipam_released (subnet_id, ip_address) VALUES (?, ?) ON CONFLICT DO NOTHING', [subnetId, ip]);
+    }
+  }
+
+  async takeReleased(subnetId: string): Promise<string | undefined> {
+    // SKIP LOCKED: two takers (who did not lock the subnet first) never get the same address.
+    const res = await this.q<{ ip_address: string }>(
+      `DELETE FROM ipam_released WHERE subnet_id = ? AND ip_address = (
+         SELECT ip_address FROM ipam_released WHERE subnet_id = ? LIMIT 1 FOR UPDATE SKIP LOCKED)
+       RETURNING ip_address`,
+      [subnetId, subnetId],
+    );
+    return res.rows[0]?.ip_address;
+  }
+
+  async allocationsOfSubnet(subnetId: string): Promise<Allocation[]> {
+    const res = await this.q<Allocation & pg.QueryResultRow>(
+      'SELECT subnet_id, ip_address, port_id, network_id FROM ip_allocations WHERE subnet_id = ?',
+      [subnetId],
+    );
+    return res.rows;
+  }
+
+  async countAllocations(subnetId: string): Promise<number> {
+    const res = await this.q<{ n: string }>('SELECT COUNT(*) AS n FROM ip_allocations WHERE subnet_id = ?', [subnetId]);
+    return Number(res.rows[0]!.n);
+  }
+
+  async dropIpam(subnetId: string): Promise<void> {
+    await this.q('DELETE FROM ipam_subnets WHERE subnet_id = ?', [subnetId]);
+    await this.q('DELETE FROM ipam_released WHERE subnet_id = ?', [subnetId]);
+  }
+
+  async defaultSecurityGroup(projectId: string): Promise<string | undefined> {
+    const res = await this.q<{ security_group_id: string }>(
+      'SELECT security_group_id FROM default_security_groups WHERE project_id = ?',
+      [projectId],
+    );
+    return res.rows[0]?.security_group_id;
+  }
+
+  async setDefaultSecurityGroup(projectId: string, securityGroupId: string): Promise<void> {
+    const res = await this.q(
+      'INSERT INTO default_security_groups (project_id, security_group_id) VALUES (?, ?) ON CONFLICT DO NOTHING',
+      [projectId, securityGroupId],
+    );
+    if (res.rowCount !== 1) throw new UniqueViolation('default_security_group');
+  }
+
+  async recordChange(kind: Kind, id: string, op: Change['op']): Promise<void> {
+    await this.q('INSERT INTO changes (kind, id, op) VALUES (?, ?, ?)', [kind, id, op]);
+  }
+}
