@@ -1,0 +1,167 @@
+// What only the PostgreSQL store has to get right: several servers migrating one database at once, deadlocks rerun,
+// the change feed in commit order although transactions take their seq in another, and its pool settings.
+
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import pg from 'pg';
+import { PostgresStore, numberPlaceholders } from '../../src/store/postgres.js';
+import { openStore } from '../../src/store/index.js';
+import { migrations } from '../../src/store/schema.js';
+import { changesShown, freshPgSchema, PG_SKIP, withStore } from './harness.js';
+
+describe('postgres: placeholders', () => {
+  it('numbers ? placeholders in order', () => {
+    assert.equal(numberPlaceholders('SELECT a FROM t WHERE b = ? AND c IN (?, ?)'), 'SELECT a FROM t WHERE b = $1 AND c IN ($2, $3)');
+    assert.equal(numberPlaceholders('SELECT 1'), 'SELECT 1');
+  });
+});
+
+/** Resolves when `n` parties have arrived. */
+function barrier(n: number): () => Promise<void> {
+  let arrived = 0;
+  let open!: () => void;
+  const opened = new Promise<void>((r) => (open = r));
+  return () => {
+    if (++arrived >= n) open();
+    return opened;
+  };
+}
+
+describe('postgres store', { skip: PG_SKIP }, () => {
+  it('migrates once when several servers start together on an empty database', async () => {
+    const { url, schema, drop } = await freshPgSchema();
+    const stores: PostgresStore[] = [];
+    try {
+      const started = await Promise.allSettled(Array.from({ length: 4 }, () => PostgresStore.connect(url)));
+      for (const s of started) if (s.status === 'fulfilled') stores.push(s.value);
+      assert.deepEqual(started.filter((s) => s.status === 'rejected'), []);
+      const c = new pg.Client({ connectionString: url });
+      await c.connect();
+      try {
+        const v = await c.query('SELECT version FROM schema_version');
+        assert.deepEqual(v.rows, [{ version: migrations('postgres').length }]);
+        const t = await c.query('SELECT count(*)::int AS n FROM information_schema.tables WHERE table_schema = $1', [schema]);
+        assert.ok(t.rows[0].n >= 15, `tables in ${schema}: ${t.rows[0].n}`);
+      } finally {
+        await c.end();
+      }
+      // And each of them works on the shared tables.
+      await Promise.all(stores.map((s, i) => s.write((tx) => tx.insert('network', { id: `n${i}` }))));
+      assert.equal(await stores[0]!.read((tx) => tx.count('network')), 4);
+    } finally {
+      for (const s of stores) await s.close();
+      await drop();
+    }
+  });
+
+  it('reruns the whole transaction after a deadlock', () =>
+    withStore('postgres', async ({ store, peer }) => {
+      const other = (await peer()) as PostgresStore;
+      const both = barrier(2);
+      let runs = 0;
+      // Two servers lock two subnets in opposite orders: PostgreSQL aborts one with 40P01; its fn runs again.
+      const lockBoth = (s: PostgresStore, first: string, second: string) =>
+        s.write(async (tx) => {
+          runs++;
+          await tx.ipamCursor(first);
+          await both();
+          await tx.ipamCursor(second);
+          await tx.allocate({ subnet_id: first, ip_address: `2001:db8::${second}`, port_id: 'p', network_id: 'n' });
+          await tx.setIpamCursor(second, `2001:db8::${first}`);
+          return 'done';
+        });
+      const results = await Promise.all([lockBoth(store as PostgresStore, 'a', 'b'), lockBoth(other, 'b', 'a')]);
+      assert.deepEqual(results, ['done', 'done']);
+      assert.equal(runs, 3, 'one of the two ran twice');
+      assert.equal((store as PostgresStore).retries + other.retries, 1);
+      await store.read(async (tx) => {
+        assert.equal(await tx.countAllocations('a'), 1);
+        assert.equal(await tx.countAllocations('b'), 1);
+      });
+    }));
+
+  it('gives up on a retryable failure after maxAttempts and reports it', async () => {
+    const { url, drop } = await freshPgSchema();
+    const a = await PostgresStore.connect(url, { maxAttempts: 1 });
+    const b = await PostgresStore.connect(url, { maxAttempts: 1 });
+    try {
+      const both = barrier(2);
+      const lockBoth = (s: PostgresStore, first: string, second: string) =>
+        s.write(async (tx) => {
+          await tx.ipamCursor(first);
+          await both();
+          await tx.ipamCursor(second);
+        });
+      const results = await Promise.allSettled([lockBoth(a, 'a', 'b'), lockBoth(b, 'b', 'a')]);
+      const rejected = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+      assert.equal(rejected.length, 1);
+      assert.equal((rejected[0]!.reason as { code?: string }).code, '40P01');
+    } finally {
+      await a.close();
+      await b.close();
+      await drop();
+    }
+  });
+
+  it('hands out changes in commit order: a reader never steps past a change still being committed', () =>
+    withStore('postgres', async ({ store, peer }) => {
+      const other = await peer();
+      let letGo!: () => void;
+      const hold = new Promise<void>((r) => (letGo = r));
+      let recorded!: () => void;
+      const slowRecorded = new Promise<void>((r) => (recorded = r));
+      // The slow transaction takes its seq first but commits last.
+      const slow = store.write(async (tx) => {
+        await tx.recordChange('network', 'slow', 'create');
+        recorded();
+        await hold;
+      });
+      await slowRecorded;
+      await other.write((tx) => tx.recordChange('network', 'fast', 'create'));
+
+      let early;
+      try {
+        early = await store.changesSince(0, 100);
+      } finally {
+        letGo();
+        await slow;
+      }
+      assert.deepEqual(early, [], 'nothing is published while an older transaction that wrote is still open');
+      const later = await changesShown(other, 0, 100, 2);
+      assert.deepEqual(later.map((c) => c.id), ['slow', 'fast']);
+      assert.deepEqual(later.map((c) => c.seq), [1, 2]);
+    }));
+
+  it('takes its pool size from the options or the URL, and opens through openStore', async () => {
+    const { url, drop } = await freshPgSchema();
+    const u = new URL(url);
+    u.searchParams.set('pool_size', '2');
+    const store = await openStore(u.toString());
+    try {
+      assert.equal(store.dialect, 'postgres');
+      // More writers than connections: they queue for the two and all land.
+      await Promise.all(Array.from({ length: 20 }, (_, i) => store.write((tx) => tx.insert('network', { id: `n${i}` }))));
+      assert.equal(await store.read((tx) => tx.count('network')), 20);
+      u.searchParams.set('pool_size', 'zero');
+      await assert.rejects(PostgresStore.connect(u.toString()), /invalid PostgreSQL pool size/);
+    } finally {
+      await store.close();
+      await drop();
+    }
+  });
+
+  it('refuses a database whose schema is newer than this code', async () => {
+    const { url, drop } = await freshPgSchema();
+    try {
+      const s = await PostgresStore.connect(url);
+      await s.close();
+      const c = new pg.Client({ connectionString: url });
+      await c.connect();
+      await c.query('UPDATE schema_version SET version = 999');
+      await c.end();
+      await assert.rejects(PostgresStore.connect(url), /schema version 999 is newer/);
+    } finally {
+      await drop();
+    }
+  });
+});
