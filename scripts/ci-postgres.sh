@@ -28,7 +28,7 @@ if ! installed postgresql || ! command -v pg_lsclusters >/dev/null; then
 fi
 
 # The cluster on our port, or a new "main" cluster of the newest installed version when there is none.
-cluster=$(pg_lsclusters -h | awk -v port="$PORT" '$3 == port { print $1 " " $2; exit }')
+cluster=$(pg_lsclusters -h | awk -v port="$PORT" '$3 == port && !found { print $1 " " $2; found = 1 }')
 if [ -z "$cluster" ]; then
   version=$(ls /usr/lib/postgresql | sort -V | tail -n 1)
   if pg_lsclusters -h | awk -v v="$version" '$1 == v && $2 == "main" { found = 1 } END { exit !found }'; then
