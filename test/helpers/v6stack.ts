@@ -9,6 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { ApiServer } from '../../src/api/server.js';
 import { openStore } from '../../src/store/index.js';
 import type { Store } from '../../src/store/types.js';
+import { freshPgSchema } from '../store/harness.js';
 
 export type Backend = 'sqlite' | 'postgres';
 
@@ -23,14 +24,9 @@ export async function freshStoreUrl(backend: Backend): Promise<{ url: string; di
     const dir = mkdtempSync(join(tmpdir(), 'v6stack-test-'));
     return { url: `sqlite:${join(dir, 'v6stack.db')}`, dispose: async () => rmSync(dir, { recursive: true, force: true }) };
   }
-  const url = process.env.V6STACK_TEST_PG_URL!;
-  const pg = (await import('pg')).default;
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  await client.query('DROP SCHEMA IF EXISTS public CASCADE');
-  await client.query('CREATE SCHEMA public');
-  await client.end();
-  return { url, dispose: async () => {} };
+  // A schema of its own per test, so suites (and parallel runs) never see each other's rows.
+  const { url, drop } = await freshPgSchema();
+  return { url, dispose: drop };
 }
 
 export interface Api {
