@@ -48,13 +48,7 @@ function subtractSpans(a: Span[], b: Span[]): Span[] {
 }
 
 function trailingZeros(v: bigint, bits: number): number {
-  if (v === 0n) return bits;
-  let n = 0;
-  while ((v & 1n) === 0n) {
-    v >>= 1n;
-    n++;
-  }
-  return n;
+  return v === 0n ? bits : log2Floor(v & -v);
 }
 
 function log2Floor(v: bigint): number {
@@ -229,11 +223,34 @@ export interface PoolRequest {
 const allocationError = (reason: string) =>
   new NeutronError(500, 'SubnetAllocationError', `Failed to allocate subnet: ${reason}.`);
 
+// Parsed cidrs by text. The same allocated list is handed in again on every allocation from a pool, so parsing it
+// each time would dominate; values are immutable, and the cache is dropped whole when it grows large.
+const spanCache = new Map<string, { version: IpVersion; span: Span } | null>();
+const SPAN_CACHE_MAX = 1_000_000;
+
+function cidrSpan(text: string): { version: IpVersion; span: Span } | null {
+  let hit = spanCache.get(text);
+  if (hit === undefined) {
+    const p = IpPrefix.parse(text);
+    hit = p ? { version: p.version, span: spanOf(p) } : null;
+    if (spanCache.size >= SPAN_CACHE_MAX) spanCache.clear();
+    spanCache.set(text, hit);
+  }
+  return hit;
+}
+
+function spansOf(list: string[], version: IpVersion): Span[] {
+  const out: Span[] = [];
+  for (const text of list) {
+    const hit = cidrSpan(text);
+    if (hit && hit.version === version) out.push([hit.span[0], hit.span[1]]);
+  }
+  return out;
+}
+
 /** The pool's free space: its prefixes minus the allocated cidrs, merged and sorted. O((P + A) log(P + A)). */
 export function freeSpans(prefixes: string[], allocated: string[], version: IpVersion): Span[] {
-  const own = (list: string[]) =>
-    list.map((p) => IpPrefix.parse(p)).filter((p): p is IpPrefix => p !== null && p.version === version);
-  return subtractSpans(mergeSpans(own(prefixes).map(spanOf)), mergeSpans(own(allocated).map(spanOf)));
+  return subtractSpans(mergeSpans(spansOf(prefixes, version)), mergeSpans(spansOf(allocated, version)));
 }
 
 /**
