@@ -220,8 +220,9 @@ export interface PoolRequest {
   ip_version?: number;
 }
 
+// Neutron Zed answers 500 here; a pool without room is the caller's problem, not the server's, so 409 Conflict.
 const allocationError = (reason: string) =>
-  new NeutronError(500, 'SubnetAllocationError', `Failed to allocate subnet: ${reason}.`);
+  new NeutronError(409, 'SubnetAllocationError', `Failed to allocate subnet: ${reason}.`);
 
 // Parsed cidrs by text. The same allocated list is handed in again on every allocation from a pool, so parsing it
 // each time would dominate; values are immutable, and the cache is dropped whole when it grows large.
@@ -258,7 +259,7 @@ export function freeSpans(prefixes: string[], allocated: string[], version: IpVe
  * inside the free space; otherwise the free space's canonical CIDR blocks are sorted by prefix length, longest
  * (smallest block) first, lowest address first among equals, and the first block that can hold the request gives
  * its first sub-prefix. Returns the allocated cidr. Quotas (default_quota) need per-project usage and are the
- * caller's. SubnetAllocationError is a 500 in Neutron Zed, and so it is here.
+ * caller's. SubnetAllocationError is a 500 in Neutron Zed; here it is a 409 (never a 500 for a user's request).
  */
 export function allocateFromPool(pool: PoolForAllocation, allocated: string[], request: PoolRequest): string {
   const nets = pool.prefixes.map((p) => IpPrefix.parse(p)).filter((p): p is IpPrefix => p !== null);

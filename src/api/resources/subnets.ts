@@ -100,6 +100,8 @@ export const subnets: ResourceDef = {
       const cidr = allocateFromPool(pool as never, taken, {
         ...(input.cidr !== undefined ? { cidr: input.cidr as string } : {}),
         ...(input.prefixlen !== undefined ? { prefixlen: Number(input.prefixlen) } : {}),
+        ...(typeof input.gateway_ip === 'string' ? { gateway_ip: input.gateway_ip } : {}),
+        ip_version: Number(input.ip_version),
       });
       fromPool = { subnetpoolId: pool.id, cidr };
     }

@@ -79,9 +79,9 @@ test('allocation: first free /64s in order, explicit prefixes, gateway-derived r
   assert.equal(allocateFromPool(pool48, [], { gateway_ip: '2001:db8:face:fd::1' }), '2001:db8:face:fd::/64');
   assert.equal(allocateFromPool(pool48, [], { prefixlen: 80 }), '2001:db8:face::/80');
   const cannot = 'Failed to allocate subnet: Cannot allocate requested subnet from the available set of prefixes.';
-  fails(() => allocateFromPool(pool48, ['2001:db8:face::/64'], { cidr: '2001:db8:face::/64' }), 500, 'SubnetAllocationError', cannot);
-  fails(() => allocateFromPool(pool48, [], { cidr: '2001:db8:f000::/64' }), 500, 'SubnetAllocationError', cannot);
-  fails(() => allocateFromPool(pool48, ['2001:db8:face:0:8000::/65'], { cidr: '2001:db8:face::/64' }), 500, 'SubnetAllocationError', cannot);
+  fails(() => allocateFromPool(pool48, ['2001:db8:face::/64'], { cidr: '2001:db8:face::/64' }), 409, 'SubnetAllocationError', cannot);
+  fails(() => allocateFromPool(pool48, [], { cidr: '2001:db8:f000::/64' }), 409, 'SubnetAllocationError', cannot);
+  fails(() => allocateFromPool(pool48, ['2001:db8:face:0:8000::/65'], { cidr: '2001:db8:face::/64' }), 409, 'SubnetAllocationError', cannot);
 });
 
 test('allocation: the smallest free block is used first (after ::, :1:: and :ff:: the next is :fe::)', () => {
@@ -106,7 +106,7 @@ test('allocation: limits, family, exhaustion', () => {
   const a = allocateFromPool(tiny, [], {});
   const b = allocateFromPool(tiny, [a], {});
   assert.deepEqual([a, b], ['2001:db8::/64', '2001:db8:0:1::/64']);
-  fails(() => allocateFromPool(tiny, [a, b], {}), 500, 'SubnetAllocationError', 'Failed to allocate subnet: Insufficient prefix space to allocate subnet size /64.');
+  fails(() => allocateFromPool(tiny, [a, b], {}), 409, 'SubnetAllocationError', 'Failed to allocate subnet: Insufficient prefix space to allocate subnet size /64.');
   // Allocations from other pools or families in the list do not matter.
   assert.equal(allocateFromPool(tiny, ['10.0.0.0/8', '2001:db9::/64'], {}), '2001:db8::/64');
   // IPv4 works the same way.
