@@ -12,6 +12,7 @@ import { checkBody, str, unwrap } from './attributes.js';
 import type { RequestContext } from './context.js';
 import { saveDoc } from './context.js';
 import { EXTENSIONS } from './extensions.js';
+import { AgentApi } from './agent-api.js';
 import { applyList, isPlain, parseListQuery, pick } from './list.js';
 import type { ResourceDef } from './resource.js';
 import { agents } from './resources/agents.js';
@@ -76,11 +77,13 @@ export class ApiServer {
   private readonly store: Store;
   private readonly defaultProjectId: string;
   private readonly logRequests: boolean;
+  private readonly agentApi: AgentApi;
 
   constructor(opts: ApiOptions) {
     this.store = opts.store;
     this.defaultProjectId = opts.defaultProjectId ?? 'default';
     this.logRequests = opts.logRequests ?? false;
+    this.agentApi = new AgentApi(this.store);
     this.server = createServer((req, res) => void this.handle(req, res));
     this.server.keepAliveTimeout = 65_000;
   }
@@ -136,6 +139,9 @@ export class ApiServer {
     const path = url.pathname.replace(/\/+$/, '').replace(/\.json$/, '');
     if (path === '' && method === 'GET') return { status: 200, body: JSON.stringify(this.versions(url)) };
     const parts = path.split('/').slice(1).map(decodeURIComponent);
+    if (parts[0] === 'v6stack' && parts[1] === 'v1') {
+      return this.agentApi.handle(method, parts.slice(1), url, parseJson(text));
+    }
     if (parts[0] !== 'v2.0') throw resourceNotFound(url.pathname);
     if (parts.length === 1 && method === 'GET') {
       const base = `${url.origin}/v2.0`;
@@ -174,12 +180,15 @@ export class ApiServer {
 
   /** One store write; a race on a project's first default security group is simply retried once. */
   private async write<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    let result: T;
     try {
-      return await this.store.write(fn);
+      result = await this.store.write(fn);
     } catch (e) {
-      if (e instanceof UniqueViolation && e.constraint === 'default_security_group') return this.store.write(fn);
-      throw e;
+      if (!(e instanceof UniqueViolation && e.constraint === 'default_security_group')) throw e;
+      result = await this.store.write(fn);
     }
+    this.agentApi.notify();
+    return result;
   }
 
   private async mustGet(tx: Tx, resource: ResourceDef, id: string): Promise<Doc> {

@@ -6,6 +6,8 @@ import { STANDARD_ATTRS, bool } from '../attributes.js';
 import { deleteDoc, saveDoc } from '../context.js';
 import type { ResourceDef } from '../resource.js';
 
+const AGENT_DOWN_TIME_MS = 75_000;
+
 export const agents: ResourceDef = {
   kind: 'agent',
   singular: 'agent',
@@ -21,6 +23,11 @@ export const agents: ResourceDef = {
     heartbeat_timestamp: {},
     started_at: {},
     configurations: {},
+  },
+  /** Neutron's agent_down_time: an agent is alive while its last heartbeat is younger than this. */
+  async present(_tx, doc) {
+    const beat = Date.parse(`${String(doc.heartbeat_timestamp).replace(' ', 'T')}Z`);
+    return { ...doc, alive: Number.isFinite(beat) && Date.now() - beat < AGENT_DOWN_TIME_MS };
   },
   async create() {
     throw new NeutronError(405, 'HTTPMethodNotAllowed', 'The method is not allowed for the requested URL.');

@@ -1,0 +1,92 @@
+// v6stack's own API for agents, beside Neutron's: the change feed agents follow, and the heartbeat with which an
+// agent reports itself (it then shows in Neutron's GET /v2.0/agents).
+//
+//   GET /v6stack/v1/changes?since=SEQ[&limit=N][&wait=SECONDS]  -> {"changes": [{seq, kind, id, op}], "last": SEQ}
+//       With `wait`, an empty answer is held until a change arrives or the time is up (long poll, at most 30 s).
+//   PUT /v6stack/v1/agents/<host>/<binary>  {"agent": {"agent_type", "configurations"?}} -> {"agent": {...}}
+
+import { randomUUID } from 'node:crypto';
+import { httpBadRequest, resourceNotFound } from '../domain/errors.js';
+import type { Store } from '../store/types.js';
+import { str } from './attributes.js';
+import { insertDoc, saveDoc, timestamp } from './context.js';
+
+const MAX_WAIT_MS = 30_000;
+
+export class AgentApi {
+  private waiters = new Set<() => void>();
+
+  constructor(private readonly store: Store) {}
+
+  /** Wakes long-polling agents; called after every successful write. */
+  notify(): void {
+    const waiters = [...this.waiters];
+    this.waiters.clear();
+    for (const w of waiters) w();
+  }
+
+  async handle(method: string, parts: string[], url: URL, body: unknown): Promise<{ status: number; body: string }> {
+    if (parts[1] === 'changes' && parts.length === 2 && method === 'GET') return this.changes(url);
+    if (parts[1] === 'agents' && parts.length === 4 && method === 'PUT') return this.heartbeat(parts[2]!, parts[3]!, body);
+    throw resourceNotFound(url.pathname);
+  }
+
+  private async changes(url: URL): Promise<{ status: number; body: string }> {
+    const since = Number(url.searchParams.get('since') ?? '0');
+    const limit = Math.min(Number(url.searchParams.get('limit') ?? '1000'), 10_000);
+    const wait = Math.min(Number(url.searchParams.get('wait') ?? '0') * 1000, MAX_WAIT_MS);
+    if (!Number.isInteger(since) || since < 0 || !Number.isInteger(limit) || limit < 1 || !(wait >= 0)) {
+      throw httpBadRequest('since and limit must be non-negative integers, wait a number of seconds');
+    }
+    let changes = await this.store.changesSince(since, limit);
+    if (!changes.length && wait > 0) {
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(() => {
+          this.waiters.delete(wake);
+          resolve();
+        }, wait);
+        const wake = (): void => {
+          clearTimeout(t);
+          resolve();
+        };
+        this.waiters.add(wake);
+      });
+      changes = await this.store.changesSince(since, limit);
+    }
+    const last = changes.length ? changes[changes.length - 1]!.seq : since;
+    return { status: 200, body: JSON.stringify({ changes, last }) };
+  }
+
+  private async heartbeat(host: string, binary: string, body: unknown): Promise<{ status: number; body: string }> {
+    const input = ((body as Record<string, unknown> | undefined)?.agent ?? {}) as Record<string, unknown>;
+    const agentType = str(input.agent_type ?? 'v6stack agent', 'agent_type');
+    const doc = await this.store.write(async (tx) => {
+      const now = timestamp();
+      const existing = (await tx.list('agent', { host: [host] })).find((a) => a.binary === binary);
+      if (existing) {
+        Object.assign(existing, { heartbeat_timestamp: now.replace('T', ' ').replace('Z', ''), alive: true, configurations: input.configurations ?? existing.configurations });
+        return saveDoc(tx, 'agent', existing);
+      }
+      return insertDoc(tx, 'agent', {
+        id: randomUUID(),
+        agent_type: agentType,
+        binary,
+        host,
+        topic: 'N/A',
+        admin_state_up: true,
+        alive: true,
+        availability_zone: null,
+        configurations: input.configurations ?? {},
+        description: null,
+        created_at: now.replace('T', ' ').replace('Z', ''),
+        started_at: now.replace('T', ' ').replace('Z', ''),
+        heartbeat_timestamp: now.replace('T', ' ').replace('Z', ''),
+        resources_synced: null,
+        tags: [],
+        revision_number: 0,
+      });
+    });
+    this.notify();
+    return { status: 200, body: JSON.stringify({ agent: doc }) };
+  }
+}
