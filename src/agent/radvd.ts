@@ -1,0 +1,65 @@
+// radvd configuration, rendered as Neutron's L3 agent renders it (neutron/agent/linux/ra.py, the Jinja template
+// RADVD_TEMPLATE), with Jinja's blank lines left out. PURE: no I/O. One `interface` stanza per internal router port
+// that has an IPv6 subnet with an RA mode; the flags come from domain/ipv6-modes.ts `raFlags`.
+
+import { raFlags } from '../domain/ipv6-modes.js';
+
+/** Neutron's constants.IPV6_MIN_MTU: AdvLinkMTU is only sent for networks at least this large. */
+export const IPV6_MIN_MTU = 1280;
+/** Neutron's MAX_RDNSS_ENTRIES (ra.py). */
+export const MAX_RDNSS_ENTRIES = 3;
+
+export interface RaSubnet {
+  cidr: string;
+  ipv6_ra_mode?: string | null;
+  ipv6_address_mode?: string | null;
+  dns_nameservers?: string[];
+}
+
+export interface RaInterface {
+  /** qr-<port id[:11]> */
+  name: string;
+  /** The network's mtu. */
+  mtu: number;
+  /** The port's IPv6 subnets (others are ignored). */
+  subnets: RaSubnet[];
+}
+
+export interface RadvdOptions {
+  /** [DEFAULT] min_rtr_adv_interval, Neutron's default 30 s. */
+  minRtrAdvInterval?: number;
+  /** [DEFAULT] max_rtr_adv_interval, Neutron's default 100 s. */
+  maxRtrAdvInterval?: number;
+}
+
+const isV6 = (cidr: string): boolean => cidr.includes(':');
+
+/** The stanza for one port, or null when none of its subnets asks for RAs. */
+export function renderRadvdInterface(iface: RaInterface, opts: RadvdOptions = {}): string | null {
+  const v6 = iface.subnets.filter((s) => isV6(s.cidr) && raFlags(s) !== null);
+  if (!v6.length) return null;
+  const min = opts.minRtrAdvInterval ?? 30;
+  const max = opts.maxRtrAdvInterval ?? 100;
+  const flags = v6.map((s) => ({ s, f: raFlags(s)! }));
+  const lines = ['interface ' + iface.name, '{', '   AdvSendAdvert on;', `   MinRtrAdvInterval ${min};`, `   MaxRtrAdvInterval ${max};`];
+  if (iface.mtu >= IPV6_MIN_MTU) lines.push(`   AdvLinkMTU ${iface.mtu};`);
+  if (flags.some(({ f }) => f.other)) lines.push('   AdvOtherConfigFlag on;');
+  if (flags.some(({ f }) => f.managed)) lines.push('   AdvManagedFlag on;');
+  // RDNSS only from SLAAC subnets (ra.py: slaac_subnets), at most three.
+  const dns = v6.filter((s) => s.ipv6_ra_mode === 'slaac').flatMap((s) => s.dns_nameservers ?? []).slice(0, MAX_RDNSS_ENTRIES);
+  if (dns.length) lines.push(`   RDNSS ${dns.join(' ')} {};`);
+  // The template lists the autonomous prefixes first, then the stateful ones.
+  const auto = flags.filter(({ f }) => f.autonomous).map(({ s }) => s.cidr);
+  const stateful = flags.filter(({ f }) => !f.autonomous).map(({ s }) => s.cidr);
+  for (const [cidrs, a] of [[auto, 'on'], [stateful, 'off']] as const) {
+    for (const cidr of cidrs) lines.push('', `   prefix ${cidr}`, '   {', '        AdvOnLink on;', `        AdvAutonomous ${a};`, '   };');
+  }
+  lines.push('};');
+  return lines.join('\n') + '\n';
+}
+
+/** The whole radvd.conf of one router; null when no interface needs RAs (then no radvd runs). */
+export function renderRadvdConf(ifaces: RaInterface[], opts: RadvdOptions = {}): string | null {
+  const stanzas = ifaces.map((i) => renderRadvdInterface(i, opts)).filter((s): s is string => s !== null);
+  return stanzas.length ? stanzas.join('') : null;
+}
