@@ -7,12 +7,18 @@ export interface KindTable {
   table: string;
   /** Document attributes copied into columns: filterable in SQL, and available to constraints. */
   columns: readonly string[];
+  /**
+   * Columns with an index of their own (default: project_id, name and every column). Each index costs a page write
+   * per insert, so the hot table (ports) indexes only what the server itself looks up; other filters scan.
+   */
+  indexed?: readonly string[];
 }
 
 export const KIND_TABLES: Record<Kind, KindTable> = {
   network: { table: 'networks', columns: [] },
   subnet: { table: 'subnets', columns: ['network_id', 'subnetpool_id'] },
-  port: { table: 'ports', columns: ['network_id', 'device_id', 'device_owner', 'mac_address'] },
+  // (network_id, mac_address) is indexed by the unique MAC rule below, which also serves network_id look-ups.
+  port: { table: 'ports', columns: ['network_id', 'device_id', 'device_owner', 'mac_address'], indexed: ['device_id'] },
   router: { table: 'routers', columns: [] },
   subnetpool: { table: 'subnetpools', columns: ['address_scope_id'] },
   address_scope: { table: 'address_scopes', columns: [] },
@@ -27,20 +33,25 @@ export const COMMON_COLUMNS = ['id', 'project_id', 'name'] as const;
 export type Dialect = 'sqlite' | 'postgres';
 
 function kindDdl(dialect: Dialect, t: KindTable): string[] {
-  const seq = dialect === 'sqlite' ? 'seq INTEGER PRIMARY KEY AUTOINCREMENT' : 'seq BIGSERIAL PRIMARY KEY';
   const cols = t.columns.map((c) => `${c} TEXT`).join(', ');
   const ddl = [
-    `CREATE TABLE ${t.table} (${seq}, id TEXT NOT NULL UNIQUE, project_id TEXT, name TEXT${cols ? ', ' + cols : ''}, body TEXT NOT NULL)`,
-    `CREATE INDEX ${t.table}_project ON ${t.table} (project_id)`,
-    `CREATE INDEX ${t.table}_name ON ${t.table} (name)`,
+    `CREATE TABLE ${t.table} (${seqColumn(dialect)}, id TEXT NOT NULL UNIQUE, project_id TEXT, name TEXT${cols ? ', ' + cols : ''}, body TEXT NOT NULL)`,
   ];
-  for (const c of t.columns) ddl.push(`CREATE INDEX ${t.table}_${c} ON ${t.table} (${c})`);
+  for (const c of t.indexed ?? ['project_id', 'name', ...t.columns]) ddl.push(`CREATE INDEX ${t.table}_${c} ON ${t.table} (${c})`);
   return ddl;
 }
 
 /** Each migration is a list of statements; version N is migrations[N-1]. Append, never edit. */
+/**
+ * Insertion order. On SQLite a plain INTEGER PRIMARY KEY (the rowid) is already increasing, and AUTOINCREMENT would
+ * add a write to sqlite_sequence on every insert; rows of the change feed are never deleted, so no number is reused.
+ */
+function seqColumn(dialect: Dialect): string {
+  return dialect === 'sqlite' ? 'seq INTEGER PRIMARY KEY' : 'seq BIGSERIAL PRIMARY KEY';
+}
+
 export function migrations(dialect: Dialect): string[][] {
-  const seq = dialect === 'sqlite' ? 'seq INTEGER PRIMARY KEY AUTOINCREMENT' : 'seq BIGSERIAL PRIMARY KEY';
+  const seq = seqColumn(dialect);
   const v1: string[] = [];
   for (const t of Object.values(KIND_TABLES)) v1.push(...kindDdl(dialect, t));
   v1.push(
@@ -48,7 +59,6 @@ export function migrations(dialect: Dialect): string[][] {
     'CREATE UNIQUE INDEX ports_network_mac ON ports (network_id, mac_address)',
     // One address per subnet, whoever asks: the last line of defence against concurrent allocators.
     'CREATE TABLE ip_allocations (subnet_id TEXT NOT NULL, ip_address TEXT NOT NULL, port_id TEXT NOT NULL, network_id TEXT NOT NULL, PRIMARY KEY (subnet_id, ip_address))',
-    'CREATE INDEX ip_allocations_port ON ip_allocations (port_id)',
     // Next-fit cursor per subnet; the row is also the per-subnet lock on PostgreSQL (SELECT ... FOR UPDATE).
     'CREATE TABLE ipam_subnets (subnet_id TEXT PRIMARY KEY, cursor_ip TEXT)',
     // Addresses freed behind the cursor, reused before the walk resumes.
