@@ -26,6 +26,8 @@ import { subnets } from './resources/subnets.js';
 export const RESOURCES: ResourceDef[] = [networks, subnets, ports, routers, subnetpools, addressScopes, securityGroups, securityGroupRules, agents];
 const BY_PATH = new Map(RESOURCES.map((r) => [r.path ?? r.plural, r]));
 const MAX_BODY = 8 * 1024 * 1024;
+/** webob's text for a 405, which Neutron passes through. */
+const METHOD_NOT_ALLOWED = 'The server could not comply with the request since it is either malformed or otherwise incorrect.';
 
 export interface ApiOptions {
   store: Store;
@@ -175,7 +177,7 @@ export class ApiServer {
       const out = await this.write(async (tx) => action(tx, ctx, await this.mustGet(tx, resource, id), body));
       return { status: 200, body: JSON.stringify(out) };
     }
-    throw new NeutronError(405, 'HTTPMethodNotAllowed', 'The method is not allowed for the requested URL.');
+    throw new NeutronError(405, 'HTTPMethodNotAllowed', METHOD_NOT_ALLOWED);
   }
 
   /** One store write; a race on a project's first default security group is simply retried once. */
@@ -202,7 +204,7 @@ export class ApiServer {
   }
 
   private extensions(method: string, alias: string | undefined, url: URL): { status: number; body: string } {
-    if (method !== 'GET') throw new NeutronError(405, 'HTTPMethodNotAllowed', 'The method is not allowed for the requested URL.');
+    if (method !== 'GET') throw new NeutronError(405, 'HTTPMethodNotAllowed', METHOD_NOT_ALLOWED);
     if (alias === undefined) return { status: 200, body: JSON.stringify({ extensions: EXTENSIONS }) };
     const ext = EXTENSIONS.find((e) => e.alias === alias);
     if (!ext) throw resourceNotFound(url.pathname);
@@ -256,7 +258,7 @@ export class ApiServer {
   }
 
   private async update(resource: ResourceDef, id: string, text: string, ctx: RequestContext): Promise<string> {
-    if (!resource.update) throw new NeutronError(405, 'HTTPMethodNotAllowed', 'The method is not allowed for the requested URL.');
+    if (!resource.update) throw new NeutronError(405, 'HTTPMethodNotAllowed', METHOD_NOT_ALLOWED);
     const input = checkBody(resource.attrs, unwrap(parseJson(text), resource.singular), 'update');
     const doc = await this.write(async (tx) => {
       const updated = await resource.update!(tx, ctx, await this.mustGet(tx, resource, id), input);
@@ -266,7 +268,7 @@ export class ApiServer {
   }
 
   private async remove(resource: ResourceDef, id: string, ctx: RequestContext): Promise<void> {
-    if (!resource.remove) throw new NeutronError(405, 'HTTPMethodNotAllowed', 'The method is not allowed for the requested URL.');
+    if (!resource.remove) throw new NeutronError(405, 'HTTPMethodNotAllowed', METHOD_NOT_ALLOWED);
     await this.write(async (tx) => resource.remove!(tx, ctx, await this.mustGet(tx, resource, id)));
   }
 
@@ -300,7 +302,7 @@ export class ApiServer {
       else if (method === 'DELETE') {
         if (!tags.includes(tag!)) throw new NeutronError(404, 'TagNotFound', `Tag ${tag} could not be found for ${resource.singular} ${id}.`);
         tags = tags.filter((t) => t !== tag);
-      } else throw new NeutronError(405, 'HTTPMethodNotAllowed', 'The method is not allowed for the requested URL.');
+      } else throw new NeutronError(405, 'HTTPMethodNotAllowed', METHOD_NOT_ALLOWED);
       d.tags = tags;
       return saveDoc(tx, resource.kind, d);
     });

@@ -18,7 +18,7 @@ export function registerResourceCommands(program: Command): void {
 
   const network = program.command('network').description('networks (openstack network ...)');
   registerNetworkCommands(network);
-  registerAgentCommands(network.command('agent').description('network agents (also: v6stack agent list)'));
+  registerAgentCommands(network.command('agent').description('network agents (openstack network agent list)'));
 
   const subnet = program.command('subnet').description('subnets (openstack subnet ...)');
   registerSubnetCommands(subnet);
@@ -29,5 +29,4 @@ export function registerResourceCommands(program: Command): void {
   registerAddressScopeCommands(program.command('address').description('address scopes').command('scope').description('address scopes (openstack address scope ...)'));
   registerSecurityGroupCommands(program.command('security').description('security groups').command('group').description('security groups and rules (openstack security group ...)'));
   registerExtensionCommands(program.command('extension').description('API extensions (openstack extension list)'));
-  registerAgentCommands(program.command('agent').description('network agents (GET /v2.0/agents)'));
 }

@@ -30,7 +30,7 @@ export const agents: ResourceDef = {
     return { ...doc, alive: Number.isFinite(beat) && Date.now() - beat < AGENT_DOWN_TIME_MS };
   },
   async create() {
-    throw new NeutronError(405, 'HTTPMethodNotAllowed', 'The method is not allowed for the requested URL.');
+    throw new NeutronError(405, 'HTTPMethodNotAllowed', 'The server could not comply with the request since it is either malformed or otherwise incorrect.');
   },
   async update(tx, _ctx, doc, input) {
     Object.assign(doc, input);

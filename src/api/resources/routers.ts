@@ -106,7 +106,6 @@ function interfaceInfo(router: Doc, port: Doc, subnetIds: string[]): Record<stri
     network_id: port.network_id,
     subnet_id: subnetIds[0],
     subnet_ids: subnetIds,
-    project_id: router.project_id,
   };
 }
 

@@ -1,4 +1,4 @@
-// `extension list` and `agent list` (also spelled `network agent list`, as the openstack client names it).
+// `extension list` and `network agent list`, as the openstack client names them.
 import type { Command } from 'commander';
 import type { OutputOptions } from '../format.js';
 import { queryString } from '../http.js';
