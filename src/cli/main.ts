@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { registerServerCommands } from './server.js';
 import { registerResourceCommands } from './resources.js';
+import { registerAgentCommands } from './agent.js';
 
 const program = new Command();
 program
@@ -10,6 +11,7 @@ program
   .version('0.1.0');
 registerServerCommands(program);
 registerResourceCommands(program);
+registerAgentCommands(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   console.error(e instanceof Error ? e.message : String(e));

@@ -1,0 +1,123 @@
+// Lab instances: a network namespace `lab-<name>` standing in for a VM. Its `eth0` carries a real API port's MAC
+// and is plugged into the network's bridge (made by the agent), so what it gets from radvd and dnsmasq is what a
+// guest would get. DAD is off and addr_gen_mode is EUI-64, both set before the link comes up.
+
+import { spawnSync } from 'node:child_process';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { exec } from './linux.js';
+import { bridgeName, bridgeNsName, tapName, type Doc } from './plan.js';
+
+export interface LabOptions {
+  server: string;
+  host: string;
+  stateDir: string;
+  log?: (line: string) => void;
+}
+
+export const labNsName = (name: string): string => `lab-${name}`;
+export const LAB_OWNER = 'compute:lab';
+
+async function api(server: string, method: string, path: string, body?: unknown): Promise<any> {
+  const res = await fetch(server + path, { method, headers: { 'Content-Type': 'application/json' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
+  return text ? JSON.parse(text) : null;
+}
+
+const DHCLIENT_SCRIPT = (dir: string): string => `#!/bin/sh
+# v6stack lab dhclient script: sets the leased address and records the options; never touches /etc/resolv.conf.
+env | grep -E '^(reason|interface|new_|old_)' | sort > '${dir}/dhclient.env'
+case "$reason" in
+  BOUND6|RENEW6|REBIND6|REBOOT6)
+    [ -n "$new_ip6_address" ] && ip -6 addr replace "$new_ip6_address/$new_ip6_prefixlen" dev "$interface" nodad ;;
+  EXPIRE6|RELEASE6|STOP6)
+    [ -n "$old_ip6_address" ] && ip -6 addr del "$old_ip6_address/$old_ip6_prefixlen" dev "$interface" ;;
+esac
+exit 0
+`;
+
+async function waitFor(what: string, deadlineMs: number, check: () => Promise<boolean>): Promise<void> {
+  const end = Date.now() + deadlineMs;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+export async function labBoot(opts: LabOptions, network: string, name: string): Promise<Doc> {
+  const log = opts.log ?? ((l: string) => console.error(`lab: ${l}`));
+  if (!/^[A-Za-z0-9_.-]{1,40}$/.test(name)) throw new Error(`bad lab instance name: ${name}`);
+  const ns = labNsName(name);
+  let net: Doc | undefined = (await api(opts.server, 'GET', `/v2.0/networks?id=${encodeURIComponent(network)}`)).networks[0];
+  net ??= (await api(opts.server, 'GET', `/v2.0/networks?name=${encodeURIComponent(network)}`)).networks[0];
+  if (!net) throw new Error(`no network ${network}`);
+  const port: Doc = (await api(opts.server, 'POST', '/v2.0/ports', { port: { network_id: net.id, device_owner: LAB_OWNER, device_id: ns, name: ns } })).port;
+  log(`port ${port.id} ${port.mac_address} ${(port.fixed_ips as Doc[]).map((i) => i.ip_address).join(' ')}`);
+  const brNs = bridgeNsName(opts.host);
+  const bridge = bridgeName(net.id);
+  await waitFor(`bridge ${bridge} in ${brNs} (is the agent for host ${opts.host} running?)`, 30_000, async () => {
+    try {
+      await exec(['ip', '-n', brNs, 'link', 'show', bridge]);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+  const mtu = String(net.mtu ?? 1500);
+  await exec(['ip', 'netns', 'add', ns]);
+  await exec(['ip', '-n', ns, 'link', 'set', 'lo', 'up']);
+  await exec(['ip', 'netns', 'exec', ns, 'sysctl', '-qw', 'net.ipv6.conf.all.accept_dad=0', 'net.ipv6.conf.default.accept_dad=0', 'net.ipv6.conf.default.addr_gen_mode=0', 'net.ipv6.conf.default.use_tempaddr=0']);
+  const tap = tapName(port.id);
+  await exec(['ip', '-n', brNs, 'link', 'add', tap, 'mtu', mtu, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns, 'address', port.mac_address, 'mtu', mtu]);
+  await exec(['ip', '-n', brNs, 'link', 'set', tap, 'master', bridge, 'up']);
+  await exec(['ip', '-n', ns, 'link', 'set', 'eth0', 'up']);
+  log(`namespace ${ns}: eth0 ${port.mac_address} on ${bridge} via ${tap}`);
+
+  const subnets: Doc[] = (await api(opts.server, 'GET', `/v2.0/subnets?network_id=${net.id}`)).subnets;
+  const modes = new Set(subnets.filter((s) => s.ip_version === 6 && s.enable_dhcp).map((s) => s.ipv6_address_mode));
+  if (modes.has('dhcpv6-stateful') || modes.has('dhcpv6-stateless')) {
+    const dir = join(opts.stateDir, name);
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, 'dhclient-script'), DHCLIENT_SCRIPT(dir), { mode: 0o755 });
+    const common = ['-sf', join(dir, 'dhclient-script'), '-pf', join(dir, 'dhclient.pid'), '-lf', join(dir, 'dhclient6.leases'), 'eth0'];
+    const argv = modes.has('dhcpv6-stateful') ? ['dhclient', '-6', '-1', ...common] : ['dhclient', '-6', '-S', '-1', ...common];
+    log(`${argv.join(' ')}`);
+    // dhclient -1 returns once it has a lease (then daemonises to renew it; `lab delete` stops it) or gives up.
+    const r = spawnSync('ip', ['netns', 'exec', ns, ...argv], { encoding: 'utf8', timeout: 90_000 });
+    if (r.status !== 0) log(`dhclient exited ${r.status}: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
+  }
+  return port;
+}
+
+export async function labDelete(opts: LabOptions, name: string): Promise<void> {
+  const log = opts.log ?? ((l: string) => console.error(`lab: ${l}`));
+  const ns = labNsName(name);
+  const dir = join(opts.stateDir, name);
+  const pid = Number((await readFile(join(dir, 'dhclient.pid'), 'utf8').catch(() => '')).trim());
+  if (Number.isInteger(pid) && pid > 1) {
+    try {
+      process.kill(pid, 'SIGTERM');
+      log(`stopped dhclient ${pid}`);
+    } catch {
+      /* gone */
+    }
+  }
+  await rm(dir, { recursive: true, force: true });
+  try {
+    await exec(['ip', 'netns', 'del', ns]);
+    log(`deleted namespace ${ns}`);
+  } catch {
+    /* not there */
+  }
+  const ports: Doc[] = (await api(opts.server, 'GET', `/v2.0/ports?device_id=${encodeURIComponent(ns)}`)).ports;
+  for (const p of ports.filter((x) => x.device_owner === LAB_OWNER)) {
+    await api(opts.server, 'DELETE', `/v2.0/ports/${p.id}`);
+    log(`deleted port ${p.id}`);
+  }
+}
+
+export function labExec(name: string, cmd: string[]): number {
+  const r = spawnSync('ip', ['netns', 'exec', labNsName(name), ...cmd], { stdio: 'inherit' });
+  return r.status ?? 1;
+}

@@ -1,0 +1,223 @@
+// Observe and change the host's kernel state with iproute2 and sysctl, always through execFile with argument
+// vectors (no shell, so names and addresses from the API are never interpreted). `diff` is pure: from the desired
+// state and what `observe` saw, it computes the commands that make them equal, and nothing for what already is.
+
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import type { DesiredState, NamespaceSpec, RouteSpec } from './plan.js';
+import { MANAGED_LINK_PREFIXES } from './plan.js';
+
+const run = promisify(execFile);
+
+export interface ActualLink {
+  name: string;
+  kind: string | null;
+  mac: string;
+  mtu: number;
+  up: boolean;
+  master: string | null;
+  /** Global-scope addresses, "addr/len" (the kernel's link-locals are not ours to manage). */
+  addresses: string[];
+}
+
+export interface ActualNamespace {
+  links: Map<string, ActualLink>;
+  routes: RouteSpec[];
+  sysctls: Map<string, string>;
+}
+
+export interface ActualState {
+  namespaces: Set<string>;
+  ns: Map<string, ActualNamespace>;
+}
+
+/** One step of a plan: a line for the log and the commands that do it. */
+export interface Action {
+  desc: string;
+  cmds: string[][];
+}
+
+export async function exec(argv: string[]): Promise<string> {
+  const { stdout } = await run(argv[0]!, argv.slice(1), { maxBuffer: 64 * 1024 * 1024 });
+  return stdout;
+}
+
+export async function listNamespaces(): Promise<Set<string>> {
+  const out = (await exec(['ip', '-json', 'netns', 'list'])).trim();
+  const list = out ? (JSON.parse(out) as { name: string }[]) : [];
+  return new Set(list.map((n) => n.name));
+}
+
+export async function observeNamespace(ns: string, sysctls: string[]): Promise<ActualNamespace> {
+  const links = new Map<string, ActualLink>();
+  const raw = JSON.parse((await exec(['ip', '-n', ns, '-json', '-details', 'addr', 'show'])) || '[]') as any[];
+  for (const l of raw) {
+    links.set(l.ifname, {
+      name: l.ifname,
+      kind: l.linkinfo?.info_kind ?? null,
+      mac: String(l.address ?? '').toLowerCase(),
+      mtu: l.mtu,
+      up: (l.flags as string[]).includes('UP'),
+      master: l.master ?? null,
+      addresses: ((l.addr_info ?? []) as any[]).filter((a) => a.scope === 'global').map((a) => `${a.local}/${a.prefixlen}`),
+    });
+  }
+  const routes: RouteSpec[] = [];
+  for (const family of [6, 4] as const) {
+    const r = JSON.parse((await exec(['ip', '-n', ns, '-json', `-${family}`, 'route', 'show', 'default'])) || '[]') as any[];
+    for (const x of r) if (x.gateway) routes.push({ family, via: x.gateway, dev: x.dev });
+  }
+  const values = new Map<string, string>();
+  if (sysctls.length) {
+    const out = (await exec(['ip', 'netns', 'exec', ns, 'sysctl', '-n', ...sysctls])).trim().split('\n');
+    sysctls.forEach((k, i) => values.set(k, (out[i] ?? '').trim()));
+  }
+  return { links, routes, sysctls: values };
+}
+
+/** What the kernel has, for the namespaces the plan names plus those the agent owned before (its ledger). */
+export async function observe(desired: DesiredState, owned: Iterable<string>): Promise<ActualState> {
+  const namespaces = await listNamespaces();
+  const ns = new Map<string, ActualNamespace>();
+  const wanted = new Map<string, string[]>([[desired.bridgeNs, desired.bridgeNsSysctls.map(([k]) => k)]]);
+  for (const n of desired.namespaces) wanted.set(n.name, n.sysctls.map(([k]) => k));
+  for (const n of owned) if (!wanted.has(n)) wanted.set(n, []);
+  for (const [name, keys] of wanted) {
+    if (namespaces.has(name)) ns.set(name, await observeNamespace(name, keys));
+  }
+  return { namespaces, ns };
+}
+
+/** qr-0123456789a -> tap0123456789a: the bridge end the agent gives every link it plugs. */
+const peerTap = (link: string): string => `tap${link.slice(link.indexOf('-') + 1)}`;
+const same = (a: string[], b: string[]): boolean => a.length === b.length && a.every((x) => b.includes(x));
+const canonAddr = (cidr: string): string => cidr.toLowerCase();
+
+function nsCreate(name: string, sysctls: [string, string][]): Action[] {
+  const out: Action[] = [{ desc: `create namespace ${name}`, cmds: [['ip', 'netns', 'add', name], ['ip', '-n', name, 'link', 'set', 'lo', 'up']] }];
+  if (sysctls.length) out.push({ desc: `sysctl ${name} ${sysctls.map(([k, v]) => `${k}=${v}`).join(' ')}`, cmds: [['ip', 'netns', 'exec', name, 'sysctl', '-qw', ...sysctls.map(([k, v]) => `${k}=${v}`)]] });
+  return out;
+}
+
+function nsSysctls(name: string, want: [string, string][], actual: ActualNamespace | undefined): Action[] {
+  if (!actual) return nsCreate(name, want);
+  const diff = want.filter(([k, v]) => actual.sysctls.get(k) !== v);
+  return diff.length ? [{ desc: `sysctl ${name} ${diff.map(([k, v]) => `${k}=${v}`).join(' ')}`, cmds: [['ip', 'netns', 'exec', name, 'sysctl', '-qw', ...diff.map(([k, v]) => `${k}=${v}`)]] }] : [];
+}
+
+/**
+ * The commands that turn `actual` into `desired`. Only differences produce commands; the agent's own namespaces
+ * (those it planned before, the `owned` ledger) that are no longer desired are deleted, with everything in them.
+ */
+export function diff(desired: DesiredState, actual: ActualState, owned: Iterable<string> = []): Action[] {
+  const actions: Action[] = [];
+  const brNs = desired.bridgeNs;
+  const br = actual.ns.get(brNs);
+  actions.push(...nsSysctls(brNs, desired.bridgeNsSysctls, br));
+  const brLinks = br?.links ?? new Map<string, ActualLink>();
+
+  for (const b of desired.bridges) {
+    const have = brLinks.get(b.name);
+    if (!have) {
+      actions.push({ desc: `create bridge ${b.name} (network ${b.networkId}, mtu ${b.mtu})`, cmds: [['ip', '-n', brNs, 'link', 'add', b.name, 'mtu', String(b.mtu), 'type', 'bridge'], ['ip', '-n', brNs, 'link', 'set', b.name, 'up']] });
+      continue;
+    }
+    if (have.mtu !== b.mtu) actions.push({ desc: `set bridge ${b.name} mtu ${b.mtu}`, cmds: [['ip', '-n', brNs, 'link', 'set', b.name, 'mtu', String(b.mtu)]] });
+    if (!have.up) actions.push({ desc: `set bridge ${b.name} up`, cmds: [['ip', '-n', brNs, 'link', 'set', b.name, 'up']] });
+  }
+
+  const desiredTaps = new Set<string>();
+  for (const spec of desired.namespaces) {
+    const a = actual.ns.get(spec.name);
+    actions.push(...nsSysctls(spec.name, spec.sysctls, a));
+    actions.push(...diffNamespace(spec, a, brNs, brLinks));
+    for (const l of spec.links) desiredTaps.add(l.tap);
+  }
+
+  // Leftovers: links in our namespaces, bridge ends of ports the API no longer has, bridges of deleted networks,
+  // namespaces we planned before. A namespace goes with its links (the veth peers in the bridge namespace too).
+  const desiredNs = new Set(desired.namespaces.map((n) => n.name));
+  const known = new Set([...desired.knownTaps, ...desiredTaps]);
+  // Deleting one end of a veth deletes the other: bridge ends of links (or namespaces) deleted above go by themselves.
+  const vanishing = new Set<string>();
+  const goneNs = [...owned].filter((name) => !desiredNs.has(name) && actual.namespaces.has(name));
+  for (const spec of desired.namespaces) {
+    const wanted = new Set(spec.links.map((l) => l.name));
+    for (const name of actual.ns.get(spec.name)?.links.keys() ?? []) if (!wanted.has(name)) vanishing.add(peerTap(name));
+  }
+  for (const ns of goneNs) for (const name of actual.ns.get(ns)?.links.keys() ?? []) vanishing.add(peerTap(name));
+  for (const [name, l] of brLinks) {
+    if (name.startsWith('tap') && l.kind === 'veth' && !known.has(name) && !vanishing.has(name)) actions.push({ desc: `delete ${name} (its port is gone)`, cmds: [['ip', '-n', brNs, 'link', 'del', name]] });
+  }
+  for (const name of goneNs) actions.push({ desc: `delete namespace ${name}`, cmds: [['ip', 'netns', 'del', name]] });
+  const bridges = new Set(desired.bridges.map((b) => b.name));
+  for (const [name, l] of brLinks) {
+    if (name.startsWith('v6b-') && l.kind === 'bridge' && !bridges.has(name)) actions.push({ desc: `delete bridge ${name}`, cmds: [['ip', '-n', brNs, 'link', 'del', name]] });
+  }
+  return actions;
+}
+
+function diffNamespace(spec: NamespaceSpec, a: ActualNamespace | undefined, brNs: string, brLinks: Map<string, ActualLink>): Action[] {
+  const out: Action[] = [];
+  const ns = spec.name;
+  const links = a?.links ?? new Map<string, ActualLink>();
+  const wanted = new Set(spec.links.map((l) => l.name));
+  for (const [name] of links) {
+    if (MANAGED_LINK_PREFIXES.some((p) => name.startsWith(p)) && !wanted.has(name)) out.push({ desc: `delete ${ns} ${name}`, cmds: [['ip', '-n', ns, 'link', 'del', name]] });
+  }
+  for (const l of spec.links) {
+    const have = links.get(l.name);
+    const tap = brLinks.get(l.tap);
+    if (!have) {
+      const cmds: string[][] = [];
+      if (tap) cmds.push(['ip', '-n', brNs, 'link', 'del', l.tap]);
+      cmds.push(
+        ['ip', '-n', brNs, 'link', 'add', l.tap, 'mtu', String(l.mtu), 'type', 'veth', 'peer', 'name', l.name, 'netns', ns, 'address', l.mac, 'mtu', String(l.mtu)],
+        ['ip', '-n', brNs, 'link', 'set', l.tap, 'master', l.bridge, 'up'],
+      );
+      for (const addr of l.addresses) cmds.push(['ip', '-n', ns, 'addr', 'add', addr, 'dev', l.name, 'nodad']);
+      cmds.push(['ip', '-n', ns, 'link', 'set', l.name, 'up']);
+      out.push({ desc: `plug ${ns} ${l.name} (${l.mac}) into ${l.bridge} via ${l.tap}${l.addresses.length ? ' with ' + l.addresses.join(' ') : ''}`, cmds });
+      continue;
+    }
+    if (have.mac !== l.mac) out.push({ desc: `set ${ns} ${l.name} address ${l.mac}`, cmds: [['ip', '-n', ns, 'link', 'set', l.name, 'down'], ['ip', '-n', ns, 'link', 'set', l.name, 'address', l.mac], ['ip', '-n', ns, 'link', 'set', l.name, 'up']] });
+    if (have.mtu !== l.mtu) out.push({ desc: `set ${ns} ${l.name} mtu ${l.mtu}`, cmds: [['ip', '-n', ns, 'link', 'set', l.name, 'mtu', String(l.mtu)], ...(tap ? [['ip', '-n', brNs, 'link', 'set', l.tap, 'mtu', String(l.mtu)]] : [])] });
+    if (tap && (tap.master !== l.bridge || !tap.up)) out.push({ desc: `attach ${l.tap} to ${l.bridge}`, cmds: [['ip', '-n', brNs, 'link', 'set', l.tap, 'master', l.bridge, 'up']] });
+    const haveAddrs = have.addresses.map(canonAddr);
+    const wantAddrs = l.addresses.map(canonAddr);
+    for (const addr of wantAddrs) if (!haveAddrs.includes(addr)) out.push({ desc: `add ${addr} to ${ns} ${l.name}`, cmds: [['ip', '-n', ns, 'addr', 'add', addr, 'dev', l.name, 'nodad']] });
+    for (const addr of haveAddrs) if (!wantAddrs.includes(addr)) out.push({ desc: `remove ${addr} from ${ns} ${l.name}`, cmds: [['ip', '-n', ns, 'addr', 'del', addr, 'dev', l.name]] });
+    if (!have.up) out.push({ desc: `set ${ns} ${l.name} up`, cmds: [['ip', '-n', ns, 'link', 'set', l.name, 'up']] });
+  }
+  const routes = a?.routes ?? [];
+  for (const family of [6, 4] as const) {
+    const want = spec.routes.find((r) => r.family === family);
+    const have = routes.filter((r) => r.family === family);
+    if (want && !(have.length === 1 && have[0]!.via === want.via && have[0]!.dev === want.dev)) {
+      out.push({ desc: `${ns}: default route (IPv${family}) via ${want.via} dev ${want.dev}`, cmds: [['ip', '-n', ns, `-${family}`, 'route', 'replace', 'default', 'via', want.via, 'dev', want.dev]] });
+    } else if (!want && have.length) {
+      out.push({ desc: `${ns}: remove default route (IPv${family})`, cmds: [['ip', '-n', ns, `-${family}`, 'route', 'del', 'default']] });
+    }
+  }
+  return out;
+}
+
+export { same as sameSet };
+
+/** Runs the actions in order, one log line each; stops at the first failure (the next pass retries). */
+export async function applyActions(actions: Action[], log: (line: string) => void): Promise<void> {
+  for (const a of actions) {
+    log(a.desc);
+    for (const cmd of a.cmds) {
+      try {
+        await exec(cmd);
+      } catch (e) {
+        const err = e as { stderr?: string; message: string };
+        // A delete whose object is already gone has done its job (a veth peer goes with its other end).
+        const gone = /Cannot find device|No such file or directory/.test(err.stderr ?? '');
+        if (gone && (cmd.includes('del') || cmd.includes('delete'))) continue;
+        throw new Error(`${cmd.join(' ')}: ${(err.stderr ?? err.message).trim()}`);
+      }
+    }
+  }
+}

@@ -1,0 +1,242 @@
+// The desired state of one host, computed from the API's documents (as GET /v2.0/{networks,subnets,ports,routers}
+// returns them). PURE: no I/O, no clock; the same API state always gives the same plan, which is what makes the
+// agent a reconciler (desired = plan(api), actual = observe(), apply(diff(desired, actual))).
+//
+// Layout (all built from veth + Linux bridge, the only L2 this lab kernel offers; see docs/dataplane.md):
+//   bridge namespace `v6stack-br-<host>`: IPv6 off, one bridge `v6b-<net id[:11]>` per network, and the bridge end
+//     `tap<port id[:11]>` of every plugged port;
+//   `qrouter-<router id>`: `qr-<port id[:11]>` per interface, `qg-<port id[:11]>` for the gateway, forwarding on;
+//   `qdhcp-<network id>`: `ns-<port id[:11]>` for the network's DHCP port (device_owner network:dhcp).
+
+import { renderRadvdConf, type RadvdOptions, type RaInterface } from './radvd.js';
+import { dhcpv6Subnets, renderDnsmasq } from './dnsmasq.js';
+
+export type Doc = Record<string, any>;
+
+export interface ApiState {
+  networks: Doc[];
+  subnets: Doc[];
+  ports: Doc[];
+  routers: Doc[];
+}
+
+export interface PlanOptions {
+  host: string;
+  /** Where daemon configs live (one directory per daemon). */
+  stateDir: string;
+  radvd?: RadvdOptions;
+  dnsDomain?: string;
+  leaseSeconds?: number;
+}
+
+export interface LinkSpec {
+  /** Name inside the namespace (qr-, qg-, ns-, eth0). */
+  name: string;
+  /** Bridge end, in the bridge namespace. */
+  tap: string;
+  bridge: string;
+  mac: string;
+  mtu: number;
+  /** Global addresses, "addr/len", added nodad. */
+  addresses: string[];
+}
+
+export interface RouteSpec {
+  family: 4 | 6;
+  via: string;
+  dev: string;
+}
+
+export interface NamespaceSpec {
+  name: string;
+  kind: 'router' | 'dhcp';
+  /** sysctl key, value; applied in this order, before any link is created. */
+  sysctls: [string, string][];
+  links: LinkSpec[];
+  /** Default routes. */
+  routes: RouteSpec[];
+}
+
+export interface DaemonFile {
+  name: string;
+  content: string;
+  mode: number;
+}
+
+export interface DaemonSpec {
+  /** Unique and stable: radvd-<router id>, dnsmasq-<network id>. */
+  id: string;
+  kind: 'radvd' | 'dnsmasq';
+  namespace: string;
+  dir: string;
+  argv: string[];
+  files: DaemonFile[];
+  /** How a config change is taken: radvd rereads its conf on SIGHUP; dnsmasq is restarted. */
+  reload: 'hup' | 'restart';
+}
+
+export interface BridgeSpec {
+  name: string;
+  networkId: string;
+  mtu: number;
+}
+
+export interface DesiredState {
+  bridgeNs: string;
+  bridgeNsSysctls: [string, string][];
+  bridges: BridgeSpec[];
+  namespaces: NamespaceSpec[];
+  daemons: DaemonSpec[];
+  /** tap<port id[:11]> of every port the API knows: bridge ends of other plugs (lab instances) are left alone. */
+  knownTaps: string[];
+}
+
+export const ROUTER_INTERFACE_OWNERS = new Set(['network:router_interface', 'network:ha_router_replicated_interface', 'network:router_interface_distributed']);
+export const GATEWAY_OWNER = 'network:router_gateway';
+export const DHCP_OWNER = 'network:dhcp';
+
+export const bridgeNsName = (host: string): string => `v6stack-br-${host}`;
+export const bridgeName = (networkId: string): string => `v6b-${networkId.slice(0, 11)}`;
+export const tapName = (portId: string): string => `tap${portId.slice(0, 11)}`;
+export const routerNsName = (routerId: string): string => `qrouter-${routerId}`;
+export const dhcpNsName = (networkId: string): string => `qdhcp-${networkId}`;
+/** The device_id of the DHCP port this host's agent owns on a network (Neutron: dhcp<host uuid>-<network id>). */
+export const dhcpDeviceId = (host: string, networkId: string): string => `dhcp-${host}-${networkId}`;
+
+/** Namespace prefixes the agent manages. */
+export const MANAGED_NS_PREFIXES = ['qrouter-', 'qdhcp-'];
+/** Link name prefixes the agent manages inside its namespaces. */
+export const MANAGED_LINK_PREFIXES = ['qr-', 'qg-', 'ns-'];
+
+const ROUTER_SYSCTLS: [string, string][] = [
+  ['net.ipv6.conf.default.addr_gen_mode', '0'],
+  ['net.ipv6.conf.all.accept_dad', '0'],
+  ['net.ipv6.conf.default.accept_dad', '0'],
+  ['net.ipv6.conf.all.forwarding', '1'],
+];
+const DHCP_SYSCTLS: [string, string][] = [
+  ['net.ipv6.conf.default.addr_gen_mode', '0'],
+  ['net.ipv6.conf.all.accept_dad', '0'],
+  ['net.ipv6.conf.default.accept_dad', '0'],
+  // The DHCP namespace must not configure itself from the router's RAs (Neutron 904f85e2f9).
+  ['net.ipv6.conf.all.accept_ra', '0'],
+  ['net.ipv6.conf.default.accept_ra', '0'],
+];
+
+const byId = <T extends Doc>(docs: T[]): Map<string, T> => new Map(docs.map((d) => [d.id as string, d]));
+const sortById = <T extends Doc>(docs: T[]): T[] => [...docs].sort((a, b) => String(a.id).localeCompare(String(b.id)));
+
+/** The networks that need a DHCPv6 server: an enable_dhcp IPv6 subnet in dhcpv6-stateful or -stateless address mode. */
+export function networksNeedingDhcp(state: ApiState): string[] {
+  const ids = new Set(dhcpv6Subnets(state.subnets as any).map((s) => (s as Doc).network_id as string));
+  return state.networks.map((n) => n.id as string).filter((id) => ids.has(id)).sort();
+}
+
+function linkFor(port: Doc, prefix: string, subnets: Map<string, Doc>, network: Doc | undefined): LinkSpec {
+  const addresses = (port.fixed_ips as Doc[])
+    .map((ip) => {
+      const s = subnets.get(ip.subnet_id);
+      return s ? `${ip.ip_address}/${String(s.cidr).split('/')[1]}` : null;
+    })
+    .filter((a): a is string => a !== null);
+  return {
+    name: `${prefix}${String(port.id).slice(0, 11)}`,
+    tap: tapName(port.id),
+    bridge: bridgeName(port.network_id),
+    mac: String(port.mac_address).toLowerCase(),
+    mtu: (network?.mtu as number | undefined) ?? 1500,
+    addresses,
+  };
+}
+
+export function plan(state: ApiState, opts: PlanOptions): DesiredState {
+  const networks = byId(state.networks);
+  const subnets = byId(state.subnets);
+  const ports = sortById(state.ports);
+  const bridges: BridgeSpec[] = sortById(state.networks).map((n) => ({ name: bridgeName(n.id), networkId: n.id, mtu: n.mtu ?? 1500 }));
+  const namespaces: NamespaceSpec[] = [];
+  const daemons: DaemonSpec[] = [];
+
+  for (const router of sortById(state.routers)) {
+    const ns = routerNsName(router.id);
+    const mine = ports.filter((p) => p.device_id === router.id);
+    const internal = mine.filter((p) => ROUTER_INTERFACE_OWNERS.has(p.device_owner));
+    const gateway = mine.find((p) => p.device_owner === GATEWAY_OWNER);
+    const links = internal.map((p) => linkFor(p, 'qr-', subnets, networks.get(p.network_id)));
+    const routes: RouteSpec[] = [];
+    if (gateway) {
+      const qg = linkFor(gateway, 'qg-', subnets, networks.get(gateway.network_id));
+      links.push(qg);
+      for (const family of [6, 4] as const) {
+        const s = (gateway.fixed_ips as Doc[])
+          .map((ip) => subnets.get(ip.subnet_id))
+          .find((sub) => sub && sub.ip_version === family && sub.gateway_ip);
+        if (s) routes.push({ family, via: s.gateway_ip, dev: qg.name });
+      }
+    }
+    namespaces.push({ name: ns, kind: 'router', sysctls: ROUTER_SYSCTLS, links, routes });
+
+    const ra: RaInterface[] = internal.map((p) => ({
+      name: `qr-${String(p.id).slice(0, 11)}`,
+      mtu: networks.get(p.network_id)?.mtu ?? 1500,
+      subnets: (p.fixed_ips as Doc[]).map((ip) => subnets.get(ip.subnet_id)).filter((s): s is Doc => !!s) as any,
+    }));
+    const conf = renderRadvdConf(ra, opts.radvd);
+    if (conf !== null) {
+      const dir = `${opts.stateDir}/radvd/${router.id}`;
+      daemons.push({
+        id: `radvd-${router.id}`,
+        kind: 'radvd',
+        namespace: ns,
+        dir,
+        argv: ['radvd', '-n', '-m', 'stderr', '-C', `${dir}/radvd.conf`, '-p', `${dir}/radvd.pid`],
+        files: [{ name: 'radvd.conf', content: conf, mode: 0o444 }],
+        reload: 'hup',
+      });
+    }
+  }
+
+  for (const networkId of networksNeedingDhcp(state)) {
+    const port = ports.find((p) => p.device_owner === DHCP_OWNER && p.device_id === dhcpDeviceId(opts.host, networkId));
+    if (!port) continue; // the agent creates it through the API first (agent.ts), then plans again
+    const network = networks.get(networkId)!;
+    const ns = dhcpNsName(networkId);
+    const link = linkFor(port, 'ns-', subnets, network);
+    namespaces.push({ name: ns, kind: 'dhcp', sysctls: DHCP_SYSCTLS, links: [link], routes: [] });
+    const dir = `${opts.stateDir}/dhcp/${networkId}`;
+    const cfg = renderDnsmasq({
+      networkMtu: network.mtu ?? 0,
+      subnets: state.subnets.filter((s) => s.network_id === networkId) as any,
+      ports: ports.filter((p) => p.network_id === networkId) as any,
+      interfaceName: link.name,
+      dir,
+      ...(opts.leaseSeconds !== undefined ? { leaseSeconds: opts.leaseSeconds } : {}),
+      ...(opts.dnsDomain !== undefined ? { dnsDomain: opts.dnsDomain } : {}),
+    });
+    daemons.push({
+      id: `dnsmasq-${networkId}`,
+      kind: 'dnsmasq',
+      namespace: ns,
+      dir,
+      argv: cfg.argv,
+      files: [
+        { name: 'host', content: cfg.hosts, mode: 0o644 },
+        { name: 'opts', content: cfg.opts, mode: 0o644 },
+        { name: 'addn_hosts', content: cfg.addnHosts, mode: 0o644 },
+      ],
+      reload: 'restart',
+    });
+  }
+
+  return {
+    bridgeNs: bridgeNsName(opts.host),
+    bridgeNsSysctls: [
+      ['net.ipv6.conf.all.disable_ipv6', '1'],
+      ['net.ipv6.conf.default.disable_ipv6', '1'],
+    ],
+    bridges,
+    namespaces,
+    daemons,
+    knownTaps: ports.map((p) => tapName(p.id)).sort(),
+  };
+}

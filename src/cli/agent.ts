@@ -1,0 +1,44 @@
+// `v6stack agent`: the data-plane agent of this host (src/agent), and the `lab` commands that plug test instances in.
+import type { Command } from 'commander';
+import { hostname } from 'node:os';
+import { resolveEndpoint } from './http.js';
+import { Agent } from '../agent/agent.js';
+import { registerLabCommands } from './lab.js';
+
+interface AgentCliOptions {
+  server?: string;
+  host: string;
+  stateDir?: string;
+  minRtrAdvInterval: string;
+  maxRtrAdvInterval: string;
+}
+
+export function registerAgentCommands(program: Command): void {
+  program
+    .command('agent')
+    .description('run the data-plane agent: bridges, router namespaces, radvd and dnsmasq from the API state')
+    .option('--server <url>', 'v6stack API endpoint (env OS_ENDPOINT or V6STACK_URL)')
+    .option('--host <name>', 'this host name, as the agent reports itself', hostname())
+    .option('--state-dir <dir>', 'daemon configs and the ledger of owned namespaces (default /var/lib/v6stack/agent-HOST)')
+    .option('--min-rtr-adv-interval <s>', "radvd MinRtrAdvInterval (Neutron's default)", '30')
+    .option('--max-rtr-adv-interval <s>', "radvd MaxRtrAdvInterval (Neutron's default)", '100')
+    .action(async (o: AgentCliOptions) => {
+      const agent = new Agent({
+        server: resolveEndpoint(o.server),
+        host: o.host,
+        stateDir: o.stateDir ?? `/var/lib/v6stack/agent-${o.host}`,
+        radvd: { minRtrAdvInterval: Number(o.minRtrAdvInterval), maxRtrAdvInterval: Number(o.maxRtrAdvInterval) },
+      });
+      let stopping = false;
+      const stop = (signal: string): void => {
+        if (stopping) return;
+        stopping = true;
+        console.log(`agent: ${signal}, stopping`);
+        void agent.stop().then(() => process.exit(0));
+      };
+      process.once('SIGTERM', () => stop('SIGTERM'));
+      process.once('SIGINT', () => stop('SIGINT'));
+      await agent.start();
+    });
+  registerLabCommands(program);
+}

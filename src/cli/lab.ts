@@ -1,0 +1,38 @@
+// `v6stack lab boot|delete|exec`: lab instances (network namespaces standing in for VMs) on this host.
+import type { Command } from 'commander';
+import { hostname } from 'node:os';
+import { resolveEndpoint } from './http.js';
+import { labBoot, labDelete, labExec } from '../agent/lab.js';
+
+interface LabCliOptions {
+  server?: string;
+  host: string;
+  stateDir: string;
+}
+
+export function registerLabCommands(program: Command): void {
+  const lab = program.command('lab').description('lab instances: network namespaces with a real port, plugged into a network');
+  const common = (c: Command): Command =>
+    c
+      .option('--server <url>', 'v6stack API endpoint (env OS_ENDPOINT or V6STACK_URL)')
+      .option('--host <name>', "the agent's host name (whose bridges to plug into)", hostname())
+      .option('--state-dir <dir>', 'where dhclient files go', '/run/v6stack/lab');
+  common(lab.command('boot').description('create a port and a namespace lab-NAME with eth0 on the network'))
+    .requiredOption('--network <net>', 'network id or name')
+    .option('--name <name>', 'instance name', `i${process.pid}`)
+    .action(async (o: LabCliOptions & { network: string; name: string }) => {
+      const port = await labBoot({ server: resolveEndpoint(o.server), host: o.host, stateDir: o.stateDir }, o.network, o.name);
+      console.log(JSON.stringify({ name: o.name, namespace: `lab-${o.name}`, port_id: port.id, mac_address: port.mac_address, fixed_ips: port.fixed_ips }));
+    });
+  common(lab.command('delete').description('delete lab instance NAME: its namespace, dhclient and port'))
+    .argument('<name>')
+    .action(async (name: string, o: LabCliOptions) => labDelete({ server: resolveEndpoint(o.server), host: o.host, stateDir: o.stateDir }, name));
+  lab
+    .command('exec')
+    .description('run a command in lab instance NAME (lab exec NAME -- CMD...)')
+    .argument('<name>')
+    .argument('<cmd...>')
+    .action((name: string, cmd: string[]) => {
+      process.exitCode = labExec(name, cmd);
+    });
+}
