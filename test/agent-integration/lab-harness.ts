@@ -1,0 +1,204 @@
+// Shared harness for the agent integration tests: a real server and a real agent as child processes, the API
+// calls the tests make, bounded polling, and a cleanup that always removes what the run made (namespaces,
+// daemons, processes) even when the test failed.
+
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { accessSync, constants, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawnServer, type ServerProcess } from '../helpers/v6stack.js';
+
+const PATH_DIRS = [...(process.env.PATH ?? '').split(':'), '/usr/sbin', '/sbin', '/usr/bin', '/bin'];
+
+export function missingTools(tools: string[]): string[] {
+  return tools.filter(
+    (t) =>
+      !PATH_DIRS.some((d) => {
+        try {
+          accessSync(join(d, t), constants.X_OK);
+          return true;
+        } catch {
+          return false;
+        }
+      }),
+  );
+}
+
+/** Why the test cannot run here, or false. Debian packages: iproute2 radvd ndisc6 dnsmasq-base isc-dhcp-client. */
+export function skipReason(tools: string[]): string | false {
+  if (process.platform !== 'linux') return 'needs Linux network namespaces';
+  if (process.getuid?.() !== 0) return 'needs root (network namespaces, radvd)';
+  const missing = missingTools(tools);
+  return missing.length ? `missing ${missing.join(', ')} (Debian: iproute2 radvd ndisc6 dnsmasq-base isc-dhcp-client)` : false;
+}
+
+export function sh(argv: string[]): { status: number; stdout: string; stderr: string } {
+  const r = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', timeout: 60_000 });
+  return { status: r.status ?? -1, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
+}
+
+export function ipJson(ns: string, args: string[]): any[] {
+  const r = sh(['ip', '-n', ns, '-json', ...args]);
+  return r.status === 0 && r.stdout.trim() ? JSON.parse(r.stdout) : [];
+}
+
+export async function until<T>(what: string, fn: () => T | undefined | false | Promise<T | undefined | false>, deadlineMs = 30_000): Promise<T> {
+  const end = Date.now() + deadlineMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+export class AgentProcess {
+  lines: string[] = [];
+  child: ChildProcess;
+  constructor(server: string, host: string, stateDir: string) {
+    this.child = spawn(process.execPath, ['dist/src/cli/main.js', 'agent', '--server', server, '--host', host, '--state-dir', stateDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let buf = '';
+    const take = (d: Buffer): void => {
+      buf += d.toString();
+      const parts = buf.split('\n');
+      buf = parts.pop()!;
+      for (const l of parts) {
+        this.lines.push(l);
+        if (process.env.V6STACK_TEST_VERBOSE) console.error(`  agent| ${l}`);
+      }
+    };
+    this.child.stdout!.on('data', take);
+    this.child.stderr!.on('data', take);
+  }
+  /** The first line matching after line `from`. */
+  async waitLine(re: RegExp, from = 0, deadlineMs = 30_000): Promise<{ line: string; index: number }> {
+    return until(`agent log ${re} (log so far:\n${this.lines.slice(-20).join('\n')})`, () => {
+      for (let i = from; i < this.lines.length; i++) if (re.test(this.lines[i]!)) return { line: this.lines[i]!, index: i };
+      return false;
+    }, deadlineMs);
+  }
+  stop(): Promise<void> {
+    return new Promise((resolve) => {
+      if (this.child.exitCode !== null || this.child.signalCode !== null) return resolve();
+      const t = setTimeout(() => this.child.kill('SIGKILL'), 10_000);
+      this.child.once('exit', () => {
+        clearTimeout(t);
+        resolve();
+      });
+      this.child.kill('SIGTERM');
+    });
+  }
+}
+
+export interface Env {
+  tag: string;
+  host: string;
+  dir: string;
+  stateDir: string;
+  labDir: string;
+  server: ServerProcess;
+  url: string;
+  agent: AgentProcess;
+  /** Namespaces the test knows the agent makes (qrouter-<id>), removed by cleanup even if the ledger missed them. */
+  extraNs: string[];
+  api(method: string, path: string, body?: unknown): Promise<any>;
+  lab(args: string[]): { status: number; stdout: string; stderr: string };
+  cleanup(): Promise<void>;
+}
+
+export async function startEnv(): Promise<Env> {
+  const tag = `${process.pid.toString(36)}${Math.floor(Math.random() * 36 ** 3).toString(36)}`;
+  const host = `it${tag}`;
+  const dir = mkdtempSync(join(tmpdir(), 'v6stack-agent-it-'));
+  const stateDir = join(dir, 'agent');
+  const labDir = join(dir, 'lab');
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  const server = await spawnServer(`sqlite:${join(dir, 'v6stack.db')}`, port);
+  const url = server.url;
+  const env: Env = {
+    tag,
+    host,
+    dir,
+    stateDir,
+    labDir,
+    server,
+    url,
+    agent: new AgentProcess(url, host, stateDir),
+    extraNs: [],
+    async api(method, path, body) {
+      const res = await fetch(url + path, { method, headers: { 'Content-Type': 'application/json' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+      const text = await res.text();
+      if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
+      return text ? JSON.parse(text) : null;
+    },
+    lab(args) {
+      return sh([process.execPath, 'dist/src/cli/main.js', 'lab', ...args, '--server', url, '--host', host, '--state-dir', labDir]);
+    },
+    async cleanup() {
+      await env.agent.stop().catch(() => {});
+      // dhclients the lab started, then every daemon a crashed agent may have left (by their pid files).
+      for (const f of findFiles(labDir, 'dhclient.pid').concat(findFiles(stateDir, 'radvd.pid'), findFiles(join(stateDir, 'dhcp'), 'pid'))) {
+        const pid = Number(readFileSync(f, 'utf8').trim());
+        if (pid > 1) {
+          try {
+            if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(dir)) process.kill(pid, 'SIGKILL');
+          } catch {
+            /* gone */
+          }
+        }
+      }
+      let owned: string[] = [];
+      try {
+        owned = JSON.parse(readFileSync(join(stateDir, 'owned.json'), 'utf8')).namespaces;
+      } catch {
+        /* none */
+      }
+      const all = sh(['ip', '-json', 'netns', 'list']).stdout.trim();
+      const names = new Set((all ? (JSON.parse(all) as { name: string }[]) : []).map((n) => n.name));
+      for (const ns of [...owned, ...env.extraNs, `v6stack-br-${host}`, ...[...names].filter((n) => n.startsWith(`lab-${tag}`))]) {
+        if (names.has(ns)) sh(['ip', 'netns', 'del', ns]);
+      }
+      await server.stop().catch(() => {});
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  return env;
+}
+
+function findFiles(dir: string, name: string): string[] {
+  const out: string[] = [];
+  let entries: string[] = [];
+  try {
+    entries = readdirSync(dir);
+  } catch {
+    return out;
+  }
+  for (const e of entries) {
+    const p = join(dir, e);
+    if (e === name) out.push(p);
+    else out.push(...findFiles(p, name));
+  }
+  return out;
+}
+
+/** rdisc6 output as field -> values (e.g. "Stateful address conf." -> ["No"]). */
+export function parseRdisc6(text: string): Map<string, string[]> {
+  const m = new Map<string, string[]>();
+  for (const line of text.split('\n')) {
+    const from = /^\s*from\s+(\S+)\s*$/.exec(line);
+    if (from) {
+      m.set('from', [...(m.get('from') ?? []), from[1]!]);
+      continue;
+    }
+    const x = /^\s*([^:]+?)\s*:\s*(.+?)\s*$/.exec(line);
+    if (!x) continue;
+    const key = x[1]!;
+    m.set(key, [...(m.get(key) ?? []), x[2]!.split(/\s+/)[0]!]);
+  }
+  return m;
+}
