@@ -50,8 +50,7 @@ export async function allocateAny(tx: Tx, subnet: Subnet, portId: string): Promi
   let candidate = nextCandidate(ranges, cursorText === null ? null : IpAddress.parse(cursorText));
   while (candidate) {
     const ip = candidate.toString();
-    if (!(await tx.isAllocated(subnet.id, ip))) {
-      await tx.allocate({ subnet_id: subnet.id, ip_address: ip, port_id: portId, network_id: subnet.network_id });
+    if (await tx.tryAllocate({ subnet_id: subnet.id, ip_address: ip, port_id: portId, network_id: subnet.network_id })) {
       await tx.setIpamCursor(subnet.id, ip);
       return ip;
     }
@@ -64,9 +63,8 @@ export async function allocateAny(tx: Tx, subnet: Subnet, portId: string): Promi
   for (;;) {
     const ip = await tx.takeReleased(subnet.id);
     if (ip === undefined) return null;
-    if (await tx.isAllocated(subnet.id, ip)) continue; // taken since as a fixed IP
-    await tx.allocate({ subnet_id: subnet.id, ip_address: ip, port_id: portId, network_id: subnet.network_id });
-    return ip;
+    // A released address may have been taken since as a fixed IP; then try the next one.
+    if (await tx.tryAllocate({ subnet_id: subnet.id, ip_address: ip, port_id: portId, network_id: subnet.network_id })) return ip;
   }
 }
 

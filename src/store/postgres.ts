@@ -338,6 +338,14 @@ class PgTx implements Tx {
     if (res.rowCount !== 1) throw new UniqueViolation('ip_allocation');
   }
 
+  async tryAllocate(a: Allocation): Promise<boolean> {
+    const res = await this.q(
+      'INSERT INTO ip_allocations (subnet_id, ip_address, port_id, network_id) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
+      [a.subnet_id, a.ip_address, a.port_id, a.network_id],
+    );
+    return res.rowCount === 1;
+  }
+
   async release(subnetId: string, ip: string, behindCursor: boolean): Promise<void> {
     await this.q('DELETE FROM ip_allocations WHERE subnet_id = ? AND ip_address = ?', [subnetId, ip]);
     if (behindCursor) {

@@ -161,6 +161,16 @@ export class SqliteStore implements Store {
             a.network_id,
           );
         }),
+      tryAllocate: (a) =>
+        run(
+          () =>
+            this.stmt('INSERT OR IGNORE INTO ip_allocations (subnet_id, ip_address, port_id, network_id) VALUES (?, ?, ?, ?)').run(
+              a.subnet_id,
+              a.ip_address,
+              a.port_id,
+              a.network_id,
+            ).changes === 1,
+        ),
       release: (subnetId, ip, behindCursor) =>
         run(() => {
           this.stmt('DELETE FROM ip_allocations WHERE subnet_id = ? AND ip_address = ?').run(subnetId, ip);

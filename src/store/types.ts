@@ -58,6 +58,8 @@ export interface Tx {
   isAllocated(subnetId: string, ip: string): Promise<boolean>;
   /** Throws UniqueViolation('ip_allocation') when the address is taken. */
   allocate(a: Allocation): Promise<void>;
+  /** Takes the address if it is free: one statement where isAllocated + allocate would be two. */
+  tryAllocate(a: Allocation): Promise<boolean>;
   /** Frees one address; `behindCursor` keeps it on the subnet's released list for reuse. */
   release(subnetId: string, ip: string, behindCursor: boolean): Promise<void>;
   /** Takes (and removes) one released address of the subnet, if any. */

@@ -249,6 +249,11 @@ for (const { dialect, skip } of DIALECTS) {
           assert.equal(await tx.ipamCursor('s1'), addr(3));
           assert.equal(await tx.isAllocated('s1', addr(2)), true);
           assert.equal(await tx.isAllocated('s1', addr(4)), false);
+          // tryAllocate takes a free address and declines a held one, leaving the transaction usable.
+          assert.equal(await tx.tryAllocate({ subnet_id: 's1', ip_address: addr(2), port_id: 'x', network_id: 'net-1' }), false);
+          assert.equal(await tx.tryAllocate({ subnet_id: 's1', ip_address: addr(4), port_id: 'p4', network_id: 'net-1' }), true);
+          assert.equal(await tx.isAllocated('s1', addr(4)), true);
+          await tx.release('s1', addr(4), false);
           await tx.release('s1', addr(2), true);
           await tx.release('s1', addr(2), true); // twice: still one entry
           await tx.release('s1', addr(3), false);
