@@ -1,13 +1,16 @@
-// The talk's command sequence through the `v6stack` resource commands, against any Neutron v2.0 endpoint named by
-// V6STACK_TEST_URL (the real Neutron peer today, v6stack later); skipped when it is unset. Defaults follow Neutron
+// The talk's command sequence through the `v6stack` resource commands, against the Neutron v2.0 endpoint named by
+// V6STACK_TEST_URL (e.g. the real Neutron peer), or else against a v6stack server this suite starts itself. Defaults follow Neutron
 // Zed (IPv6 gateway = subnet-router anycast `prefix::`, pool from ::1 to ...:ffff, see the peer's RESULTS.md).
 // Every name carries a per-run suffix, and everything created is removed in `after`, even on failure.
 
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { freshStoreUrl, spawnServer, type ServerProcess } from '../helpers/v6stack.js';
 
-const url = process.env.V6STACK_TEST_URL;
+let url = process.env.V6STACK_TEST_URL;
+let server: ServerProcess | undefined;
+let store: { url: string; dispose: () => Promise<void> } | undefined;
 const suffix = `cliseed-${process.pid}-${Date.now().toString(36)}`;
 const n = (name: string): string => `${name}-${suffix}`;
 
@@ -34,16 +37,26 @@ function json(...args: string[]): Record<string, any> {
 
 const MAC = 'fa:16:3e:79:5a:cc';
 
-describe('CLI seed sequence', { skip: url ? false : 'V6STACK_TEST_URL is not set' }, () => {
+describe('CLI seed sequence', () => {
   const made = { networks: [] as string[], ports: [] as string[], routers: [] as string[], interfaces: [] as [string, string][] };
   const ids: Record<string, string> = {};
 
-  before(() => {
+  before(async () => {
+    if (!url) {
+      store = await freshStoreUrl('sqlite');
+      server = await spawnServer(store.url, 21000 + (process.pid % 500));
+      url = server.url;
+    }
     // the CLI must be built (npm run build / npx tsc) before this suite runs
     ok('--help');
   });
 
-  after(() => {
+  after(async () => {
+    if (server) {
+      await server.stop();
+      await store!.dispose();
+      return;
+    }
     for (const p of made.ports) cli('port', 'delete', p);
     for (const [r, s] of made.interfaces) cli('router', 'remove', 'subnet', r, s);
     for (const r of made.routers) {
