@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # The whole test suite on a fresh Debian machine, as root: installs what the tests use (npm packages, Debian's
-# PostgreSQL and the real Neutron clients), starts PostgreSQL, then runs every test against both stores.
+# PostgreSQL, the real Neutron clients, and the data plane's radvd, dnsmasq, dhclient and rdisc6), starts
+# PostgreSQL, then runs every test; API suites run against both stores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive
 
 need=()
-for p in python3-neutronclient python3-openstackclient python3-openstacksdk postgresql iproute2; do
+# The real peers the tests drive: Neutron's clients, PostgreSQL, and the data plane's daemons and guest clients.
+for p in python3-neutronclient python3-openstackclient python3-openstacksdk postgresql iproute2 \
+         radvd dnsmasq-base isc-dhcp-client ndisc6 tcpdump; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || need+=("$p")
 done
 if [ ${#need[@]} -gt 0 ]; then
