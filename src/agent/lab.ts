@@ -3,6 +3,7 @@
 // guest would get. DAD is off and addr_gen_mode is EUI-64, both set before the link comes up.
 
 import { spawnSync } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { exec } from './linux.js';
@@ -81,11 +82,19 @@ export async function labBoot(opts: LabOptions, network: string, name: string): 
     await mkdir(dir, { recursive: true });
     await writeFile(join(dir, 'dhclient-script'), DHCLIENT_SCRIPT(dir), { mode: 0o755 });
     const common = ['-sf', join(dir, 'dhclient-script'), '-pf', join(dir, 'dhclient.pid'), '-lf', join(dir, 'dhclient6.leases'), 'eth0'];
-    const argv = modes.has('dhcpv6-stateful') ? ['dhclient', '-6', '-1', ...common] : ['dhclient', '-6', '-S', '-1', ...common];
+    const argv = modes.has('dhcpv6-stateful') ? ['dhclient', '-6', '-1', '-v', ...common] : ['dhclient', '-6', '-S', '-1', '-v', ...common];
     log(`${argv.join(' ')}`);
     // dhclient -1 returns once it has a lease (then daemonises to renew it; `lab delete` stops it) or gives up.
-    const r = spawnSync('ip', ['netns', 'exec', ns, ...argv], { encoding: 'utf8', timeout: 90_000 });
-    if (r.status !== 0) log(`dhclient exited ${r.status}: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
+    // Its output goes to a file: the daemonised dhclient keeps its stdio, and a pipe would hold us until it exits.
+    const out = openSync(join(dir, 'dhclient.log'), 'a');
+    // A few tries: the agent learns of the new port through the change feed, so the first Solicit can reach a
+    // dnsmasq that does not know the port's MAC yet.
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      const r = spawnSync('ip', ['netns', 'exec', ns, ...argv], { stdio: ['ignore', out, out], timeout: 90_000 });
+      if (r.status === 0) break;
+      log(`dhclient exited ${r.status ?? r.signal} (try ${attempt}); see ${join(dir, 'dhclient.log')}`);
+    }
+    closeSync(out);
   }
   return port;
 }

@@ -71,7 +71,7 @@ export interface DaemonSpec {
   dir: string;
   argv: string[];
   files: DaemonFile[];
-  /** How a config change is taken: radvd rereads its conf on SIGHUP; dnsmasq is restarted. */
+  /** How a config file change is taken: SIGHUP (radvd, dnsmasq) or a restart; a changed command line always restarts. */
   reload: 'hup' | 'restart';
 }
 
@@ -224,6 +224,7 @@ export function plan(state: ApiState, opts: PlanOptions): DesiredState {
         { name: 'opts', content: cfg.opts, mode: 0o644 },
         { name: 'addn_hosts', content: cfg.addnHosts, mode: 0o644 },
       ],
+      // Restarted on any change for now; Neutron's reload_allocations (SIGHUP rereads hosts/opts) is the next step.
       reload: 'restart',
     });
   }

@@ -37,6 +37,22 @@ export function sh(argv: string[]): { status: number; stdout: string; stderr: st
   return { status: r.status ?? -1, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
 }
 
+/** Like sh, but keeps the event loop running (the agent's log pipe must be drained meanwhile). */
+export function shAsync(argv: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const c = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    c.stdout!.on('data', (d) => (stdout += d));
+    c.stderr!.on('data', (d) => (stderr += d));
+    const t = setTimeout(() => c.kill('SIGKILL'), 120_000);
+    c.once('close', (code) => {
+      clearTimeout(t);
+      resolve({ status: code ?? -1, stdout, stderr });
+    });
+  });
+}
+
 export function ipJson(ns: string, args: string[]): any[] {
   const r = sh(['ip', '-n', ns, '-json', ...args]);
   return r.status === 0 && r.stdout.trim() ? JSON.parse(r.stdout) : [];
@@ -107,7 +123,7 @@ export interface Env {
   /** Namespaces the test knows the agent makes (qrouter-<id>), removed by cleanup even if the ledger missed them. */
   extraNs: string[];
   api(method: string, path: string, body?: unknown): Promise<any>;
-  lab(args: string[]): { status: number; stdout: string; stderr: string };
+  lab(args: string[]): Promise<{ status: number; stdout: string; stderr: string }>;
   cleanup(): Promise<void>;
 }
 
@@ -137,7 +153,7 @@ export async function startEnv(): Promise<Env> {
       return text ? JSON.parse(text) : null;
     },
     lab(args) {
-      return sh([process.execPath, 'dist/src/cli/main.js', 'lab', ...args, '--server', url, '--host', host, '--state-dir', labDir]);
+      return shAsync([process.execPath, 'dist/src/cli/main.js', 'lab', ...args, '--server', url, '--host', host, '--state-dir', labDir]);
     },
     async cleanup() {
       await env.agent.stop().catch(() => {});
@@ -150,6 +166,14 @@ export async function startEnv(): Promise<Env> {
           } catch {
             /* gone */
           }
+        }
+      }
+      // Anything else still running from this run's directory (a dhclient that daemonised before writing its pid).
+      for (const pid of readdirSync('/proc').filter((x) => /^\d+$/.test(x))) {
+        try {
+          if (Number(pid) !== process.pid && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(dir)) process.kill(Number(pid), 'SIGKILL');
+        } catch {
+          /* gone */
         }
       }
       let owned: string[] = [];

@@ -56,7 +56,7 @@ test('SLAAC: EUI-64 address, default route via the router LLA, RA contents; agen
     );
     await env.agent.waitLine(new RegExp(`start radvd-${router.id}`));
 
-    const boot = env.lab(['boot', '--network', net.id, '--name', name]);
+    const boot = await env.lab(['boot', '--network', net.id, '--name', name]);
     assert.equal(boot.status, 0, boot.stderr);
     const port = (await env.api('GET', `/v2.0/ports?device_id=${labNs}`)).ports[0];
     const expected = port.fixed_ips[0].ip_address;
@@ -106,7 +106,7 @@ test('SLAAC: EUI-64 address, default route via the router LLA, RA contents; agen
     const silent = sh(['ip', 'netns', 'exec', labNs, 'rdisc6', '-1', '-r', '2', '-w', '500', 'eth0']);
     assert.notEqual(silent.status, 0, `no router answers any more: ${silent.stdout}`);
 
-    const del = env.lab(['delete', name]);
+    const del = await env.lab(['delete', name]);
     assert.equal(del.status, 0, del.stderr);
     assert.equal((await env.api('GET', `/v2.0/ports?device_id=${labNs}`)).ports.length, 0);
   } finally {
