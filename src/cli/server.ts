@@ -1,6 +1,9 @@
-// `v6stack server`: the Neutron v2.0 API on the store a URL names. `v6stack up` is the one-command start on the
-// embedded store (the data-plane agent joins it when it lands).
+// `v6stack server`: the Neutron v2.0 API on the store a URL names. `v6stack up`: the one-command start on one host,
+// the API on the embedded store plus this host's data-plane agent (when the host can run it: root, iproute2, radvd).
 import type { Command } from 'commander';
+import { execFileSync } from 'node:child_process';
+import { hostname } from 'node:os';
+import { Agent } from '../agent/agent.js';
 import { ApiServer } from '../api/server.js';
 import { DEFAULT_DB_PATH, openStore } from '../store/index.js';
 
@@ -10,16 +13,43 @@ interface ServerOptions {
   db: string;
   projectId: string;
   logRequests?: boolean;
+  agent?: boolean;
 }
 
-async function runServer(opts: ServerOptions): Promise<void> {
+/** Why this host cannot run the data-plane agent, or null when it can. */
+function agentUnavailable(): string | null {
+  if (process.getuid?.() !== 0) return 'not running as root (network namespaces need it)';
+  for (const tool of ['ip', 'radvd']) {
+    try {
+      execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' });
+    } catch {
+      return `${tool} is not installed (apt-get install iproute2 radvd dnsmasq-base)`;
+    }
+  }
+  return null;
+}
+
+async function runServer(opts: ServerOptions, withAgent: boolean): Promise<void> {
   const store = await openStore(opts.db);
   const api = new ApiServer({ store, defaultProjectId: opts.projectId, logRequests: opts.logRequests ?? false });
   const { port } = await api.listen(Number(opts.port), opts.host);
   const shown = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
   console.log(`v6stack: Neutron v2.0 API on http://${shown}:${port}/v2.0 (store: ${store.dialect} ${opts.db.replace(/:[^:@/]*@/, ':***@')})`);
+  let agent: Agent | undefined;
+  if (withAgent) {
+    const why = agentUnavailable();
+    if (why) console.log(`v6stack: data-plane agent not started: ${why}; the API runs alone`);
+    else {
+      const host = hostname();
+      const local = opts.host === '::' || opts.host.includes(':') ? `[${opts.host === '::' ? '::1' : opts.host}]` : opts.host === '0.0.0.0' ? '127.0.0.1' : opts.host;
+      agent = new Agent({ server: `http://${local}:${port}`, host, stateDir: `var/agent-${host}` });
+      console.log(`v6stack: data-plane agent for host ${host} (state in var/agent-${host})`);
+      agent.start().catch((e: Error) => console.error(`v6stack: agent failed: ${e.message}`));
+    }
+  }
   const stop = async (signal: string): Promise<void> => {
     console.log(`v6stack: ${signal}, stopping`);
+    await agent?.stop();
     await api.close();
     await store.close();
     process.exit(0);
@@ -30,7 +60,7 @@ async function runServer(opts: ServerOptions): Promise<void> {
 
 export function registerServerCommands(program: Command): void {
   for (const name of ['server', 'up']) {
-    program
+    const cmd = program
       .command(name)
       .description(
         name === 'up'
@@ -41,7 +71,8 @@ export function registerServerCommands(program: Command): void {
       .option('--host <address>', 'listen address (:: is every IPv6 and IPv4 address)', process.env.V6STACK_HOST ?? '::')
       .option('--db <url>', 'store: sqlite:PATH or postgres://user:pass@host/db', process.env.V6STACK_DB ?? `sqlite:${DEFAULT_DB_PATH}`)
       .option('--project-id <id>', 'project for requests that name none (noauth)', process.env.V6STACK_PROJECT_ID ?? 'default')
-      .option('--log-requests', 'log one line per request')
-      .action((opts: ServerOptions) => runServer(opts));
+      .option('--log-requests', 'log one line per request');
+    if (name === 'up') cmd.option('--no-agent', 'run the API alone, without this host\'s data-plane agent');
+    cmd.action((opts: ServerOptions) => runServer(opts, name === 'up' && opts.agent !== false));
   }
 }
