@@ -37,7 +37,7 @@ export interface ApiOptions {
   logRequests?: boolean;
 }
 
-function send(res: ServerResponse, status: number, body: string | null, requestId: string): void {
+function send(res: ServerResponse, status: number, body: string | Buffer | null, requestId: string): void {
   const headers: Record<string, string | number> = { 'X-Openstack-Request-Id': requestId };
   if (body !== null) {
     headers['Content-Type'] = 'application/json';
@@ -137,7 +137,7 @@ export class ApiServer {
     }
   }
 
-  private async route(method: string, url: URL, text: string, ctx: RequestContext): Promise<{ status: number; body: string | null }> {
+  private async route(method: string, url: URL, text: string, ctx: RequestContext): Promise<{ status: number; body: string | Buffer | null }> {
     const path = url.pathname.replace(/\/+$/, '').replace(/\.json$/, '');
     if (path === '' && method === 'GET') return { status: 200, body: JSON.stringify(this.versions(url)) };
     const parts = path.split('/').slice(1).map(decodeURIComponent);
@@ -211,15 +211,15 @@ export class ApiServer {
     return { status: 200, body: JSON.stringify({ extension: ext }) };
   }
 
-  private async list(resource: ResourceDef, url: URL): Promise<string> {
+  private async list(resource: ResourceDef, url: URL): Promise<string | Buffer> {
     const attributes = new Set(resource.listable ?? Object.keys(resource.attrs));
     const columns = new Set<string>([...COMMON_COLUMNS, ...tableOf(resource.kind).columns]);
     const q = parseListQuery(url.searchParams, attributes, columns);
     return this.store.read(async (tx) => {
       if (isPlain(q) && !resource.present) {
-        // Stored documents are exactly what the API shows: send them without parsing.
-        const raw = await tx.listRaw(resource.kind, q.columnFilters);
-        return `{"${resource.plural}":[${raw.join(',')}]}`;
+        // Stored documents are exactly what the API shows: the database joins them, we only frame them.
+        const joined = await tx.listJoined(resource.kind, q.columnFilters);
+        return Buffer.concat([Buffer.from(`{"${resource.plural}":[`), joined, Buffer.from(']}')]);
       }
       let docs = await tx.list(resource.kind, q.columnFilters);
       if (resource.present) docs = await Promise.all(docs.map((d) => resource.present!(tx, d)));
@@ -279,7 +279,7 @@ export class ApiServer {
     id: string,
     tag: string | undefined,
     text: string,
-  ): Promise<{ status: number; body: string | null }> {
+  ): Promise<{ status: number; body: string | Buffer | null }> {
     if (method === 'GET') {
       const doc = await this.store.read((tx) => this.mustGet(tx, resource, id));
       const tags = doc.tags as string[];

@@ -15,7 +15,7 @@
 
 import pg from 'pg';
 import { migrations, tableOf } from './schema.js';
-import { columnValues, countSql, insertSql, selectBodySql, updateParams, updateSql, whereClause } from './sql.js';
+import { columnValues, countSql, joinedBodiesSql, insertSql, selectBodySql, updateParams, updateSql, whereClause } from './sql.js';
 import type { Allocation, Change, ColumnFilters, Doc, Kind, Store, Tx } from './types.js';
 import { UniqueViolation } from './types.js';
 
@@ -261,6 +261,12 @@ class PgTx implements Tx {
     const w = whereClause(kind, filters);
     const res = await this.q<{ body: string }>(selectBodySql(kind, w.sql), w.params);
     return res.rows.map((r) => r.body);
+  }
+
+  async listJoined(kind: Kind, filters?: ColumnFilters): Promise<Buffer> {
+    const w = whereClause(kind, filters);
+    const res = await this.q<{ j: Buffer | null }>(joinedBodiesSql(kind, w.sql, 'postgres'), w.params);
+    return res.rows[0]?.j ?? Buffer.alloc(0);
   }
 
   async count(kind: Kind, filters?: ColumnFilters): Promise<number> {

@@ -65,6 +65,13 @@ export function selectBodySql(kind: Kind, where: string): string {
   return `SELECT body FROM ${tableOf(kind).table}${where} ORDER BY seq`;
 }
 
+/** One row, one column: the bodies joined by commas in insertion order (NULL when there are none). */
+export function joinedBodiesSql(kind: Kind, where: string, dialect: 'sqlite' | 'postgres'): string {
+  return dialect === 'sqlite'
+    ? `SELECT CAST(group_concat(body, ',' ORDER BY seq) AS BLOB) AS j FROM ${tableOf(kind).table}${where}`
+    : `SELECT convert_to(string_agg(body, ',' ORDER BY seq), 'UTF8') AS j FROM ${tableOf(kind).table}${where}`;
+}
+
 export function countSql(kind: Kind, where: string): string {
   return `SELECT COUNT(*) AS n FROM ${tableOf(kind).table}${where}`;
 }

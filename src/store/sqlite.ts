@@ -10,7 +10,7 @@ import Database from 'better-sqlite3';
 import { closeSync, fdatasync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { migrations, tableOf } from './schema.js';
-import { columnValues, countSql, insertSql, selectBodySql, updateParams, updateSql, whereClause } from './sql.js';
+import { columnValues, countSql, joinedBodiesSql, insertSql, selectBodySql, updateParams, updateSql, whereClause } from './sql.js';
 import type { Allocation, Change, Doc, Store, Tx } from './types.js';
 import { UniqueViolation } from './types.js';
 
@@ -121,6 +121,12 @@ export class SqliteStore implements Store {
           return this.stmt(selectBodySql(kind, w.sql))
             .pluck()
             .all(...w.params) as string[];
+        }),
+      listJoined: (kind, filters) =>
+        run(() => {
+          const w = whereClause(kind, filters);
+          const j = this.stmt(joinedBodiesSql(kind, w.sql, 'sqlite')).pluck().get(...w.params) as Buffer | null;
+          return j ?? Buffer.alloc(0);
         }),
       count: (kind, filters) =>
         run(() => {
