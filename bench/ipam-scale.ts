@@ -7,7 +7,7 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
-import { log, round } from './lib.js';
+import { fullGc, log, round } from './lib.js';
 
 export interface Window {
   at: number;
@@ -67,7 +67,7 @@ export async function ipamAddresses(dir: string, target: number, batch: number, 
     ipv6_ra_mode: 'dhcpv6-stateful',
     ipv6_address_mode: 'dhcpv6-stateful',
   };
-  global.gc?.();
+  fullGc();
   const rss0 = process.memoryUsage().rss;
   const heap0 = process.memoryUsage().heapUsed;
   const windows: Window[] = [];
@@ -101,7 +101,7 @@ export async function ipamAddresses(dir: string, target: number, batch: number, 
     }
   }
   const wall = (performance.now() - t0) / 1000;
-  global.gc?.();
+  fullGc();
   const rss1 = process.memoryUsage().rss;
   const heap1 = process.memoryUsage().heapUsed;
   await store.close();

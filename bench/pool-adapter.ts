@@ -6,7 +6,7 @@
 //     out in order: lowest address first), each answer checked against the expected next /64.
 
 import { IpAddress } from '../src/domain/ip.js';
-import { log, round } from './lib.js';
+import { fullGc, log, round } from './lib.js';
 
 type Alloc = (pool: unknown, allocated: string[], request: Record<string, unknown>) => string;
 
@@ -50,11 +50,11 @@ export async function prefixAdapter(
   taken.length = 0;
 
   // Spot costs on built lists, and the memory of the taken list per allocation.
-  global.gc?.();
+  fullGc();
   const heap0 = process.memoryUsage().heapUsed;
   const built: string[] = [];
   for (let i = 0; i < target; i++) built.push(nth(i));
-  global.gc?.();
+  fullGc();
   const heapPer = (process.memoryUsage().heapUsed - heap0) / target;
   const spot = (size: number): number => {
     const list = built.slice(0, size);

@@ -15,6 +15,7 @@
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
@@ -277,6 +278,7 @@ async function main(): Promise<void> {
       neutron_keepalive: false,
       load_generator: 'this process (node), separate from every server under test; loopback only',
       flags: Object.fromEntries(flags),
+      loadavg_at_start: os.loadavg(),
     },
     targets: {},
     notes: [],
@@ -340,6 +342,7 @@ async function main(): Promise<void> {
     }
   }
   results.finished = new Date().toISOString();
+  results.config.loadavg_at_end = os.loadavg();
 
   // ---- report
   fs.mkdirSync(path.dirname(out), { recursive: true });
