@@ -240,20 +240,21 @@ export class SqliteStore implements Store {
     this.queue = [];
     const outcomes: { ok: boolean; value: unknown }[] = [];
     try {
-      this.db.exec('BEGIN IMMEDIATE');
+      // Prepared once: exec() would parse these statements again for every request of every batch.
+      this.stmt('BEGIN IMMEDIATE').run();
       for (const job of jobs) {
-        this.db.exec('SAVEPOINT request');
+        this.stmt('SAVEPOINT request').run();
         try {
           const value = await job.fn(this.tx);
-          this.db.exec('RELEASE request');
+          this.stmt('RELEASE request').run();
           outcomes.push({ ok: true, value });
         } catch (e) {
-          this.db.exec('ROLLBACK TO request');
-          this.db.exec('RELEASE request');
+          this.stmt('ROLLBACK TO request').run();
+          this.stmt('RELEASE request').run();
           outcomes.push({ ok: false, value: e });
         }
       }
-      this.db.exec('COMMIT');
+      this.stmt('COMMIT').run();
       this.batches++;
       if (jobs.length > this.maxBatch) this.maxBatch = jobs.length;
       // Answer only once the WAL frames of this commit are on disk.
