@@ -158,7 +158,8 @@ export class Agent {
   private async reconcile(): Promise<void> {
     let state = await this.fetchState();
     if (await this.ensureDhcpPorts(state)) state = await this.fetchState();
-    const desired = plan(state, { host: this.opts.host, stateDir: this.opts.stateDir, ...(this.opts.radvd ? { radvd: this.opts.radvd } : {}) });
+    // dnsmasq logs every DHCP transaction to stderr, which the supervisor relays into this log.
+    const desired = plan(state, { host: this.opts.host, stateDir: this.opts.stateDir, dnsmasqLogFacility: '-', ...(this.opts.radvd ? { radvd: this.opts.radvd } : {}) });
     // Daemons first, while their interfaces still exist: radvd's SIGTERM sends the RA that withdraws the router.
     const stopped = await this.supervisor.stopUndesired(desired.daemons);
     const actual = await observe(desired, this.owned);

@@ -1,10 +1,10 @@
 // Supervises radvd and dnsmasq as children of the agent (`ip netns exec NS radvd -n ...`, `dnsmasq -k`): Node reaps
 // them itself, which matters on hosts whose PID 1 reaps orphans slowly (lab facts). Config files are rewritten
-// only when their text changes; then radvd gets SIGHUP and dnsmasq is restarted.
+// only when their text changes; then both get SIGHUP (radvd re-reads its conf, dnsmasq its hosts/opts files).
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, readFile, readdir, rename, rm, writeFile, chmod } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, readFile, readdir, rename, rm, stat, writeFile, chmod } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import type { DaemonSpec } from './plan.js';
 
 interface Running {
@@ -109,6 +109,13 @@ export class Supervisor {
 
   private async writeFiles(spec: DaemonSpec): Promise<string[]> {
     await mkdir(spec.dir, { recursive: true, mode: 0o755 });
+    // dnsmasq drops privileges to `nobody` and only then reads its hosts and opts files (at start and on every
+    // SIGHUP): every directory from the state dir down must be searchable by others, whatever the umask.
+    const top = resolve(this.stateDir);
+    for (let d = resolve(spec.dir); d === top || d.startsWith(top + '/'); d = dirname(d)) {
+      const mode = (await stat(d)).mode & 0o7777;
+      if ((mode & 0o755) !== 0o755) await chmod(d, mode | 0o755);
+    }
     const changed: string[] = [];
     for (const f of spec.files) {
       const path = join(spec.dir, f.name);
@@ -126,6 +133,11 @@ export class Supervisor {
 
   private start(spec: DaemonSpec): void {
     this.log(`start ${spec.id} in ${spec.namespace}: ${spec.argv.join(' ')}`);
+    if (spec.kind === 'dnsmasq') {
+      void unsearchableByOthers(spec.dir).then((bad) => {
+        if (bad) this.log(`ERROR ${spec.id}: dnsmasq runs as nobody and cannot read ${spec.dir}: ${bad} is not searchable by others (chmod o+x it, or choose another --state-dir); it will answer every client "no addresses available"`);
+      });
+    }
     const child = spawn('ip', ['netns', 'exec', spec.namespace, ...spec.argv], { stdio: ['ignore', 'pipe', 'pipe'] });
     const prefix = `[${spec.id}] `;
     const relay = (d: Buffer): void => {
@@ -155,4 +167,20 @@ export class Supervisor {
       clearTimeout(t);
     }
   }
+}
+
+/** The first directory on the way to `dir` that others (dnsmasq's `nobody`) cannot search, or null. */
+export async function unsearchableByOthers(dir: string): Promise<string | null> {
+  let d = resolve(dir);
+  const chain: string[] = [];
+  for (;;) {
+    chain.unshift(d);
+    if (d === dirname(d)) break;
+    d = dirname(d);
+  }
+  for (const c of chain) {
+    const st = await stat(c).catch(() => null);
+    if (st && (st.mode & 0o001) === 0) return `${c} (mode ${(st.mode & 0o777).toString(8).padStart(4, '0')})`;
+  }
+  return null;
 }

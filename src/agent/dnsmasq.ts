@@ -37,6 +37,11 @@ export interface DnsmasqInput {
   /** dhcp_lease_duration, seconds; -1 is infinite. */
   leaseSeconds?: number;
   dnsDomain?: string;
+  /**
+   * Log DHCP transactions (--log-dhcp) to this facility: a file, or '-' for stderr (the agent relays it). Neutron
+   * does the same with --log-facility=<dnsmasq_base_log_dir>/<net>/dhcp_dns_log when that option is set.
+   */
+  logFacility?: string;
 }
 
 export interface DnsmasqConfig {
@@ -94,6 +99,7 @@ export function renderDnsmasq(input: DnsmasqInput): DnsmasqConfig {
   const total = subnets.reduce((n, s) => n + sizeOf(s.cidr), 0n);
   argv.push(`--dhcp-lease-max=${total < BigInt(DNSMASQ_LEASE_MAX) ? total : DNSMASQ_LEASE_MAX}`);
   argv.push('--conf-file=/dev/null', `--domain=${domain}`, `--interface=${input.interfaceName}`);
+  if (input.logFacility !== undefined) argv.push('--log-dhcp', `--log-facility=${input.logFacility}`);
 
   const stateful = new Set(subnets.filter((s) => s.ipv6_address_mode === 'dhcpv6-stateful').map((s) => s.id));
   const hosts: string[] = [];

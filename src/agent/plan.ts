@@ -27,6 +27,8 @@ export interface PlanOptions {
   radvd?: RadvdOptions;
   dnsDomain?: string;
   leaseSeconds?: number;
+  /** dnsmasq's --log-facility with --log-dhcp ('-' = stderr, relayed into the agent's log); none by default. */
+  dnsmasqLogFacility?: string;
 }
 
 export interface LinkSpec {
@@ -212,6 +214,7 @@ export function plan(state: ApiState, opts: PlanOptions): DesiredState {
       dir,
       ...(opts.leaseSeconds !== undefined ? { leaseSeconds: opts.leaseSeconds } : {}),
       ...(opts.dnsDomain !== undefined ? { dnsDomain: opts.dnsDomain } : {}),
+      ...(opts.dnsmasqLogFacility !== undefined ? { logFacility: opts.dnsmasqLogFacility } : {}),
     });
     daemons.push({
       id: `dnsmasq-${networkId}`,
@@ -224,8 +227,10 @@ export function plan(state: ApiState, opts: PlanOptions): DesiredState {
         { name: 'opts', content: cfg.opts, mode: 0o644 },
         { name: 'addn_hosts', content: cfg.addnHosts, mode: 0o644 },
       ],
-      // Restarted on any change for now; Neutron's reload_allocations (SIGHUP rereads hosts/opts) is the next step.
-      reload: 'restart',
+      // Neutron's reload_allocations: SIGHUP makes dnsmasq re-read the hosts, opts and addn_hosts files, so a new
+      // port is served without a restart (which would drop in-flight exchanges). Range changes are on the command
+      // line and restart it.
+      reload: 'hup',
     });
   }
 

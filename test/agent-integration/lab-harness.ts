@@ -3,7 +3,7 @@
 // daemons, processes) even when the test failed.
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { accessSync, chmodSync, constants, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnServer, type ServerProcess } from '../helpers/v6stack.js';
@@ -24,12 +24,12 @@ export function missingTools(tools: string[]): string[] {
   );
 }
 
-/** Why the test cannot run here, or false. Debian packages: iproute2 radvd ndisc6 dnsmasq-base isc-dhcp-client. */
+/** Why the test cannot run here, or false. Debian packages: iproute2 radvd ndisc6 dnsmasq-base isc-dhcp-client iputils-ping. */
 export function skipReason(tools: string[]): string | false {
   if (process.platform !== 'linux') return 'needs Linux network namespaces';
   if (process.getuid?.() !== 0) return 'needs root (network namespaces, radvd)';
   const missing = missingTools(tools);
-  return missing.length ? `missing ${missing.join(', ')} (Debian: iproute2 radvd ndisc6 dnsmasq-base isc-dhcp-client)` : false;
+  return missing.length ? `missing ${missing.join(', ')} (Debian: iproute2 radvd ndisc6 dnsmasq-base isc-dhcp-client iputils-ping)` : false;
 }
 
 export function sh(argv: string[]): { status: number; stdout: string; stderr: string } {
@@ -131,6 +131,8 @@ export async function startEnv(): Promise<Env> {
   const tag = `${process.pid.toString(36)}${Math.floor(Math.random() * 36 ** 3).toString(36)}`;
   const host = `it${tag}`;
   const dir = mkdtempSync(join(tmpdir(), 'v6stack-agent-it-'));
+  // mkdtemp makes it 0700; dnsmasq reads its hosts/opts files below it as `nobody` (the agent logs an ERROR otherwise).
+  chmodSync(dir, 0o755);
   const stateDir = join(dir, 'agent');
   const labDir = join(dir, 'lab');
   const port = 20000 + Math.floor(Math.random() * 20000);
@@ -225,4 +227,49 @@ export function parseRdisc6(text: string): Map<string, string[]> {
     m.set(key, [...(m.get(key) ?? []), x[2]!.split(/\s+/)[0]!]);
   }
   return m;
+}
+
+function readOr(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (e) {
+    return `(${(e as Error).message})`;
+  }
+}
+
+/** What to look at when a DHCPv6 exchange fails: dnsmasq's files and log lines, the instance's dhclient log and env. */
+export function dhcpDiagnostics(env: Env, networkId: string, labName?: string): string {
+  const d = join(env.stateDir, 'dhcp', networkId);
+  const parts = [
+    `--- ${d}/host\n${readOr(join(d, 'host'))}`,
+    `--- ${d}/opts\n${readOr(join(d, 'opts'))}`,
+    `--- ${d}/leases\n${readOr(join(d, 'leases'))}`,
+    `--- agent log (dnsmasq)\n${env.agent.lines.filter((l) => /dnsmasq/.test(l)).slice(-60).join('\n')}`,
+  ];
+  if (labName) {
+    parts.push(`--- dhclient.log\n${readOr(join(env.labDir, labName, 'dhclient.log'))}`, `--- dhclient.env\n${readOr(join(env.labDir, labName, 'dhclient.env'))}`);
+  }
+  return parts.join('\n');
+}
+
+/** The global addresses of eth0 in a lab namespace, "addr/len", non-tentative ones only. */
+export function globalAddrs(ns: string): string[] {
+  return (ipJson(ns, ['-6', 'addr', 'show', 'dev', 'eth0'])[0]?.addr_info ?? [])
+    .filter((a: any) => a.scope === 'global' && !a.tentative)
+    .map((a: any) => `${a.local}/${a.prefixlen}`);
+}
+
+/** ping -6 from a namespace until one echo is answered (bounded); returns the last output. */
+export async function pingFrom(ns: string, target: string, deadlineMs = 20_000): Promise<string> {
+  let last = '';
+  try {
+    await until(`ping from ${ns} to ${target}`, async () => {
+      const r = await shAsync(['ip', 'netns', 'exec', ns, 'ping', '-6', '-n', '-c', '1', '-W', '1', target]);
+      last = r.stdout + r.stderr;
+      return r.status === 0;
+    }, deadlineMs);
+  } catch (e) {
+    throw new Error(`${(e as Error).message}\n${last}`);
+  }
+  return last;
 }
