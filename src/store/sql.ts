@@ -68,7 +68,9 @@ export function selectBodySql(kind: Kind, where: string): string {
 /** One row, one column: the bodies joined by commas in insertion order (NULL when there are none). */
 export function joinedBodiesSql(kind: Kind, where: string, dialect: 'sqlite' | 'postgres'): string {
   return dialect === 'sqlite'
-    ? `SELECT CAST(group_concat(body, ',' ORDER BY seq) AS BLOB) AS j FROM ${tableOf(kind).table}${where}`
+    ? // An ordered subquery feeds the aggregate in order (SQLite runs it as a co-routine); the aggregate's own
+      // ORDER BY would sort every body again, doubling the time.
+      `SELECT CAST(group_concat(body, ',') AS BLOB) AS j FROM (SELECT body FROM ${tableOf(kind).table}${where} ORDER BY seq)`
     : `SELECT convert_to(string_agg(body, ',' ORDER BY seq), 'UTF8') AS j FROM ${tableOf(kind).table}${where}`;
 }
 
