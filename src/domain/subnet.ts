@@ -321,19 +321,10 @@ function convertBody(body: Record<string, unknown>): Converted {
 // ---------------------------------------------------------------------------------------------------------------
 // Public types.
 
-export interface SubnetDoc {
+/** A stored subnet: the fields the rules decide, plus its identity and the standard attributes. */
+export interface SubnetDoc extends SubnetFields {
   id: string;
   network_id: string;
-  ip_version: 4 | 6;
-  cidr: string;
-  gateway_ip: string | null;
-  allocation_pools: { start: string; end: string }[];
-  dns_nameservers: string[];
-  host_routes: { destination: string; nexthop: string }[];
-  enable_dhcp: boolean;
-  ipv6_ra_mode: string | null;
-  ipv6_address_mode: string | null;
-  subnetpool_id: string | null;
   [k: string]: unknown;
 }
 
