@@ -71,30 +71,58 @@ export class Supervisor {
   async ensure(desired: DaemonSpec[]): Promise<number> {
     let n = 0;
     for (const spec of desired) {
-      const changed = await this.writeFiles(spec);
+      const { changed, old } = await this.writeFiles(spec);
       const r = this.running.get(spec.id);
       if (!r) {
+        await this.releaseLeases(spec, null);
         this.start(spec);
         n++;
       } else if (r.spec.argv.join('\0') !== spec.argv.join('\0') || r.spec.namespace !== spec.namespace) {
         this.log(`restart ${spec.id} (command line changed)`);
         await this.stop(r, 'SIGTERM');
+        await this.releaseLeases(spec, null);
         this.start(spec);
         n++;
       } else if (changed.length) {
-        if (spec.reload === 'hup') {
+        // A host line that went away (port deleted, or its MAC changed) leaves a lease bound to the old client's
+        // DUID+IAID, and dnsmasq answers the address's next owner "no addresses available" until it expires.
+        // Neutron sends dhcp_release6 for it; here dnsmasq is restarted with those lease lines removed. New ports
+        // alone only need the SIGHUP.
+        const gone = spec.kind === 'dnsmasq' ? removedHostAddresses(old.get('host') ?? '', spec.files.find((f) => f.name === 'host')?.content ?? '') : [];
+        if (spec.reload === 'hup' && !gone.length) {
           this.log(`reload ${spec.id} (SIGHUP; ${changed.join(', ')} changed)`);
           r.child.kill('SIGHUP');
+          r.spec = spec;
         } else {
-          this.log(`restart ${spec.id} (${changed.join(', ')} changed)`);
+          this.log(`restart ${spec.id} (${changed.join(', ')} changed${gone.length ? `; release ${gone.join(' ')}` : ''})`);
           await this.stop(r, 'SIGTERM');
+          await this.releaseLeases(spec, gone);
           this.start(spec);
         }
-        r.spec = spec;
         n++;
       }
     }
     return n;
+  }
+
+  /**
+   * dnsmasq only: drops lease lines of the given addresses (null: of every address without a host line, for a
+   * dnsmasq that is not running, e.g. ports deleted while the agent was down). Call only while it is stopped.
+   */
+  private async releaseLeases(spec: DaemonSpec, addresses: string[] | null): Promise<void> {
+    if (spec.kind !== 'dnsmasq') return;
+    const leaseArg = spec.argv.find((a) => a.startsWith('--dhcp-leasefile='));
+    if (!leaseArg) return;
+    const path = leaseArg.slice('--dhcp-leasefile='.length);
+    const text = await readFile(path, 'utf8').catch(() => null);
+    if (text === null) return;
+    const hosts = hostAddresses(spec.files.find((f) => f.name === 'host')?.content ?? '');
+    const drop = (addr: string): boolean => (addresses ? addresses.includes(addr) : !hosts.has(addr));
+    const { kept, dropped } = pruneLeases(text, drop);
+    if (!dropped.length) return;
+    this.log(`${spec.id}: release leases of ${dropped.join(' ')}`);
+    await writeFile(`${path}.tmp`, kept);
+    await rename(`${path}.tmp`, path);
   }
 
   /** On agent shutdown: radvd is killed without its goodbye RA, dnsmasq stopped normally; kernel state stays. */
@@ -107,7 +135,7 @@ export class Supervisor {
     return [...this.running.keys()];
   }
 
-  private async writeFiles(spec: DaemonSpec): Promise<string[]> {
+  private async writeFiles(spec: DaemonSpec): Promise<{ changed: string[]; old: Map<string, string | null> }> {
     await mkdir(spec.dir, { recursive: true, mode: 0o755 });
     // dnsmasq drops privileges to `nobody` and only then reads its hosts and opts files (at start and on every
     // SIGHUP): every directory from the state dir down must be searchable by others, whatever the umask.
@@ -117,9 +145,11 @@ export class Supervisor {
       if ((mode & 0o755) !== 0o755) await chmod(d, mode | 0o755);
     }
     const changed: string[] = [];
+    const before = new Map<string, string | null>();
     for (const f of spec.files) {
       const path = join(spec.dir, f.name);
       const old = await readFile(path, 'utf8').catch(() => null);
+      before.set(f.name, old);
       if (old === f.content) continue;
       const tmp = `${path}.tmp`;
       await rm(tmp, { force: true });
@@ -128,7 +158,7 @@ export class Supervisor {
       await rename(tmp, path);
       changed.push(f.name);
     }
-    return changed;
+    return { changed, old: before };
   }
 
   private start(spec: DaemonSpec): void {
@@ -183,4 +213,37 @@ export async function unsearchableByOthers(dir: string): Promise<string | null> 
     if (st && (st.mode & 0o001) === 0) return `${c} (mode ${(st.mode & 0o777).toString(8).padStart(4, '0')})`;
   }
   return null;
+}
+
+/** The addresses of a dnsmasq hosts file (Neutron's format: `mac,tag:dhcpv6,name,[addr]`). */
+export function hostAddresses(hosts: string): Set<string> {
+  const out = new Set<string>();
+  for (const line of hosts.split('\n')) {
+    const m = /\[([0-9a-fA-F:.]+)\]\s*$/.exec(line);
+    if (m) out.add(m[1]!.toLowerCase());
+  }
+  return out;
+}
+
+/** Addresses of host lines in `before` that are not in `after` as the same line (deleted port, or a new MAC). */
+export function removedHostAddresses(before: string, after: string): string[] {
+  const kept = new Set(after.split('\n').filter(Boolean));
+  const lines = before.split('\n').filter((l) => l && !kept.has(l));
+  return [...hostAddresses(lines.join('\n'))].sort();
+}
+
+/**
+ * dnsmasq's lease file without the leases of some addresses. DHCPv6 lines are `expiry IAID address name DUID`
+ * (DHCPv4: `expiry MAC address name client-id`); the `duid ...` line (the server's own DUID) is always kept.
+ */
+export function pruneLeases(text: string, drop: (address: string) => boolean): { kept: string; dropped: string[] } {
+  const kept: string[] = [];
+  const dropped: string[] = [];
+  for (const line of text.split('\n')) {
+    if (!line) continue;
+    const f = line.split(' ');
+    if (f[0] !== 'duid' && f.length >= 3 && drop(f[2]!.toLowerCase())) dropped.push(f[2]!);
+    else kept.push(line);
+  }
+  return { kept: kept.length ? kept.join('\n') + '\n' : '', dropped };
 }

@@ -46,14 +46,15 @@ async function waitFor(what: string, deadlineMs: number, check: () => Promise<bo
   }
 }
 
-export async function labBoot(opts: LabOptions, network: string, name: string): Promise<Doc> {
+/** `fixedIp`: ask IPAM for this address (as `openstack port create --fixed-ip ip-address=...`). */
+export async function labBoot(opts: LabOptions, network: string, name: string, fixedIp?: string): Promise<Doc> {
   const log = opts.log ?? ((l: string) => console.error(`lab: ${l}`));
   if (!/^[A-Za-z0-9_.-]{1,40}$/.test(name)) throw new Error(`bad lab instance name: ${name}`);
   const ns = labNsName(name);
   let net: Doc | undefined = (await api(opts.server, 'GET', `/v2.0/networks?id=${encodeURIComponent(network)}`)).networks[0];
   net ??= (await api(opts.server, 'GET', `/v2.0/networks?name=${encodeURIComponent(network)}`)).networks[0];
   if (!net) throw new Error(`no network ${network}`);
-  const port: Doc = (await api(opts.server, 'POST', '/v2.0/ports', { port: { network_id: net.id, device_owner: LAB_OWNER, device_id: ns, name: ns } })).port;
+  const port: Doc = (await api(opts.server, 'POST', '/v2.0/ports', { port: { network_id: net.id, device_owner: LAB_OWNER, device_id: ns, name: ns, ...(fixedIp ? { fixed_ips: [{ ip_address: fixedIp }] } : {}) } })).port;
   log(`port ${port.id} ${port.mac_address} ${(port.fixed_ips as Doc[]).map((i) => i.ip_address).join(' ')}`);
   const brNs = bridgeNsName(opts.host);
   const bridge = bridgeName(net.id);

@@ -20,8 +20,9 @@ export function registerLabCommands(program: Command): void {
   common(lab.command('boot').description('create a port and a namespace lab-NAME with eth0 on the network'))
     .requiredOption('--network <net>', 'network id or name')
     .option('--name <name>', 'instance name', `i${process.pid}`)
-    .action(async (o: LabCliOptions & { network: string; name: string }) => {
-      const port = await labBoot({ server: resolveEndpoint(o.server), host: o.host, stateDir: o.stateDir }, o.network, o.name);
+    .option('--ip <address>', "the port's fixed IP (default: IPAM picks)")
+    .action(async (o: LabCliOptions & { network: string; name: string; ip?: string }) => {
+      const port = await labBoot({ server: resolveEndpoint(o.server), host: o.host, stateDir: o.stateDir }, o.network, o.name, o.ip);
       console.log(JSON.stringify({ name: o.name, namespace: `lab-${o.name}`, port_id: port.id, mac_address: port.mac_address, fixed_ips: port.fixed_ips }));
     });
   common(lab.command('delete').description('delete lab instance NAME: its namespace, dhclient and port'))

@@ -18,6 +18,7 @@ test('DHCPv6 stateful: dhclient leases exactly the port address with DNS and sea
   const env = await startEnv();
   const name = `${env.tag}f`;
   const labNs = `lab-${name}`;
+  const name2 = `${env.tag}g`;
   let netId = '';
   try {
     await env.agent.waitLine(/in sync:/);
@@ -91,6 +92,22 @@ test('DHCPv6 stateful: dhclient leases exactly the port address with DNS and sea
     const del = await env.lab(['delete', name]);
     assert.equal(del.status, 0, del.stderr);
     assert.equal((await env.api('GET', `/v2.0/ports?device_id=${labNs}`)).ports.length, 0);
+
+    // The freed address, given to a new port (another MAC, another DUID), is leased to the new instance: the old
+    // lease, bound to the old client's DUID+IAID, must not hold it (Neutron sends dhcp_release6; the agent restarts
+    // dnsmasq without that lease line).
+    await env.agent.waitLine(new RegExp(`restart dnsmasq-${net.id} .*release ${expected.replaceAll('.', '\\.')}`), mark);
+    await until('the old lease is gone', () => !readFileSync(join(env.stateDir, 'dhcp', net.id, 'leases'), 'utf8').includes(` ${expected} `));
+    const boot2 = await env.lab(['boot', '--network', net.id, '--name', name2, '--ip', expected]);
+    assert.equal(boot2.status, 0, `${boot2.stderr}\n${dhcpDiagnostics(env, net.id, name2)}`);
+    const port2 = (await env.api('GET', `/v2.0/ports?device_id=lab-${name2}`)).ports[0];
+    assert.equal(port2.fixed_ips[0].ip_address, expected);
+    assert.notEqual(port2.mac_address, port.mac_address);
+    await until(`leased address ${expected} again`, () => globalAddrs(`lab-${name2}`).length > 0);
+    assert.deepEqual(globalAddrs(`lab-${name2}`), [`${expected}/128`], dhcpDiagnostics(env, net.id, name2));
+    assert.match(readFileSync(join(env.labDir, name2, 'dhclient.env'), 'utf8'), new RegExp(`^new_ip6_address=${expected}$`, 'm'));
+    const del2 = await env.lab(['delete', name2]);
+    assert.equal(del2.status, 0, del2.stderr);
   } catch (e) {
     if (netId) console.error(dhcpDiagnostics(env, netId, name));
     throw e;
