@@ -358,8 +358,8 @@ class PgTx implements Tx {
 
   async listJoined(kind: Kind, filters?: ColumnFilters): Promise<Buffer> {
     const w = whereClause(kind, filters);
-    const res = await this.q<{ j: Buffer | null }>(joinedBodiesSql(kind, w.sql, 'postgres'), w.params);
-    return res.rows[0]?.j ?? Buffer.alloc(0);
+    const res = await this.q<{ j: string | null }>(joinedBodiesSql(kind, w.sql, 'postgres'), w.params);
+    return Buffer.from(res.rows[0]?.j ?? '', 'utf8');
   }
 
   async count(kind: Kind, filters?: ColumnFilters): Promise<number> {

@@ -71,7 +71,8 @@ export function joinedBodiesSql(kind: Kind, where: string, dialect: 'sqlite' | '
     ? // An ordered subquery feeds the aggregate in order (SQLite runs it as a co-routine); the aggregate's own
       // ORDER BY would sort every body again, doubling the time.
       `SELECT CAST(group_concat(body, ',') AS BLOB) AS j FROM (SELECT body FROM ${tableOf(kind).table}${where} ORDER BY seq)`
-    : `SELECT convert_to(string_agg(body, ',' ORDER BY seq), 'UTF8') AS j FROM ${tableOf(kind).table}${where}`;
+    : // Text, not bytea: bytea crosses the wire hex-encoded (twice the bytes, and parsed back in JavaScript).
+      `SELECT string_agg(body, ',' ORDER BY seq) AS j FROM ${tableOf(kind).table}${where}`;
 }
 
 export function countSql(kind: Kind, where: string): string {
