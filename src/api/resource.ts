@@ -22,5 +22,4 @@ export interface ResourceDef {
   present?(tx: Tx, doc: Doc): Promise<Doc>;
   /** PUT /<plural>/<id>/<action> (router interfaces, subnet pool prefixes). */
   actions?: Record<string, (tx: Tx, ctx: RequestContext, doc: Doc, body: Record<string, unknown>) => Promise<unknown>>;
-  /** Run before create, outside the write transaction, e.g. to make a project's default security group. */
 }

@@ -87,8 +87,8 @@ async function setGateway(tx: Tx, ctx: RequestContext, router: Doc, info: Gatewa
   };
 }
 
-function checkRoutes(router: Doc, ports: Doc[], subnets: Subnet[], wanted: { destination: string; nexthop: string }[]): void {
-  void router;
+/** Every nexthop must be on a subnet the router is connected to (Neutron's InvalidRoutes). */
+function checkRoutes(ports: Doc[], subnets: Subnet[], wanted: { destination: string; nexthop: string }[]): void {
   const connected = subnets.filter((s) => ports.some((p) => (p.fixed_ips as FixedIp[]).some((f) => f.subnet_id === s.id)));
   for (const r of wanted) {
     const hop = IpAddress.parse(r.nexthop)!;
@@ -250,7 +250,7 @@ export const routers: ResourceDef = {
       const ports = await routerPorts(tx, doc.id);
       const subnets: Subnet[] = [];
       for (const p of ports) for (const f of p.fixed_ips as FixedIp[]) subnets.push((await tx.get('subnet', f.subnet_id)) as Subnet);
-      checkRoutes(doc, ports, subnets.filter(Boolean), input.routes as { destination: string; nexthop: string }[]);
+      checkRoutes(ports, subnets.filter(Boolean), input.routes as { destination: string; nexthop: string }[]);
     }
     if (input.ha !== undefined && input.ha !== doc.ha && doc.admin_state_up !== false) {
       throw badRequest('router', 'Cannot change HA attribute of active routers. Please set router admin_state_up to False prior to upgrade');

@@ -199,7 +199,7 @@ export const securityGroupRules: ResourceDef = {
     remote_address_group_id: { post: true, convert: uuidOrNull },
     normalized_cidr: {},
   },
-  async create(tx, ctx, input) {
+  async create(tx, _ctx, input) {
     const group = await tx.get('security_group', input.security_group_id as string);
     if (!group) throw notFound('security_group', input.security_group_id as string);
     const ethertype = (input.ethertype as string | undefined) ?? 'IPv4';
@@ -242,7 +242,6 @@ export const securityGroupRules: ResourceDef = {
         throw new NeutronError(409, 'SecurityGroupRuleExists', `Security group rule already exists. Rule id is ${r.id}.`);
       }
     }
-    void ctx;
     return insertDoc(tx, 'security_group_rule', doc);
   },
   async remove(tx, _ctx, doc) {
