@@ -476,6 +476,23 @@ class PgTx implements Tx {
     return Number(res.rows[0]!.n);
   }
 
+  async lockSubnetPool(poolId: string): Promise<{ prefixlen: number | null; next_cidr: string | null }> {
+    const lock = 'SELECT prefixlen, next_cidr FROM subnetpool_cursors WHERE pool_id = ? FOR UPDATE';
+    let res = await this.q<{ prefixlen: number | null; next_cidr: string | null }>(lock, [poolId]);
+    if (!res.rowCount) {
+      await this.q('INSERT INTO subnetpool_cursors (pool_id, prefixlen, next_cidr) VALUES (?, NULL, NULL) ON CONFLICT DO NOTHING', [poolId]);
+      res = await this.q<{ prefixlen: number | null; next_cidr: string | null }>(lock, [poolId]);
+    }
+    return res.rows[0] ?? { prefixlen: null, next_cidr: null };
+  }
+
+  async setSubnetPoolCursor(poolId: string, prefixlen: number | null, nextCidr: string | null): Promise<void> {
+    await this.q(
+      'INSERT INTO subnetpool_cursors (pool_id, prefixlen, next_cidr) VALUES (?, ?, ?) ON CONFLICT (pool_id) DO UPDATE SET prefixlen = excluded.prefixlen, next_cidr = excluded.next_cidr',
+      [poolId, prefixlen, nextCidr],
+    );
+  }
+
   async dropIpam(subnetId: string): Promise<void> {
     await this.q('DELETE FROM ipam_subnets WHERE subnet_id = ?', [subnetId]);
     await this.q('DELETE FROM ipam_released WHERE subnet_id = ?', [subnetId]);

@@ -80,7 +80,10 @@ export function migrations(dialect: Dialect): string[][] {
           'CREATE INDEX changes_unpublished ON changes (txid, seq) WHERE pub_seq IS NULL',
         ]
       : [];
-  return [v1, v2];
+  // v3: a subnet pool's next-fit cursor, valid while the pool is filled front to back with one prefix length (then
+  // Neutron's smallest-free-block-first order is exactly "the next block"); the row is also the pool's lock.
+  const v3 = ['CREATE TABLE subnetpool_cursors (pool_id TEXT PRIMARY KEY, prefixlen INTEGER, next_cidr TEXT)'];
+  return [v1, v2, v3];
 }
 
 export function tableOf(kind: Kind): KindTable {

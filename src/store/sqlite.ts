@@ -195,6 +195,19 @@ export class SqliteStore implements Store {
         run(() => this.stmt('SELECT subnet_id, ip_address, port_id, network_id FROM ip_allocations WHERE subnet_id = ?').all(subnetId) as Allocation[]),
       countAllocations: (subnetId) =>
         run(() => (this.stmt('SELECT COUNT(*) AS n FROM ip_allocations WHERE subnet_id = ?').get(subnetId) as { n: number }).n),
+      lockSubnetPool: (poolId) =>
+        run(() => {
+          const row = this.stmt('SELECT prefixlen, next_cidr FROM subnetpool_cursors WHERE pool_id = ?').get(poolId) as
+            | { prefixlen: number | null; next_cidr: string | null }
+            | undefined;
+          return row ?? { prefixlen: null, next_cidr: null };
+        }),
+      setSubnetPoolCursor: (poolId, prefixlen, nextCidr) =>
+        run(() => {
+          this.stmt(
+            'INSERT INTO subnetpool_cursors (pool_id, prefixlen, next_cidr) VALUES (?, ?, ?) ON CONFLICT (pool_id) DO UPDATE SET prefixlen = excluded.prefixlen, next_cidr = excluded.next_cidr',
+          ).run(poolId, prefixlen, nextCidr);
+        }),
       dropIpam: (subnetId) =>
         run(() => {
           this.stmt('DELETE FROM ipam_subnets WHERE subnet_id = ?').run(subnetId);

@@ -71,6 +71,12 @@ export interface Tx {
   takeReleased(subnetId: string): Promise<string | undefined>;
   allocationsOfSubnet(subnetId: string): Promise<Allocation[]>;
   countAllocations(subnetId: string): Promise<number>;
+  /**
+   * A subnet pool's allocation cursor (null fields when there is none), locking the pool against other allocators
+   * until the transaction ends.
+   */
+  lockSubnetPool(poolId: string): Promise<{ prefixlen: number | null; next_cidr: string | null }>;
+  setSubnetPoolCursor(poolId: string, prefixlen: number | null, nextCidr: string | null): Promise<void>;
   /** Forgets a subnet's IPAM state (cursor, released list); allocations must already be gone. */
   dropIpam(subnetId: string): Promise<void>;
 

@@ -67,6 +67,7 @@ export const subnetpools: ResourceDef = {
     await checkScope(tx, doc.id, fields.address_scope_id, version);
     const nameAndDescription = Object.fromEntries(Object.entries(input).filter(([k]) => k === 'name' || k === 'description'));
     Object.assign(doc, fields, nameAndDescription);
+    await tx.setSubnetPoolCursor(doc.id, null, null); // prefixes or lengths may have changed
     return saveDoc(tx, 'subnetpool', doc);
   },
 
@@ -89,6 +90,7 @@ export const subnetpools: ResourceDef = {
         { existingDefault: await existingDefault(tx, Number(doc.ip_version), doc.id) },
       );
       doc.prefixes = fields.prefixes;
+      await tx.setSubnetPoolCursor(doc.id, null, null);
       await saveDoc(tx, 'subnetpool', doc);
       return { prefixes: doc.prefixes };
     },

@@ -7,7 +7,7 @@ import { eui64Address } from '../../domain/eui64.js';
 import { badRequest, inUse, notFound } from '../../domain/errors.js';
 import { isAutoAddressSubnet } from '../../domain/ipv6-modes.js';
 import { applySubnetUpdate, buildSubnet, subnetRequestKind, type SubnetDoc } from '../../domain/subnet.js';
-import { allocateFromPool } from '../../domain/subnetpool.js';
+import { allocateFromPool, frontFilledNext, nextBlockAfter } from '../../domain/subnetpool.js';
 import type { Doc, Tx } from '../../store/types.js';
 import { STANDARD_ATTRS } from '../attributes.js';
 import { deleteDoc, insertDoc, newDoc, saveDoc } from '../context.js';
@@ -27,6 +27,36 @@ async function findPool(tx: Tx, input: Record<string, unknown>, kind: 'pool' | '
   const pool = (await tx.list('subnetpool')).find((p) => p.is_default === true && Number(p.ip_version) === version);
   if (!pool) throw badRequest('subnets', `No default subnetpool found for IPv${version}`);
   return pool;
+}
+
+/**
+ * A prefix from a subnet pool, in Neutron's order (smallest free block first). The pool is locked for the rest of the
+ * transaction. While the pool is filled front to back with one prefix length, its cursor names the next block and
+ * the allocation costs O(1); otherwise (explicit cidr, a gateway, another length, holes) the exact allocator sees
+ * every prefix of the pool, and re-establishes the cursor when the pool is back in shape.
+ */
+async function allocateFromPoolOf(tx: Tx, pool: Doc, input: Record<string, unknown>): Promise<string> {
+  const cursor = await tx.lockSubnetPool(pool.id);
+  const prefixes = pool.prefixes as string[];
+  const prefixlen = input.prefixlen !== undefined ? Number(input.prefixlen) : Number(pool.default_prefixlen);
+  const plain = input.cidr === undefined && typeof input.gateway_ip !== 'string' && Number(input.ip_version) === Number(pool.ip_version);
+  let cidr: string;
+  let next: string | null;
+  if (plain && cursor.next_cidr !== null && cursor.prefixlen === prefixlen) {
+    cidr = cursor.next_cidr;
+    next = nextBlockAfter(prefixes, cidr);
+  } else {
+    const taken = (await tx.list('subnet', { subnetpool_id: [pool.id] })).map((s) => s.cidr as string);
+    cidr = allocateFromPool(pool as never, taken, {
+      ...(input.cidr !== undefined ? { cidr: input.cidr as string } : {}),
+      ...(input.prefixlen !== undefined ? { prefixlen: Number(input.prefixlen) } : {}),
+      ...(typeof input.gateway_ip === 'string' ? { gateway_ip: input.gateway_ip } : {}),
+      ip_version: Number(input.ip_version),
+    });
+    next = frontFilledNext(prefixes, [...taken, cidr], prefixlen);
+  }
+  await tx.setSubnetPoolCursor(pool.id, next === null ? null : prefixlen, next);
+  return cidr;
 }
 
 /** Adds the new auto-address subnet's EUI-64 address to every existing port of the network (Neutron A.4). */
@@ -59,6 +89,8 @@ async function refreshNetwork(tx: Tx, networkId: string): Promise<void> {
 
 /** Deletes a subnet whose ports are already gone or released, with its IPAM state. */
 export async function deleteSubnetCascade(tx: Tx, subnet: Doc, _network?: Doc): Promise<void> {
+  // A hole in a pool: the next allocation must see all of the pool's free space again.
+  if (subnet.subnetpool_id) await tx.setSubnetPoolCursor(subnet.subnetpool_id as string, null, null);
   for (const a of await tx.allocationsOfSubnet(subnet.id)) await tx.release(subnet.id, a.ip_address, false);
   await tx.dropIpam(subnet.id);
   await deleteDoc(tx, 'subnet', subnet.id);
@@ -96,14 +128,7 @@ export const subnets: ResourceDef = {
     let fromPool: { subnetpoolId: string; cidr: string } | undefined;
     if (kind !== 'cidr') {
       const pool = await findPool(tx, input, kind);
-      const taken = (await tx.list('subnet', { subnetpool_id: [pool.id] })).map((s) => s.cidr as string);
-      const cidr = allocateFromPool(pool as never, taken, {
-        ...(input.cidr !== undefined ? { cidr: input.cidr as string } : {}),
-        ...(input.prefixlen !== undefined ? { prefixlen: Number(input.prefixlen) } : {}),
-        ...(typeof input.gateway_ip === 'string' ? { gateway_ip: input.gateway_ip } : {}),
-        ip_version: Number(input.ip_version),
-      });
-      fromPool = { subnetpoolId: pool.id, cidr };
+      fromPool = { subnetpoolId: pool.id, cidr: await allocateFromPoolOf(tx, pool, input) };
     }
     const fields = buildSubnet(input, {
       networkId,
