@@ -303,9 +303,9 @@ export class PostgresStore implements Store {
         // no change can appear later behind what this hands out.
         await c.query(
           `WITH base AS (SELECT COALESCE(MAX(pub_seq), 0) AS b FROM changes),
-                todo AS (SELECT seq, row_number() OVER (ORDER BY txid, seq) AS rn FROM changes
+                unpublished AS (SELECT seq, row_number() OVER (ORDER BY txid, seq) AS rn FROM changes
                          WHERE pub_seq IS NULL AND txid < pg_snapshot_xmin(pg_current_snapshot()))
-           UPDATE changes c SET pub_seq = base.b + todo.rn FROM base, todo WHERE c.seq = todo.seq`,
+           UPDATE changes c SET pub_seq = base.b + unpublished.rn FROM base, unpublished WHERE c.seq = unpublished.seq`,
         );
       });
     }
