@@ -2,6 +2,7 @@
 // calls the tests make, bounded polling, and a cleanup that always removes what the run made (namespaces,
 // daemons, processes) even when the test failed.
 
+import { linkLocalFromMac } from '../../src/domain/eui64.js';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { accessSync, chmodSync, constants, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -272,4 +273,27 @@ export async function pingFrom(ns: string, target: string, deadlineMs = 20_000):
     throw new Error(`${(e as Error).message}\n${last}`);
   }
   return last;
+}
+
+/**
+ * Through the API: a network with one IPv6 subnet in the given mode (and DNS server), a router with that subnet as
+ * interface; the namespaces the agent will make are registered for cleanup. Returns the documents and the router
+ * port's link-local address (what instances must use as their default gateway).
+ */
+export async function routedNetwork(
+  env: Env,
+  opts: { name: string; cidr: string; mode: string; dns: string },
+): Promise<{ net: any; subnet: any; router: any; rport: any; routerLla: string }> {
+  const net = (await env.api('POST', '/v2.0/networks', { network: { name: opts.name } })).network;
+  env.extraNs.push(`qdhcp-${net.id}`);
+  const subnet = (
+    await env.api('POST', '/v2.0/subnets', {
+      subnet: { network_id: net.id, ip_version: 6, cidr: opts.cidr, ipv6_ra_mode: opts.mode, ipv6_address_mode: opts.mode, dns_nameservers: [opts.dns] },
+    })
+  ).subnet;
+  const router = (await env.api('POST', '/v2.0/routers', { router: { name: `it-${env.tag}` } })).router;
+  env.extraNs.push(`qrouter-${router.id}`);
+  await env.api('PUT', `/v2.0/routers/${router.id}/add_router_interface`, { subnet_id: subnet.id });
+  const rport = (await env.api('GET', `/v2.0/ports?device_id=${router.id}`)).ports[0];
+  return { net, subnet, router, rport, routerLla: linkLocalFromMac(rport.mac_address).toString() };
 }

@@ -9,8 +9,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { linkLocalFromMac } from '../../src/domain/eui64.js';
-import { dhcpDiagnostics, globalAddrs, ipJson, parseRdisc6, pingFrom, sh, skipReason, startEnv, until } from './lab-harness.js';
+import { dhcpDiagnostics, globalAddrs, ipJson, parseRdisc6, pingFrom, sh, skipReason, startEnv, until, routedNetwork } from './lab-harness.js';
 
 const skip = skipReason(['ip', 'radvd', 'rdisc6', 'dnsmasq', 'dhclient', 'ping']);
 
@@ -25,15 +24,8 @@ test('DHCPv6 stateful: dhclient leases exactly the port address with DNS and sea
     const third = ((parseInt(env.tag, 36) + 1) % 0xffff).toString(16);
     const cidr = `2001:db8:${third}:2::/64`;
     const dns = `2001:db8:${third}:53::1`;
-    const net = (await env.api('POST', '/v2.0/networks', { network: { name: `it-${env.tag}` } })).network;
+    const { net, subnet, router, rport, routerLla } = await routedNetwork(env, { name: `it-${env.tag}`, cidr, mode: 'dhcpv6-stateful', dns });
     netId = net.id;
-    env.extraNs.push(`qdhcp-${net.id}`);
-    const subnet = (await env.api('POST', '/v2.0/subnets', { subnet: { network_id: net.id, ip_version: 6, cidr, ipv6_ra_mode: 'dhcpv6-stateful', ipv6_address_mode: 'dhcpv6-stateful', dns_nameservers: [dns] } })).subnet;
-    const router = (await env.api('POST', '/v2.0/routers', { router: { name: `it-${env.tag}` } })).router;
-    env.extraNs.push(`qrouter-${router.id}`);
-    await env.api('PUT', `/v2.0/routers/${router.id}/add_router_interface`, { subnet_id: subnet.id });
-    const rport = (await env.api('GET', `/v2.0/ports?device_id=${router.id}`)).ports[0];
-    const routerLla = linkLocalFromMac(rport.mac_address).toString();
 
     // The agent's DHCP port, its namespace and dnsmasq; radvd.
     const dhcpPort = await until('the DHCP port', async () => (await env.api('GET', `/v2.0/ports?network_id=${net.id}&device_owner=network:dhcp`)).ports[0]);
