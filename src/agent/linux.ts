@@ -50,7 +50,14 @@ export async function listNamespaces(): Promise<Set<string>> {
 
 export async function observeNamespace(ns: string, sysctls: string[]): Promise<ActualNamespace> {
   const links = new Map<string, ActualLink>();
-  const raw = JSON.parse((await exec(['ip', '-n', ns, '-json', '-details', 'addr', 'show'])) || '[]') as any[];
+  // The four reads run side by side: a namespace costs one round of process spawns, not four.
+  const [addrs, v6, v4, sysctlOut] = await Promise.all([
+    exec(['ip', '-n', ns, '-json', '-details', 'addr', 'show']),
+    exec(['ip', '-n', ns, '-json', '-6', 'route', 'show', 'default']),
+    exec(['ip', '-n', ns, '-json', '-4', 'route', 'show', 'default']),
+    sysctls.length ? exec(['ip', 'netns', 'exec', ns, 'sysctl', '-n', ...sysctls]) : Promise.resolve(''),
+  ]);
+  const raw = JSON.parse(addrs || '[]') as any[];
   for (const l of raw) {
     links.set(l.ifname, {
       name: l.ifname,
@@ -63,17 +70,16 @@ export async function observeNamespace(ns: string, sysctls: string[]): Promise<A
     });
   }
   const routes: RouteSpec[] = [];
-  for (const family of [6, 4] as const) {
-    const r = JSON.parse((await exec(['ip', '-n', ns, '-json', `-${family}`, 'route', 'show', 'default'])) || '[]') as any[];
-    for (const x of r) if (x.gateway) routes.push({ family, via: x.gateway, dev: x.dev });
+  for (const [family, out] of [[6, v6], [4, v4]] as const) {
+    for (const x of JSON.parse(out || '[]') as any[]) if (x.gateway) routes.push({ family, via: x.gateway, dev: x.dev });
   }
   const values = new Map<string, string>();
-  if (sysctls.length) {
-    const out = (await exec(['ip', 'netns', 'exec', ns, 'sysctl', '-n', ...sysctls])).trim().split('\n');
-    sysctls.forEach((k, i) => values.set(k, (out[i] ?? '').trim()));
-  }
+  const lines = sysctlOut.trim().split('\n');
+  sysctls.forEach((k, i) => values.set(k, (lines[i] ?? '').trim()));
   return { links, routes, sysctls: values };
 }
+
+const OBSERVE_PARALLEL = 4;
 
 /** What the kernel has, for the namespaces the plan names plus those the agent owned before (its ledger). */
 export async function observe(desired: DesiredState, owned: Iterable<string>): Promise<ActualState> {
@@ -82,9 +88,12 @@ export async function observe(desired: DesiredState, owned: Iterable<string>): P
   const wanted = new Map<string, string[]>([[desired.bridgeNs, desired.bridgeNsSysctls.map(([k]) => k)]]);
   for (const n of desired.namespaces) wanted.set(n.name, n.sysctls.map(([k]) => k));
   for (const n of owned) if (!wanted.has(n)) wanted.set(n, []);
-  for (const [name, keys] of wanted) {
-    if (namespaces.has(name)) ns.set(name, await observeNamespace(name, keys));
-  }
+  // A few namespaces at a time: each read is a handful of short-lived `ip` processes.
+  const queue = [...wanted].filter(([name]) => namespaces.has(name));
+  const worker = async (): Promise<void> => {
+    for (let next = queue.shift(); next; next = queue.shift()) ns.set(next[0], await observeNamespace(next[0], next[1]));
+  };
+  await Promise.all(Array.from({ length: OBSERVE_PARALLEL }, worker));
   return { namespaces, ns };
 }
 

@@ -126,6 +126,16 @@ const DHCP_SYSCTLS: [string, string][] = [
 ];
 
 const byId = <T extends Doc>(docs: T[]): Map<string, T> => new Map(docs.map((d) => [d.id as string, d]));
+function groupBy(docs: Doc[], key: string): Map<string, Doc[]> {
+  const m = new Map<string, Doc[]>();
+  for (const d of docs) {
+    const k = String(d[key]);
+    const list = m.get(k);
+    if (list) list.push(d);
+    else m.set(k, [d]);
+  }
+  return m;
+}
 const sortById = <T extends Doc>(docs: T[]): T[] => [...docs].sort((a, b) => String(a.id).localeCompare(String(b.id)));
 
 /** The networks that need a DHCPv6 server: an enable_dhcp IPv6 subnet in dhcpv6-stateful or -stateless address mode. */
@@ -155,13 +165,17 @@ export function plan(state: ApiState, opts: PlanOptions): DesiredState {
   const networks = byId(state.networks);
   const subnets = byId(state.subnets);
   const ports = sortById(state.ports);
+  // Grouped once: a router's ports and a network's ports, so planning stays linear in the size of the state.
+  const byDevice = groupBy(ports, 'device_id');
+  const byNetwork = groupBy(ports, 'network_id');
+  const subnetsByNetwork = groupBy(state.subnets, 'network_id');
   const bridges: BridgeSpec[] = sortById(state.networks).map((n) => ({ name: bridgeName(n.id), networkId: n.id, mtu: n.mtu ?? 1500 }));
   const namespaces: NamespaceSpec[] = [];
   const daemons: DaemonSpec[] = [];
 
   for (const router of sortById(state.routers)) {
     const ns = routerNsName(router.id);
-    const mine = ports.filter((p) => p.device_id === router.id);
+    const mine = byDevice.get(router.id) ?? [];
     const internal = mine.filter((p) => ROUTER_INTERFACE_OWNERS.has(p.device_owner));
     const gateway = mine.find((p) => p.device_owner === GATEWAY_OWNER);
     const links = internal.map((p) => linkFor(p, 'qr-', subnets, networks.get(p.network_id)));
@@ -199,7 +213,7 @@ export function plan(state: ApiState, opts: PlanOptions): DesiredState {
   }
 
   for (const networkId of networksNeedingDhcp(state)) {
-    const port = ports.find((p) => p.device_owner === DHCP_OWNER && p.device_id === dhcpDeviceId(opts.host, networkId));
+    const port = (byDevice.get(dhcpDeviceId(opts.host, networkId)) ?? []).find((p) => p.device_owner === DHCP_OWNER);
     if (!port) continue; // the agent creates it through the API first (agent.ts), then plans again
     const network = networks.get(networkId)!;
     const ns = dhcpNsName(networkId);
@@ -208,8 +222,8 @@ export function plan(state: ApiState, opts: PlanOptions): DesiredState {
     const dir = `${opts.stateDir}/dhcp/${networkId}`;
     const cfg = renderDnsmasq({
       networkMtu: network.mtu ?? 0,
-      subnets: state.subnets.filter((s) => s.network_id === networkId) as any,
-      ports: ports.filter((p) => p.network_id === networkId) as any,
+      subnets: (subnetsByNetwork.get(networkId) ?? []) as any,
+      ports: (byNetwork.get(networkId) ?? []) as any,
       interfaceName: link.name,
       dir,
       ...(opts.leaseSeconds !== undefined ? { leaseSeconds: opts.leaseSeconds } : {}),
