@@ -1,7 +1,10 @@
 // The v6stack agent: a reconciler. At start a full resync (the four collections), then it follows the API's
-// change feed with long polls; every relevant change (debounced) re-plans and applies the difference. It
-// heartbeats every 10 s. On SIGTERM it stops its daemons and leaves the kernel state, so a restart converges
-// without disturbing anything.
+// change feed with long polls and keeps its copy of the API state current by fetching only the documents the feed
+// names. Every relevant change re-plans at once (changes that arrive during a pass are taken by the next pass, so
+// there is no timer between a change and the wire) and applies the difference; only the namespaces whose plan
+// changed are read back from the kernel, and a periodic full resync (default 60 s) re-reads everything, which is
+// what repairs changes made behind the agent's back. It heartbeats every 10 s. On SIGTERM it stops its daemons
+// and leaves the kernel state, so a restart converges without disturbing anything.
 
 import { mkdir, readFile, writeFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -14,13 +17,21 @@ export interface AgentOptions {
   server: string;
   host: string;
   stateDir: string;
+  /** Wait after a change before re-planning (default 0: the next pass collects what arrives meanwhile). */
   debounceMs?: number;
   heartbeatMs?: number;
+  /** Full resync period: every collection fetched again and every namespace read back (default 60 s). */
+  resyncMs?: number;
   radvd?: PlanOptions['radvd'];
   log?: (line: string) => void;
 }
 
-const RELEVANT = new Set(['network', 'subnet', 'port', 'router']);
+/** The change feed's kinds the agent follows, and their collections. */
+const COLLECTIONS = { network: 'networks', subnet: 'subnets', port: 'ports', router: 'routers' } as const;
+type Kind = keyof typeof COLLECTIONS;
+const RELEVANT = new Set<string>(Object.keys(COLLECTIONS));
+/** Ids per `GET ...?id=&id=` when fetching changed documents. */
+const FETCH_CHUNK = 50;
 export const AGENT_BINARY = 'v6stack-agent';
 
 export class Agent {
@@ -33,8 +44,17 @@ export class Agent {
   private dirty = false;
   private debounce: NodeJS.Timeout | null = null;
   private heartbeatTimer: NodeJS.Timeout | null = null;
+  private resyncTimer: NodeJS.Timeout | null = null;
   private poll: AbortController | null = null;
   private lastSummary: Record<string, unknown> = {};
+  /** The agent's copy of the API state, kept current from the change feed. */
+  private cache: Record<Kind, Map<string, Doc>> = { network: new Map(), subnet: new Map(), port: new Map(), router: new Map() };
+  /** Documents the feed named since the last pass. */
+  private pending: Record<Kind, Set<string>> = { network: new Set(), subnet: new Set(), port: new Set(), router: new Set() };
+  private needFull = true;
+  private lastFull = 0;
+  /** Each namespace's plan as last applied: a namespace whose plan did not change is not read back. */
+  private applied = new Map<string, string>();
 
   constructor(private readonly opts: AgentOptions) {
     this.log = opts.log ?? ((l) => console.log(`${new Date().toISOString()} agent: ${l}`));
@@ -56,12 +76,17 @@ export class Agent {
     });
     void this.heartbeat();
     this.heartbeatTimer = setInterval(() => void this.heartbeat(), this.opts.heartbeatMs ?? 10_000);
+    this.resyncTimer = setInterval(() => {
+      this.needFull = true;
+      this.schedule();
+    }, this.opts.resyncMs ?? 60_000);
     void this.follow();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+    if (this.resyncTimer) clearInterval(this.resyncTimer);
     if (this.debounce) clearTimeout(this.debounce);
     this.poll?.abort();
     await this.syncing?.catch(() => {});
@@ -90,15 +115,43 @@ export class Agent {
     }
   }
 
-  private async fetchState(): Promise<ApiState> {
-    const [n, s, p, r] = await Promise.all(['networks', 'subnets', 'ports', 'routers'].map((c) => this.api('GET', `/v2.0/${c}`)));
-    return { networks: n.networks, subnets: s.subnets, ports: p.ports, routers: r.routers };
+  /** Full resync: every collection. Pending changes are dropped first (what they name is in the answers). */
+  private async fetchAll(): Promise<void> {
+    for (const k of Object.keys(COLLECTIONS) as Kind[]) this.pending[k].clear();
+    const kinds = Object.keys(COLLECTIONS) as Kind[];
+    const answers = await Promise.all(kinds.map((k) => this.api('GET', `/v2.0/${COLLECTIONS[k]}`)));
+    kinds.forEach((k, i) => (this.cache[k] = new Map((answers[i][COLLECTIONS[k]] as Doc[]).map((d) => [d.id as string, d]))));
+  }
+
+  /** Only the documents the change feed named; one that is no longer there was deleted. */
+  private async fetchChanged(): Promise<number> {
+    let n = 0;
+    for (const k of Object.keys(COLLECTIONS) as Kind[]) {
+      const ids = [...this.pending[k]];
+      this.pending[k].clear();
+      n += ids.length;
+      for (let i = 0; i < ids.length; i += FETCH_CHUNK) {
+        const chunk = ids.slice(i, i + FETCH_CHUNK);
+        const docs = (await this.api('GET', `/v2.0/${COLLECTIONS[k]}?${chunk.map((id) => `id=${encodeURIComponent(id)}`).join('&')}`))[COLLECTIONS[k]] as Doc[];
+        const found = new Map(docs.map((d) => [d.id as string, d]));
+        for (const id of chunk) {
+          const d = found.get(id);
+          if (d) this.cache[k].set(id, d);
+          else this.cache[k].delete(id);
+        }
+      }
+    }
+    return n;
+  }
+
+  private state(): ApiState {
+    return { networks: [...this.cache.network.values()], subnets: [...this.cache.subnet.values()], ports: [...this.cache.port.values()], routers: [...this.cache.router.values()] };
   }
 
   /**
    * The DHCP port of each network that needs DHCPv6 is a real port (device_owner network:dhcp), created here: IPAM
    * gives it its addresses, so it can never collide with an instance, and it shows in port listings as in Neutron.
-   * Returns true when it changed anything (then the state is fetched again).
+   * Returns true when it changed anything (the answers are taken into the cache; the state is then taken again).
    */
   private async ensureDhcpPorts(state: ApiState): Promise<boolean> {
     const need = new Set(networksNeedingDhcp(state));
@@ -109,21 +162,23 @@ export class Agent {
       const subnets = dhcpv6Subnets(state.subnets.filter((s) => s.network_id === netId) as any) as unknown as Doc[];
       if (!port) {
         this.log(`create DHCP port on network ${netId}`);
-        await this.api('POST', '/v2.0/ports', { port: { network_id: netId, device_owner: DHCP_OWNER, device_id: dhcpDeviceId(this.opts.host, netId), name: '' } });
+        const made = (await this.api('POST', '/v2.0/ports', { port: { network_id: netId, device_owner: DHCP_OWNER, device_id: dhcpDeviceId(this.opts.host, netId), name: '' } })).port as Doc;
+        this.cache.port.set(made.id as string, made);
         changed = true;
         continue;
       }
       const missing = subnets.filter((s) => !(port.fixed_ips as Doc[]).some((ip) => ip.subnet_id === s.id));
       if (missing.length) {
         this.log(`add subnets ${missing.map((s) => s.id).join(', ')} to DHCP port ${port.id}`);
-        await this.api('PUT', `/v2.0/ports/${port.id}`, { port: { fixed_ips: [...port.fixed_ips, ...missing.map((s) => ({ subnet_id: s.id }))] } });
+        const updated = (await this.api('PUT', `/v2.0/ports/${port.id}`, { port: { fixed_ips: [...port.fixed_ips, ...missing.map((s) => ({ subnet_id: s.id }))] } })).port as Doc;
+        this.cache.port.set(updated.id as string, updated);
         changed = true;
       }
     }
     for (const p of mine) {
       if (!need.has(p.network_id)) {
         this.log(`delete DHCP port ${p.id} (network ${p.network_id} needs no DHCPv6)`);
-        await this.api('DELETE', `/v2.0/ports/${p.id}`).catch((e: Error) => this.log(e.message));
+        await this.api('DELETE', `/v2.0/ports/${p.id}`).then(() => this.cache.port.delete(p.id as string), (e: Error) => this.log(e.message));
         changed = true;
       }
     }
@@ -156,27 +211,59 @@ export class Agent {
   }
 
   private async reconcile(): Promise<void> {
-    let state = await this.fetchState();
-    if (await this.ensureDhcpPorts(state)) state = await this.fetchState();
+    try {
+      await this.reconcileOnce();
+    } catch (e) {
+      this.needFull = true; // what was applied is not known: the next pass reads everything back
+      throw e;
+    }
+  }
+
+  private async reconcileOnce(): Promise<void> {
+    const full = this.needFull || Date.now() - this.lastFull >= (this.opts.resyncMs ?? 60_000);
+    if (full) {
+      this.needFull = false;
+      this.lastFull = Date.now();
+      this.applied.clear();
+      await this.fetchAll();
+    } else {
+      await this.fetchChanged();
+    }
+    let state = this.state();
+    if (await this.ensureDhcpPorts(state)) state = this.state();
     // dnsmasq logs every DHCP transaction to stderr, which the supervisor relays into this log.
     const desired = plan(state, { host: this.opts.host, stateDir: this.opts.stateDir, dnsmasqLogFacility: '-', ...(this.opts.radvd ? { radvd: this.opts.radvd } : {}) });
     // Daemons first, while their interfaces still exist: radvd's SIGTERM sends the RA that withdraws the router.
     const stopped = await this.supervisor.stopUndesired(desired.daemons);
-    const actual = await observe(desired, this.owned);
-    const actions = diff(desired, actual, this.owned);
+    // Only namespaces whose plan changed since it was last applied are read back and diffed (all on a full pass);
+    // namespaces the agent owned and no longer wants are always in, to be deleted.
     const names = desired.namespaces.map((n) => n.name);
+    const wanted = new Set(names);
+    const specs = new Map(desired.namespaces.map((n) => [n.name, JSON.stringify(n)]));
+    const touched = desired.namespaces.filter((n) => this.applied.get(n.name) !== specs.get(n.name));
+    const subset = { ...desired, namespaces: touched };
+    const touchedNames = new Set(touched.map((n) => n.name));
+    const owned = [...this.owned].filter((n) => !wanted.has(n) || touchedNames.has(n));
+    const actual = await observe(subset, owned);
+    const actions = diff(subset, actual, owned);
     for (const n of names) this.owned.add(n);
     await this.saveLedger();
     await applyActions(actions, this.log);
     this.owned = new Set(names);
     await this.saveLedger();
+    for (const n of touched) this.applied.set(n.name, specs.get(n.name)!);
+    for (const n of [...this.applied.keys()]) if (!wanted.has(n)) this.applied.delete(n);
     const started = await this.supervisor.ensure(desired.daemons);
     this.lastSummary = { bridge_namespace: desired.bridgeNs, bridges: desired.bridges.length, routers: desired.namespaces.filter((n) => n.kind === 'router').length, dhcp_networks: desired.namespaces.filter((n) => n.kind === 'dhcp').length, daemons: this.supervisor.ids().length };
-    this.log(`in sync: ${actions.length} kernel actions, ${stopped + started} daemon actions`);
+    this.log(`in sync: ${actions.length} kernel actions, ${stopped + started} daemon actions (${full ? 'full resync' : `${touched.length} namespaces read back`})`);
   }
 
-  private schedule(ms = this.opts.debounceMs ?? 200): void {
+  private schedule(ms = this.opts.debounceMs ?? 0): void {
     if (this.stopped || this.debounce) return;
+    if (ms === 0 && this.syncing) {
+      this.dirty = true; // the running pass goes round once more
+      return;
+    }
     this.debounce = setTimeout(() => {
       this.debounce = null;
       this.sync().catch((e: Error) => {
@@ -192,12 +279,19 @@ export class Agent {
         this.poll = new AbortController();
         const r = await this.api('GET', `/v6stack/v1/changes?since=${this.seq}&wait=25`, undefined, this.poll.signal);
         this.seq = r.last;
-        if ((r.changes as { kind: string }[]).some((c) => RELEVANT.has(c.kind))) this.schedule();
+        let relevant = false;
+        for (const c of r.changes as { kind: string; id: string }[]) {
+          if (!RELEVANT.has(c.kind)) continue;
+          this.pending[c.kind as Kind].add(c.id);
+          relevant = true;
+        }
+        if (relevant) this.schedule();
       } catch (e) {
         if (this.stopped) return;
         this.log(`change feed: ${(e as Error).message}; retrying in 2 s`);
         await new Promise((res) => setTimeout(res, 2000));
-        this.schedule(); // we may have missed changes while the server was away
+        this.needFull = true; // we may have missed changes while the server was away
+        this.schedule();
       }
     }
   }

@@ -11,6 +11,7 @@ interface AgentCliOptions {
   stateDir?: string;
   minRtrAdvInterval: string;
   maxRtrAdvInterval: string;
+  resyncInterval: string;
 }
 
 export function registerAgentCommands(program: Command): void {
@@ -22,11 +23,13 @@ export function registerAgentCommands(program: Command): void {
     .option('--state-dir <dir>', 'daemon configs and the ledger of owned namespaces (default /var/lib/v6stack/agent-HOST)')
     .option('--min-rtr-adv-interval <s>', "radvd MinRtrAdvInterval (Neutron's default)", '30')
     .option('--max-rtr-adv-interval <s>', "radvd MaxRtrAdvInterval (Neutron's default)", '100')
+    .option('--resync-interval <s>', 'seconds between full resyncs (every collection fetched, every namespace read back)', '60')
     .action(async (o: AgentCliOptions) => {
       const agent = new Agent({
         server: resolveEndpoint(o.server),
         host: o.host,
         stateDir: o.stateDir ?? `/var/lib/v6stack/agent-${o.host}`,
+        resyncMs: Number(o.resyncInterval) * 1000,
         radvd: { minRtrAdvInterval: Number(o.minRtrAdvInterval), maxRtrAdvInterval: Number(o.maxRtrAdvInterval) },
       });
       let stopping = false;
