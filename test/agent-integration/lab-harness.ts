@@ -77,8 +77,8 @@ export async function until<T>(what: string, fn: () => T | undefined | false | P
 export class AgentProcess {
   lines: string[] = [];
   child: ChildProcess;
-  constructor(server: string, host: string, stateDir: string) {
-    this.child = spawn(process.execPath, ['dist/src/cli/main.js', 'agent', '--server', server, '--host', host, '--state-dir', stateDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+  constructor(server: string, host: string, stateDir: string, extra: string[] = []) {
+    this.child = spawn(process.execPath, ['dist/src/cli/main.js', 'agent', '--server', server, '--host', host, '--state-dir', stateDir, ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
     let buf = '';
     const take = (d: Buffer): void => {
       buf += d.toString();
