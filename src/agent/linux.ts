@@ -35,6 +35,11 @@ export interface ActualState {
 export interface Action {
   desc: string;
   cmds: string[][];
+  /**
+   * The namespace whose own links, addresses and routes it changes. Consecutive actions of different namespaces
+   * are independent and run side by side; an action without one is a barrier (bridges before plugs, deletions last).
+   */
+  ns?: string;
 }
 
 export async function exec(argv: string[]): Promise<string> {
@@ -138,8 +143,7 @@ export function diff(desired: DesiredState, actual: ActualState, owned: Iterable
   const desiredTaps = new Set<string>();
   for (const spec of desired.namespaces) {
     const a = actual.ns.get(spec.name);
-    actions.push(...nsSysctls(spec.name, spec.sysctls, a));
-    actions.push(...diffNamespace(spec, a, brNs, brLinks));
+    for (const action of [...nsSysctls(spec.name, spec.sysctls, a), ...diffNamespace(spec, a, brNs, brLinks)]) actions.push({ ...action, ns: spec.name });
     for (const l of spec.links) desiredTaps.add(l.tap);
   }
 
@@ -213,20 +217,53 @@ function diffNamespace(spec: NamespaceSpec, a: ActualNamespace | undefined, brNs
 
 export { same as sameSet };
 
-/** Runs the actions in order, one log line each; stops at the first failure (the next pass retries). */
+const APPLY_PARALLEL = 4;
+
+/**
+ * Runs the actions, one log line each: in order within a namespace, several namespaces side by side (see Action.ns).
+ * Stops at the first failure (the actions of other namespaces already under way finish); the next pass retries.
+ */
 export async function applyActions(actions: Action[], log: (line: string) => void): Promise<void> {
-  for (const a of actions) {
-    log(a.desc);
-    for (const cmd of a.cmds) {
-      try {
-        await exec(cmd);
-      } catch (e) {
-        const err = e as { stderr?: string; message: string };
-        // A delete whose object is already gone has done its job (a veth peer goes with its other end).
-        const gone = /Cannot find device|No such file or directory/.test(err.stderr ?? '');
-        if (gone && (cmd.includes('del') || cmd.includes('delete'))) continue;
-        throw new Error(`${cmd.join(' ')}: ${(err.stderr ?? err.message).trim()}`);
+  for (let i = 0; i < actions.length; ) {
+    if (!actions[i]!.ns) {
+      await applyOne(actions[i]!, log);
+      i++;
+      continue;
+    }
+    const groups = new Map<string, Action[]>();
+    for (; i < actions.length && actions[i]!.ns; i++) {
+      const a = actions[i]!;
+      const g = groups.get(a.ns!);
+      if (g) g.push(a);
+      else groups.set(a.ns!, [a]);
+    }
+    const queue = [...groups.values()];
+    const failures: Error[] = [];
+    const worker = async (): Promise<void> => {
+      for (let g = queue.shift(); g && !failures.length; g = queue.shift()) {
+        try {
+          for (const a of g) await applyOne(a, log);
+        } catch (e) {
+          failures.push(e as Error);
+        }
       }
+    };
+    await Promise.all(Array.from({ length: APPLY_PARALLEL }, worker));
+    if (failures.length) throw failures[0]!;
+  }
+}
+
+async function applyOne(a: Action, log: (line: string) => void): Promise<void> {
+  log(a.desc);
+  for (const cmd of a.cmds) {
+    try {
+      await exec(cmd);
+    } catch (e) {
+      const err = e as { stderr?: string; message: string };
+      // A delete whose object is already gone has done its job (a veth peer goes with its other end).
+      const gone = /Cannot find device|No such file or directory/.test(err.stderr ?? '');
+      if (gone && (cmd.includes('del') || cmd.includes('delete'))) continue;
+      throw new Error(`${cmd.join(' ')}: ${(err.stderr ?? err.message).trim()}`);
     }
   }
 }
