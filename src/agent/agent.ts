@@ -9,7 +9,7 @@
 import { mkdir, readFile, writeFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { plan, networksNeedingDhcp, dhcpDeviceId, DHCP_OWNER, type ApiState, type Doc, type PlanOptions } from './plan.js';
-import { dhcpv6Subnets } from './dnsmasq.js';
+import { dhcpSubnets } from './dnsmasq.js';
 import { applyActions, diff, observe } from './linux.js';
 import { Supervisor } from './daemons.js';
 
@@ -149,7 +149,7 @@ export class Agent {
   }
 
   /**
-   * The DHCP port of each network that needs DHCPv6 is a real port (device_owner network:dhcp), created here: IPAM
+   * The DHCP port of each network that needs DHCP is a real port (device_owner network:dhcp), created here: IPAM
    * gives it its addresses, so it can never collide with an instance, and it shows in port listings as in Neutron.
    * Returns true when it changed anything (the answers are taken into the cache; the state is then taken again).
    */
@@ -159,7 +159,7 @@ export class Agent {
     let changed = false;
     for (const netId of need) {
       const port = mine.find((p) => p.device_id === dhcpDeviceId(this.opts.host, netId));
-      const subnets = dhcpv6Subnets(state.subnets.filter((s) => s.network_id === netId) as any) as unknown as Doc[];
+      const subnets = dhcpSubnets(state.subnets.filter((s) => s.network_id === netId) as any) as unknown as Doc[];
       if (!port) {
         this.log(`create DHCP port on network ${netId}`);
         const made = (await this.api('POST', '/v2.0/ports', { port: { network_id: netId, device_owner: DHCP_OWNER, device_id: dhcpDeviceId(this.opts.host, netId), name: '' } })).port as Doc;
@@ -177,7 +177,7 @@ export class Agent {
     }
     for (const p of mine) {
       if (!need.has(p.network_id)) {
-        this.log(`delete DHCP port ${p.id} (network ${p.network_id} needs no DHCPv6)`);
+        this.log(`delete DHCP port ${p.id} (network ${p.network_id} needs no DHCP)`);
         await this.api('DELETE', `/v2.0/ports/${p.id}`).then(() => this.cache.port.delete(p.id as string), (e: Error) => this.log(e.message));
         changed = true;
       }

@@ -1,8 +1,10 @@
-// dnsmasq for DHCPv6, rendered as Neutron's DHCP agent renders it (neutron/agent/linux/dhcp.py, Dnsmasq
+// dnsmasq for DHCPv6 and DHCPv4, rendered as Neutron's DHCP agent renders it (neutron/agent/linux/dhcp.py, Dnsmasq
 // _build_cmdline_callback, _output_hosts_file, _output_opts_file, _output_addn_hosts_file). PURE: no I/O.
 //
 // Neutron uses mode `static` for dhcpv6-stateful and dhcpv6-stateless alike; SLAAC subnets get no range. Only
 // stateful subnets get host entries (fixed addresses); stateless subnets answer Information-Requests with options.
+// IPv4 subnets with enable_dhcp get a static range (network, netmask), a host entry per fixed address, and the
+// router, DNS and classless-static-route (121, and 249 for old Windows) options.
 // dnsmasq never sends RAs here: radvd in the router namespace does.
 
 export const DEFAULT_DNS_DOMAIN = 'openstacklocal';
@@ -18,6 +20,8 @@ export interface DhcpSubnet {
   enable_dhcp: boolean;
   ipv6_address_mode?: string | null;
   dns_nameservers?: string[];
+  gateway_ip?: string | null;
+  host_routes?: { destination: string; nexthop: string }[];
 }
 
 export interface DhcpPort {
@@ -62,19 +66,31 @@ export function dhcpv6Subnets(subnets: DhcpSubnet[]): DhcpSubnet[] {
   );
 }
 
+/** Every subnet dnsmasq serves: the DHCPv6 ones and the IPv4 subnets with enable_dhcp. */
+export function dhcpSubnets(subnets: DhcpSubnet[]): DhcpSubnet[] {
+  const v6 = new Set(dhcpv6Subnets(subnets));
+  return subnets.filter((s) => v6.has(s) || (s.enable_dhcp && s.ip_version === 4));
+}
+
+/** 24 -> 255.255.255.0 */
+export function netmaskOf(prefixLength: number): string {
+  const bits = prefixLength === 0 ? 0 : (0xffffffff << (32 - prefixLength)) >>> 0;
+  return [24, 16, 8, 0].map((shift) => (bits >>> shift) & 0xff).join('.');
+}
+
 /** Neutron's host name for an address: host-2001-db8-cafe-1--4 */
 export function hostNameFor(ip: string): string {
   return 'host-' + ip.replaceAll('.', '-').replaceAll(':', '-');
 }
 
-function sizeOf(cidr: string): bigint {
-  return 1n << BigInt(128 - Number(cidr.split('/')[1]));
+function sizeOf(s: DhcpSubnet): bigint {
+  return 1n << BigInt((s.ip_version === 4 ? 32 : 128) - Number(s.cidr.split('/')[1]));
 }
 
 export function renderDnsmasq(input: DnsmasqInput): DnsmasqConfig {
   const domain = input.dnsDomain ?? DEFAULT_DNS_DOMAIN;
   const lease = (input.leaseSeconds ?? 86400) === -1 ? 'infinite' : `${input.leaseSeconds ?? 86400}s`;
-  const subnets = dhcpv6Subnets(input.subnets);
+  const subnets = dhcpSubnets(input.subnets);
   const d = input.dir;
   const argv = [
     'dnsmasq',
@@ -93,29 +109,48 @@ export function renderDnsmasq(input: DnsmasqInput): DnsmasqConfig {
   ];
   for (const s of subnets) {
     const [network, len] = s.cidr.split('/');
-    argv.push(`--dhcp-range=set:subnet-${s.id},${network},static,${len},${lease}`);
+    const size = s.ip_version === 4 ? netmaskOf(Number(len)) : len;
+    argv.push(`--dhcp-range=set:subnet-${s.id},${network},static,${size},${lease}`);
   }
   if (input.networkMtu > 0) argv.push(`--dhcp-option-force=option:mtu,${input.networkMtu}`);
-  const total = subnets.reduce((n, s) => n + sizeOf(s.cidr), 0n);
+  const total = subnets.reduce((n, s) => n + sizeOf(s), 0n);
   argv.push(`--dhcp-lease-max=${total < BigInt(DNSMASQ_LEASE_MAX) ? total : DNSMASQ_LEASE_MAX}`);
   argv.push('--conf-file=/dev/null', `--domain=${domain}`, `--interface=${input.interfaceName}`);
   if (input.logFacility !== undefined) argv.push('--log-dhcp', `--log-facility=${input.logFacility}`);
 
   const stateful = new Set(subnets.filter((s) => s.ipv6_address_mode === 'dhcpv6-stateful').map((s) => s.id));
+  const v4 = new Set(subnets.filter((s) => s.ip_version === 4).map((s) => s.id));
   const hosts: string[] = [];
   const addn: string[] = [];
   for (const p of input.ports) {
     for (const ip of p.fixed_ips) {
-      if (!stateful.has(ip.subnet_id)) continue;
       const name = hostNameFor(ip.ip_address);
-      hosts.push(`${p.mac_address},${HOST_DHCPV6_TAG}${name}.${domain},[${ip.ip_address}]`);
+      if (stateful.has(ip.subnet_id)) hosts.push(`${p.mac_address},${HOST_DHCPV6_TAG}${name}.${domain},[${ip.ip_address}]`);
+      else if (v4.has(ip.subnet_id)) hosts.push(`${p.mac_address},${name}.${domain},${ip.ip_address}`);
+      else continue;
       addn.push(`${ip.ip_address}\t${name}.${domain} ${name}`);
     }
   }
   const opts: string[] = [];
   for (const s of subnets) {
-    if (s.dns_nameservers?.length) opts.push(`tag:subnet-${s.id},option6:dns-server,${s.dns_nameservers.map((a) => `[${a}]`).join(',')}`);
-    opts.push(`tag:subnet-${s.id},option6:domain-search,${domain}`);
+    const tag = `tag:subnet-${s.id}`;
+    if (s.ip_version === 6) {
+      if (s.dns_nameservers?.length) opts.push(`${tag},option6:dns-server,${s.dns_nameservers.map((a) => `[${a}]`).join(',')}`);
+      opts.push(`${tag},option6:domain-search,${domain}`);
+      continue;
+    }
+    if (s.dns_nameservers?.length) opts.push(`${tag},option:dns-server,${s.dns_nameservers.join(',')}`);
+    // Neutron: the subnet's host routes, then the network's other IPv4 subnets as on-link, then the default route
+    // (a client that takes option 121 ignores option 3, so the default must be in the list too).
+    const routes = [
+      ...(s.host_routes ?? []).filter((r) => !r.destination.includes(':')).map((r) => `${r.destination},${r.nexthop}`),
+      ...input.subnets.filter((o) => o.ip_version === 4 && o.id !== s.id && o.cidr !== s.cidr).map((o) => `${o.cidr},0.0.0.0`),
+    ];
+    if (routes.length) {
+      if (s.gateway_ip) routes.push(`0.0.0.0/0,${s.gateway_ip}`);
+      opts.push(`${tag},option:classless-static-route,${routes.join(',')}`, `${tag},249,${routes.join(',')}`);
+    }
+    opts.push(s.gateway_ip ? `${tag},option:router,${s.gateway_ip}` : `${tag},option:router`);
   }
   const text = (lines: string[]): string => (lines.length ? lines.join('\n') + '\n' : '');
   return { argv, hosts: text(hosts), opts: text(opts), addnHosts: text(addn) };

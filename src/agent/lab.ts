@@ -27,9 +27,22 @@ async function api(server: string, method: string, path: string, body?: unknown)
 }
 
 const DHCLIENT_SCRIPT = (dir: string): string => `#!/bin/sh
-# v6stack lab dhclient script: sets the leased address and records the options; never touches /etc/resolv.conf.
-env | grep -E '^(reason|interface|new_|old_)' | sort > '${dir}/dhclient.env'
+# v6stack lab dhclient script: sets the leased address (and, for IPv4, the router) and records the options in
+# dhclient.env (DHCPv6) or dhclient4.env (DHCPv4); never touches /etc/resolv.conf.
 case "$reason" in
+  *6) env | grep -E '^(reason|interface|new_|old_)' | sort > '${dir}/dhclient.env' ;;
+  PREINIT) ;;
+  *) env | grep -E '^(reason|interface|new_|old_)' | sort > '${dir}/dhclient4.env' ;;
+esac
+case "$reason" in
+  PREINIT)
+    ip link set dev "$interface" up ;;
+  BOUND|RENEW|REBIND|REBOOT)
+    [ -n "$old_ip_address" ] && [ "$old_ip_address" != "$new_ip_address" ] && ip -4 addr del "$old_ip_address/$old_subnet_mask" dev "$interface"
+    ip -4 addr replace "$new_ip_address/$new_subnet_mask" dev "$interface"
+    for r in $new_routers; do ip -4 route replace default via "$r" dev "$interface"; break; done ;;
+  EXPIRE|FAIL|RELEASE|STOP)
+    [ -n "$old_ip_address" ] && ip -4 addr del "$old_ip_address/$old_subnet_mask" dev "$interface" ;;
   BOUND6|RENEW6|REBIND6|REBOOT6)
     [ -n "$new_ip6_address" ] && ip -6 addr replace "$new_ip6_address/$new_ip6_prefixlen" dev "$interface" nodad ;;
   EXPIRE6|RELEASE6|STOP6)
@@ -78,16 +91,23 @@ export async function labBoot(opts: LabOptions, network: string, name: string, f
 
   const subnets: Doc[] = (await api(opts.server, 'GET', `/v2.0/subnets?network_id=${net.id}`)).subnets;
   const modes = new Set(subnets.filter((s) => s.ip_version === 6 && s.enable_dhcp).map((s) => s.ipv6_address_mode));
-  if (modes.has('dhcpv6-stateful') || modes.has('dhcpv6-stateless')) {
-    const dir = join(opts.stateDir, name);
+  const dir = join(opts.stateDir, name);
+  const clients: string[][] = [];
+  // The guest's DHCP clients, as cloud images run them: dhclient for IPv4 when a subnet has DHCP; dhclient -6 for
+  // a stateful subnet, dhclient -6 -S (information only) for a stateless one.
+  if (subnets.some((s) => s.ip_version === 4 && s.enable_dhcp)) clients.push(['-4', '-pf', join(dir, 'dhclient4.pid'), '-lf', join(dir, 'dhclient4.leases')]);
+  if (modes.has('dhcpv6-stateful')) clients.push(['-6', '-pf', join(dir, 'dhclient.pid'), '-lf', join(dir, 'dhclient6.leases')]);
+  else if (modes.has('dhcpv6-stateless')) clients.push(['-6', '-S', '-pf', join(dir, 'dhclient.pid'), '-lf', join(dir, 'dhclient6.leases')]);
+  if (clients.length) {
     await mkdir(dir, { recursive: true });
     await writeFile(join(dir, 'dhclient-script'), DHCLIENT_SCRIPT(dir), { mode: 0o755 });
-    const common = ['-sf', join(dir, 'dhclient-script'), '-pf', join(dir, 'dhclient.pid'), '-lf', join(dir, 'dhclient6.leases'), 'eth0'];
-    const argv = modes.has('dhcpv6-stateful') ? ['dhclient', '-6', '-1', '-v', ...common] : ['dhclient', '-6', '-S', '-1', '-v', ...common];
+  }
+  for (const c of clients) {
+    const argv = ['dhclient', ...c, '-1', '-v', '-sf', join(dir, 'dhclient-script'), 'eth0'];
     log(`${argv.join(' ')}`);
     // dhclient -1 returns once it has a lease (then daemonises to renew it; `lab delete` stops it) or gives up.
     // Its output goes to a file: the daemonised dhclient keeps its stdio, and a pipe would hold us until it exits.
-    const out = openSync(join(dir, 'dhclient.log'), 'a');
+    const out = openSync(join(dir, c[0] === '-4' ? 'dhclient4.log' : 'dhclient.log'), 'a');
     // A few tries: the agent learns of the new port through the change feed, so the first Solicit can reach a
     // dnsmasq that does not know the port's MAC yet.
     for (let attempt = 1; attempt <= 3; attempt++) {
@@ -104,13 +124,15 @@ export async function labDelete(opts: LabOptions, name: string): Promise<void> {
   const log = opts.log ?? ((l: string) => console.error(`lab: ${l}`));
   const ns = labNsName(name);
   const dir = join(opts.stateDir, name);
-  const pid = Number((await readFile(join(dir, 'dhclient.pid'), 'utf8').catch(() => '')).trim());
-  if (Number.isInteger(pid) && pid > 1) {
-    try {
-      process.kill(pid, 'SIGTERM');
-      log(`stopped dhclient ${pid}`);
-    } catch {
-      /* gone */
+  for (const file of ['dhclient.pid', 'dhclient4.pid']) {
+    const pid = Number((await readFile(join(dir, file), 'utf8').catch(() => '')).trim());
+    if (Number.isInteger(pid) && pid > 1) {
+      try {
+        process.kill(pid, 'SIGTERM');
+        log(`stopped dhclient ${pid}`);
+      } catch {
+        /* gone */
+      }
     }
   }
   await rm(dir, { recursive: true, force: true });

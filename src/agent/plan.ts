@@ -9,7 +9,7 @@
 //   `qdhcp-<network id>`: `ns-<port id[:11]>` for the network's DHCP port (device_owner network:dhcp).
 
 import { renderRadvdConf, type RadvdOptions, type RaInterface } from './radvd.js';
-import { dhcpv6Subnets, renderDnsmasq } from './dnsmasq.js';
+import { dhcpSubnets, renderDnsmasq } from './dnsmasq.js';
 
 export type Doc = Record<string, any>;
 
@@ -115,6 +115,7 @@ const ROUTER_SYSCTLS: [string, string][] = [
   ['net.ipv6.conf.all.accept_dad', '0'],
   ['net.ipv6.conf.default.accept_dad', '0'],
   ['net.ipv6.conf.all.forwarding', '1'],
+  ['net.ipv4.ip_forward', '1'],
 ];
 const DHCP_SYSCTLS: [string, string][] = [
   ['net.ipv6.conf.default.addr_gen_mode', '0'],
@@ -138,9 +139,12 @@ function groupBy(docs: Doc[], key: string): Map<string, Doc[]> {
 }
 const sortById = <T extends Doc>(docs: T[]): T[] => [...docs].sort((a, b) => String(a.id).localeCompare(String(b.id)));
 
-/** The networks that need a DHCPv6 server: an enable_dhcp IPv6 subnet in dhcpv6-stateful or -stateless address mode. */
+/**
+ * The networks that need a DHCP server: an enable_dhcp IPv6 subnet in dhcpv6-stateful or -stateless address mode,
+ * or an enable_dhcp IPv4 subnet.
+ */
 export function networksNeedingDhcp(state: ApiState): string[] {
-  const ids = new Set(dhcpv6Subnets(state.subnets as any).map((s) => (s as Doc).network_id as string));
+  const ids = new Set(dhcpSubnets(state.subnets as any).map((s) => (s as Doc).network_id as string));
   return state.networks.map((n) => n.id as string).filter((id) => ids.has(id)).sort();
 }
 

@@ -70,3 +70,29 @@ test('SLAAC, IPv4, disabled DHCP and prefixes longer than /64... are not served;
   assert.equal(c.opts, 'tag:subnet-small,option6:dns-server,[2001:db8:cafe:a::e]\ntag:subnet-small,option6:domain-search,openstacklocal\n');
   assert.equal(hostNameFor('2001:db8::5'), 'host-2001-db8--5');
 });
+
+test('IPv4: static range with the netmask, a host line per address, router, DNS and classless static routes', () => {
+  const v4 = { id: 'v4', cidr: '192.0.2.0/24', ip_version: 4, enable_dhcp: true, gateway_ip: '192.0.2.1', dns_nameservers: ['192.0.2.53'], host_routes: [{ destination: '198.51.100.0/24', nexthop: '192.0.2.254' }] };
+  const other = { id: 'v4b', cidr: '192.0.2.128/25', ip_version: 4, enable_dhcp: false, gateway_ip: null };
+  const vm = { id: 'p', mac_address: 'fa:16:3e:22:38:6b', fixed_ips: [{ subnet_id: 'v4', ip_address: '192.0.2.5' }, { subnet_id: 's1', ip_address: '2001:db8:cafe:1::4' }] };
+  const c = renderDnsmasq({ networkMtu: 1500, subnets: [v4, other, STATEFUL], ports: [vm], interfaceName: 'ns-x', dir: '/s/d' });
+  assert.deepEqual(c.argv.filter((a) => a.startsWith('--dhcp-range') || a.startsWith('--dhcp-lease-max')), [
+    '--dhcp-range=set:subnet-v4,192.0.2.0,static,255.255.255.0,86400s',
+    '--dhcp-range=set:subnet-s1,2001:db8:cafe:1::,static,64,86400s',
+    '--dhcp-lease-max=16777216',
+  ]);
+  assert.equal(c.hosts, 'fa:16:3e:22:38:6b,host-192-0-2-5.openstacklocal,192.0.2.5\nfa:16:3e:22:38:6b,tag:dhcpv6,host-2001-db8-cafe-1--4.openstacklocal,[2001:db8:cafe:1::4]\n');
+  assert.equal(
+    c.opts,
+    'tag:subnet-v4,option:dns-server,192.0.2.53\n' +
+      'tag:subnet-v4,option:classless-static-route,198.51.100.0/24,192.0.2.254,192.0.2.128/25,0.0.0.0,0.0.0.0/0,192.0.2.1\n' +
+      'tag:subnet-v4,249,198.51.100.0/24,192.0.2.254,192.0.2.128/25,0.0.0.0,0.0.0.0/0,192.0.2.1\n' +
+      'tag:subnet-v4,option:router,192.0.2.1\n' +
+      'tag:subnet-s1,option6:dns-server,[2001:db8:cafe:a::e]\ntag:subnet-s1,option6:domain-search,openstacklocal\n',
+  );
+  assert.match(c.addnHosts, /^192\.0\.2\.5\thost-192-0-2-5\.openstacklocal host-192-0-2-5\n/);
+  // A small IPv4 subnet alone bounds the lease count; no gateway means an empty router option.
+  const lone = renderDnsmasq({ networkMtu: 0, subnets: [{ id: 'n', cidr: '192.0.2.0/28', ip_version: 4, enable_dhcp: true, gateway_ip: null }], ports: [], interfaceName: 'ns-x', dir: '/s/d' });
+  assert.ok(lone.argv.includes('--dhcp-lease-max=16'));
+  assert.equal(lone.opts, 'tag:subnet-n,option:router\n');
+});
