@@ -2,7 +2,7 @@
 // and is plugged into the network's bridge (made by the agent), so what it gets from radvd and dnsmasq is what a
 // guest would get. DAD is off and addr_gen_mode is EUI-64, both set before the link comes up.
 
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -59,15 +59,22 @@ async function waitFor(what: string, deadlineMs: number, check: () => Promise<bo
   }
 }
 
-/** `fixedIp`: ask IPAM for this address (as `openstack port create --fixed-ip ip-address=...`). */
-export async function labBoot(opts: LabOptions, network: string, name: string, fixedIp?: string): Promise<Doc> {
+/** What to ask of the port: its fixed IPs (as `openstack port create --fixed-ip ...`) and its MAC address. */
+export interface LabPortRequest {
+  fixedIps?: { subnet_id?: string; ip_address?: string }[];
+  mac?: string;
+}
+
+/** `fixedIp`: ask IPAM for this address (as `openstack port create --fixed-ip ip-address=...`), or a port request. */
+export async function labBoot(opts: LabOptions, network: string, name: string, fixedIp?: string | LabPortRequest): Promise<Doc> {
+  const want: LabPortRequest = typeof fixedIp === 'string' ? { fixedIps: [{ ip_address: fixedIp }] } : (fixedIp ?? {});
   const log = opts.log ?? ((l: string) => console.error(`lab: ${l}`));
   if (!/^[A-Za-z0-9_.-]{1,40}$/.test(name)) throw new Error(`bad lab instance name: ${name}`);
   const ns = labNsName(name);
   let net: Doc | undefined = (await api(opts.server, 'GET', `/v2.0/networks?id=${encodeURIComponent(network)}`)).networks[0];
   net ??= (await api(opts.server, 'GET', `/v2.0/networks?name=${encodeURIComponent(network)}`)).networks[0];
   if (!net) throw new Error(`no network ${network}`);
-  const port: Doc = (await api(opts.server, 'POST', '/v2.0/ports', { port: { network_id: net.id, device_owner: LAB_OWNER, device_id: ns, name: ns, ...(fixedIp ? { fixed_ips: [{ ip_address: fixedIp }] } : {}) } })).port;
+  const port: Doc = (await api(opts.server, 'POST', '/v2.0/ports', { port: { network_id: net.id, device_owner: LAB_OWNER, device_id: ns, name: ns, ...(want.fixedIps ? { fixed_ips: want.fixedIps } : {}), ...(want.mac ? { mac_address: want.mac } : {}) } })).port;
   log(`port ${port.id} ${port.mac_address} ${(port.fixed_ips as Doc[]).map((i) => i.ip_address).join(' ')}`);
   const brNs = bridgeNsName(opts.host);
   const bridge = bridgeName(net.id);
@@ -111,7 +118,16 @@ export async function labBoot(opts: LabOptions, network: string, name: string, f
     // A few tries: the agent learns of the new port through the change feed, so the first Solicit can reach a
     // dnsmasq that does not know the port's MAC yet.
     for (let attempt = 1; attempt <= 3; attempt++) {
-      const r = spawnSync('ip', ['netns', 'exec', ns, ...argv], { stdio: ['ignore', out, out], timeout: 90_000 });
+      // Not spawnSync: the API server and agent may run in this very process (`v6stack demo`), and must go on
+      // answering while dhclient waits for them.
+      const r = await new Promise<{ status: number | null; signal: string | null }>((resolve) => {
+        const c = spawn('ip', ['netns', 'exec', ns, ...argv], { stdio: ['ignore', out, out] });
+        const t = setTimeout(() => c.kill('SIGKILL'), 90_000);
+        c.once('exit', (status, signal) => {
+          clearTimeout(t);
+          resolve({ status, signal });
+        });
+      });
       if (r.status === 0) break;
       log(`dhclient exited ${r.status ?? r.signal} (try ${attempt}); see ${join(dir, 'dhclient.log')}`);
     }

@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { registerServerCommands } from './server.js';
 import { registerResourceCommands } from './resources.js';
 import { registerAgentCommands } from './agent.js';
+import { registerDemoCommand } from './demo.js';
 
 const program = new Command();
 program
@@ -12,6 +13,7 @@ program
 registerServerCommands(program);
 registerResourceCommands(program);
 registerAgentCommands(program);
+registerDemoCommand(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   console.error(e instanceof Error ? e.message : String(e));
