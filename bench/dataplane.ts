@@ -451,7 +451,8 @@ async function main(): Promise<void> {
     cold,
   };
   console.log(table(res).join('\n'));
-  const dir = path.join(ROOT, 'bench', 'results');
+  // Like bench/run.ts: every run's figures under var/bench; only a --write-docs run replaces the kept copy.
+  const dir = has('write-docs') ? path.join(ROOT, 'bench', 'results') : path.join(ROOT, 'var', 'bench');
   fs.mkdirSync(dir, { recursive: true });
   const out = path.join(dir, has('write-docs') ? 'dataplane-latest.json' : `dataplane-${started.replace(/[:.]/g, '-')}.json`);
   fs.writeFileSync(out, JSON.stringify(res, null, 2) + '\n');
