@@ -5,7 +5,8 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { dhcpClientsFor, guestConfig, type GuestOs, type GuestSubnet } from './guest-os.js';
 import { exec } from './linux.js';
 import { bridgeName, bridgeNsName, tapName, type Doc } from './plan.js';
 
@@ -63,6 +64,8 @@ async function waitFor(what: string, deadlineMs: number, check: () => Promise<bo
 export interface LabPortRequest {
   fixedIps?: { subnet_id?: string; ip_address?: string }[];
   mac?: string;
+  /** The guest OS whose network configuration the instance carries (default ubuntu); see guest-os.ts. */
+  os?: GuestOs;
 }
 
 /** `fixedIp`: ask IPAM for this address (as `openstack port create --fixed-ip ip-address=...`), or a port request. */
@@ -97,18 +100,18 @@ export async function labBoot(opts: LabOptions, network: string, name: string, f
   log(`namespace ${ns}: eth0 ${port.mac_address} on ${bridge} via ${tap}`);
 
   const subnets: Doc[] = (await api(opts.server, 'GET', `/v2.0/subnets?network_id=${net.id}`)).subnets;
-  const modes = new Set(subnets.filter((s) => s.ip_version === 6 && s.enable_dhcp).map((s) => s.ipv6_address_mode));
   const dir = join(opts.stateDir, name);
-  const clients: string[][] = [];
-  // The guest's DHCP clients, as cloud images run them: dhclient for IPv4 when a subnet has DHCP; dhclient -6 for
-  // a stateful subnet, dhclient -6 -S (information only) for a stateless one.
-  if (subnets.some((s) => s.ip_version === 4 && s.enable_dhcp)) clients.push(['-4', '-pf', join(dir, 'dhclient4.pid'), '-lf', join(dir, 'dhclient4.leases')]);
-  if (modes.has('dhcpv6-stateful')) clients.push(['-6', '-pf', join(dir, 'dhclient.pid'), '-lf', join(dir, 'dhclient6.leases')]);
-  else if (modes.has('dhcpv6-stateless')) clients.push(['-6', '-S', '-pf', join(dir, 'dhclient.pid'), '-lf', join(dir, 'dhclient6.leases')]);
-  if (clients.length) {
-    await mkdir(dir, { recursive: true });
-    await writeFile(join(dir, 'dhclient-script'), DHCLIENT_SCRIPT(dir), { mode: 0o755 });
-  }
+  // The guest's network configuration for its OS and this network's subnets (the talk's files), kept under the
+  // instance's directory as the guest would have it, and the DHCP clients ifup would start for it.
+  const os = want.os ?? 'ubuntu';
+  const config = guestConfig(os, subnets as GuestSubnet[]);
+  await mkdir(join(dir, 'guest', dirname(config.path)), { recursive: true });
+  await writeFile(join(dir, 'guest', config.path), config.content);
+  log(`${os}: ${config.path}: ${config.content.trim().replaceAll('\n', '; ')}`);
+  const clients = dhcpClientsFor(os, config).map((c) =>
+    c.family === 4 ? [...c.flags, '-pf', join(dir, 'dhclient4.pid'), '-lf', join(dir, 'dhclient4.leases')] : [...c.flags, '-pf', join(dir, 'dhclient.pid'), '-lf', join(dir, 'dhclient6.leases')],
+  );
+  if (clients.length) await writeFile(join(dir, 'dhclient-script'), DHCLIENT_SCRIPT(dir), { mode: 0o755 });
   for (const c of clients) {
     const argv = ['dhclient', ...c, '-1', '-v', '-sf', join(dir, 'dhclient-script'), 'eth0'];
     log(`${argv.join(' ')}`);

@@ -1,8 +1,9 @@
 // `v6stack lab boot|delete|exec`: lab instances (network namespaces standing in for VMs) on this host.
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { hostname } from 'node:os';
 import { resolveEndpoint } from './http.js';
 import { labBoot, labDelete, labExec } from '../agent/lab.js';
+import { GUEST_OSES, type GuestOs } from '../agent/guest-os.js';
 
 interface LabCliOptions {
   server?: string;
@@ -21,8 +22,14 @@ export function registerLabCommands(program: Command): void {
     .requiredOption('--network <net>', 'network id or name')
     .option('--name <name>', 'instance name', `i${process.pid}`)
     .option('--ip <address>', "the port's fixed IP (default: IPAM picks)")
-    .action(async (o: LabCliOptions & { network: string; name: string; ip?: string }) => {
-      const port = await labBoot({ server: resolveEndpoint(o.server), host: o.host, stateDir: o.stateDir }, o.network, o.name, o.ip);
+    .option('--mac <address>', "the port's MAC address (default: Neutron's fa:16:3e:xx:xx:xx)")
+    .addOption(new Option('--os <os>', "the guest's network configuration (the talk's files): ubuntu (/etc/network/interfaces) or rhel (ifcfg-eth0)").choices([...GUEST_OSES]).default('ubuntu'))
+    .action(async (o: LabCliOptions & { network: string; name: string; ip?: string; mac?: string; os: GuestOs }) => {
+      const port = await labBoot({ server: resolveEndpoint(o.server), host: o.host, stateDir: o.stateDir }, o.network, o.name, {
+        ...(o.ip ? { fixedIps: [{ ip_address: o.ip }] } : {}),
+        ...(o.mac ? { mac: o.mac } : {}),
+        os: o.os,
+      });
       console.log(JSON.stringify({ name: o.name, namespace: `lab-${o.name}`, port_id: port.id, mac_address: port.mac_address, fixed_ips: port.fixed_ips }));
     });
   common(lab.command('delete').description('delete lab instance NAME: its namespace, dhclient and port'))
