@@ -184,6 +184,18 @@ function watch(ns: string, patterns: RegExp[]): { ready: Promise<void>; done: Pr
 
 const esc = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
+/**
+ * Waits until eth0 in `ns` has its link-local address. A veth's carrier reaches IPv6 through the kernel's linkwatch,
+ * which batches events up to a second: before that the link ignores RAs, and that second is not the router's.
+ */
+async function linkReady(ns: string): Promise<void> {
+  const end = Date.now() + 10_000;
+  while (!/inet6 fe80::\S+ scope link\s*$/m.test(spawnSync('ip', ['-n', ns, '-6', 'addr', 'show', 'dev', 'eth0'], { encoding: 'utf8' }).stdout.replace(/\n\s+valid_lft.*$/gm, ''))) {
+    if (Date.now() > end) throw new Error(`${ns}: eth0 has no link-local address after 10 s`);
+    await sleep(20);
+  }
+}
+
 // ---- 1. interface add -> usable address
 
 interface IfaceRun {
@@ -215,6 +227,7 @@ async function interfaceAdd(lab: Lab, mode: 'slaac' | 'dhcpv6-stateful', count: 
     if (mode === 'dhcpv6-stateful' && !have.includes(address)) throw new Error(`${name}: dhclient did not lease ${address}:\n${have}`);
     if (mode === 'slaac' && have.includes(address)) throw new Error(`${name}: has ${address} before any router`);
     const route = /^default via fe80::\S+ dev eth0 proto ra/;
+    await linkReady(ns);
     const w = watch(ns, mode === 'slaac' ? [route, new RegExp(`inet6 ${esc(address)}/64`)] : [route]);
     await w.ready;
     const first = (await lab.api('GET', `/v2.0/ports?device_id=${routerId}`)).ports.length === 0;
@@ -240,6 +253,7 @@ async function interfaceAdd(lab: Lab, mode: 'slaac' | 'dhcpv6-stateful', count: 
       usable_ms: round(Math.max(addrAt, routeAt) - t0),
     };
     log(`${mode} #${i}${first ? ' (radvd start)' : ''}: api ${r.api_ms} ms, agent in sync ${r.agent_ms} ms, usable ${r.usable_ms} ms`);
+    if (process.env.V6STACK_BENCH_VERBOSE) for (const l of lab.agent!.lines.filter((x) => x.t >= t0 && x.t <= synced.t)) log(`  +${round(l.t - t0)} ms ${l.line}`);
     out.push(r);
   }
   return out;
@@ -278,7 +292,8 @@ async function radvdFloor(count: number): Promise<{ start: number[]; reload: num
         sh(['ip', '-n', r, 'link', 'set', `qr${k}`, 'up']);
         sh(['ip', '-n', g, 'link', 'set', 'eth0', 'up']);
       }
-      await sleep(300); // as in the agent's case, the guests' router solicitations go out before there is a radvd
+      await linkReady(g0);
+      await linkReady(g1);
       fs.writeFileSync(conf, radvdStanza('qr0', '2001:db8:bf:0::/64'));
       const w0 = watch(g0, [/inet6 2001:db8:bf:0:f816:3eff:fe00:2\/64/, route]);
       await w0.ready;
