@@ -341,7 +341,8 @@ function radvdCount(stateDir: string): number {
     try {
       const c = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
       const conf = c[c.indexOf('-C') + 1];
-      if (c[0] === 'radvd' && conf?.startsWith(stateDir)) configs.add(conf);
+      // Just spawned, it may still be `ip netns exec NS radvd ...` on its way to exec'ing radvd.
+      if (c.includes('radvd') && conf?.startsWith(stateDir)) configs.add(conf);
     } catch {
       /* gone */
     }
