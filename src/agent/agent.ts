@@ -162,7 +162,9 @@ export class Agent {
       const subnets = dhcpSubnets(state.subnets.filter((s) => s.network_id === netId) as any) as unknown as Doc[];
       if (!port) {
         this.log(`create DHCP port on network ${netId}`);
-        const made = (await this.api('POST', '/v2.0/ports', { port: { network_id: netId, device_owner: DHCP_OWNER, device_id: dhcpDeviceId(this.opts.host, netId), name: '' } })).port as Doc;
+        // Only on the subnets it serves (as Neutron's DHCP agent asks): left to IPAM, the port would also take an
+        // address on every other subnet of the network, e.g. a provider's no-DHCP IPv6 subnet.
+        const made = (await this.api('POST', '/v2.0/ports', { port: { network_id: netId, device_owner: DHCP_OWNER, device_id: dhcpDeviceId(this.opts.host, netId), name: '', fixed_ips: subnets.map((s) => ({ subnet_id: s.id })) } })).port as Doc;
         this.cache.port.set(made.id as string, made);
         changed = true;
         continue;

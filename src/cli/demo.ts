@@ -7,7 +7,8 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent } from '../agent/agent.js';
-import { bootInstances, buildTopology, DEMO_NETWORKS, observeInstance, renderReport, type InstanceView } from '../agent/demo.js';
+import { bootInstances, buildTopology, DEMO_DNS4, DEMO_DNS6, DEMO_NETWORKS, observeInstance, renderReport, type InstanceView } from '../agent/demo.js';
+import { labDc } from '../agent/dc.js';
 import { labDelete, labNsName, type LabOptions } from '../agent/lab.js';
 import { bridgeNsName } from '../agent/plan.js';
 import { linkLocalFromMac } from '../domain/eui64.js';
@@ -31,7 +32,7 @@ function preflight(): void {
       throw new Error(`${tool} is not installed (Debian: apt-get install iproute2 radvd dnsmasq-base isc-dhcp-client ndisc6)`);
     }
   }
-  for (const spec of DEMO_NETWORKS) {
+  for (const spec of [...DEMO_NETWORKS, { instance: 'demo-dc' }]) {
     if (spawnSync('ip', ['netns', 'pids', labNsName(spec.instance)], { stdio: 'ignore' }).status === 0) {
       throw new Error(`lab instance ${spec.instance} already exists (another demo running? \`ip netns del ${labNsName(spec.instance)}\` if not)`);
     }
@@ -75,6 +76,7 @@ export function registerDemoCommand(program: Command): void {
         if (cleaned) return;
         cleaned = true;
         for (const spec of DEMO_NETWORKS) await labDelete(lab, spec.instance).catch(() => {});
+        spawnSync('ip', ['netns', 'del', labNsName('demo-dc')], { stdio: 'ignore' });
         await agent.stop().catch(() => {});
         let owned: string[] = [];
         try {
@@ -92,6 +94,9 @@ export function registerDemoCommand(program: Command): void {
         say(`API on ${server} (SQLite in ${dir}), agent for host ${host}`);
         await agent.start();
         const topo = await buildTopology(call, say);
+        // The talk's DC: the upstream router owning public's gateways (.1, ::1) and the DNS host behind it.
+        const dc = await labDc(lab, topo.publicNet.id, 'demo-dc', [DEMO_DNS6, DEMO_DNS4]);
+        say(`DC (lab-demo-dc): upstream router ${dc.addresses.join(' ')}, DNS host ${DEMO_DNS6} ${DEMO_DNS4}, ${dc.routes.length} routes back to the tenants`);
         const ports = await bootInstances(lab, topo, say);
         const views: InstanceView[] = [];
         for (const [i, { spec, v4 }] of topo.networks.entries()) {
@@ -104,7 +109,7 @@ export function registerDemoCommand(program: Command): void {
             const r = spawnSync('ip', ['-n', ns, '-6', 'route', 'show', 'default'], { encoding: 'utf8' }).stdout;
             return a.includes('inet6') && !a.includes('tentative') && r.includes('via');
           }).catch((e: Error) => say(e.message));
-          views.push(observeInstance(lab.stateDir, spec, portDoc, { router6: linkLocalFromMac(rport.mac_address).toString(), router4: v4.gateway_ip }, null));
+          views.push(observeInstance(lab.stateDir, spec, portDoc, { router6: linkLocalFromMac(rport.mac_address).toString(), router4: v4.gateway_ip }, DEMO_DNS6));
         }
         if (o.json) console.log(JSON.stringify(views, null, 2));
         else console.log(`\n${renderReport(views)}`);

@@ -3,6 +3,7 @@ import { Option, type Command } from 'commander';
 import { hostname } from 'node:os';
 import { resolveEndpoint } from './http.js';
 import { labBoot, labDelete, labExec } from '../agent/lab.js';
+import { labDc } from '../agent/dc.js';
 import { GUEST_OSES, type GuestOs } from '../agent/guest-os.js';
 
 interface LabCliOptions {
@@ -31,6 +32,14 @@ export function registerLabCommands(program: Command): void {
         os: o.os,
       });
       console.log(JSON.stringify({ name: o.name, namespace: `lab-${o.name}`, port_id: port.id, mac_address: port.mac_address, fixed_ips: port.fixed_ips }));
+    });
+  common(lab.command('dc').description("build or refresh the data centre beyond an external network: the upstream router owning its subnets' gateways, hosts behind it, routes back to the tenants"))
+    .requiredOption('--network <net>', 'external network id or name')
+    .option('--name <name>', 'namespace lab-NAME', 'dc')
+    .option('--behind <address...>', 'addresses of hosts behind the upstream router (the talk: the DNS host 2001:db8:cafe:a::e)', [])
+    .action(async (o: LabCliOptions & { network: string; name: string; behind: string[] }) => {
+      const plan = await labDc({ server: resolveEndpoint(o.server), host: o.host, stateDir: o.stateDir }, o.network, o.name, o.behind);
+      console.log(JSON.stringify({ name: o.name, namespace: `lab-${o.name}`, ...plan }));
     });
   common(lab.command('delete').description('delete lab instance NAME: its namespace, dhclient and port'))
     .argument('<name>')

@@ -27,6 +27,8 @@ test('v6stack demo: each instance gets the addresses, router, RA flags, DNS and 
     assert.equal(v.router4, v.expect.router4, v.instance);
     assert.ok(v.dns.includes('2001:db8:cafe:a::e'), `${v.instance} DNS ${v.dns}`);
     assert.equal(v.search, 'openstacklocal', v.instance);
+    // Through the router to the talk's DNS host in the DC.
+    assert.equal(v.dnsReachable, true, `${v.instance} pings 2001:db8:cafe:a::e`);
   }
   // The RA flags of each mode, as the talk's captures show them (stateful: Neutron today also sends the prefix,
   // on-link only, where the talk's RA had no prefix option).
@@ -36,4 +38,5 @@ test('v6stack demo: each instance gets the addresses, router, RA flags, DNS and 
   // The demo removed everything it made.
   const left = await shAsync(['ip', 'netns', 'list']);
   assert.doesNotMatch(left.stdout, /lab-demo-/);
+  assert.doesNotMatch(left.stdout, /v6stack-br-demo/);
 });

@@ -1,0 +1,33 @@
+// The DC's plan from API documents: the external subnets' gateways, and a route to each internal subnet of each
+// router whose gateway port is on the network, via the gateway port's address of the same family.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { dcPlan } from '../../../src/agent/dc.js';
+
+test('dcPlan: gateways on eth0, hosts on lo, routes to every tenant subnet via the right qg- address', () => {
+  const pub = { id: 'pub' };
+  const subnets = [
+    { id: 'p4', network_id: 'pub', cidr: '192.0.2.0/26', ip_version: 4, gateway_ip: '192.0.2.1' },
+    { id: 'p6', network_id: 'pub', cidr: '2001:db8:cafe:d::/64', ip_version: 6, gateway_ip: '2001:db8:cafe:d::1' },
+    { id: 'nogw', network_id: 'pub', cidr: '2001:db8:cafe:e::/64', ip_version: 6, gateway_ip: null },
+    { id: 't4', network_id: 'n1', cidr: '192.0.2.64/26', ip_version: 4, gateway_ip: '192.0.2.65' },
+    { id: 't6', network_id: 'n1', cidr: '2001:db8:cafe::/64', ip_version: 6, gateway_ip: '2001:db8:cafe::' },
+    { id: 'o6', network_id: 'n2', cidr: '2001:db8:beef::/64', ip_version: 6, gateway_ip: '2001:db8:beef::' },
+  ];
+  const ports = [
+    { id: 'g1', device_id: 'r1', device_owner: 'network:router_gateway', network_id: 'pub', fixed_ips: [{ subnet_id: 'p4', ip_address: '192.0.2.5' }, { subnet_id: 'p6', ip_address: '2001:db8:cafe:d::5' }] },
+    { id: 'i1', device_id: 'r1', device_owner: 'network:router_interface', network_id: 'n1', fixed_ips: [{ subnet_id: 't4', ip_address: '192.0.2.65' }] },
+    { id: 'i2', device_id: 'r1', device_owner: 'network:router_interface', network_id: 'n1', fixed_ips: [{ subnet_id: 't6', ip_address: '2001:db8:cafe::' }] },
+    // A router without a gateway on this network: not reachable from the DC.
+    { id: 'i3', device_id: 'r2', device_owner: 'network:router_interface', network_id: 'n2', fixed_ips: [{ subnet_id: 'o6', ip_address: '2001:db8:beef::' }] },
+    { id: 'vm', device_id: 'vm', device_owner: 'compute:nova', network_id: 'n1', fixed_ips: [{ subnet_id: 't6', ip_address: '2001:db8:cafe::5' }] },
+  ];
+  assert.deepEqual(dcPlan(pub, subnets, ports, ['2001:db8:cafe:a::e']), {
+    addresses: ['192.0.2.1/26', '2001:db8:cafe:d::1/64'],
+    hosts: ['2001:db8:cafe:a::e'],
+    routes: [
+      { family: 4, dst: '192.0.2.64/26', via: '192.0.2.5' },
+      { family: 6, dst: '2001:db8:cafe::/64', via: '2001:db8:cafe:d::5' },
+    ],
+  });
+});
