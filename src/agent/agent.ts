@@ -236,7 +236,7 @@ export class Agent {
     // dnsmasq logs every DHCP transaction to stderr, which the supervisor relays into this log.
     const desired = plan(state, { host: this.opts.host, stateDir: this.opts.stateDir, dnsmasqLogFacility: '-', ...(this.opts.radvd ? { radvd: this.opts.radvd } : {}) });
     // Daemons first, while their interfaces still exist: radvd's SIGTERM sends the RA that withdraws the router.
-    const stopped = await this.supervisor.stopUndesired(desired.daemons);
+    const stopped = (await this.supervisor.stopUndesired(desired.daemons)) + (await this.supervisor.farewell(desired.daemons));
     // Only namespaces whose plan changed since it was last applied are read back and diffed (all on a full pass);
     // namespaces the agent owned and no longer wants are always in, to be deleted.
     const names = desired.namespaces.map((n) => n.name);

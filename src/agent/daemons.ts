@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, readFile, readdir, rename, rm, stat, writeFile, chmod } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { DaemonSpec } from './plan.js';
+import { goodbyeConf, radvdStanzas } from './radvd.js';
 
 interface Running {
   spec: DaemonSpec;
@@ -63,6 +64,43 @@ export class Supervisor {
       await this.stop(r, 'SIGTERM');
       await rm(r.spec.dir, { recursive: true, force: true });
       n++;
+    }
+    return n;
+  }
+
+  /**
+   * Before a reload drops interfaces from a radvd that stays (its router keeps other interfaces), and while those
+   * links still exist: a one-shot radvd with their stanzas is started and stopped, so hosts on them get a final RA
+   * (router lifetime 0, prefixes deprecated). Returns the number of interfaces said goodbye to.
+   */
+  async farewell(desired: DaemonSpec[]): Promise<number> {
+    let n = 0;
+    for (const spec of desired) {
+      const r = this.running.get(spec.id);
+      if (!r || spec.kind !== 'radvd') continue;
+      const before = radvdStanzas(r.spec.files[0]?.content ?? '');
+      const after = radvdStanzas(spec.files[0]?.content ?? '');
+      const leaving = [...before.keys()].filter((i) => !after.has(i));
+      if (!leaving.length) continue;
+      const conf = join(spec.dir, 'goodbye.conf');
+      await writeFile(conf, goodbyeConf(leaving.map((i) => before.get(i)!)), { mode: 0o444 }).catch(async () => {
+        await rm(conf, { force: true });
+        await writeFile(conf, goodbyeConf(leaving.map((i) => before.get(i)!)), { mode: 0o444 });
+      });
+      this.log(`goodbye RA on ${leaving.join(', ')} (leaving ${spec.id})`);
+      const child = spawn('ip', ['netns', 'exec', spec.namespace, 'radvd', '-n', '-m', 'stderr', '-C', conf, '-p', join(spec.dir, 'goodbye.pid')], { stdio: ['ignore', 'ignore', 'pipe'] });
+      let err = '';
+      child.stderr!.on('data', (d) => (err += d));
+      const exited = new Promise<void>((res) => child.once('exit', () => res()));
+      // radvd sends its first RA at once (lab facts: ~5 ms); then SIGTERM makes it send the final one and exit.
+      await Promise.race([exited, new Promise((res) => setTimeout(res, 200))]);
+      child.kill('SIGTERM');
+      const k = setTimeout(() => child.kill('SIGKILL'), 3000);
+      await exited;
+      clearTimeout(k);
+      if (/error|failed/i.test(err)) this.log(`goodbye radvd for ${spec.id}: ${err.trim().split('\n').slice(-2).join(' | ')}`);
+      await rm(conf, { force: true });
+      n += leaving.length;
     }
     return n;
   }
@@ -215,11 +253,11 @@ export async function unsearchableByOthers(dir: string): Promise<string | null> 
   return null;
 }
 
-/** The addresses of a dnsmasq hosts file (Neutron's format: `mac,tag:dhcpv6,name,[addr]`). */
+/** The addresses of a dnsmasq hosts file (Neutron's format: `mac,tag:dhcpv6,name,[addr]`, IPv4 `mac,name,addr`). */
 export function hostAddresses(hosts: string): Set<string> {
   const out = new Set<string>();
   for (const line of hosts.split('\n')) {
-    const m = /\[([0-9a-fA-F:.]+)\]\s*$/.exec(line);
+    const m = /,\[?([0-9a-fA-F:.]+)\]?\s*$/.exec(line);
     if (m) out.add(m[1]!.toLowerCase());
   }
   return out;

@@ -63,3 +63,20 @@ export function renderRadvdConf(ifaces: RaInterface[], opts: RadvdOptions = {}):
   const stanzas = ifaces.map((i) => renderRadvdInterface(i, opts)).filter((s): s is string => s !== null);
   return stanzas.length ? stanzas.join('') : null;
 }
+
+/** The stanzas of a radvd.conf this module rendered, by interface name. */
+export function radvdStanzas(conf: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const m of conf.matchAll(/^interface (\S+)\n\{\n[\s\S]*?\n\};\n/gm)) out.set(m[1]!, m[0]);
+  return out;
+}
+
+/**
+ * The configuration of a one-shot radvd that says goodbye on interfaces leaving a router whose radvd stays: the
+ * same stanzas with `DeprecatePrefix on`, so that its shutdown RA carries router lifetime 0 and the prefixes with
+ * preferred lifetime 0. (radvd itself, reloaded without an interface, sends nothing more on it, and hosts there
+ * would keep the router as their default for the rest of its lifetime.)
+ */
+export function goodbyeConf(stanzas: string[]): string {
+  return stanzas.map((s) => s.replace(/^(\s*)AdvAutonomous (on|off);$/gm, '$1AdvAutonomous $2;\n$1DeprecatePrefix on;')).join('');
+}

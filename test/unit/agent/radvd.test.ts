@@ -127,3 +127,20 @@ test('several ports and subnets: one stanza per port, autonomous prefixes first;
   assert.equal(renderRadvdConf([{ name: 'qr-v4only', mtu: 1500, subnets: [v4] }]), null);
   assert.equal(renderRadvdConf([]), null);
 });
+
+test('radvdStanzas splits a rendered conf by interface; goodbyeConf deprecates the prefixes of leaving ones', async () => {
+  const { renderRadvdConf, radvdStanzas, goodbyeConf } = await import('../../../src/agent/radvd.js');
+  const slaac = { id: 'a', cidr: '2001:db8:1::/64', ip_version: 6, ipv6_ra_mode: 'slaac', ipv6_address_mode: 'slaac', dns_nameservers: [] };
+  const stateful = { id: 'b', cidr: '2001:db8:2::/64', ip_version: 6, ipv6_ra_mode: 'dhcpv6-stateful', ipv6_address_mode: 'dhcpv6-stateful', dns_nameservers: [] };
+  const conf = renderRadvdConf([
+    { name: 'qr-a', mtu: 1500, subnets: [slaac] as any },
+    { name: 'qr-b', mtu: 1500, subnets: [stateful] as any },
+  ])!;
+  const st = radvdStanzas(conf);
+  assert.deepEqual([...st.keys()], ['qr-a', 'qr-b']);
+  assert.equal([...st.values()].join(''), conf);
+  const bye = goodbyeConf([st.get('qr-b')!]);
+  assert.match(bye, /^interface qr-b\n/);
+  assert.doesNotMatch(bye, /qr-a/);
+  assert.match(bye, /        AdvAutonomous off;\n        DeprecatePrefix on;\n/);
+});
