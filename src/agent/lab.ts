@@ -6,6 +6,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { captureFile, startCapture, stopCapture } from './lab-capture.js';
 import { dhcpClientsFor, guestConfig, type GuestOs, type GuestSubnet } from './guest-os.js';
 import { exec } from './linux.js';
 import { bridgeName, bridgeNsName, tapName, type Doc } from './plan.js';
@@ -66,6 +67,8 @@ export interface LabPortRequest {
   mac?: string;
   /** The guest OS whose network configuration the instance carries (default ubuntu); see guest-os.ts. */
   os?: GuestOs;
+  /** Capture eth0 from before it comes up (lab-capture.ts): the RS, the RA and the DHCP exchange. */
+  capture?: boolean;
 }
 
 /** `fixedIp`: ask IPAM for this address (as `openstack port create --fixed-ip ip-address=...`), or a port request. */
@@ -96,11 +99,16 @@ export async function labBoot(opts: LabOptions, network: string, name: string, f
   const tap = tapName(port.id);
   await exec(['ip', '-n', brNs, 'link', 'add', tap, 'mtu', mtu, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns, 'address', port.mac_address, 'mtu', mtu]);
   await exec(['ip', '-n', brNs, 'link', 'set', tap, 'master', bridge, 'up']);
+  const dir = join(opts.stateDir, name);
+  await mkdir(dir, { recursive: true });
+  if (want.capture) {
+    await startCapture(brNs, tap, dir);
+    log(`capturing ${tap} (eth0's bridge end) into ${captureFile(dir)}`);
+  }
   await exec(['ip', '-n', ns, 'link', 'set', 'eth0', 'up']);
   log(`namespace ${ns}: eth0 ${port.mac_address} on ${bridge} via ${tap}`);
 
   const subnets: Doc[] = (await api(opts.server, 'GET', `/v2.0/subnets?network_id=${net.id}`)).subnets;
-  const dir = join(opts.stateDir, name);
   // The guest's network configuration for its OS and this network's subnets (the talk's files), kept under the
   // instance's directory as the guest would have it, and the DHCP clients ifup would start for it.
   const os = want.os ?? 'ubuntu';
@@ -143,6 +151,7 @@ export async function labDelete(opts: LabOptions, name: string): Promise<void> {
   const log = opts.log ?? ((l: string) => console.error(`lab: ${l}`));
   const ns = labNsName(name);
   const dir = join(opts.stateDir, name);
+  if (await stopCapture(dir)) log(`stopped the capture (${captureFile(dir)} is removed with the instance)`);
   for (const file of ['dhclient.pid', 'dhclient4.pid']) {
     const pid = Number((await readFile(join(dir, file), 'utf8').catch(() => '')).trim());
     if (Number.isInteger(pid) && pid > 1) {

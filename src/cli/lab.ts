@@ -4,6 +4,9 @@ import { hostname } from 'node:os';
 import { resolveEndpoint } from './http.js';
 import { labBoot, labDelete, labExec } from '../agent/lab.js';
 import { labDc } from '../agent/dc.js';
+import { decodeSummary, labCapture } from '../agent/lab-capture.js';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import { GUEST_OSES, type GuestOs } from '../agent/guest-os.js';
 
 interface LabCliOptions {
@@ -25,11 +28,13 @@ export function registerLabCommands(program: Command): void {
     .option('--ip <address>', "the port's fixed IP (default: IPAM picks)")
     .option('--mac <address>', "the port's MAC address (default: Neutron's fa:16:3e:xx:xx:xx)")
     .addOption(new Option('--os <os>', "the guest's network configuration (the talk's files): ubuntu (/etc/network/interfaces) or rhel (ifcfg-eth0)").choices([...GUEST_OSES]).default('ubuntu'))
-    .action(async (o: LabCliOptions & { network: string; name: string; ip?: string; mac?: string; os: GuestOs }) => {
+    .option('--capture', 'capture eth0 from before it comes up (see `lab capture`)')
+    .action(async (o: LabCliOptions & { network: string; name: string; ip?: string; mac?: string; os: GuestOs; capture?: boolean }) => {
       const port = await labBoot({ server: resolveEndpoint(o.server), host: o.host, stateDir: o.stateDir }, o.network, o.name, {
         ...(o.ip ? { fixedIps: [{ ip_address: o.ip }] } : {}),
         ...(o.mac ? { mac: o.mac } : {}),
         os: o.os,
+        ...(o.capture ? { capture: true } : {}),
       });
       console.log(JSON.stringify({ name: o.name, namespace: `lab-${o.name}`, port_id: port.id, mac_address: port.mac_address, fixed_ips: port.fixed_ips }));
     });
@@ -40,6 +45,21 @@ export function registerLabCommands(program: Command): void {
     .action(async (o: LabCliOptions & { network: string; name: string; behind: string[] }) => {
       const plan = await labDc({ server: resolveEndpoint(o.server), host: o.host, stateDir: o.stateDir }, o.network, o.name, o.behind);
       console.log(JSON.stringify({ name: o.name, namespace: `lab-${o.name}`, ...plan }));
+    });
+  common(lab.command('capture').description("a pcap of what lab instance NAME saw: stops the capture `boot --capture` started, or records --seconds"))
+    .argument('<name>')
+    .option('--seconds <n>', 'how long to record when no capture is running', '10')
+    .option('--write <file>', 'copy the pcap there')
+    .option('--filter <expr>', 'tcpdump filter when recording (e.g. "icmp6 or udp port 546")')
+    .option('--decode', 'print one line per packet (tshark)')
+    .action(async (name: string, o: LabCliOptions & { seconds: string; write?: string; filter?: string; decode?: boolean }) => {
+      const ns = `lab-${name}`;
+      if (spawnSync('ip', ['netns', 'exec', ns, 'true']).status !== 0) throw new Error(`no lab instance ${name} (namespace ${ns})`);
+      const seconds = Number(o.seconds);
+      if (!(seconds > 0)) throw new Error(`--seconds must be a positive number, not ${o.seconds}`);
+      const pcap = await labCapture(ns, join(o.stateDir, name), { seconds, ...(o.write ? { write: o.write } : {}), ...(o.filter ? { filter: o.filter.split(/\s+/) } : {}) });
+      console.log(pcap);
+      if (o.decode) console.log(decodeSummary(pcap) ?? '(install tshark to decode: apt-get install tshark)');
     });
   common(lab.command('delete').description('delete lab instance NAME: its namespace, dhclient and port'))
     .argument('<name>')
