@@ -12,10 +12,9 @@
 // because the demo's traffic must stay in addresses reserved for examples.
 
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { labBoot, labNsName, type LabOptions } from './lab.js';
 import type { Doc } from './plan.js';
+import { inspectInstance } from './lab-show.js';
 
 export const DEMO_DNS6 = '2001:db8:cafe:a::e';
 export const DEMO_DNS4 = '192.0.2.53';
@@ -125,68 +124,22 @@ export interface InstanceView {
   dnsReachable: boolean | null;
 }
 
-function run(argv: string[]): { status: number; stdout: string } {
-  const r = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', timeout: 20_000 });
-  return { status: r.status ?? -1, stdout: r.stdout ?? '' };
-}
-
-function ipJson(ns: string, args: string[]): any[] {
-  const r = run(['ip', '-n', ns, '-json', ...args]);
-  return r.status === 0 && r.stdout.trim() ? JSON.parse(r.stdout) : [];
-}
-
-function envFile(path: string): Map<string, string> {
-  const m = new Map<string, string>();
-  try {
-    for (const line of readFileSync(path, 'utf8').split('\n')) {
-      const i = line.indexOf('=');
-      if (i > 0) m.set(line.slice(0, i), line.slice(i + 1).replace(/^'|'$/g, ''));
-    }
-  } catch {
-    /* no DHCP client ran */
-  }
-  return m;
-}
-
-/** The RA as rdisc6 decodes it: the M/O flags and, per prefix, its on-link/autonomous flags; plus RDNSS. */
-function raSummary(ns: string): { text: string; rdnss: string[] } {
-  const r = run(['ip', 'netns', 'exec', ns, 'rdisc6', '-1', '-w', '1500', 'eth0']);
-  if (r.status !== 0) return { text: 'no RA', rdnss: [] };
-  const yes = (k: string): boolean => new RegExp(`${k}\\s*:\\s*Yes`).test(r.stdout);
-  const flags = [yes('Stateful address conf\\.') ? 'managed' : '', yes('Stateful other conf\\.') ? 'other stateful' : ''].filter(Boolean);
-  const prefixes = [...r.stdout.matchAll(/Prefix\s*:\s*(\S+)\s+On-link\s*:\s*(\w+)\s+Autonomous address conf\.\s*:\s*(\w+)/g)].map(
-    (m) => `prefix ${m[1]} [${[m[2] === 'Yes' ? 'onlink' : '', m[3] === 'Yes' ? 'auto' : ''].filter(Boolean).join(', ')}]`,
-  );
-  const rdnss = [...r.stdout.matchAll(/Recursive DNS server\s*:\s*(\S+)/g)].map((m) => m[1]!);
-  return { text: [`Flags [${flags.join(' ') || 'none'}]`, ...prefixes].join('; '), rdnss };
-}
-
 /** What the instance really has: kernel addresses and routes, the RA it hears, what its DHCP clients received. */
 export function observeInstance(labDir: string, spec: DemoNetwork, port: Doc, expect: InstanceView['expect'], dnsHost: string | null): InstanceView {
-  const ns = labNsName(spec.instance);
-  const addrs = (family: string): string[] =>
-    (ipJson(ns, [family, 'addr', 'show', 'dev', 'eth0'])[0]?.addr_info ?? []).filter((a: any) => a.scope === 'global').map((a: any) => a.local as string);
-  const gw = (family: string): string | null => ipJson(ns, [family, 'route', 'show', 'default'])[0]?.gateway ?? null;
-  const ra = raSummary(ns);
-  const d6 = envFile(join(labDir, spec.instance, 'dhclient.env'));
-  const d4 = envFile(join(labDir, spec.instance, 'dhclient4.env'));
-  // As the guest's resolvconf would merge them: the DHCPv4 servers, then DHCPv6's (or the RA's RDNSS without DHCPv6).
-  const dns6 = (d6.get('new_dhcp6_name_servers') ?? '').split(/\s+/).filter(Boolean);
-  const dns = [...(d4.get('new_domain_name_servers') ?? '').split(/\s+/).filter(Boolean), ...(dns6.length ? dns6 : ra.rdnss)];
-  const search = (d6.get('new_dhcp6_domain_search') ?? d4.get('new_domain_name') ?? '').replace(/\.$/, '').split(/\s+/)[0]!.replace(/\.$/, '');
-  const ping = dnsHost ? run(['ip', 'netns', 'exec', ns, 'ping', '-6', '-n', '-c', '1', '-W', '2', dnsHost]).status === 0 : null;
+  const seen = inspectInstance(labDir, spec.instance);
+  const ping = dnsHost ? spawnSync('ip', ['netns', 'exec', labNsName(spec.instance), 'ping', '-6', '-n', '-c', '1', '-W', '2', dnsHost]).status === 0 : null;
   return {
     instance: spec.instance,
     expect,
     mode: spec.mode,
     api: (port.fixed_ips as Doc[]).map((f) => f.ip_address as string),
-    ipv6: addrs('-6'),
-    ipv4: addrs('-4'),
-    router6: gw('-6'),
-    router4: gw('-4'),
-    ra: ra.text,
-    dns: [...new Set(dns)],
-    search,
+    ipv6: seen.ipv6,
+    ipv4: seen.ipv4,
+    router6: seen.router6,
+    router4: seen.router4,
+    ra: seen.ra,
+    dns: seen.dns,
+    search: seen.search,
     dnsReachable: ping,
   };
 }

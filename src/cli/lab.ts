@@ -5,6 +5,7 @@ import { resolveEndpoint } from './http.js';
 import { labBoot, labDelete, labExec } from '../agent/lab.js';
 import { labDc } from '../agent/dc.js';
 import { decodeSummary, labCapture } from '../agent/lab-capture.js';
+import { inspectInstance } from '../agent/lab-show.js';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { GUEST_OSES, type GuestOs } from '../agent/guest-os.js';
@@ -60,6 +61,38 @@ export function registerLabCommands(program: Command): void {
       const pcap = await labCapture(ns, join(o.stateDir, name), { seconds, ...(o.write ? { write: o.write } : {}), ...(o.filter ? { filter: o.filter.split(/\s+/) } : {}) });
       console.log(pcap);
       if (o.decode) console.log(decodeSummary(pcap) ?? '(install tshark to decode: apt-get install tshark)');
+    });
+  common(lab.command('show').description('what lab instance NAME has: its port beside the kernel addresses, routes, RA, DNS and leases it really got'))
+    .argument('<name>')
+    .option('-f, --format <fmt>', 'table or json', 'table')
+    .action(async (name: string, o: LabCliOptions & { format: string }) => {
+      const ns = `lab-${name}`;
+      if (spawnSync('ip', ['netns', 'exec', ns, 'true']).status !== 0) throw new Error(`no lab instance ${name} (namespace ${ns})`);
+      const server = resolveEndpoint(o.server);
+      const res = await fetch(`${server}/v2.0/ports?device_id=${encodeURIComponent(ns)}`);
+      if (!res.ok) throw new Error(`GET ports: ${res.status} ${await res.text()}`);
+      const port = ((await res.json()) as { ports: any[] }).ports[0] ?? null;
+      const seen = inspectInstance(o.stateDir, name);
+      if (o.format === 'json') return console.log(JSON.stringify({ port, ...seen }, null, 2));
+      const api = port ? (port.fixed_ips as { ip_address: string }[]).map((f) => f.ip_address) : [];
+      const have = [...seen.ipv4, ...seen.ipv6];
+      const rows: [string, string][] = [
+        ['port', port ? `${port.id} (${port.mac_address})` : '(none: deleted?)'],
+        ['eth0 MAC', seen.mac ?? '(no eth0)'],
+        ['API addresses', api.join('\n') || '-'],
+        ['kernel addresses', have.join('\n') || '-'],
+        ['agree', api.length && api.every((a) => have.includes(a)) && have.every((a) => api.includes(a)) ? 'yes' : 'NO'],
+        ['IPv6 default router', seen.router6 ?? '-'],
+        ['IPv4 default router', seen.router4 ?? '-'],
+        ['RA', seen.ra],
+        ['DNS servers', seen.dns.join(' ') || '-'],
+        ['search list', seen.search || '-'],
+        ['DHCPv6 lease', seen.lease6 ? `${seen.lease6.address} preferred ${seen.lease6.preferred} s, valid ${seen.lease6.valid} s` : '-'],
+        ['guest file', seen.guestFile ? `${seen.guestFile.path}\n${seen.guestFile.content.trimEnd()}` : '-'],
+        ['capture', seen.capture ?? '-'],
+      ];
+      const w = Math.max(...rows.map((r) => r[0].length));
+      for (const [k, v] of rows) v.split('\n').forEach((line, i) => console.log(`${(i ? '' : k).padEnd(w)}  ${line}`));
     });
   common(lab.command('delete').description('delete lab instance NAME: its namespace, dhclient and port'))
     .argument('<name>')

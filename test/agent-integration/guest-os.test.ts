@@ -34,6 +34,21 @@ test('lab boot --os ubuntu and --os rhel: the guest file of the talk, and the cl
       assert.match(d6, /^new_dhcp6_domain_search=openstacklocal\.?$/m);
       const v6 = port.fixed_ips.find((f: any) => f.ip_address.includes(':')).ip_address;
       await until(`${os}: SLAAC ${v6}`, () => ipJson(`lab-${name}`, ['-6', 'addr', 'show', 'dev', 'eth0'])[0]?.addr_info.some((a: any) => a.local === v6));
+      // lab show: the port beside what the instance really has.
+      const show = await env.lab(['show', name, '-f', 'json']);
+      assert.equal(show.status, 0, show.stderr);
+      const seen = JSON.parse(show.stdout);
+      assert.equal(seen.port.id, port.id);
+      assert.equal(seen.mac, port.mac_address);
+      assert.deepEqual([...seen.ipv4, ...seen.ipv6].sort(), port.fixed_ips.map((f: any) => f.ip_address).sort());
+      // The IPv4 subnet names no DNS server, so dnsmasq offers itself (the DHCP port's IPv4 address), as in Neutron.
+      const dhcpPort = (await env.api('GET', `/v2.0/ports?network_id=${net.id}&device_owner=network:dhcp`)).ports[0];
+      assert.deepEqual(seen.dns, [dhcpPort.fixed_ips.find((f: any) => f.subnet_id === s4.id).ip_address, dns]);
+      assert.equal(seen.search, 'openstacklocal');
+      assert.equal(seen.ra, `Flags [other stateful]; prefix 2001:db8:${third}:9::/64 [onlink, auto]`);
+      assert.equal(seen.guestFile.path, os === 'ubuntu' ? '/etc/network/interfaces' : '/etc/sysconfig/network-scripts/ifcfg-eth0');
+      const table = await env.lab(['show', name]);
+      assert.match(table.stdout, /^agree\s+yes$/m);
     }
   } finally {
     await env.cleanup();
