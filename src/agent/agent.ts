@@ -8,7 +8,7 @@
 
 import { mkdir, readFile, writeFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
-import { plan, networksNeedingDhcp, dhcpDeviceId, DHCP_OWNER, type ApiState, type Doc, type PlanOptions } from './plan.js';
+import { plan, networksNeedingDhcp, dhcpDeviceId, DHCP_OWNER, type ApiState, type Doc, type HostRole, type PlanOptions } from './plan.js';
 import { dhcpSubnets } from './dnsmasq.js';
 import { applyActions, diff, observe } from './linux.js';
 import { Supervisor } from './daemons.js';
@@ -22,6 +22,10 @@ export interface AgentOptions {
   heartbeatMs?: number;
   /** Full resync period: every collection fetched again and every namespace read back (default 60 s). */
   resyncMs?: number;
+  /** all (default, one host), network (routers and DHCP among several hosts) or compute (bridges only). */
+  role?: HostRole;
+  /** This host's underlay address: networks get VXLAN tunnels to the other agents' (Neutron's local_ip). */
+  tunnelIp?: string;
   radvd?: PlanOptions['radvd'];
   log?: (line: string) => void;
 }
@@ -55,6 +59,9 @@ export class Agent {
   private lastFull = 0;
   /** Each namespace's plan as last applied: a namespace whose plan did not change is not read back. */
   private applied = new Map<string, string>();
+  /** The other agents' tunnel addresses (from GET /v2.0/agents), when this host has one. */
+  private peers: string[] = [];
+  private agentsChanged = false;
 
   constructor(private readonly opts: AgentOptions) {
     this.log = opts.log ?? ((l) => console.log(`${new Date().toISOString()} agent: ${l}`));
@@ -144,6 +151,16 @@ export class Agent {
     return n;
   }
 
+  /** The alive agents with a tunnel address, other than this one. */
+  private async fetchPeers(): Promise<string[]> {
+    if (!this.opts.tunnelIp) return [];
+    const agents = (await this.api('GET', `/v2.0/agents?binary=${AGENT_BINARY}`)).agents as Doc[];
+    return agents
+      .filter((a) => a.host !== this.opts.host && a.alive !== false && typeof a.configurations?.tunneling_ip === 'string')
+      .map((a) => a.configurations.tunneling_ip as string)
+      .sort();
+  }
+
   private state(): ApiState {
     return { networks: [...this.cache.network.values()], subnets: [...this.cache.subnet.values()], ports: [...this.cache.port.values()], routers: [...this.cache.router.values()] };
   }
@@ -164,7 +181,7 @@ export class Agent {
         this.log(`create DHCP port on network ${netId}`);
         // Only on the subnets it serves (as Neutron's DHCP agent asks): left to IPAM, the port would also take an
         // address on every other subnet of the network, e.g. a provider's no-DHCP IPv6 subnet.
-        const made = (await this.api('POST', '/v2.0/ports', { port: { network_id: netId, device_owner: DHCP_OWNER, device_id: dhcpDeviceId(this.opts.host, netId), name: '', fixed_ips: subnets.map((s) => ({ subnet_id: s.id })) } })).port as Doc;
+        const made = (await this.api('POST', '/v2.0/ports', { port: { network_id: netId, device_owner: DHCP_OWNER, device_id: dhcpDeviceId(this.opts.host, netId), 'binding:host_id': this.opts.host, name: '', fixed_ips: subnets.map((s) => ({ subnet_id: s.id })) } })).port as Doc;
         this.cache.port.set(made.id as string, made);
         changed = true;
         continue;
@@ -231,10 +248,22 @@ export class Agent {
     } else {
       await this.fetchChanged();
     }
+    if (full || this.agentsChanged) {
+      this.agentsChanged = false;
+      this.peers = await this.fetchPeers();
+    }
     let state = this.state();
-    if (await this.ensureDhcpPorts(state)) state = this.state();
+    if ((this.opts.role ?? 'all') !== 'compute' && (await this.ensureDhcpPorts(state))) state = this.state();
     // dnsmasq logs every DHCP transaction to stderr, which the supervisor relays into this log.
-    const desired = plan(state, { host: this.opts.host, stateDir: this.opts.stateDir, dnsmasqLogFacility: '-', ...(this.opts.radvd ? { radvd: this.opts.radvd } : {}) });
+    const desired = plan(state, {
+      host: this.opts.host,
+      stateDir: this.opts.stateDir,
+      dnsmasqLogFacility: '-',
+      role: this.opts.role ?? 'all',
+      peers: this.peers,
+      ...(this.opts.tunnelIp ? { tunnelIp: this.opts.tunnelIp } : {}),
+      ...(this.opts.radvd ? { radvd: this.opts.radvd } : {}),
+    });
     // Daemons first, while their interfaces still exist: radvd's SIGTERM sends the RA that withdraws the router.
     const stopped = (await this.supervisor.stopUndesired(desired.daemons)) + (await this.supervisor.farewell(desired.daemons));
     // Only namespaces whose plan changed since it was last applied are read back and diffed (all on a full pass);
@@ -256,7 +285,11 @@ export class Agent {
     for (const n of touched) this.applied.set(n.name, specs.get(n.name)!);
     for (const n of [...this.applied.keys()]) if (!wanted.has(n)) this.applied.delete(n);
     const started = await this.supervisor.ensure(desired.daemons);
-    this.lastSummary = { bridge_namespace: desired.bridgeNs, bridges: desired.bridges.length, routers: desired.namespaces.filter((n) => n.kind === 'router').length, dhcp_networks: desired.namespaces.filter((n) => n.kind === 'dhcp').length, daemons: this.supervisor.ids().length };
+    this.lastSummary = {
+      role: this.opts.role ?? 'all',
+      ...(this.opts.tunnelIp ? { tunneling_ip: this.opts.tunnelIp, tunnel_types: ['vxlan'], tunnels: desired.tunnels.length, peers: this.peers } : {}),
+      bridge_namespace: desired.bridgeNs,
+      bridges: desired.bridges.length, routers: desired.namespaces.filter((n) => n.kind === 'router').length, dhcp_networks: desired.namespaces.filter((n) => n.kind === 'dhcp').length, daemons: this.supervisor.ids().length };
     this.log(`in sync: ${actions.length} kernel actions, ${stopped + started} daemon actions (${full ? 'full resync' : `${touched.length} namespaces read back`})`);
   }
 
@@ -283,6 +316,12 @@ export class Agent {
         this.seq = r.last;
         let relevant = false;
         for (const c of r.changes as { kind: string; id: string }[]) {
+          if (c.kind === 'agent' && this.opts.tunnelIp && c.id !== this.selfAgentId) {
+            // Another agent came, went or heartbeated: its tunnel address may have changed.
+            this.agentsChanged = true;
+            relevant = true;
+            continue;
+          }
           if (!RELEVANT.has(c.kind)) continue;
           this.pending[c.kind as Kind].add(c.id);
           relevant = true;
@@ -298,9 +337,13 @@ export class Agent {
     }
   }
 
+  private selfAgentId: string | null = null;
+
   private async heartbeat(): Promise<void> {
     try {
-      await this.api('PUT', `/v6stack/v1/agents/${encodeURIComponent(this.opts.host)}/${AGENT_BINARY}`, { agent: { agent_type: 'v6stack agent', configurations: this.lastSummary } });
+      // The configurations carry tunneling_ip (as Neutron's OVS agent reports it): the other hosts tunnel to it.
+      const configurations = { ...this.lastSummary, role: this.opts.role ?? 'all', ...(this.opts.tunnelIp ? { tunneling_ip: this.opts.tunnelIp, tunnel_types: ['vxlan'] } : {}) };
+      this.selfAgentId = (await this.api('PUT', `/v6stack/v1/agents/${encodeURIComponent(this.opts.host)}/${AGENT_BINARY}`, { agent: { agent_type: 'v6stack agent', configurations } })).agent.id;
     } catch (e) {
       this.log(`heartbeat: ${(e as Error).message}`);
     }

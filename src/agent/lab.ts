@@ -80,7 +80,7 @@ export async function labBoot(opts: LabOptions, network: string, name: string, f
   let net: Doc | undefined = (await api(opts.server, 'GET', `/v2.0/networks?id=${encodeURIComponent(network)}`)).networks[0];
   net ??= (await api(opts.server, 'GET', `/v2.0/networks?name=${encodeURIComponent(network)}`)).networks[0];
   if (!net) throw new Error(`no network ${network}`);
-  const port: Doc = (await api(opts.server, 'POST', '/v2.0/ports', { port: { network_id: net.id, device_owner: LAB_OWNER, device_id: ns, name: ns, ...(want.fixedIps ? { fixed_ips: want.fixedIps } : {}), ...(want.mac ? { mac_address: want.mac } : {}) } })).port;
+  const port: Doc = (await api(opts.server, 'POST', '/v2.0/ports', { port: { network_id: net.id, device_owner: LAB_OWNER, device_id: ns, name: ns, 'binding:host_id': opts.host, ...(want.fixedIps ? { fixed_ips: want.fixedIps } : {}), ...(want.mac ? { mac_address: want.mac } : {}) } })).port;
   log(`port ${port.id} ${port.mac_address} ${(port.fixed_ips as Doc[]).map((i) => i.ip_address).join(' ')}`);
   const brNs = bridgeNsName(opts.host);
   const bridge = bridgeName(net.id);

@@ -6,6 +6,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { DesiredState, NamespaceSpec, RouteSpec } from './plan.js';
 import { MANAGED_LINK_PREFIXES } from './plan.js';
+import { diffTunnels, type FdbEntry } from './vxlan.js';
 
 const run = promisify(execFile);
 
@@ -18,6 +19,8 @@ export interface ActualLink {
   master: string | null;
   /** Global-scope addresses, "addr/len" (the kernel's link-locals are not ours to manage). */
   addresses: string[];
+  /** A vxlan link's VNI and source address. */
+  vxlan?: { id: number; local: string } | null;
 }
 
 export interface ActualNamespace {
@@ -29,6 +32,8 @@ export interface ActualNamespace {
 export interface ActualState {
   namespaces: Set<string>;
   ns: Map<string, ActualNamespace>;
+  /** The bridge namespace's FDB entries of vxlan links (read only when there are tunnels to check). */
+  fdb: FdbEntry[];
 }
 
 /** One step of a plan: a line for the log and the commands that do it. */
@@ -72,6 +77,7 @@ export async function observeNamespace(ns: string, sysctls: string[]): Promise<A
       up: (l.flags as string[]).includes('UP'),
       master: l.master ?? null,
       addresses: ((l.addr_info ?? []) as any[]).filter((a) => a.scope === 'global').map((a) => `${a.local}/${a.prefixlen}`),
+      vxlan: l.linkinfo?.info_kind === 'vxlan' ? { id: l.linkinfo.info_data?.id, local: l.linkinfo.info_data?.local6 ?? l.linkinfo.info_data?.local ?? '' } : null,
     });
   }
   const routes: RouteSpec[] = [];
@@ -99,7 +105,13 @@ export async function observe(desired: DesiredState, owned: Iterable<string>): P
     for (let next = queue.shift(); next; next = queue.shift()) ns.set(next[0], await observeNamespace(next[0], next[1]));
   };
   await Promise.all(Array.from({ length: OBSERVE_PARALLEL }, worker));
-  return { namespaces, ns };
+  const brLinks = ns.get(desired.bridgeNs)?.links;
+  let fdb: FdbEntry[] = [];
+  if (desired.tunnels.length || [...(brLinks?.values() ?? [])].some((l) => l.kind === 'vxlan')) {
+    const raw = JSON.parse((await exec(['bridge', '-n', desired.bridgeNs, '-json', 'fdb', 'show'])) || '[]') as any[];
+    fdb = raw.filter((e) => e.ifname && e.dst).map((e) => ({ mac: String(e.mac), dev: String(e.ifname), dst: String(e.dst) }));
+  }
+  return { namespaces, ns, fdb };
 }
 
 /** qr-0123456789a -> tap0123456789a: the bridge end the agent gives every link it plugs. */
@@ -139,6 +151,8 @@ export function diff(desired: DesiredState, actual: ActualState, owned: Iterable
     if (have.mtu !== b.mtu) actions.push({ desc: `set bridge ${b.name} mtu ${b.mtu}`, cmds: [['ip', '-n', brNs, 'link', 'set', b.name, 'mtu', String(b.mtu)]] });
     if (!have.up) actions.push({ desc: `set bridge ${b.name} up`, cmds: [['ip', '-n', brNs, 'link', 'set', b.name, 'up']] });
   }
+
+  actions.push(...diffTunnels(desired.tunnels, brNs, brLinks, actual.fdb));
 
   const desiredTaps = new Set<string>();
   for (const spec of desired.namespaces) {

@@ -10,6 +10,7 @@
 
 import { renderRadvdConf, type RadvdOptions, type RaInterface } from './radvd.js';
 import { dhcpSubnets, renderDnsmasq } from './dnsmasq.js';
+import { planTunnels, type TunnelSpec } from './vxlan.js';
 
 export type Doc = Record<string, any>;
 
@@ -29,7 +30,19 @@ export interface PlanOptions {
   leaseSeconds?: number;
   /** dnsmasq's --log-facility with --log-dhcp ('-' = stderr, relayed into the agent's log); none by default. */
   dnsmasqLogFacility?: string;
+  /**
+   * What this host runs: `all` (one host: every network, router and DHCP server), `network` (the same, on a host
+   * among several), `compute` (only the bridges of networks with a port bound here: no routers, no DHCP).
+   */
+  role?: HostRole;
+  /** This host's tunnel (underlay) address: its networks' bridges get vxlan links to the peers. */
+  tunnelIp?: string;
+  /** The other agent hosts' tunnel addresses. */
+  peers?: string[];
 }
+
+export type HostRole = 'all' | 'network' | 'compute';
+export const HOST_ROLES: HostRole[] = ['all', 'network', 'compute'];
 
 export interface LinkSpec {
   /** Name inside the namespace (qr-, qg-, ns-, eth0). */
@@ -91,6 +104,7 @@ export interface DesiredState {
   daemons: DaemonSpec[];
   /** tap<port id[:11]> of every port the API knows: bridge ends of other plugs (lab instances) are left alone. */
   knownTaps: string[];
+  tunnels: TunnelSpec[];
 }
 
 export const ROUTER_INTERFACE_OWNERS = new Set(['network:router_interface', 'network:ha_router_replicated_interface', 'network:router_interface_distributed']);
@@ -173,11 +187,16 @@ export function plan(state: ApiState, opts: PlanOptions): DesiredState {
   const byDevice = groupBy(ports, 'device_id');
   const byNetwork = groupBy(ports, 'network_id');
   const subnetsByNetwork = groupBy(state.subnets, 'network_id');
-  const bridges: BridgeSpec[] = sortById(state.networks).map((n) => ({ name: bridgeName(n.id), networkId: n.id, mtu: n.mtu ?? 1500 }));
+  const role = opts.role ?? 'all';
+  // A compute host bridges only the networks it has ports of (binding:host_id); others bridge every network.
+  const local = new Set(ports.filter((p) => p['binding:host_id'] === opts.host).map((p) => p.network_id as string));
+  const bridges: BridgeSpec[] = sortById(state.networks)
+    .filter((n) => role !== 'compute' || local.has(n.id))
+    .map((n) => ({ name: bridgeName(n.id), networkId: n.id, mtu: n.mtu ?? 1500 }));
   const namespaces: NamespaceSpec[] = [];
   const daemons: DaemonSpec[] = [];
 
-  for (const router of sortById(state.routers)) {
+  for (const router of role === 'compute' ? [] : sortById(state.routers)) {
     const ns = routerNsName(router.id);
     const mine = byDevice.get(router.id) ?? [];
     const internal = mine.filter((p) => ROUTER_INTERFACE_OWNERS.has(p.device_owner));
@@ -216,7 +235,7 @@ export function plan(state: ApiState, opts: PlanOptions): DesiredState {
     }
   }
 
-  for (const networkId of networksNeedingDhcp(state)) {
+  for (const networkId of role === 'compute' ? [] : networksNeedingDhcp(state)) {
     const port = (byDevice.get(dhcpDeviceId(opts.host, networkId)) ?? []).find((p) => p.device_owner === DHCP_OWNER);
     if (!port) continue; // the agent creates it through the API first (agent.ts), then plans again
     const network = networks.get(networkId)!;
@@ -262,5 +281,6 @@ export function plan(state: ApiState, opts: PlanOptions): DesiredState {
     namespaces,
     daemons,
     knownTaps: ports.map((p) => tapName(p.id)).sort(),
+    tunnels: planTunnels(state, bridges, opts.tunnelIp, opts.peers ?? []),
   };
 }

@@ -1,5 +1,6 @@
 // `v6stack agent`: the data-plane agent of this host (src/agent), and the `lab` commands that plug test instances in.
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
+import { HOST_ROLES, type HostRole } from '../agent/plan.js';
 import { hostname } from 'node:os';
 import { resolveEndpoint } from './http.js';
 import { Agent } from '../agent/agent.js';
@@ -12,6 +13,8 @@ interface AgentCliOptions {
   minRtrAdvInterval: string;
   maxRtrAdvInterval: string;
   resyncInterval: string;
+  role: HostRole;
+  tunnelIp?: string;
 }
 
 export function registerAgentCommands(program: Command): void {
@@ -23,6 +26,8 @@ export function registerAgentCommands(program: Command): void {
     .option('--state-dir <dir>', 'daemon configs and the ledger of owned namespaces (default /var/lib/v6stack/agent-HOST)')
     .option('--min-rtr-adv-interval <s>', "radvd MinRtrAdvInterval (Neutron's default)", '30')
     .option('--max-rtr-adv-interval <s>', "radvd MaxRtrAdvInterval (Neutron's default)", '100')
+    .addOption(new Option('--role <role>', 'all: this host runs everything; network: routers and DHCP among several hosts; compute: bridges for its own ports only').choices(HOST_ROLES).default('all'))
+    .option('--tunnel-ip <address>', "this host's underlay address: networks get VXLAN tunnels to the other agents' (Neutron's local_ip)")
     .option('--resync-interval <s>', 'seconds between full resyncs (every collection fetched, every namespace read back)', '60')
     .action(async (o: AgentCliOptions) => {
       const agent = new Agent({
@@ -30,6 +35,8 @@ export function registerAgentCommands(program: Command): void {
         host: o.host,
         stateDir: o.stateDir ?? `/var/lib/v6stack/agent-${o.host}`,
         resyncMs: Number(o.resyncInterval) * 1000,
+        role: o.role,
+        ...(o.tunnelIp ? { tunnelIp: o.tunnelIp } : {}),
         radvd: { minRtrAdvInterval: Number(o.minRtrAdvInterval), maxRtrAdvInterval: Number(o.maxRtrAdvInterval) },
       });
       let stopping = false;

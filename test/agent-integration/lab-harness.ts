@@ -77,8 +77,10 @@ export async function until<T>(what: string, fn: () => T | undefined | false | P
 export class AgentProcess {
   lines: string[] = [];
   child: ChildProcess;
-  constructor(server: string, host: string, stateDir: string, extra: string[] = []) {
-    this.child = spawn(process.execPath, ['dist/src/cli/main.js', 'agent', '--server', server, '--host', host, '--state-dir', stateDir, ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
+  /** `netns`: run the agent inside that network namespace (nsenter --net: same mount namespace, so the namespaces it makes are everyone's). */
+  constructor(server: string, host: string, stateDir: string, extra: string[] = [], netns?: string) {
+    const argv = [process.execPath, 'dist/src/cli/main.js', 'agent', '--server', server, '--host', host, '--state-dir', stateDir, ...extra];
+    this.child = netns ? spawn('nsenter', [`--net=/run/netns/${netns}`, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] }) : spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
     let buf = '';
     const take = (d: Buffer): void => {
       buf += d.toString();
@@ -128,7 +130,8 @@ export interface Env {
   cleanup(): Promise<void>;
 }
 
-export async function startEnv(): Promise<Env> {
+/** `listen`: the server's listen address (default ::1; '::' when agents in other namespaces must reach it). */
+export async function startEnv(opts: { listen?: string } = {}): Promise<Env> {
   const tag = `${process.pid.toString(36)}${Math.floor(Math.random() * 36 ** 3).toString(36)}`;
   const host = `it${tag}`;
   const dir = mkdtempSync(join(tmpdir(), 'v6stack-agent-it-'));
@@ -137,7 +140,7 @@ export async function startEnv(): Promise<Env> {
   const stateDir = join(dir, 'agent');
   const labDir = join(dir, 'lab');
   const port = 20000 + Math.floor(Math.random() * 20000);
-  const server = await spawnServer(`sqlite:${join(dir, 'v6stack.db')}`, port);
+  const server = await spawnServer(`sqlite:${join(dir, 'v6stack.db')}`, port, opts.listen ? ['--host', opts.listen] : []);
   const url = server.url;
   const env: Env = {
     tag,

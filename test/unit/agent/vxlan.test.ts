@@ -1,0 +1,65 @@
+// Tunnels between hosts: which networks get one, and the commands that create, repair and prune them.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { diffTunnels, planTunnels, vxlanName } from '../../../src/agent/vxlan.js';
+import { plan } from '../../../src/agent/plan.js';
+import type { ActualLink } from '../../../src/agent/linux.js';
+
+const NET_A = 'aaaaaaaa-1111-4111-8111-111111111111';
+const NET_B = 'bbbbbbbb-2222-4222-8222-222222222222';
+const state = {
+  networks: [
+    { id: NET_A, mtu: 1450, 'provider:network_type': 'vxlan', 'provider:segmentation_id': 1001 },
+    { id: NET_B, mtu: 1500, 'provider:network_type': 'flat', 'provider:segmentation_id': null },
+  ],
+  subnets: [],
+  ports: [{ id: 'p1', network_id: NET_A, device_owner: 'compute:lab', device_id: 'lab-x', mac_address: 'fa:16:3e:00:00:01', fixed_ips: [], 'binding:host_id': 'h2' }],
+  routers: [],
+};
+
+test('planTunnels: a VXLAN network on a host with a tunnel address gets one, with every other peer', () => {
+  const bridges = [{ name: 'v6b-aaaaaaaa-11', networkId: NET_A, mtu: 1450 }, { name: 'v6b-bbbbbbbb-22', networkId: NET_B, mtu: 1500 }];
+  assert.deepEqual(planTunnels(state as any, bridges, 'fd00::1', ['fd00::3', 'fd00::1', 'fd00::2']), [
+    { name: vxlanName(NET_A), bridge: 'v6b-aaaaaaaa-11', networkId: NET_A, vni: 1001, local: 'fd00::1', mtu: 1450, peers: ['fd00::2', 'fd00::3'] },
+  ]);
+  assert.deepEqual(planTunnels(state as any, bridges, undefined, ['fd00::2']), [], 'no tunnel address, no tunnels (one host)');
+});
+
+test('plan: a compute host bridges only networks with ports bound to it, and runs no router or DHCP', () => {
+  const withRouter = { ...state, routers: [{ id: 'r1' }] };
+  const compute = plan(withRouter as any, { host: 'h2', stateDir: '/s', role: 'compute', tunnelIp: 'fd00::2', peers: ['fd00::1'] });
+  assert.deepEqual(compute.bridges.map((b) => b.networkId), [NET_A]);
+  assert.deepEqual(compute.namespaces, []);
+  assert.equal(compute.tunnels.length, 1);
+  const other = plan(withRouter as any, { host: 'h3', stateDir: '/s', role: 'compute' });
+  assert.deepEqual(other.bridges, [], 'no port bound here');
+  const network = plan(withRouter as any, { host: 'h1', stateDir: '/s', role: 'network', tunnelIp: 'fd00::1', peers: ['fd00::2'] });
+  assert.deepEqual(network.bridges.map((b) => b.networkId).sort(), [NET_A, NET_B].sort());
+  assert.deepEqual(network.namespaces.map((n) => n.name), ['qrouter-r1']);
+});
+
+const link = (over: Partial<ActualLink>): ActualLink => ({ name: 'x', kind: 'vxlan', mac: '', mtu: 1450, up: true, master: 'v6b-aaaaaaaa-11', addresses: [], vxlan: { id: 1001, local: 'fd00::1' }, ...over });
+const spec = { name: vxlanName(NET_A), bridge: 'v6b-aaaaaaaa-11', networkId: NET_A, vni: 1001, local: 'fd00::1', mtu: 1450, peers: ['fd00::2', 'fd00::3'] };
+
+test('diffTunnels: create in the agent namespace and move; nothing when equal; repair peers; recreate on a VNI change; prune', () => {
+  const create = diffTunnels([spec], 'br', new Map(), []);
+  assert.equal(create.length, 1);
+  assert.deepEqual(create[0]!.cmds, [
+    ['ip', 'link', 'add', spec.name, 'mtu', '1450', 'type', 'vxlan', 'id', '1001', 'local', 'fd00::1', 'dstport', '4789'],
+    ['ip', 'link', 'set', spec.name, 'netns', 'br'],
+    ['ip', '-n', 'br', 'link', 'set', spec.name, 'master', 'v6b-aaaaaaaa-11', 'up'],
+    ['bridge', '-n', 'br', 'fdb', 'append', '00:00:00:00:00:00', 'dev', spec.name, 'dst', 'fd00::2'],
+    ['bridge', '-n', 'br', 'fdb', 'append', '00:00:00:00:00:00', 'dev', spec.name, 'dst', 'fd00::3'],
+  ]);
+  const fdb = [
+    { mac: '00:00:00:00:00:00', dev: spec.name, dst: 'fd00::2' },
+    { mac: '00:00:00:00:00:00', dev: spec.name, dst: 'fd00::3' },
+  ];
+  assert.deepEqual(diffTunnels([spec], 'br', new Map([[spec.name, link({ name: spec.name })]]), fdb), []);
+  const repair = diffTunnels([spec], 'br', new Map([[spec.name, link({ name: spec.name })]]), [fdb[0]!, { mac: '00:00:00:00:00:00', dev: spec.name, dst: 'fd00::9' }]);
+  assert.deepEqual(repair.map((a) => a.cmds[0]!.slice(4, 6).concat(a.cmds[0]!.slice(-1))), [['append', '00:00:00:00:00:00', 'fd00::3'], ['del', '00:00:00:00:00:00', 'fd00::9']]);
+  const vni = diffTunnels([spec], 'br', new Map([[spec.name, link({ name: spec.name, vxlan: { id: 7, local: 'fd00::1' } })]]), fdb);
+  assert.match(vni[0]!.desc, /^recreate/);
+  const stale = diffTunnels([], 'br', new Map([['vx-old', link({ name: 'vx-old' })], ['tap1', link({ name: 'tap1', kind: 'veth' })]]), []);
+  assert.deepEqual(stale.map((a) => a.desc), ['delete tunnel vx-old']);
+});
