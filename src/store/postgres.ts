@@ -493,6 +493,28 @@ class PgTx implements Tx {
     );
   }
 
+  async lockSegments(type: string): Promise<number | null | undefined> {
+    const res = await this.q<{ last_id: number | null }>('SELECT last_id FROM segment_cursors WHERE network_type = ? FOR UPDATE', [type]);
+    if (res.rowCount) return res.rows[0]!.last_id;
+    // No row yet: make one (NULL = not filled yet) so that this transaction holds the lock from here on.
+    await this.q('INSERT INTO segment_cursors (network_type, last_id) VALUES (?, NULL) ON CONFLICT DO NOTHING', [type]);
+    const again = await this.q<{ last_id: number | null }>('SELECT last_id FROM segment_cursors WHERE network_type = ? FOR UPDATE', [type]);
+    return again.rows[0]?.last_id === null ? undefined : again.rows[0]?.last_id;
+  }
+
+  async setSegmentCursor(type: string, lastId: number): Promise<void> {
+    await this.q('INSERT INTO segment_cursors (network_type, last_id) VALUES (?, ?) ON CONFLICT (network_type) DO UPDATE SET last_id = excluded.last_id', [type, lastId]);
+  }
+
+  async claimSegment(type: string, id: number, networkId: string): Promise<boolean> {
+    const res = await this.q('INSERT INTO network_segments (network_type, segmentation_id, network_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING', [type, id, networkId]);
+    return res.rowCount === 1;
+  }
+
+  async releaseSegment(type: string, id: number): Promise<void> {
+    await this.q('DELETE FROM network_segments WHERE network_type = ? AND segmentation_id = ?', [type, id]);
+  }
+
   async dropIpam(subnetId: string): Promise<void> {
     await this.q('DELETE FROM ipam_subnets WHERE subnet_id = ?', [subnetId]);
     await this.q('DELETE FROM ipam_released WHERE subnet_id = ?', [subnetId]);

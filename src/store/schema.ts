@@ -83,7 +83,14 @@ export function migrations(dialect: Dialect): string[][] {
   // v3: a subnet pool's next-fit cursor, valid while the pool is filled front to back with one prefix length (then
   // Neutron's smallest-free-block-first order is exactly "the next block"); the row is also the pool's lock.
   const v3 = ['CREATE TABLE subnetpool_cursors (pool_id TEXT PRIMARY KEY, prefixlen INTEGER, next_cidr TEXT)'];
-  return [v1, v2, v3];
+  // v4: network segments (VXLAN VNIs, VLAN ids...) taken, one row each, so that picking a free one is a probe from a
+  // next-fit cursor instead of a scan of every network. A cursor row with last_id NULL means the table has not been
+  // filled from the networks created before v4 yet (done once, on first use, by the API).
+  const v4 = [
+    'CREATE TABLE network_segments (network_type TEXT NOT NULL, segmentation_id INTEGER NOT NULL, network_id TEXT NOT NULL, PRIMARY KEY (network_type, segmentation_id))',
+    'CREATE TABLE segment_cursors (network_type TEXT PRIMARY KEY, last_id INTEGER)',
+  ];
+  return [v1, v2, v3, v4];
 }
 
 export function tableOf(kind: Kind): KindTable {

@@ -208,6 +208,21 @@ export class SqliteStore implements Store {
             'INSERT INTO subnetpool_cursors (pool_id, prefixlen, next_cidr) VALUES (?, ?, ?) ON CONFLICT (pool_id) DO UPDATE SET prefixlen = excluded.prefixlen, next_cidr = excluded.next_cidr',
           ).run(poolId, prefixlen, nextCidr);
         }),
+      lockSegments: (type) =>
+        run(() => {
+          const row = this.stmt('SELECT last_id FROM segment_cursors WHERE network_type = ?').get(type) as { last_id: number | null } | undefined;
+          return row ? row.last_id : undefined;
+        }),
+      setSegmentCursor: (type, lastId) =>
+        run(() => {
+          this.stmt('INSERT INTO segment_cursors (network_type, last_id) VALUES (?, ?) ON CONFLICT (network_type) DO UPDATE SET last_id = excluded.last_id').run(type, lastId);
+        }),
+      claimSegment: (type, id, networkId) =>
+        run(() => this.stmt('INSERT OR IGNORE INTO network_segments (network_type, segmentation_id, network_id) VALUES (?, ?, ?)').run(type, id, networkId).changes === 1),
+      releaseSegment: (type, id) =>
+        run(() => {
+          this.stmt('DELETE FROM network_segments WHERE network_type = ? AND segmentation_id = ?').run(type, id);
+        }),
       dropIpam: (subnetId) =>
         run(() => {
           this.stmt('DELETE FROM ipam_subnets WHERE subnet_id = ?').run(subnetId);

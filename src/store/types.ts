@@ -77,6 +77,15 @@ export interface Tx {
    */
   lockSubnetPool(poolId: string): Promise<{ prefixlen: number | null; next_cidr: string | null }>;
   setSubnetPoolCursor(poolId: string, prefixlen: number | null, nextCidr: string | null): Promise<void>;
+  /**
+   * The last segment id handed out for a network type (next-fit cursor), locking the type against other allocators
+   * until the transaction ends; undefined when segments of this type have never been recorded (see network_segments).
+   */
+  lockSegments(networkType: string): Promise<number | null | undefined>;
+  setSegmentCursor(networkType: string, lastId: number): Promise<void>;
+  /** Takes a segment id for a network if it is free. */
+  claimSegment(networkType: string, segmentationId: number, networkId: string): Promise<boolean>;
+  releaseSegment(networkType: string, segmentationId: number): Promise<void>;
   /** Forgets a subnet's IPAM state (cursor, released list); allocations must already be gone. */
   dropIpam(subnetId: string): Promise<void>;
 

@@ -1,7 +1,7 @@
 // Networks: L2 segments with provider attributes (type, physical network, segment id), MTU, and the
 // router:external flag that makes a network usable as a router gateway.
 
-import { badAttribute, inUse, invalidInput } from '../../domain/errors.js';
+import { badAttribute, conflict, inUse, invalidInput } from '../../domain/errors.js';
 import type { Doc, Tx } from '../../store/types.js';
 import { STANDARD_ATTRS, bool, int, list, nullableStr, str } from '../attributes.js';
 import { deleteDoc, insertDoc, newDoc, saveDoc } from '../context.js';
@@ -17,14 +17,40 @@ const MAX_SEGMENT: Record<string, number> = { vxlan: 16777215, geneve: 16777215,
 /** Ports the network itself owns; they do not keep a network "in use" (Neutron's auto-delete owners). */
 export const NETWORK_OWNED_PORTS = new Set(['network:dhcp']);
 
-async function pickSegment(tx: Tx, type: string): Promise<number> {
-  const taken = new Set(
-    (await tx.list('network'))
-      .filter((n) => n['provider:network_type'] === type)
-      .map((n) => n['provider:segmentation_id'] as number),
-  );
-  for (let id = 1; id <= MAX_SEGMENT[type]!; id++) if (!taken.has(id)) return id;
+/**
+ * Segments taken are rows of network_segments, so picking a free one is a next-fit probe from the last one handed out
+ * (O(1) while ids are not exhausted) rather than a scan of every network. The table is filled from the networks once,
+ * on first use of a type (networks made before it existed). The cursor row is the type's lock on PostgreSQL.
+ */
+async function segmentsReady(tx: Tx, type: string): Promise<number> {
+  const last = await tx.lockSegments(type);
+  if (last !== undefined && last !== null) return last;
+  for (const n of await tx.list('network')) {
+    if (n['provider:network_type'] === type && typeof n['provider:segmentation_id'] === 'number') await tx.claimSegment(type, n['provider:segmentation_id'], n.id as string);
+  }
+  await tx.setSegmentCursor(type, 0);
+  return 0;
+}
+
+async function pickSegment(tx: Tx, type: string, networkId: string): Promise<number> {
+  const max = MAX_SEGMENT[type]!;
+  let id = await segmentsReady(tx, type);
+  for (let tries = 0; tries < max; tries++) {
+    id = (id % max) + 1;
+    if (await tx.claimSegment(type, id, networkId)) {
+      await tx.setSegmentCursor(type, id);
+      return id;
+    }
+  }
   throw invalidInput(`Unable to create the network. No tenant network is available for allocation`);
+}
+
+async function claimExplicitSegment(tx: Tx, type: string, physnet: string | null, segment: number, networkId: string): Promise<void> {
+  await segmentsReady(tx, type);
+  if (await tx.claimSegment(type, segment, networkId)) return;
+  throw type === 'vlan'
+    ? conflict('VlanIdInUse', `Unable to create the network. The VLAN ${segment} on physical network ${physnet} is in use.`)
+    : conflict('TunnelIdInUse', `Unable to create the network. The tunnel ID ${segment} is in use.`);
 }
 
 function validateProvider(type: string, physnet: string | null, segment: number | null): void {
@@ -76,7 +102,6 @@ export const networks: ResourceDef = {
     const physnet = (input['provider:physical_network'] as string | null | undefined) ?? null;
     let segment = (input['provider:segmentation_id'] as number | null | undefined) ?? null;
     validateProvider(type, physnet, segment);
-    if (segment === null && MAX_SEGMENT[type] !== undefined) segment = await pickSegment(tx, type);
     const mtu = (input.mtu as number | undefined) ?? MTU_BY_TYPE[type]!;
     const doc = newDoc(ctx, input, {
       admin_state_up: input.admin_state_up ?? true,
@@ -96,6 +121,11 @@ export const networks: ResourceDef = {
       ipv6_address_scope: null,
       l2_adjacency: true,
     });
+    if (MAX_SEGMENT[type] !== undefined) {
+      if (segment === null) segment = await pickSegment(tx, type, doc.id as string);
+      else await claimExplicitSegment(tx, type, physnet, segment, doc.id as string);
+      doc['provider:segmentation_id'] = segment;
+    }
     return insertDoc(tx, 'network', doc);
   },
 
@@ -118,6 +148,7 @@ export const networks: ResourceDef = {
     }
     for (const p of ports) await removePortRows(tx, p);
     for (const s of await tx.list('subnet', { network_id: [doc.id] })) await deleteSubnetCascade(tx, s, doc);
+    if (typeof doc['provider:segmentation_id'] === 'number') await tx.releaseSegment(doc['provider:network_type'] as string, doc['provider:segmentation_id']);
     await deleteDoc(tx, 'network', doc.id);
   },
 };
