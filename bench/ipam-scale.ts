@@ -129,16 +129,3 @@ export async function ipamAddresses(dir: string, target: number, batch: number, 
  * Prefix allocation from a pool through domain/subnetpool.ts `allocateFromPool`. That module is written by someone
  * else; this adapts to its exported function at run time and reports what it found when it cannot.
  */
-export async function ipamPrefixes(target: number, seconds: number): Promise<Record<string, unknown>> {
-  const modPath = '../src/domain/subnetpool.js';
-  let mod: Record<string, unknown>;
-  try {
-    mod = (await import(modPath)) as Record<string, unknown>;
-  } catch (e) {
-    return { skipped: `src/domain/subnetpool.ts is not there yet (${(e as Error).message.split('\n')[0]})` };
-  }
-  const fn = mod.allocateFromPool as ((...a: unknown[]) => unknown) | undefined;
-  if (typeof fn !== 'function') return { skipped: `src/domain/subnetpool.ts exports no allocateFromPool (exports: ${Object.keys(mod).join(', ')})` };
-  const { prefixAdapter } = await import('./pool-adapter.js');
-  return prefixAdapter(fn, mod, target, seconds);
-}

@@ -218,13 +218,12 @@ export function ipamText(i: IpamScaleResult | undefined): string[] {
   }
   const p = i.prefixes;
   if (p) {
-    if (p.skipped) out.push(`IPAM prefixes: skipped: ${String(p.skipped)}`);
+    if (p.skipped || p.error) out.push(`IPAM prefixes: ${p.skipped ? `skipped: ${String(p.skipped)}` : `error: ${String(p.error)}`}`);
     else
       out.push(
-        `IPAM prefixes: /64s from one /32 pool through allocateFromPool (${String(p.how)})`,
-        `  real walk: ${Number(p.done).toLocaleString('en-US')} of ${Number(p.target).toLocaleString('en-US')} in ${String(p.wall_s)} s (bounded)`,
-        `  cost per allocation with 0 / ${Math.floor(Number(p.target) / 2).toLocaleString('en-US')} / ${(Number(p.target) - 1).toLocaleString('en-US')} taken: ${String(p.start_us)} / ${String(p.middle_us)} / ${String(p.end_us)} µs; all ${Number(p.target).toLocaleString('en-US')} would take about ${String(p.projected_total_s_for_target)} s`,
-        `  memory: ${String(p.bytes_per_allocation ?? '?')} bytes per allocation (${String(p.memory_note ?? '')})`,
+        `IPAM prefixes: ${Number(p.done).toLocaleString('en-US')} /64s from one /32 pool in ${String(p.wall_s)} s, all distinct (${String(p.how)})`,
+        `  cost per subnet (wall / ops): start ${String(p.start_us)} µs, middle ${String(p.middle_us)} µs, end ${String(p.end_us)} µs`,
+        `  per subnet: ${String(p.db_bytes_per_subnet)} bytes of database, ${String(p.server_rss_bytes_per_subnet)} bytes of server RSS growth`,
       );
   }
   return out;

@@ -20,7 +20,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { postgresCeiling, sqliteCeiling } from './ceiling.js';
-import { ipamAddresses, ipamPrefixes } from './ipam-scale.js';
+import { ipamAddresses } from './ipam-scale.js';
+import { poolThroughApi } from './pool-api.js';
 import { Client, log, machine, procRssBytes, processTree, sleep } from './lib.js';
 import { ipamText, listSvg, markdownTable, portsSvg, textTable, verdicts, type Results } from './report.js';
 import { summarizeProfile } from './profile.js';
@@ -336,7 +337,7 @@ async function main(): Promise<void> {
       results.ipam.error = `addresses: ${(e as Error).message}`;
     }
     try {
-      results.ipam.prefixes = await ipamPrefixes(num('ipam-prefixes', quick ? 10_000 : 100_000), num('ipam-seconds', 900));
+      results.ipam.prefixes = await poolThroughApi(num('ipam-prefixes', quick ? 10_000 : 100_000), num('ipam-seconds', 900));
     } catch (e) {
       results.ipam.prefixes = { error: (e as Error).stack ?? String(e) };
     }
