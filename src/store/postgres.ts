@@ -92,6 +92,8 @@ export class PostgresStore implements Store {
   private draining = false;
   /** Transactions rerun after a deadlock or serialization failure (for operators and tests). */
   retries = 0;
+  /** Projects' default security group ids, as read from committed rows (see PgTx.defaultSecurityGroup). */
+  readonly defaultGroups = new Map<string, string>();
 
   private constructor(
     private readonly pool: pg.Pool,
@@ -241,22 +243,28 @@ export class PostgresStore implements Store {
     const again: Job[] = [];
     let broken: Error | undefined;
     try {
-      await client.query('BEGIN');
-      for (const job of jobs) {
+      // Round trips are what a write costs here (node-pg's CPU per statement and the loopback latency), so the
+      // batch's fixed statements ride along with others as one simple-protocol query: BEGIN with the first
+      // SAVEPOINT, and each write's change-feed rows, its RELEASE and the next write's SAVEPOINT together.
+      await client.query('BEGIN; SAVEPOINT request');
+      for (const [i, job] of jobs.entries()) {
         let retryable: unknown;
         const failure = (e: unknown): void => {
           if (isRetryable(e)) retryable ??= e;
         };
-        await client.query('SAVEPOINT request');
+        const next = i < jobs.length - 1 ? '; SAVEPOINT request' : '';
         try {
-          const value = await job.fn(new PgTx(this, client, failure));
+          const tx = new PgTx(this, client, failure, true);
+          const value = await job.fn(tx);
           // A deadlock that fn caught still aborted its statements: treat the write as failed.
           if (retryable !== undefined) throw retryable;
-          await client.query('RELEASE SAVEPOINT request');
-          answers.push(() => job.resolve(value));
+          await client.query(`${tx.changesSql()}RELEASE SAVEPOINT request${next}`);
+          answers.push(() => {
+            for (const [p, g] of tx.learned) this.defaultGroups.set(p, g);
+            job.resolve(value);
+          });
         } catch (e) {
-          await client.query('ROLLBACK TO SAVEPOINT request');
-          await client.query('RELEASE SAVEPOINT request');
+          await client.query(`ROLLBACK TO SAVEPOINT request; RELEASE SAVEPOINT request${next}`);
           if ((retryable !== undefined || isRetryable(e)) && ++job.attempts < this.maxAttempts) {
             this.retries++;
             again.push(job);
@@ -324,11 +332,20 @@ export class PostgresStore implements Store {
   }
 }
 
+/** A SQL string literal (standard_conforming_strings is on by default: only quotes need doubling). */
+const literal = (v: string): string => `'${v.replaceAll("'", "''")}'`;
+
 class PgTx implements Tx {
+  /** Change-feed rows held back to ride with the write's RELEASE (group-commit writes only). */
+  private changes: string[] = [];
+  /** Default security groups read in a batch, remembered by the store after its commit. */
+  readonly learned = new Map<string, string>();
+
   constructor(
     private readonly store: PostgresStore,
     private readonly client: pg.PoolClient,
     private readonly failure: (e: unknown) => void,
+    private readonly deferChanges = false,
   ) {}
 
   private async q<R extends pg.QueryResultRow = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<pg.QueryResult<R>> {
@@ -521,11 +538,18 @@ class PgTx implements Tx {
   }
 
   async defaultSecurityGroup(projectId: string): Promise<string | undefined> {
+    // A project's default group, once made, is never replaced (Neutron refuses to delete it): remembered per store.
+    const known = this.store.defaultGroups.get(projectId);
+    if (known) return known;
     const res = await this.q<{ security_group_id: string }>(
       'SELECT security_group_id FROM default_security_groups WHERE project_id = ?',
       [projectId],
     );
-    return res.rows[0]?.security_group_id;
+    const id = res.rows[0]?.security_group_id;
+    // In a group-commit batch the row may be an earlier write's of the same batch, not yet committed: it is
+    // remembered only once the batch commits.
+    if (id) (this.deferChanges ? this.learned : this.store.defaultGroups).set(projectId, id);
+    return id;
   }
 
   async setDefaultSecurityGroup(projectId: string, securityGroupId: string): Promise<void> {
@@ -537,6 +561,15 @@ class PgTx implements Tx {
   }
 
   async recordChange(kind: Kind, id: string, op: Change['op']): Promise<void> {
-    await this.q('INSERT INTO changes (kind, id, op) VALUES (?, ?, ?)', [kind, id, op]);
+    if (this.deferChanges) this.changes.push(`(${literal(kind)}, ${literal(id)}, ${literal(op)})`);
+    else await this.q('INSERT INTO changes (kind, id, op) VALUES (?, ?, ?)', [kind, id, op]);
+  }
+
+  /** The held-back change rows as one INSERT statement (with its ';'), or ''. */
+  changesSql(): string {
+    if (!this.changes.length) return '';
+    const sql = `INSERT INTO changes (kind, id, op) VALUES ${this.changes.join(', ')}; `;
+    this.changes = [];
+    return sql;
   }
 }

@@ -110,8 +110,10 @@ describe('postgres store', { skip: PG_SKIP }, () => {
       const hold = new Promise<void>((r) => (letGo = r));
       let recorded!: () => void;
       const slowRecorded = new Promise<void>((r) => (recorded = r));
-      // The slow transaction takes its seq first but commits last.
+      // The slow transaction writes first (so it holds the older transaction id) but commits last. (Its change row
+      // itself is held back to ride with the commit of its batch: what orders the feed is the transaction id.)
       const slow = store.write(async (tx) => {
+        await tx.insert('network', { id: 'slow' });
         await tx.recordChange('network', 'slow', 'create');
         recorded();
         await hold;
