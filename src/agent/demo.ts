@@ -14,7 +14,7 @@
 import { spawnSync } from 'node:child_process';
 import { labBoot, labNsName, type LabOptions } from './lab.js';
 import type { Doc } from './plan.js';
-import { inspectInstance } from './lab-show.js';
+import { inspectInstance, type InstanceState } from './lab-show.js';
 
 export const DEMO_DNS6 = '2001:db8:cafe:a::e';
 export const DEMO_DNS4 = '192.0.2.53';
@@ -108,21 +108,15 @@ export async function bootInstances(lab: LabOptions, topo: DemoTopology, log: (l
   return ports;
 }
 
-export interface InstanceView {
+/** What the demo reports of an instance: what it really has (lab-show.ts), with the API's side beside it. */
+export type InstanceView = Pick<InstanceState, 'ipv6' | 'ipv4' | 'router6' | 'router4' | 'ra' | 'dns' | 'search'> & {
   instance: string;
   /** From the API: the router port's link-local address on this network, and the IPv4 subnet's gateway. */
   expect: { router6: string; router4: string };
   mode: string;
   api: string[];
-  ipv6: string[];
-  ipv4: string[];
-  router6: string | null;
-  router4: string | null;
-  ra: string;
-  dns: string[];
-  search: string;
   dnsReachable: boolean | null;
-}
+};
 
 /** What the instance really has: kernel addresses and routes, the RA it hears, what its DHCP clients received. */
 export function observeInstance(labDir: string, spec: DemoNetwork, port: Doc, expect: InstanceView['expect'], dnsHost: string | null): InstanceView {
