@@ -147,6 +147,33 @@ export async function labBoot(opts: LabOptions, network: string, name: string, f
   return port;
 }
 
+/** The pid of a live (not zombie) daemon the lab started under `dir`: its pid file there, and a command line naming `dir/<conf>`. */
+export async function labDaemonPid(dir: string, pidFile: string, conf: string): Promise<number | null> {
+  const pid = Number((await readFile(join(dir, pidFile), 'utf8').catch(() => '')).trim());
+  if (!Number.isInteger(pid) || pid <= 1) return null;
+  const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+  const state = /\)\s+(\S)/.exec(await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => ''))?.[1];
+  return cmdline.includes(join(dir, conf)) && state !== undefined && state !== 'Z' ? pid : null;
+}
+
+/**
+ * Stops that daemon with SIGTERM and waits until it has exited (a zombie counts: PID 1 reaps slowly here), so that
+ * what it sends on SIGTERM (radvd's goodbye RA) is on the wire before its namespace goes. True if it was running.
+ */
+export async function stopLabDaemon(dir: string, pidFile: string, conf: string, log: (line: string) => void): Promise<boolean> {
+  const pid = await labDaemonPid(dir, pidFile, conf);
+  if (!pid) return false;
+  process.kill(pid, 'SIGTERM');
+  for (const end = Date.now() + 5000; await labDaemonPid(dir, pidFile, conf); await new Promise((r) => setTimeout(r, 20))) {
+    if (Date.now() > end) {
+      process.kill(pid, 'SIGKILL');
+      break;
+    }
+  }
+  log(`stopped ${pidFile.replace(/\.pid$/, '')} ${pid}`);
+  return true;
+}
+
 export async function labDelete(opts: LabOptions, name: string): Promise<void> {
   const log = opts.log ?? ((l: string) => console.error(`lab: ${l}`));
   const ns = labNsName(name);
@@ -163,6 +190,8 @@ export async function labDelete(opts: LabOptions, name: string): Promise<void> {
       }
     }
   }
+  // A DC's radvd (dc.ts): its SIGTERM sends the goodbye RA, so hosts on the provider network drop it at once.
+  await stopLabDaemon(dir, 'radvd.pid', 'radvd.conf', log);
   await rm(dir, { recursive: true, force: true });
   try {
     await exec(['ip', 'netns', 'del', ns]);

@@ -76,7 +76,7 @@ export function registerDemoCommand(program: Command): void {
         if (cleaned) return;
         cleaned = true;
         for (const spec of DEMO_NETWORKS) await labDelete(lab, spec.instance).catch(() => {});
-        spawnSync('ip', ['netns', 'del', labNsName('demo-dc')], { stdio: 'ignore' });
+        await labDelete(lab, 'demo-dc').catch(() => {});
         await agent.stop().catch(() => {});
         let owned: string[] = [];
         try {

@@ -3,7 +3,7 @@ import { Option, type Command } from 'commander';
 import { hostname } from 'node:os';
 import { resolveEndpoint } from './http.js';
 import { labBoot, labDelete, labExec } from '../agent/lab.js';
-import { labDc } from '../agent/dc.js';
+import { followDc, labDc } from '../agent/dc.js';
 import { decodeSummary, labCapture } from '../agent/lab-capture.js';
 import { inspectInstance } from '../agent/lab-show.js';
 import { spawnSync } from 'node:child_process';
@@ -43,9 +43,14 @@ export function registerLabCommands(program: Command): void {
     .requiredOption('--network <net>', 'external network id or name')
     .option('--name <name>', 'namespace lab-NAME', 'dc')
     .option('--behind <address...>', 'addresses of hosts behind the upstream router (the talk: the DNS host 2001:db8:cafe:a::e)', [])
-    .action(async (o: LabCliOptions & { network: string; name: string; behind: string[] }) => {
-      const plan = await labDc({ server: resolveEndpoint(o.server), host: o.host, stateDir: o.stateDir }, o.network, o.name, o.behind);
-      console.log(JSON.stringify({ name: o.name, namespace: `lab-${o.name}`, ...plan }));
+    .option('--follow', 'stay and refresh the DC on every change the API reports (one JSON line each), until SIGINT/SIGTERM')
+    .action(async (o: LabCliOptions & { network: string; name: string; behind: string[]; follow?: boolean }) => {
+      const lab = { server: resolveEndpoint(o.server), host: o.host, stateDir: o.stateDir };
+      const print = (plan: object): void => console.log(JSON.stringify({ name: o.name, namespace: `lab-${o.name}`, ...plan }));
+      if (!o.follow) return print(await labDc(lab, o.network, o.name, o.behind));
+      const stop = new AbortController();
+      for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => stop.abort());
+      await followDc(lab, o.network, o.name, o.behind, stop.signal, print);
     });
   common(lab.command('capture').description("a pcap of what lab instance NAME saw: stops the capture `boot --capture` started, or records --seconds"))
     .argument('<name>')
@@ -94,7 +99,7 @@ export function registerLabCommands(program: Command): void {
       const w = Math.max(...rows.map((r) => r[0].length));
       for (const [k, v] of rows) v.split('\n').forEach((line, i) => console.log(`${(i ? '' : k).padEnd(w)}  ${line}`));
     });
-  common(lab.command('delete').description('delete lab instance NAME: its namespace, dhclient and port'))
+  common(lab.command('delete').description('delete lab instance or DC NAME: its namespace, daemons (dhclient, a DC\'s radvd) and port'))
     .argument('<name>')
     .action(async (name: string, o: LabCliOptions) => labDelete({ server: resolveEndpoint(o.server), host: o.host, stateDir: o.stateDir }, name));
   lab

@@ -2,7 +2,7 @@
 // router whose gateway port is on the network, via the gateway port's address of the same family.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { dcPlan } from '../../../src/agent/dc.js';
+import { dcPlan, dcRadvdConf } from '../../../src/agent/dc.js';
 
 test('dcPlan: gateways on eth0, hosts on lo, routes to every tenant subnet via the right qg- address', () => {
   const pub = { id: 'pub' };
@@ -29,5 +29,54 @@ test('dcPlan: gateways on eth0, hosts on lo, routes to every tenant subnet via t
       { family: 4, dst: '192.0.2.64/26', via: '192.0.2.5' },
       { family: 6, dst: '2001:db8:cafe::/64', via: '2001:db8:cafe:d::5' },
     ],
+    // No address mode on the public subnets: nothing to advertise (routers use gateway_ip).
+    advertised: [],
   });
+});
+
+test('dcRadvdConf: the upstream router advertises each provider subnet with an address mode, flags per mode, no RDNSS', () => {
+  const ext = { id: 'ext', mtu: 1500 };
+  const subnets = [
+    // The talk's external-subnet-v6 (slaac/slaac), an external-router stateless and a stateful subnet, a static one.
+    { id: 's', network_id: 'ext', ip_version: 6, cidr: '2001:db8:cafe:16::/64', gateway_ip: '2001:db8:cafe:16::1', ipv6_ra_mode: 'slaac', ipv6_address_mode: 'slaac', dns_nameservers: ['2001:db8:cafe:a::e'] },
+    { id: 'l', network_id: 'ext', ip_version: 6, cidr: '2001:db8:cafe:17::/64', gateway_ip: '2001:db8:cafe:17::1', ipv6_ra_mode: null, ipv6_address_mode: 'dhcpv6-stateless' },
+    { id: 'f', network_id: 'ext', ip_version: 6, cidr: '2001:db8:cafe:18::/64', gateway_ip: '2001:db8:cafe:18::1', ipv6_ra_mode: null, ipv6_address_mode: 'dhcpv6-stateful' },
+    { id: 'x', network_id: 'ext', ip_version: 6, cidr: '2001:db8:cafe:d::/64', gateway_ip: '2001:db8:cafe:d::1', ipv6_ra_mode: null, ipv6_address_mode: null },
+    { id: '4', network_id: 'ext', ip_version: 4, cidr: '192.0.2.0/24', gateway_ip: '192.0.2.1' },
+    { id: 'o', network_id: 'other', ip_version: 6, cidr: '2001:db8:beef::/64', gateway_ip: '2001:db8:beef::', ipv6_ra_mode: 'slaac', ipv6_address_mode: 'slaac' },
+  ];
+  assert.equal(
+    dcRadvdConf(ext, subnets),
+    `interface eth0
+{
+   AdvSendAdvert on;
+   MinRtrAdvInterval 30;
+   MaxRtrAdvInterval 100;
+   AdvLinkMTU 1500;
+   AdvOtherConfigFlag on;
+   AdvManagedFlag on;
+
+   prefix 2001:db8:cafe:16::/64
+   {
+        AdvOnLink on;
+        AdvAutonomous on;
+   };
+
+   prefix 2001:db8:cafe:17::/64
+   {
+        AdvOnLink on;
+        AdvAutonomous on;
+   };
+
+   prefix 2001:db8:cafe:18::/64
+   {
+        AdvOnLink on;
+        AdvAutonomous off;
+   };
+};
+`,
+  );
+  assert.deepEqual(dcPlan(ext, subnets, [], []).advertised, ['2001:db8:cafe:16::/64', '2001:db8:cafe:17::/64', '2001:db8:cafe:18::/64']);
+  // Only static subnets: no radvd at all.
+  assert.equal(dcRadvdConf(ext, subnets.filter((s) => s.id === 'x' || s.id === '4')), null);
 });
