@@ -8,11 +8,14 @@
 import { randomUUID } from 'node:crypto';
 import { httpBadRequest } from '../domain/errors.js';
 import type { Doc, Kind, Tx } from '../store/types.js';
+import type { MtuConfig } from '../domain/mtu.js';
 
 export interface RequestContext {
   projectId: string;
   isAdmin: boolean;
   requestId: string;
+  /** The deployment's physical MTU and underlay IP version (network MTUs derive from them); Neutron's defaults if absent. */
+  mtu?: MtuConfig;
 }
 
 /** ISO-8601 seconds in UTC with a Z, as Neutron prints timestamps. */

@@ -5,6 +5,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { NeutronError, httpBadRequest, notFound, resourceNotFound } from '../domain/errors.js';
+import type { MtuConfig } from '../domain/mtu.js';
 import type { Doc, Store, Tx } from '../store/types.js';
 import { UniqueViolation } from '../store/types.js';
 import { COMMON_COLUMNS, tableOf } from '../store/schema.js';
@@ -35,6 +36,8 @@ export interface ApiOptions {
   defaultProjectId?: string;
   /** Log one line per request to stderr. */
   logRequests?: boolean;
+  /** global_physnet_mtu and overlay_ip_version, from which networks get their MTU (Neutron's defaults if absent). */
+  mtu?: MtuConfig;
 }
 
 function send(res: ServerResponse, status: number, body: string | Buffer | null, requestId: string): void {
@@ -80,8 +83,10 @@ export class ApiServer {
   private readonly defaultProjectId: string;
   private readonly logRequests: boolean;
   private readonly agentApi: AgentApi;
+  private readonly mtu: MtuConfig | undefined;
 
   constructor(opts: ApiOptions) {
+    this.mtu = opts.mtu;
     this.store = opts.store;
     this.defaultProjectId = opts.defaultProjectId ?? 'default';
     this.logRequests = opts.logRequests ?? false;
@@ -118,6 +123,7 @@ export class ApiServer {
         projectId: (req.headers['x-project-id'] as string | undefined) || this.defaultProjectId,
         isAdmin: true,
         requestId,
+        ...(this.mtu ? { mtu: this.mtu } : {}),
       };
       const text = req.method === 'POST' || req.method === 'PUT' ? await readBody(req) : '';
       const result = await this.route(req.method ?? 'GET', url, text, ctx);
