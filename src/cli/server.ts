@@ -7,6 +7,7 @@ import { Agent } from '../agent/agent.js';
 import { ApiServer } from '../api/server.js';
 import { DEFAULT_DB_PATH, openStore } from '../store/index.js';
 import { DEFAULT_MTU_CONFIG, type OverlayIpVersion } from '../domain/mtu.js';
+import { AGENT_DOWN_TIME_MS } from '../api/resources/agents.js';
 
 interface ServerOptions {
   port: string;
@@ -17,6 +18,7 @@ interface ServerOptions {
   agent?: boolean;
   globalPhysnetMtu: string;
   overlayIpVersion: string;
+  agentDownTime: string;
 }
 
 /** Why this host cannot run the data-plane agent, or null when it can. */
@@ -36,8 +38,10 @@ async function runServer(opts: ServerOptions, withAgent: boolean): Promise<void>
   const store = await openStore(opts.db);
   const globalPhysnetMtu = Number(opts.globalPhysnetMtu);
   if (!Number.isInteger(globalPhysnetMtu) || globalPhysnetMtu < 1280) throw new Error(`--global-physnet-mtu must be an integer of at least 1280, not ${opts.globalPhysnetMtu}`);
-  const mtu = { globalPhysnetMtu, overlayIpVersion: Number(opts.overlayIpVersion) as OverlayIpVersion };
-  const api = new ApiServer({ store, defaultProjectId: opts.projectId, logRequests: opts.logRequests ?? false, mtu });
+  const agentDownTime = Number(opts.agentDownTime);
+  if (!(agentDownTime > 0)) throw new Error(`--agent-down-time must be a positive number of seconds, not ${opts.agentDownTime}`);
+  const settings = { mtu: { globalPhysnetMtu, overlayIpVersion: Number(opts.overlayIpVersion) as OverlayIpVersion }, agentDownTimeMs: agentDownTime * 1000 };
+  const api = new ApiServer({ store, defaultProjectId: opts.projectId, logRequests: opts.logRequests ?? false, settings });
   const { port } = await api.listen(Number(opts.port), opts.host);
   const shown = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
   console.log(`v6stack: Neutron v2.0 API on http://${shown}:${port}/v2.0 (store: ${store.dialect} ${opts.db.replace(/:[^:@/]*@/, ':***@')})`);
@@ -83,7 +87,8 @@ export function registerServerCommands(program: Command): void {
         new Option('--overlay-ip-version <4|6>', "IP version of the agents' tunnel addresses: VXLAN costs 50 bytes over IPv4, 70 over IPv6 (Neutron's overlay_ip_version)")
           .choices(['4', '6'])
           .default(process.env.V6STACK_OVERLAY_IP_VERSION ?? String(DEFAULT_MTU_CONFIG.overlayIpVersion)),
-      );
+      )
+      .option('--agent-down-time <s>', "seconds without a heartbeat after which GET /v2.0/agents shows an agent dead (Neutron's agent_down_time)", String(AGENT_DOWN_TIME_MS / 1000));
     if (name === 'up') cmd.option('--no-agent', 'run the API alone, without this host\'s data-plane agent');
     cmd.action((opts: ServerOptions) => runServer(opts, name === 'up' && opts.agent !== false));
   }

@@ -26,7 +26,7 @@ describe('network MTU', () => {
   });
 
   it('an IPv6 underlay (overlay_ip_version 6): VXLAN networks get 1430; updates are held to it too', async () => {
-    const api = await startApi('sqlite', { mtu: { globalPhysnetMtu: 1500, overlayIpVersion: 6 } });
+    const api = await startApi('sqlite', { settings: { mtu: { globalPhysnetMtu: 1500, overlayIpVersion: 6 } } });
     apis.push(api);
     const vx = (await api.request('POST', '/v2.0/networks', { network: { name: 'vx' } })).body.network;
     assert.equal(vx.mtu, 1430);
@@ -40,7 +40,7 @@ describe('network MTU', () => {
   });
 
   it('a jumbo underlay (global_physnet_mtu 9000) leaves VXLAN-over-IPv6 networks 8930', async () => {
-    const api = await startApi('sqlite', { mtu: { globalPhysnetMtu: 9000, overlayIpVersion: 6 } });
+    const api = await startApi('sqlite', { settings: { mtu: { globalPhysnetMtu: 9000, overlayIpVersion: 6 } } });
     apis.push(api);
     assert.equal((await api.request('POST', '/v2.0/networks', { network: { name: 'j' } })).body.network.mtu, 8930);
   });

@@ -110,8 +110,8 @@ export const networks: ResourceDef = {
     const physnet = (input['provider:physical_network'] as string | null | undefined) ?? null;
     let segment = (input['provider:segmentation_id'] as number | null | undefined) ?? null;
     validateProvider(type, physnet, segment);
-    const mtu = (input.mtu as number | undefined) ?? maxNetworkMtu(type, ctx.mtu);
-    checkMtu(mtu, type, ctx.mtu);
+    const mtu = (input.mtu as number | undefined) ?? maxNetworkMtu(type, ctx.settings?.mtu);
+    checkMtu(mtu, type, ctx.settings?.mtu);
     const doc = newDoc(ctx, input, {
       admin_state_up: input.admin_state_up ?? true,
       mtu,
@@ -139,7 +139,7 @@ export const networks: ResourceDef = {
   },
 
   async update(tx, ctx, doc, input) {
-    if (input.mtu !== undefined) checkMtu(input.mtu as number, doc['provider:network_type'] as string, ctx.mtu);
+    if (input.mtu !== undefined) checkMtu(input.mtu as number, doc['provider:network_type'] as string, ctx.settings?.mtu);
     if (input.mtu !== undefined && (input.mtu as number) < 1280) {
       const v6 = (await tx.list('subnet', { network_id: [doc.id] })).some((s) => s.ip_version === 6);
       if (v6) throw badAttribute('mtu', `MTU ${input.mtu} is too small for IPv6 subnets on network ${doc.id}`);
