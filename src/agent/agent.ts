@@ -12,7 +12,7 @@ import { plan, networksNeedingDhcp, dhcpDeviceId, DHCP_OWNER, type ApiState, typ
 import { dhcpSubnets } from './dnsmasq.js';
 import { applyActions, diff, observe } from './linux.js';
 import { Supervisor } from './daemons.js';
-import { observeUnderlay, peersFromAgents, underlayProblems, type Peer, type Underlay } from './vxlan.js';
+import { networkNodeConflicts, observeUnderlay, peersFromAgents, underlayProblems, type Peer, type Underlay } from './vxlan.js';
 
 export interface AgentOptions {
   server: string;
@@ -168,11 +168,17 @@ export class Agent {
     return changed;
   }
 
-  /** Logs each underlay problem once: the tunnel address on no interface, or networks too big for the underlay. */
-  private reportUnderlay(tunnels: Parameters<typeof underlayProblems>[0]): void {
+  /**
+   * Logs each multi-host problem once (again if it comes back after going away): the tunnel address on no
+   * interface, networks too big for the underlay, another network node.
+   */
+  private reportProblems(tunnels: Parameters<typeof underlayProblems>[0]): void {
     if (!this.opts.tunnelIp) return;
-    const now = this.underlay ? underlayProblems(tunnels, this.underlay) : [`the tunnel address ${this.opts.tunnelIp} is on no interface of this host's namespace: tunnels cannot send`];
-    for (const line of now) if (!this.reported.has(line)) this.log(`ERROR tunnel: ${line}`);
+    const now = [
+      ...(this.underlay ? underlayProblems(tunnels, this.underlay) : [`the tunnel address ${this.opts.tunnelIp} is on no interface of this host's namespace: tunnels cannot send`]).map((l) => `tunnel: ${l}`),
+      ...networkNodeConflicts(this.opts.role ?? 'all', this.peers).map((l) => `roles: ${l}`),
+    ];
+    for (const line of now) if (!this.reported.has(line)) this.log(`ERROR ${line}`);
     this.reported = new Set(now);
   }
 
@@ -300,7 +306,7 @@ export class Agent {
     for (const n of touched) this.applied.set(n.name, specs.get(n.name)!);
     for (const n of [...this.applied.keys()]) if (!wanted.has(n)) this.applied.delete(n);
     const started = await this.supervisor.ensure(desired.daemons);
-    this.reportUnderlay(desired.tunnels);
+    this.reportProblems(desired.tunnels);
     this.lastSummary = {
       role: this.opts.role ?? 'all',
       ...(this.opts.tunnelIp ? { tunneling_ip: this.opts.tunnelIp, tunnel_types: ['vxlan'], tunnels: desired.tunnels.length, peers: this.peers.map((p) => p.tunnelIp), ...(this.underlay ? { underlay_mtu: this.underlay.mtu } : {}) } : {}),

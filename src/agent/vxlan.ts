@@ -90,6 +90,18 @@ export function planTunnels(state: ApiState, bridges: BridgeSpec[], tunnelIp: st
   return out;
 }
 
+/**
+ * Other hosts that also run routers and DHCP servers. Nothing schedules routers or DHCP between network nodes (as
+ * Neutron's L3 and DHCP agent schedulers do), so two of them would both build every router and serve every network:
+ * two routers with the same addresses and MACs on each tunnelled network. One line each, for the agent's log.
+ */
+export function networkNodeConflicts(role: HostRole, peers: Peer[]): string[] {
+  if (role === 'compute') return [];
+  return peers
+    .filter((p) => p.role !== 'compute')
+    .map((p) => `host ${p.host} (${p.tunnelIp}) runs routers and DHCP too (role ${p.role}), as this one does (role ${role}): both build every router; run one network node and the others with --role compute`);
+}
+
 /** The underlay link that carries the tunnels: the interface holding the tunnel address. */
 export interface Underlay {
   dev: string;

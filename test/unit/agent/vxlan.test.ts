@@ -1,7 +1,7 @@
 // Tunnels between hosts: which networks get one, and the commands that create, repair and prune them.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { diffTunnels, peersFromAgents, planTunnels, underlayProblems, vxlanName, type Peer } from '../../../src/agent/vxlan.js';
+import { diffTunnels, networkNodeConflicts, peersFromAgents, planTunnels, underlayProblems, vxlanName, type Peer } from '../../../src/agent/vxlan.js';
 import { plan } from '../../../src/agent/plan.js';
 import type { ActualLink } from '../../../src/agent/linux.js';
 
@@ -87,4 +87,14 @@ test('diffTunnels: create in the agent namespace and move; nothing when equal; r
   assert.match(vni[0]!.desc, /^recreate/);
   const stale = diffTunnels([], 'br', new Map([['vx-old', link({ name: 'vx-old' })], ['tap1', link({ name: 'tap1', kind: 'veth' })]]), []);
   assert.deepEqual(stale.map((a) => a.desc), ['delete tunnel vx-old']);
+});
+
+test('networkNodeConflicts: a network or all-in-one host beside another one is named; compute hosts never conflict', () => {
+  const peers = [peer('n2', 'fd00::2', 'network'), peer('c1', 'fd00::3', 'compute'), peer('x', 'fd00::4', 'all')];
+  assert.deepEqual(networkNodeConflicts('compute', peers), []);
+  assert.deepEqual(networkNodeConflicts('network', [peer('c1', 'fd00::3', 'compute')]), []);
+  const lines = networkNodeConflicts('network', peers);
+  assert.equal(lines.length, 2);
+  assert.match(lines[0]!, /^host n2 \(fd00::2\) runs routers and DHCP too \(role network\), as this one does \(role network\)/);
+  assert.match(lines[1]!, /^host x \(fd00::4\) .*\(role all\)/);
 });
