@@ -64,7 +64,7 @@ export class Agent {
   private peers: Peer[] = [];
   /** The interface holding the tunnel address, read on full passes; null when no interface has it. */
   private underlay: Underlay | null = null;
-  /** Underlay problems already logged (each is logged once, and again if it comes back after going away). */
+  /** Multi-host problems already logged (see reportProblems). */
   private reported = new Set<string>();
 
   constructor(private readonly opts: AgentOptions) {
