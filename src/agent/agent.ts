@@ -12,6 +12,7 @@ import { plan, networksNeedingDhcp, dhcpDeviceId, DHCP_OWNER, type ApiState, typ
 import { dhcpSubnets } from './dnsmasq.js';
 import { applyActions, diff, observe } from './linux.js';
 import { Supervisor } from './daemons.js';
+import { networkNodeConflicts, observeUnderlay, peersFromAgents, underlayProblems, type Peer, type Underlay } from './vxlan.js';
 
 export interface AgentOptions {
   server: string;
@@ -59,9 +60,12 @@ export class Agent {
   private lastFull = 0;
   /** Each namespace's plan as last applied: a namespace whose plan did not change is not read back. */
   private applied = new Map<string, string>();
-  /** The other agents' tunnel addresses (from GET /v2.0/agents), when this host has one. */
-  private peers: string[] = [];
-  private agentsChanged = false;
+  /** The other agent hosts with tunnel addresses (from GET /v2.0/agents), when this host has one. */
+  private peers: Peer[] = [];
+  /** The interface holding the tunnel address, read on full passes; null when no interface has it. */
+  private underlay: Underlay | null = null;
+  /** Multi-host problems already logged (see reportProblems). */
+  private reported = new Set<string>();
 
   constructor(private readonly opts: AgentOptions) {
     this.log = opts.log ?? ((l) => console.log(`${new Date().toISOString()} agent: ${l}`));
@@ -151,14 +155,31 @@ export class Agent {
     return n;
   }
 
-  /** The alive agents with a tunnel address, other than this one. */
-  private async fetchPeers(): Promise<string[]> {
-    if (!this.opts.tunnelIp) return [];
+  /**
+   * Reads the agents list: the other hosts with a tunnel address, alive or not. True when they differ from those
+   * the last plan used (a heartbeat alone changes nothing, so it costs no reconcile pass).
+   */
+  private async refreshPeers(): Promise<boolean> {
+    if (!this.opts.tunnelIp) return false;
     const agents = (await this.api('GET', `/v2.0/agents?binary=${AGENT_BINARY}`)).agents as Doc[];
-    return agents
-      .filter((a) => a.host !== this.opts.host && a.alive !== false && typeof a.configurations?.tunneling_ip === 'string')
-      .map((a) => a.configurations.tunneling_ip as string)
-      .sort();
+    const peers = peersFromAgents(agents, this.opts.host, AGENT_BINARY);
+    const changed = JSON.stringify(peers) !== JSON.stringify(this.peers);
+    this.peers = peers;
+    return changed;
+  }
+
+  /**
+   * Logs each multi-host problem once (again if it comes back after going away): the tunnel address on no
+   * interface, networks too big for the underlay, another network node.
+   */
+  private reportProblems(tunnels: Parameters<typeof underlayProblems>[0]): void {
+    if (!this.opts.tunnelIp) return;
+    const now = [
+      ...(this.underlay ? underlayProblems(tunnels, this.underlay) : [`the tunnel address ${this.opts.tunnelIp} is on no interface of this host's namespace: tunnels cannot send`]).map((l) => `tunnel: ${l}`),
+      ...networkNodeConflicts(this.opts.role ?? 'all', this.peers).map((l) => `roles: ${l}`),
+    ];
+    for (const line of now) if (!this.reported.has(line)) this.log(`ERROR ${line}`);
+    this.reported = new Set(now);
   }
 
   private state(): ApiState {
@@ -248,9 +269,9 @@ export class Agent {
     } else {
       await this.fetchChanged();
     }
-    if (full || this.agentsChanged) {
-      this.agentsChanged = false;
-      this.peers = await this.fetchPeers();
+    if (full && this.opts.tunnelIp) {
+      await this.refreshPeers();
+      this.underlay = await observeUnderlay(this.opts.tunnelIp);
     }
     let state = this.state();
     if ((this.opts.role ?? 'all') !== 'compute' && (await this.ensureDhcpPorts(state))) state = this.state();
@@ -285,9 +306,10 @@ export class Agent {
     for (const n of touched) this.applied.set(n.name, specs.get(n.name)!);
     for (const n of [...this.applied.keys()]) if (!wanted.has(n)) this.applied.delete(n);
     const started = await this.supervisor.ensure(desired.daemons);
+    this.reportProblems(desired.tunnels);
     this.lastSummary = {
       role: this.opts.role ?? 'all',
-      ...(this.opts.tunnelIp ? { tunneling_ip: this.opts.tunnelIp, tunnel_types: ['vxlan'], tunnels: desired.tunnels.length, peers: this.peers } : {}),
+      ...(this.opts.tunnelIp ? { tunneling_ip: this.opts.tunnelIp, tunnel_types: ['vxlan'], tunnels: desired.tunnels.length, peers: this.peers.map((p) => p.tunnelIp), ...(this.underlay ? { underlay_mtu: this.underlay.mtu } : {}) } : {}),
       bridge_namespace: desired.bridgeNs,
       bridges: desired.bridges.length, routers: desired.namespaces.filter((n) => n.kind === 'router').length, dhcp_networks: desired.namespaces.filter((n) => n.kind === 'dhcp').length, daemons: this.supervisor.ids().length };
     this.log(`in sync: ${actions.length} kernel actions, ${stopped + started} daemon actions (${full ? 'full resync' : `${touched.length} namespaces read back`})`);
@@ -315,17 +337,17 @@ export class Agent {
         const r = await this.api('GET', `/v6stack/v1/changes?since=${this.seq}&wait=25`, undefined, this.poll.signal);
         this.seq = r.last;
         let relevant = false;
+        let agents = false;
         for (const c of r.changes as { kind: string; id: string }[]) {
           if (c.kind === 'agent' && this.opts.tunnelIp && c.id !== this.selfAgentId) {
-            // Another agent came, went or heartbeated: its tunnel address may have changed.
-            this.agentsChanged = true;
-            relevant = true;
+            agents = true; // another agent came, went or heartbeated: its tunnel address or role may have changed
             continue;
           }
           if (!RELEVANT.has(c.kind)) continue;
           this.pending[c.kind as Kind].add(c.id);
           relevant = true;
         }
+        if (agents && (await this.refreshPeers())) relevant = true;
         if (relevant) this.schedule();
       } catch (e) {
         if (this.stopped) return;

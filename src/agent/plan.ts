@@ -10,7 +10,7 @@
 
 import { renderRadvdConf, type RadvdOptions, type RaInterface } from './radvd.js';
 import { dhcpSubnets, renderDnsmasq } from './dnsmasq.js';
-import { planTunnels, type TunnelSpec } from './vxlan.js';
+import { planTunnels, type Peer, type TunnelSpec } from './vxlan.js';
 
 export type Doc = Record<string, any>;
 
@@ -37,8 +37,8 @@ export interface PlanOptions {
   role?: HostRole;
   /** This host's tunnel (underlay) address: its networks' bridges get vxlan links to the peers. */
   tunnelIp?: string;
-  /** The other agent hosts' tunnel addresses. */
-  peers?: string[];
+  /** The other agent hosts with a tunnel address (from the agents list; see vxlan.ts peersFromAgents). */
+  peers?: Peer[];
 }
 
 export type HostRole = 'all' | 'network' | 'compute';

@@ -1,18 +1,24 @@
 // VXLAN between agent hosts: each network's bridge gets a vxlan link `vx-<network id[:11]>` with the network's
-// segmentation id as VNI, the host's tunnel address as source, and one all-zeros FDB entry per peer host (head-end
-// replication of broadcast, multicast and unknown unicast; the link learns remote MACs from what it receives).
+// segmentation id as VNI, the host's tunnel address as source, and one all-zeros FDB entry per peer host that has
+// the network too (head-end replication of broadcast, multicast and unknown unicast; the link learns remote MACs
+// from what it receives). Which hosts have a network is known from the API, as Neutron's l2population knows it:
+// network hosts bridge every network; a compute host bridges the networks of the ports bound to it
+// (binding:host_id). A host whose agent is down keeps its tunnels: its instances still run (an agent's death is not
+// its host's), and only deleting the agent (DELETE /v2.0/agents/<id>) or its last port takes it out.
 //
 // The link is created in the agent's own namespace (the host's, where the underlay is) and then moved into the
 // bridge namespace: a vxlan link keeps its UDP socket in the namespace it was created in, so the bridges stay out of
 // the host's namespace while their tunnels use its underlay. VXLAN over an IPv6 underlay costs 70 bytes per frame
-// (50 over IPv4): a network's MTU (1450 by default, Neutron's figure for an IPv4 underlay of 1500) needs an underlay
-// MTU of at least MTU + 70.
+// (50 over IPv4): a network's MTU must leave that much of the underlay's (the server derives it so with
+// --overlay-ip-version 6; `underlayProblems` names the networks that do not fit, which the agent logs as errors).
 //
-// diffTunnels is PURE, like plan() and diff(): from the desired tunnels and what the bridge namespace has, the
-// commands that make them equal.
+// planTunnels and diffTunnels are PURE, like plan() and diff(): from the API state and the agents list, the
+// tunnels; from the desired tunnels and what the bridge namespace has, the commands that make them equal.
 
-import type { Action, ActualLink } from './linux.js';
-import type { ApiState, BridgeSpec } from './plan.js';
+import { encapOverhead } from '../domain/mtu.js';
+import { canonicalIp } from '../domain/ip.js';
+import { exec, type Action, type ActualLink } from './linux.js';
+import type { ApiState, BridgeSpec, Doc, HostRole } from './plan.js';
 
 export const VXLAN_PORT = 4789;
 export const vxlanName = (networkId: string): string => `vx-${networkId.slice(0, 11)}`;
@@ -25,8 +31,15 @@ export interface TunnelSpec {
   /** This host's tunnel (underlay) address. */
   local: string;
   mtu: number;
-  /** The other hosts' tunnel addresses, sorted. */
+  /** The tunnel addresses of the other hosts that have this network, sorted. */
   peers: string[];
+}
+
+/** Another agent host, as its heartbeat describes it in GET /v2.0/agents. */
+export interface Peer {
+  host: string;
+  tunnelIp: string;
+  role: HostRole;
 }
 
 /** One FDB entry of a vxlan link: `bridge fdb show` as JSON gives mac, ifname and dst. */
@@ -36,22 +49,85 @@ export interface FdbEntry {
   dst: string;
 }
 
-/** The tunnels of a host: one per bridged network whose segment is VXLAN, when the host has a tunnel address. */
-export function planTunnels(state: ApiState, bridges: BridgeSpec[], tunnelIp: string | undefined, peers: string[]): TunnelSpec[] {
+/**
+ * The other hosts with a tunnel address, from the agents list: every registered v6stack agent that reports
+ * tunneling_ip, alive or not (a dead agent's host still runs its instances and its kernel state).
+ */
+export function peersFromAgents(agents: Doc[], self: string, binary: string): Peer[] {
+  const out = new Map<string, Peer>();
+  for (const a of agents) {
+    const ip = a.configurations?.tunneling_ip;
+    if (a.binary !== binary || a.host === self || typeof ip !== 'string' || !ip) continue;
+    const role = a.configurations?.role;
+    out.set(a.host as string, { host: a.host as string, tunnelIp: ip, role: role === 'compute' || role === 'network' ? role : 'all' });
+  }
+  return [...out.values()].sort((x, y) => x.host.localeCompare(y.host));
+}
+
+/**
+ * The tunnels of a host: one per bridged network whose segment is VXLAN, when the host has a tunnel address, each
+ * flooding to the peers that have that network (network and all-in-one hosts: every network; compute hosts: those
+ * with a port bound to them).
+ */
+export function planTunnels(state: ApiState, bridges: BridgeSpec[], tunnelIp: string | undefined, peers: Peer[]): TunnelSpec[] {
   if (!tunnelIp) return [];
   const networks = new Map(state.networks.map((n) => [n.id as string, n]));
-  const others = [...new Set(peers.filter((p) => p !== tunnelIp))].sort();
+  const bound = new Map<string, Set<string>>();
+  for (const p of state.ports) {
+    const host = p['binding:host_id'];
+    if (typeof host !== 'string' || !host) continue;
+    if (!bound.has(host)) bound.set(host, new Set());
+    bound.get(host)!.add(p.network_id as string);
+  }
+  const others = peers.filter((p) => norm(p.tunnelIp) !== norm(tunnelIp));
   const out: TunnelSpec[] = [];
   for (const b of bridges) {
     const n = networks.get(b.networkId);
     if (!n || n['provider:network_type'] !== 'vxlan' || typeof n['provider:segmentation_id'] !== 'number') continue;
-    out.push({ name: vxlanName(b.networkId), bridge: b.name, networkId: b.networkId, vni: n['provider:segmentation_id'], local: tunnelIp, mtu: b.mtu, peers: others });
+    const flood = others.filter((p) => p.role !== 'compute' || bound.get(p.host)?.has(b.networkId)).map((p) => p.tunnelIp);
+    out.push({ name: vxlanName(b.networkId), bridge: b.name, networkId: b.networkId, vni: n['provider:segmentation_id'], local: tunnelIp, mtu: b.mtu, peers: [...new Set(flood)].sort() });
   }
   return out;
 }
 
+/**
+ * Other hosts that also run routers and DHCP servers. Nothing schedules routers or DHCP between network nodes (as
+ * Neutron's L3 and DHCP agent schedulers do), so two of them would both build every router and serve every network:
+ * two routers with the same addresses and MACs on each tunnelled network. One line each, for the agent's log.
+ */
+export function networkNodeConflicts(role: HostRole, peers: Peer[]): string[] {
+  if (role === 'compute') return [];
+  return peers
+    .filter((p) => p.role !== 'compute')
+    .map((p) => `host ${p.host} (${p.tunnelIp}) runs routers and DHCP too (role ${p.role}), as this one does (role ${role}): both build every router; run one network node and the others with --role compute`);
+}
+
+/** The underlay link that carries the tunnels: the interface holding the tunnel address. */
+export interface Underlay {
+  dev: string;
+  mtu: number;
+}
+
+/**
+ * Networks whose frames do not fit the underlay once encapsulated (MTU + 50 bytes over IPv4, + 70 over IPv6): the
+ * kernel's vxlan link answers such frames with Packet Too Big (or drops them), while the RA told the instances
+ * they fit. One line each, for the agent's log.
+ */
+export function underlayProblems(tunnels: TunnelSpec[], underlay: Underlay): string[] {
+  return tunnels
+    .map((t) => {
+      const overhead = encapOverhead('vxlan', t.local.includes(':') ? 6 : 4);
+      return t.mtu + overhead <= underlay.mtu
+        ? null
+        : `network ${t.networkId} has MTU ${t.mtu}, but VXLAN over IPv${t.local.includes(':') ? 6 : 4} adds ${overhead} bytes and the underlay ${underlay.dev} carries ${underlay.mtu}: ` +
+            `frames over ${underlay.mtu - overhead} bytes will not cross the tunnel (set the network's mtu, or start the server with --global-physnet-mtu ${underlay.mtu}${t.local.includes(':') ? ' --overlay-ip-version 6' : ''})`;
+    })
+    .filter((x): x is string => x !== null);
+}
+
 const ZERO_MAC = '00:00:00:00:00:00';
-const norm = (a: string): string => a.toLowerCase();
+/** An address in canonical form (RFC 5952 for IPv6), so fd00:1:0::a and fd00:1::a compare equal. */
+const norm = (a: string): string => canonicalIp(a) ?? a.toLowerCase();
 
 /** The commands that give the bridge namespace exactly `tunnels` (links with these ids, sources and peers). */
 export function diffTunnels(tunnels: TunnelSpec[], brNs: string, links: Map<string, ActualLink>, fdb: FdbEntry[]): Action[] {
@@ -84,4 +160,12 @@ export function diffTunnels(tunnels: TunnelSpec[], brNs: string, links: Map<stri
     for (const d of dsts) if (!t.peers.some((p) => norm(p) === d)) out.push({ desc: `${t.name}: stop flooding to ${d}`, cmds: [['bridge', '-n', brNs, 'fdb', 'del', ZERO_MAC, 'dev', t.name, 'dst', d]] });
   }
   return out;
+}
+
+/** I/O: the interface of this (the agent's) namespace that holds the tunnel address, and its MTU. */
+export async function observeUnderlay(tunnelIp: string): Promise<Underlay | null> {
+  const links = JSON.parse((await exec(['ip', '-json', 'addr', 'show'])) || '[]') as { ifname: string; mtu: number; addr_info?: { local: string }[] }[];
+  const want = norm(tunnelIp);
+  const l = links.find((x) => (x.addr_info ?? []).some((a) => norm(a.local) === want));
+  return l ? { dev: l.ifname, mtu: l.mtu } : null;
 }

@@ -8,11 +8,22 @@
 import { randomUUID } from 'node:crypto';
 import { httpBadRequest } from '../domain/errors.js';
 import type { Doc, Kind, Tx } from '../store/types.js';
+import type { MtuConfig } from '../domain/mtu.js';
 
 export interface RequestContext {
   projectId: string;
   isAdmin: boolean;
   requestId: string;
+  /** How this server was configured (Neutron's defaults for what is absent). */
+  settings?: ServerSettings;
+}
+
+/** Deployment settings that shape answers (Neutron's config options). */
+export interface ServerSettings {
+  /** global_physnet_mtu and overlay_ip_version: network MTUs derive from them. */
+  mtu?: MtuConfig;
+  /** agent_down_time: an agent is alive while its last heartbeat is younger than this (default 75 s). */
+  agentDownTimeMs?: number;
 }
 
 /** ISO-8601 seconds in UTC with a Z, as Neutron prints timestamps. */

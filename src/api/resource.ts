@@ -3,7 +3,7 @@
 
 import type { Doc, Kind, Tx } from '../store/types.js';
 import type { AttrMap } from './attributes.js';
-import type { RequestContext } from './context.js';
+import type { RequestContext, ServerSettings } from './context.js';
 
 export interface ResourceDef {
   kind: Kind;
@@ -19,7 +19,7 @@ export interface ResourceDef {
   update?(tx: Tx, ctx: RequestContext, doc: Doc, input: Record<string, unknown>): Promise<Doc>;
   remove?(tx: Tx, ctx: RequestContext, doc: Doc): Promise<void>;
   /** Adds what a view shows but the stored document does not carry (e.g. a security group's rules). */
-  present?(tx: Tx, doc: Doc): Promise<Doc>;
+  present?(tx: Tx, doc: Doc, settings?: ServerSettings): Promise<Doc>;
   /** PUT /<plural>/<id>/<action> (router interfaces, subnet pool prefixes). */
   actions?: Record<string, (tx: Tx, ctx: RequestContext, doc: Doc, body: Record<string, unknown>) => Promise<unknown>>;
 }

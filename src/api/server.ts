@@ -9,7 +9,7 @@ import type { Doc, Store, Tx } from '../store/types.js';
 import { UniqueViolation } from '../store/types.js';
 import { COMMON_COLUMNS, tableOf } from '../store/schema.js';
 import { checkBody, str, unwrap } from './attributes.js';
-import type { RequestContext } from './context.js';
+import type { RequestContext, ServerSettings } from './context.js';
 import { saveDoc } from './context.js';
 import { EXTENSIONS } from './extensions.js';
 import { AgentApi } from './agent-api.js';
@@ -35,6 +35,8 @@ export interface ApiOptions {
   defaultProjectId?: string;
   /** Log one line per request to stderr. */
   logRequests?: boolean;
+  /** global_physnet_mtu, overlay_ip_version, agent_down_time (Neutron's defaults if absent). */
+  settings?: ServerSettings;
 }
 
 function send(res: ServerResponse, status: number, body: string | Buffer | null, requestId: string): void {
@@ -80,8 +82,10 @@ export class ApiServer {
   private readonly defaultProjectId: string;
   private readonly logRequests: boolean;
   private readonly agentApi: AgentApi;
+  private readonly settings: ServerSettings;
 
   constructor(opts: ApiOptions) {
+    this.settings = opts.settings ?? {};
     this.store = opts.store;
     this.defaultProjectId = opts.defaultProjectId ?? 'default';
     this.logRequests = opts.logRequests ?? false;
@@ -118,6 +122,7 @@ export class ApiServer {
         projectId: (req.headers['x-project-id'] as string | undefined) || this.defaultProjectId,
         isAdmin: true,
         requestId,
+        settings: this.settings,
       };
       const text = req.method === 'POST' || req.method === 'PUT' ? await readBody(req) : '';
       const result = await this.route(req.method ?? 'GET', url, text, ctx);
@@ -222,7 +227,7 @@ export class ApiServer {
         return Buffer.concat([Buffer.from(`{"${resource.plural}":[`), joined, Buffer.from(']}')]);
       }
       let docs = await tx.list(resource.kind, q.columnFilters);
-      if (resource.present) docs = await Promise.all(docs.map((d) => resource.present!(tx, d)));
+      if (resource.present) docs = await Promise.all(docs.map((d) => resource.present!(tx, d, this.settings)));
       const result = applyList(docs, q, url, (m) => notFound(resource.kind, m));
       const body: Record<string, unknown> = { [resource.plural]: result.items };
       if (result.links.length) body[`${resource.plural}_links`] = result.links;
@@ -233,7 +238,7 @@ export class ApiServer {
   private async show(resource: ResourceDef, id: string, url: URL): Promise<string> {
     return this.store.read(async (tx) => {
       let doc = await this.mustGet(tx, resource, id);
-      if (resource.present) doc = await resource.present(tx, doc);
+      if (resource.present) doc = await resource.present(tx, doc, this.settings);
       const fields = url.searchParams.getAll('fields').flatMap((f) => f.split(',')).filter(Boolean);
       return JSON.stringify({ [resource.singular]: fields.length ? pick(doc, fields) : doc });
     });
@@ -250,7 +255,7 @@ export class ApiServer {
       const out: Doc[] = [];
       for (const input of inputs) {
         const doc = await resource.create(tx, ctx, input);
-        out.push(resource.present ? await resource.present(tx, doc) : doc);
+        out.push(resource.present ? await resource.present(tx, doc, this.settings) : doc);
       }
       return out;
     });
@@ -262,7 +267,7 @@ export class ApiServer {
     const input = checkBody(resource.attrs, unwrap(parseJson(text), resource.singular), 'update');
     const doc = await this.write(async (tx) => {
       const updated = await resource.update!(tx, ctx, await this.mustGet(tx, resource, id), input);
-      return resource.present ? resource.present(tx, updated) : updated;
+      return resource.present ? resource.present(tx, updated, this.settings) : updated;
     });
     return JSON.stringify({ [resource.singular]: doc });
   }

@@ -15,6 +15,7 @@ interface AgentCliOptions {
   resyncInterval: string;
   role: HostRole;
   tunnelIp?: string;
+  reportInterval: string;
 }
 
 export function registerAgentCommands(program: Command): void {
@@ -29,12 +30,14 @@ export function registerAgentCommands(program: Command): void {
     .addOption(new Option('--role <role>', 'all: this host runs everything; network: routers and DHCP among several hosts; compute: bridges for its own ports only').choices(HOST_ROLES).default('all'))
     .option('--tunnel-ip <address>', "this host's underlay address: networks get VXLAN tunnels to the other agents' (Neutron's local_ip)")
     .option('--resync-interval <s>', 'seconds between full resyncs (every collection fetched, every namespace read back)', '60')
+    .option('--report-interval <s>', "seconds between heartbeats (Neutron's report_interval; keep it well under the server's --agent-down-time)", '10')
     .action(async (o: AgentCliOptions) => {
       const agent = new Agent({
         server: resolveEndpoint(o.server),
         host: o.host,
         stateDir: o.stateDir ?? `/var/lib/v6stack/agent-${o.host}`,
         resyncMs: Number(o.resyncInterval) * 1000,
+        heartbeatMs: Number(o.reportInterval) * 1000,
         role: o.role,
         ...(o.tunnelIp ? { tunnelIp: o.tunnelIp } : {}),
         radvd: { minRtrAdvInterval: Number(o.minRtrAdvInterval), maxRtrAdvInterval: Number(o.maxRtrAdvInterval) },

@@ -1,11 +1,13 @@
 // `v6stack server`: the Neutron v2.0 API on the store a URL names. `v6stack up`: the one-command start on one host,
 // the API on the embedded store plus this host's data-plane agent (when the host can run it: root, iproute2, radvd).
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { execFileSync } from 'node:child_process';
 import { hostname } from 'node:os';
 import { Agent } from '../agent/agent.js';
 import { ApiServer } from '../api/server.js';
 import { DEFAULT_DB_PATH, openStore } from '../store/index.js';
+import { DEFAULT_MTU_CONFIG, type OverlayIpVersion } from '../domain/mtu.js';
+import { AGENT_DOWN_TIME_MS } from '../api/resources/agents.js';
 
 interface ServerOptions {
   port: string;
@@ -14,6 +16,9 @@ interface ServerOptions {
   projectId: string;
   logRequests?: boolean;
   agent?: boolean;
+  globalPhysnetMtu: string;
+  overlayIpVersion: string;
+  agentDownTime: string;
 }
 
 /** Why this host cannot run the data-plane agent, or null when it can. */
@@ -31,7 +36,12 @@ function agentUnavailable(): string | null {
 
 async function runServer(opts: ServerOptions, withAgent: boolean): Promise<void> {
   const store = await openStore(opts.db);
-  const api = new ApiServer({ store, defaultProjectId: opts.projectId, logRequests: opts.logRequests ?? false });
+  const globalPhysnetMtu = Number(opts.globalPhysnetMtu);
+  if (!Number.isInteger(globalPhysnetMtu) || globalPhysnetMtu < 1280) throw new Error(`--global-physnet-mtu must be an integer of at least 1280, not ${opts.globalPhysnetMtu}`);
+  const agentDownTime = Number(opts.agentDownTime);
+  if (!(agentDownTime > 0)) throw new Error(`--agent-down-time must be a positive number of seconds, not ${opts.agentDownTime}`);
+  const settings = { mtu: { globalPhysnetMtu, overlayIpVersion: Number(opts.overlayIpVersion) as OverlayIpVersion }, agentDownTimeMs: agentDownTime * 1000 };
+  const api = new ApiServer({ store, defaultProjectId: opts.projectId, logRequests: opts.logRequests ?? false, settings });
   const { port } = await api.listen(Number(opts.port), opts.host);
   const shown = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
   console.log(`v6stack: Neutron v2.0 API on http://${shown}:${port}/v2.0 (store: ${store.dialect} ${opts.db.replace(/:[^:@/]*@/, ':***@')})`);
@@ -71,7 +81,14 @@ export function registerServerCommands(program: Command): void {
       .option('--host <address>', 'listen address (:: is every IPv6 and IPv4 address)', process.env.V6STACK_HOST ?? '::')
       .option('--db <url>', 'store: sqlite:PATH or postgres://user:pass@host/db', process.env.V6STACK_DB ?? `sqlite:${DEFAULT_DB_PATH}`)
       .option('--project-id <id>', 'project for requests that name none (noauth)', process.env.V6STACK_PROJECT_ID ?? 'default')
-      .option('--log-requests', 'log one line per request');
+      .option('--log-requests', 'log one line per request')
+      .option('--global-physnet-mtu <bytes>', "the underlay's MTU; tunnel networks get it less their encapsulation (Neutron's global_physnet_mtu)", process.env.V6STACK_GLOBAL_PHYSNET_MTU ?? String(DEFAULT_MTU_CONFIG.globalPhysnetMtu))
+      .addOption(
+        new Option('--overlay-ip-version <4|6>', "IP version of the agents' tunnel addresses: VXLAN costs 50 bytes over IPv4, 70 over IPv6 (Neutron's overlay_ip_version)")
+          .choices(['4', '6'])
+          .default(process.env.V6STACK_OVERLAY_IP_VERSION ?? String(DEFAULT_MTU_CONFIG.overlayIpVersion)),
+      )
+      .option('--agent-down-time <s>', "seconds without a heartbeat after which GET /v2.0/agents shows an agent dead (Neutron's agent_down_time)", String(AGENT_DOWN_TIME_MS / 1000));
     if (name === 'up') cmd.option('--no-agent', 'run the API alone, without this host\'s data-plane agent');
     cmd.action((opts: ServerOptions) => runServer(opts, name === 'up' && opts.agent !== false));
   }

@@ -130,8 +130,11 @@ export interface Env {
   cleanup(): Promise<void>;
 }
 
-/** `listen`: the server's listen address (default ::1; '::' when agents in other namespaces must reach it). */
-export async function startEnv(opts: { listen?: string } = {}): Promise<Env> {
+/**
+ * `listen`: the server's listen address (default ::1; '::' when agents in other namespaces must reach it);
+ * `serverArgs`: more `v6stack server` options.
+ */
+export async function startEnv(opts: { listen?: string; serverArgs?: string[] } = {}): Promise<Env> {
   const tag = `${process.pid.toString(36)}${Math.floor(Math.random() * 36 ** 3).toString(36)}`;
   const host = `it${tag}`;
   const dir = mkdtempSync(join(tmpdir(), 'v6stack-agent-it-'));
@@ -140,7 +143,7 @@ export async function startEnv(opts: { listen?: string } = {}): Promise<Env> {
   const stateDir = join(dir, 'agent');
   const labDir = join(dir, 'lab');
   const port = 20000 + Math.floor(Math.random() * 20000);
-  const server = await spawnServer(`sqlite:${join(dir, 'v6stack.db')}`, port, opts.listen ? ['--host', opts.listen] : []);
+  const server = await spawnServer(`sqlite:${join(dir, 'v6stack.db')}`, port, [...(opts.listen ? ['--host', opts.listen] : []), ...(opts.serverArgs ?? [])]);
   const url = server.url;
   const env: Env = {
     tag,

@@ -35,4 +35,23 @@ describe('agent API', () => {
     const bad = await api.request('GET', '/v6stack/v1/changes?since=-1');
     assert.equal(bad.status, 400);
   });
+
+  it('shows an agent dead once its last heartbeat is older than agent_down_time', async () => {
+    const short = await startApi('sqlite', { settings: { agentDownTimeMs: 2500 } });
+    try {
+      await short.request('PUT', '/v6stack/v1/agents/host-b/v6stack-agent', { agent: { agent_type: 'v6stack agent' } });
+      // Heartbeat timestamps have a resolution of a second (a fresh one is up to 1 s old); the deadline bounds the wait.
+      const end = Date.now() + 10_000;
+      let alive = true;
+      while (alive && Date.now() < end) {
+        alive = (await short.request('GET', '/v2.0/agents')).body.agents[0].alive;
+        if (alive) await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.equal(alive, false);
+      await short.request('PUT', '/v6stack/v1/agents/host-b/v6stack-agent', { agent: { agent_type: 'v6stack agent' } });
+      assert.equal((await short.request('GET', '/v2.0/agents')).body.agents[0].alive, true, 'a heartbeat revives it');
+    } finally {
+      await short.close();
+    }
+  });
 });

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { ApiServer } from '../../src/api/server.js';
+import { ApiServer, type ApiOptions } from '../../src/api/server.js';
 import { openStore } from '../../src/store/index.js';
 import type { Store } from '../../src/store/types.js';
 import { freshPgSchema } from '../store/harness.js';
@@ -36,10 +36,11 @@ export interface Api {
   close(): Promise<void>;
 }
 
-export async function startApi(backend: Backend = 'sqlite'): Promise<Api> {
+/** `options`: server settings beside the store (e.g. the MTU configuration). */
+export async function startApi(backend: Backend = 'sqlite', options: Omit<ApiOptions, 'store'> = {}): Promise<Api> {
   const fresh = await freshStoreUrl(backend);
   const store = await openStore(fresh.url);
-  const api = new ApiServer({ store, defaultProjectId: 'test-project' });
+  const api = new ApiServer({ store, defaultProjectId: 'test-project', ...options });
   const { port } = await api.listen(0, '::1');
   const url = `http://[::1]:${port}`;
   return {

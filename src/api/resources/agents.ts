@@ -6,7 +6,8 @@ import { STANDARD_ATTRS, bool } from '../attributes.js';
 import { deleteDoc, saveDoc } from '../context.js';
 import type { ResourceDef } from '../resource.js';
 
-const AGENT_DOWN_TIME_MS = 75_000;
+/** Neutron's agent_down_time default. */
+export const AGENT_DOWN_TIME_MS = 75_000;
 
 export const agents: ResourceDef = {
   kind: 'agent',
@@ -25,9 +26,9 @@ export const agents: ResourceDef = {
     configurations: {},
   },
   /** Neutron's agent_down_time: an agent is alive while its last heartbeat is younger than this. */
-  async present(_tx, doc) {
+  async present(_tx, doc, settings) {
     const beat = Date.parse(`${String(doc.heartbeat_timestamp).replace(' ', 'T')}Z`);
-    return { ...doc, alive: Number.isFinite(beat) && Date.now() - beat < AGENT_DOWN_TIME_MS };
+    return { ...doc, alive: Number.isFinite(beat) && Date.now() - beat < (settings?.agentDownTimeMs ?? AGENT_DOWN_TIME_MS) };
   },
   async create() {
     throw new NeutronError(405, 'HTTPMethodNotAllowed', 'The server could not comply with the request since it is either malformed or otherwise incorrect.');

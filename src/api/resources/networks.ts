@@ -2,6 +2,7 @@
 // router:external flag that makes a network usable as a router gateway.
 
 import { badAttribute, conflict, inUse, invalidInput } from '../../domain/errors.js';
+import { maxNetworkMtu, type MtuConfig } from '../../domain/mtu.js';
 import type { Doc, Tx } from '../../store/types.js';
 import { STANDARD_ATTRS, bool, int, list, nullableStr, str } from '../attributes.js';
 import { deleteDoc, insertDoc, newDoc, saveDoc } from '../context.js';
@@ -10,8 +11,6 @@ import type { ResourceDef } from '../resource.js';
 import { deleteSubnetCascade } from './subnets.js';
 
 export const NETWORK_TYPES = ['vxlan', 'flat', 'vlan', 'geneve', 'local'] as const;
-/** VXLAN adds 50 bytes of headers on a 1500-byte underlay. */
-const MTU_BY_TYPE: Record<string, number> = { vxlan: 1450, geneve: 1442, flat: 1500, vlan: 1500, local: 1500 };
 const MAX_SEGMENT: Record<string, number> = { vxlan: 16777215, geneve: 16777215, vlan: 4094 };
 
 /** Ports the network itself owns; they do not keep a network "in use" (Neutron's auto-delete owners). */
@@ -73,6 +72,15 @@ function validateProvider(type: string, physnet: string | null, segment: number 
   }
 }
 
+/**
+ * Neutron's rule: a network's MTU is at most what its segment type leaves of the physical MTU (1450 for VXLAN on a
+ * 1500-byte IPv4 underlay, 1430 on an IPv6 one); a network created without one gets exactly that.
+ */
+function checkMtu(mtu: number, type: string, cfg: MtuConfig | undefined): void {
+  const max = maxNetworkMtu(type, cfg);
+  if (mtu > max) throw invalidInput(`Requested MTU is too big, maximum is ${max}`);
+}
+
 export const networks: ResourceDef = {
   kind: 'network',
   singular: 'network',
@@ -102,7 +110,8 @@ export const networks: ResourceDef = {
     const physnet = (input['provider:physical_network'] as string | null | undefined) ?? null;
     let segment = (input['provider:segmentation_id'] as number | null | undefined) ?? null;
     validateProvider(type, physnet, segment);
-    const mtu = (input.mtu as number | undefined) ?? MTU_BY_TYPE[type]!;
+    const mtu = (input.mtu as number | undefined) ?? maxNetworkMtu(type, ctx.settings?.mtu);
+    checkMtu(mtu, type, ctx.settings?.mtu);
     const doc = newDoc(ctx, input, {
       admin_state_up: input.admin_state_up ?? true,
       mtu,
@@ -129,7 +138,8 @@ export const networks: ResourceDef = {
     return insertDoc(tx, 'network', doc);
   },
 
-  async update(tx, _ctx, doc, input) {
+  async update(tx, ctx, doc, input) {
+    if (input.mtu !== undefined) checkMtu(input.mtu as number, doc['provider:network_type'] as string, ctx.settings?.mtu);
     if (input.mtu !== undefined && (input.mtu as number) < 1280) {
       const v6 = (await tx.list('subnet', { network_id: [doc.id] })).some((s) => s.ip_version === 6);
       if (v6) throw badAttribute('mtu', `MTU ${input.mtu} is too small for IPv6 subnets on network ${doc.id}`);

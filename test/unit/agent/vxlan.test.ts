@@ -1,7 +1,7 @@
 // Tunnels between hosts: which networks get one, and the commands that create, repair and prune them.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { diffTunnels, planTunnels, vxlanName } from '../../../src/agent/vxlan.js';
+import { diffTunnels, networkNodeConflicts, peersFromAgents, planTunnels, underlayProblems, vxlanName, type Peer } from '../../../src/agent/vxlan.js';
 import { plan } from '../../../src/agent/plan.js';
 import type { ActualLink } from '../../../src/agent/linux.js';
 
@@ -17,23 +17,48 @@ const state = {
   routers: [],
 };
 
-test('planTunnels: a VXLAN network on a host with a tunnel address gets one, with every other peer', () => {
+const peer = (host: string, tunnelIp: string, role: Peer['role'] = 'network'): Peer => ({ host, tunnelIp, role });
+
+test('planTunnels: a VXLAN network on a host with a tunnel address gets one, flooding to every peer that has the network', () => {
   const bridges = [{ name: 'v6b-aaaaaaaa-11', networkId: NET_A, mtu: 1450 }, { name: 'v6b-bbbbbbbb-22', networkId: NET_B, mtu: 1500 }];
-  assert.deepEqual(planTunnels(state as any, bridges, 'fd00::1', ['fd00::3', 'fd00::1', 'fd00::2']), [
+  // h2 is a compute host with a port on NET_A, h4 a compute host without one; h3 bridges everything.
+  const peers = [peer('h2', 'fd00::2', 'compute'), peer('h3', 'fd00::3', 'all'), peer('h4', 'fd00::4', 'compute'), peer('self', 'fd00:0::1')];
+  assert.deepEqual(planTunnels(state as any, bridges, 'fd00::1', peers), [
     { name: vxlanName(NET_A), bridge: 'v6b-aaaaaaaa-11', networkId: NET_A, vni: 1001, local: 'fd00::1', mtu: 1450, peers: ['fd00::2', 'fd00::3'] },
   ]);
-  assert.deepEqual(planTunnels(state as any, bridges, undefined, ['fd00::2']), [], 'no tunnel address, no tunnels (one host)');
+  assert.deepEqual(planTunnels(state as any, bridges, undefined, peers), [], 'no tunnel address, no tunnels (one host)');
+});
+
+test('peersFromAgents: every other v6stack agent with a tunnel address, alive or not; its role (all when unknown)', () => {
+  const agents = [
+    { host: 'net1', binary: 'v6stack-agent', alive: true, configurations: { tunneling_ip: 'fd00::a', role: 'network' } },
+    { host: 'cmp1', binary: 'v6stack-agent', alive: false, configurations: { tunneling_ip: 'fd00::b', role: 'compute' } },
+    { host: 'old', binary: 'v6stack-agent', alive: true, configurations: { tunneling_ip: 'fd00::c' } },
+    { host: 'self', binary: 'v6stack-agent', alive: true, configurations: { tunneling_ip: 'fd00::d', role: 'compute' } },
+    { host: 'notun', binary: 'v6stack-agent', alive: true, configurations: { role: 'compute' } },
+    { host: 'ovs', binary: 'neutron-openvswitch-agent', alive: true, configurations: { tunneling_ip: 'fd00::e' } },
+  ];
+  assert.deepEqual(peersFromAgents(agents, 'self', 'v6stack-agent'), [peer('cmp1', 'fd00::b', 'compute'), peer('net1', 'fd00::a', 'network'), peer('old', 'fd00::c', 'all')]);
+});
+
+test('underlayProblems: a network whose frames plus 70 bytes (VXLAN over IPv6) exceed the underlay MTU is named', () => {
+  const t = (mtu: number, local = 'fd00::1') => ({ name: 'vx-x', bridge: 'b', networkId: `n${mtu}`, vni: 1, local, mtu, peers: [] });
+  assert.deepEqual(underlayProblems([t(1430), t(1400)], { dev: 'eth0', mtu: 1500 }), []);
+  const p = underlayProblems([t(1450), t(1430)], { dev: 'eth0', mtu: 1500 });
+  assert.equal(p.length, 1);
+  assert.match(p[0]!, /^network n1450 has MTU 1450, but VXLAN over IPv6 adds 70 bytes and the underlay eth0 carries 1500: frames over 1430 bytes .*--overlay-ip-version 6/);
+  assert.deepEqual(underlayProblems([t(1450, '192.0.2.1')], { dev: 'eth0', mtu: 1500 }), [], 'IPv4 underlay: 50 bytes');
 });
 
 test('plan: a compute host bridges only networks with ports bound to it, and runs no router or DHCP', () => {
   const withRouter = { ...state, routers: [{ id: 'r1' }] };
-  const compute = plan(withRouter as any, { host: 'h2', stateDir: '/s', role: 'compute', tunnelIp: 'fd00::2', peers: ['fd00::1'] });
+  const compute = plan(withRouter as any, { host: 'h2', stateDir: '/s', role: 'compute', tunnelIp: 'fd00::2', peers: [peer('h1', 'fd00::1')] });
   assert.deepEqual(compute.bridges.map((b) => b.networkId), [NET_A]);
   assert.deepEqual(compute.namespaces, []);
   assert.equal(compute.tunnels.length, 1);
   const other = plan(withRouter as any, { host: 'h3', stateDir: '/s', role: 'compute' });
   assert.deepEqual(other.bridges, [], 'no port bound here');
-  const network = plan(withRouter as any, { host: 'h1', stateDir: '/s', role: 'network', tunnelIp: 'fd00::1', peers: ['fd00::2'] });
+  const network = plan(withRouter as any, { host: 'h1', stateDir: '/s', role: 'network', tunnelIp: 'fd00::1', peers: [peer('h2', 'fd00::2', 'compute')] });
   assert.deepEqual(network.bridges.map((b) => b.networkId).sort(), [NET_A, NET_B].sort());
   assert.deepEqual(network.namespaces.map((n) => n.name), ['qrouter-r1']);
 });
@@ -62,4 +87,14 @@ test('diffTunnels: create in the agent namespace and move; nothing when equal; r
   assert.match(vni[0]!.desc, /^recreate/);
   const stale = diffTunnels([], 'br', new Map([['vx-old', link({ name: 'vx-old' })], ['tap1', link({ name: 'tap1', kind: 'veth' })]]), []);
   assert.deepEqual(stale.map((a) => a.desc), ['delete tunnel vx-old']);
+});
+
+test('networkNodeConflicts: a network or all-in-one host beside another one is named; compute hosts never conflict', () => {
+  const peers = [peer('n2', 'fd00::2', 'network'), peer('c1', 'fd00::3', 'compute'), peer('x', 'fd00::4', 'all')];
+  assert.deepEqual(networkNodeConflicts('compute', peers), []);
+  assert.deepEqual(networkNodeConflicts('network', [peer('c1', 'fd00::3', 'compute')]), []);
+  const lines = networkNodeConflicts('network', peers);
+  assert.equal(lines.length, 2);
+  assert.match(lines[0]!, /^host n2 \(fd00::2\) runs routers and DHCP too \(role network\), as this one does \(role network\)/);
+  assert.match(lines[1]!, /^host x \(fd00::4\) .*\(role all\)/);
 });
