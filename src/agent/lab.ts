@@ -46,7 +46,22 @@ case "$reason" in
   EXPIRE|FAIL|RELEASE|STOP)
     [ -n "$old_ip_address" ] && ip -4 addr del "$old_ip_address/$old_subnet_mask" dev "$interface" ;;
   BOUND6|RENEW6|REBIND6|REBOOT6)
-    [ -n "$new_ip6_address" ] && ip -6 addr replace "$new_ip6_address/$new_ip6_prefixlen" dev "$interface" nodad ;;
+    [ -n "$new_ip6_address" ] || exit 0
+    if [ "$(cat /proc/sys/net/ipv6/conf/$interface/accept_dad)" = 0 ]; then
+      ip -6 addr replace "$new_ip6_address/$new_ip6_prefixlen" dev "$interface" nodad
+    else
+      # Duplicate address detection, as ISC's own linux script does it: a leased address another host already holds
+      # is removed and the script exits 3, on which dhclient sends a Decline and solicits again.
+      ip -6 addr replace "$new_ip6_address/$new_ip6_prefixlen" dev "$interface"
+      i=0
+      while [ $i -lt 50 ]; do
+        case "$(ip -6 addr show dev "$interface" to "$new_ip6_address/128")" in
+          *dadfailed*) ip -6 addr del "$new_ip6_address/$new_ip6_prefixlen" dev "$interface"; exit 3 ;;
+          *tentative*) sleep 0.1; i=$((i + 1)) ;;
+          *) break ;;
+        esac
+      done
+    fi ;;
   EXPIRE6|RELEASE6|STOP6)
     [ -n "$old_ip6_address" ] && ip -6 addr del "$old_ip6_address/$old_ip6_prefixlen" dev "$interface" ;;
 esac
@@ -95,6 +110,8 @@ export async function labBoot(opts: LabOptions, network: string, name: string, f
   const mtu = String(net.mtu ?? 1500);
   await exec(['ip', 'netns', 'add', ns]);
   await exec(['ip', '-n', ns, 'link', 'set', 'lo', 'up']);
+  // No duplicate address detection by default: addresses are usable at once (a guest waits about a second). Turned
+  // back on per interface (sysctl net.ipv6.conf.eth0.accept_dad=1), the dhclient script does DAD and declines.
   await exec(['ip', 'netns', 'exec', ns, 'sysctl', '-qw', 'net.ipv6.conf.all.accept_dad=0', 'net.ipv6.conf.default.accept_dad=0', 'net.ipv6.conf.default.addr_gen_mode=0', 'net.ipv6.conf.default.use_tempaddr=0']);
   const tap = tapName(port.id);
   await exec(['ip', '-n', brNs, 'link', 'add', tap, 'mtu', mtu, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns, 'address', port.mac_address, 'mtu', mtu]);
