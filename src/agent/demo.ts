@@ -116,12 +116,22 @@ export type InstanceView = Pick<InstanceState, 'ipv6' | 'ipv4' | 'router6' | 'ro
   mode: string;
   api: string[];
   dnsReachable: boolean | null;
+  /** Whether a ping to each other demo instance's IPv6 address (another network, through the router) was answered. */
+  peersReachable: Record<string, boolean>;
 };
 
 /** What the instance really has: kernel addresses and routes, the RA it hears, what its DHCP clients received. */
-export function observeInstance(labDir: string, spec: DemoNetwork, port: Doc, expect: InstanceView['expect'], dnsHost: string | null): InstanceView {
+export function observeInstance(
+  labDir: string,
+  spec: DemoNetwork,
+  port: Doc,
+  expect: InstanceView['expect'],
+  dnsHost: string | null,
+  peers: { instance: string; address: string }[] = [],
+): InstanceView {
   const seen = inspectInstance(labDir, spec.instance);
-  const ping = dnsHost ? spawnSync('ip', ['netns', 'exec', labNsName(spec.instance), 'ping', '-6', '-n', '-c', '1', '-W', '2', dnsHost]).status === 0 : null;
+  const pings = (target: string): boolean => spawnSync('ip', ['netns', 'exec', labNsName(spec.instance), 'ping', '-6', '-n', '-c', '1', '-W', '2', target]).status === 0;
+  const ping = dnsHost ? pings(dnsHost) : null;
   return {
     instance: spec.instance,
     expect,
@@ -135,7 +145,14 @@ export function observeInstance(labDir: string, spec: DemoNetwork, port: Doc, ex
     dns: seen.dns,
     search: seen.search,
     dnsReachable: ping,
+    peersReachable: Object.fromEntries(peers.filter((p) => p.instance !== spec.instance).map((p) => [p.instance, pings(p.address)])),
   };
+}
+
+function peerSummary(reach: Record<string, boolean>): string {
+  const names = Object.keys(reach);
+  if (!names.length) return '(none tried)';
+  return names.map((n) => `${n} ${reach[n] ? 'ok' : 'FAILED'}`).join(', ');
 }
 
 /** The report: per instance, what it got and what the talk shows, and whether they agree. */
@@ -153,6 +170,7 @@ export function renderReport(views: InstanceView[]): string {
       ['RA', v.ra, s.ra, v.ra === s.ra ? 'same' : spec.mode === 'dhcpv6-stateful' && v.ra.startsWith('Flags [managed]; prefix') && !v.ra.includes('auto') ? 'Neutron today adds the prefix, on-link only (A=0)' : 'differs'],
       ['DNS servers', v.dns.join(' ') || '(none)', s.dns.join(' ') || '(not shown)', s.dns.length ? (v.dns.includes(DEMO_DNS6) ? `same IPv6 server; IPv4 ${DEMO_DNS4} for 172.16.10.14` : 'differs') : v.dns.includes(DEMO_DNS6) ? 'RDNSS in the RA (Neutron today)' : 'differs'],
       ['search list', v.search || '(none)', s.search || '(not shown)', v.search === s.search ? 'same' : s.search ? 'differs' : 'only from DHCPv4'],
+      ['reaches the others', peerSummary(v.peersReachable), '(not shown)', Object.values(v.peersReachable).every(Boolean) ? 'through the router' : 'differs'],
       ['reaches DC DNS host', v.dnsReachable === null ? '(no DC)' : v.dnsReachable ? `ping ${DEMO_DNS6} ok` : `ping ${DEMO_DNS6} FAILED`, 'yes', v.dnsReachable ? 'same' : v.dnsReachable === null ? 'not tried' : 'differs'],
     ];
     const w = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i]!.length), ['', 'v6stack', 'the talk'][i]!.length));

@@ -99,17 +99,21 @@ export function registerDemoCommand(program: Command): void {
         say(`DC (lab-demo-dc): upstream router ${dc.addresses.join(' ')}, DNS host ${DEMO_DNS6} ${DEMO_DNS4}, ${dc.routes.length} routes back to the tenants`);
         const ports = await bootInstances(lab, topo, say);
         const views: InstanceView[] = [];
-        for (const [i, { spec, v4 }] of topo.networks.entries()) {
-          const portDoc = ports[i]!;
-          const rport = (await call('GET', `/v2.0/ports?device_id=${topo.router.id}&network_id=${topo.networks[i]!.net.id}`)).ports.find((p: any) => p.fixed_ips.some((f: any) => f.ip_address.includes(':')));
+        // SLAAC and stateless addresses come with the RA; wait (bounded) for every instance's address and default
+        // route first, since each instance also pings the others' IPv6 addresses (another network each, through the
+        // router).
+        for (const { spec } of topo.networks) {
           const ns = labNsName(spec.instance);
-          // SLAAC and stateless addresses come with the RA; wait (bounded) for them and the default route.
           await until(`${spec.instance}'s IPv6 address and default route`, 30_000, () => {
             const a = spawnSync('ip', ['-n', ns, '-6', 'addr', 'show', 'dev', 'eth0', 'scope', 'global'], { encoding: 'utf8' }).stdout;
             const r = spawnSync('ip', ['-n', ns, '-6', 'route', 'show', 'default'], { encoding: 'utf8' }).stdout;
             return a.includes('inet6') && !a.includes('tentative') && r.includes('via');
           }).catch((e: Error) => say(e.message));
-          views.push(observeInstance(lab.stateDir, spec, portDoc, { router6: linkLocalFromMac(rport.mac_address).toString(), router4: v4.gateway_ip }, DEMO_DNS6));
+        }
+        const peers = topo.networks.map(({ spec }, i) => ({ instance: spec.instance, address: (ports[i]!.fixed_ips as any[]).find((f) => f.ip_address.includes(':'))?.ip_address as string }));
+        for (const [i, { spec, v4 }] of topo.networks.entries()) {
+          const rport = (await call('GET', `/v2.0/ports?device_id=${topo.router.id}&network_id=${topo.networks[i]!.net.id}`)).ports.find((p: any) => p.fixed_ips.some((f: any) => f.ip_address.includes(':')));
+          views.push(observeInstance(lab.stateDir, spec, ports[i]!, { router6: linkLocalFromMac(rport.mac_address).toString(), router4: v4.gateway_ip }, DEMO_DNS6, peers));
         }
         if (o.json) console.log(JSON.stringify(views, null, 2));
         else console.log(`\n${renderReport(views)}`);

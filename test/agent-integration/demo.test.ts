@@ -29,6 +29,8 @@ test('v6stack demo: each instance gets the addresses, router, RA flags, DNS and 
     assert.equal(v.search, 'openstacklocal', v.instance);
     // Through the router to the talk's DNS host in the DC.
     assert.equal(v.dnsReachable, true, `${v.instance} pings 2001:db8:cafe:a::e`);
+    // And each other instance, on another network, through the router.
+    assert.deepEqual(v.peersReachable, Object.fromEntries(views.filter((o) => o !== v).map((o) => [o.instance, true])), v.instance);
   }
   // The RA flags of each mode, as the talk's captures show them (stateful: Neutron today also sends the prefix,
   // on-link only, where the talk's RA had no prefix option).
