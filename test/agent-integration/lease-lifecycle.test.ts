@@ -4,7 +4,8 @@
 // lease file is moved back in time past T1 (then past T2), and a new dhclient confirms the lease and at once renews
 // (rebinds) it, as a guest that was suspended would. The Decline comes from real duplicate address detection: a
 // squatter on the same bridge holds the address, the instance's interface does DAD, the dhclient script sees
-// `dadfailed` and exits 3, and dhclient declines. Every exchange is read back from a capture with tshark.
+// `dadfailed` and exits 3, and dhclient declines. Every exchange is read back from a capture with tshark. A DNS
+// server changed through the API reaches the instance at its renewal.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -65,7 +66,7 @@ test('DHCPv6 lease life: Confirm, Renew at T1, Rebind at T2, Release, and Declin
   try {
     await env.agent.waitLine(/in sync:/);
     const third = ((parseInt(env.tag, 36) + 7) % 0xffff).toString(16);
-    const { net } = await routedNetwork(env, { name: `it-${env.tag}`, cidr: `2001:db8:${third}:4::/64`, mode: 'dhcpv6-stateful', dns: `2001:db8:${third}:53::1` });
+    const { net, subnet } = await routedNetwork(env, { name: `it-${env.tag}`, cidr: `2001:db8:${third}:4::/64`, mode: 'dhcpv6-stateful', dns: `2001:db8:${third}:53::1` });
     netId = net.id;
     await env.agent.waitLine(new RegExp(`start dnsmasq-${net.id}`));
     const boot = await env.lab(['boot', '--network', net.id, '--name', name, '--capture']);
@@ -88,7 +89,13 @@ test('DHCPv6 lease life: Confirm, Renew at T1, Rebind at T2, Release, and Declin
     const last = (): number => exchanges(pcap).at(-1)?.frame ?? 0;
 
     // Renew: the lease aged past T1 (not T2). The restarted client confirms it, then renews at once; the server's
-    // Reply keeps the same address (the port's), and the instance keeps it.
+    // Reply keeps the same address (the port's), and the instance keeps it. The subnet's DNS server changed through
+    // the API meanwhile (dnsmasq re-read its opts file on a SIGHUP): the renewal brings the new one.
+    const dns2 = `2001:db8:${third}:53::2`;
+    const reloads = env.agent.lines.length;
+    await env.api('PUT', `/v2.0/subnets/${subnet.id}`, { subnet: { dns_nameservers: [dns2] } });
+    await env.agent.waitLine(new RegExp(`reload dnsmasq-${net.id} \\(SIGHUP`), reloads);
+    assert.match(readFileSync(join(env.stateDir, 'dhcp', net.id, 'opts'), 'utf8'), new RegExp(`\\[${dns2}\\]`));
     await run(client('-x'));
     let mark = last();
     const { renew, rebind } = newestLease(leaseFile);
@@ -104,6 +111,7 @@ test('DHCPv6 lease life: Confirm, Renew at T1, Rebind at T2, Release, and Declin
     assert.deepEqual(renewed.answer.addrs, [addr]);
     await until('dhclient ran its script for RENEW6', () => reason() === 'RENEW6');
     assert.deepEqual(globalAddrs(ns), [`${addr}/128`]);
+    assert.match(readFileSync(join(dir, 'dhclient.env'), 'utf8'), new RegExp(`^new_dhcp6_name_servers=${dns2}$`, 'm'), 'the renewal brought the new DNS server');
 
     // Rebind: aged past T2, the client asks any server (Rebind); the same address comes back.
     await run(client('-x'));
