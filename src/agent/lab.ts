@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { captureFile, startCapture, stopCapture } from './lab-capture.js';
 import { dhcpClientsFor, guestConfig, type GuestOs, type GuestSubnet } from './guest-os.js';
 import { exec } from './linux.js';
-import { bridgeName, bridgeNsName, tapName, type Doc } from './plan.js';
+import { bridgeName, bridgeNsName, ROUTER_INTERFACE_OWNERS, tapName, type Doc } from './plan.js';
 
 export interface LabOptions {
   server: string;
@@ -161,7 +161,38 @@ export async function labBoot(opts: LabOptions, network: string, name: string, f
     }
     closeSync(out);
   }
+  await awaitRouterAdvertisement(opts, ns, net.id, port, subnets, log);
   return port;
+}
+
+/**
+ * A guest's boot is done when it has its addresses: dhclient -1 returns with its lease, and for SLAAC and
+ * dhcpv6-stateless addresses we wait (bounded) for the router's advertisement to give them, when a router is on the
+ * network to send one; so what follows a boot (`lab exec`, `lab capture`, `lab show`) sees a configured instance.
+ */
+async function awaitRouterAdvertisement(opts: LabOptions, ns: string, networkId: string, port: Doc, subnets: Doc[], log: (l: string) => void): Promise<void> {
+  const auto = new Set(subnets.filter((s) => s.ip_version === 6 && (s.ipv6_address_mode === 'slaac' || s.ipv6_address_mode === 'dhcpv6-stateless')).map((s) => s.id as string));
+  const want = (port.fixed_ips as Doc[]).filter((f) => auto.has(f.subnet_id)).map((f) => String(f.ip_address));
+  if (!want.length) return;
+  const owners = ((await api(opts.server, 'GET', `/v2.0/ports?network_id=${networkId}&fields=device_owner`)).ports as Doc[]).map((p) => String(p.device_owner));
+  if (!owners.some((o) => ROUTER_INTERFACE_OWNERS.has(o))) {
+    log(`no router on the network yet: ${want.join(' ')} will come with its first RA`);
+    return;
+  }
+  const have = async (): Promise<string[]> => {
+    const out = await exec(['ip', '-n', ns, '-json', '-6', 'addr', 'show', 'dev', 'eth0', 'scope', 'global']);
+    return ((JSON.parse(out || '[]') as Doc[])[0]?.addr_info ?? []).filter((a: Doc) => !a.tentative).map((a: Doc) => String(a.local));
+  };
+  const t0 = Date.now();
+  try {
+    await waitFor(`the router advertisement to give ${want.join(' ')}`, 15_000, async () => {
+      const got = await have();
+      return want.every((a) => got.includes(a));
+    });
+    log(`RA: ${want.join(' ')} configured after ${Date.now() - t0} ms`);
+  } catch (e) {
+    log(`${(e as Error).message}; eth0 has ${(await have()).join(' ') || 'no global address'} (lab show ${ns.slice(4)} tells more)`);
+  }
 }
 
 /** The pid of a live (not zombie) daemon the lab started under `dir`: its pid file there, and a command line naming `dir/<conf>`. */

@@ -65,7 +65,10 @@ export function registerLabCommands(program: Command): void {
       if (!(seconds > 0)) throw new Error(`--seconds must be a positive number, not ${o.seconds}`);
       const pcap = await labCapture(ns, join(o.stateDir, name), { seconds, ...(o.write ? { write: o.write } : {}), ...(o.filter ? { filter: o.filter.split(/\s+/) } : {}) });
       console.log(pcap);
-      if (o.decode) console.log(decodeSummary(pcap) ?? '(install tshark to decode: apt-get install tshark)');
+      if (o.decode) {
+        const lines = decodeSummary(pcap);
+        console.log(lines === null ? '(install tshark to decode: apt-get install tshark)' : lines.trim() ? lines : '(no packets captured)');
+      }
     });
   common(lab.command('show').description('what lab instance NAME has: its port beside the kernel addresses, routes, RA, DNS and leases it really got'))
     .argument('<name>')
