@@ -12,6 +12,8 @@ import { plan, networksNeedingDhcp, dhcpDeviceId, DHCP_OWNER, type ApiState, typ
 import { dhcpSubnets } from './dnsmasq.js';
 import { applyActions, diff, observe } from './linux.js';
 import { Supervisor } from './daemons.js';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { portStatuses, statusChanges } from './port-status.js';
 import { networkNodeConflicts, observeUnderlay, peersFromAgents, underlayProblems, type Peer, type Underlay } from './vxlan.js';
 
 export interface AgentOptions {
@@ -100,6 +102,7 @@ export class Agent {
     if (this.resyncTimer) clearInterval(this.resyncTimer);
     if (this.debounce) clearTimeout(this.debounce);
     this.poll?.abort();
+    this.monitor?.stdin?.end();
     await this.syncing?.catch(() => {});
     await this.supervisor.shutdown();
     this.log('stopped; daemons stopped, kernel state left in place');
@@ -307,12 +310,50 @@ export class Agent {
     for (const n of [...this.applied.keys()]) if (!wanted.has(n)) this.applied.delete(n);
     const started = await this.supervisor.ensure(desired.daemons);
     this.reportProblems(desired.tunnels);
+    await this.reportPortStatus(desired.wiring, actual.ns.get(desired.bridgeNs)?.links ?? new Map());
+    this.watchBridgeEnds(desired.bridgeNs);
     this.lastSummary = {
       role: this.opts.role ?? 'all',
       ...(this.opts.tunnelIp ? { tunneling_ip: this.opts.tunnelIp, tunnel_types: ['vxlan'], tunnels: desired.tunnels.length, peers: this.peers.map((p) => p.tunnelIp), ...(this.underlay ? { underlay_mtu: this.underlay.mtu } : {}) } : {}),
       bridge_namespace: desired.bridgeNs,
       bridges: desired.bridges.length, routers: desired.namespaces.filter((n) => n.kind === 'router').length, dhcp_networks: desired.namespaces.filter((n) => n.kind === 'dhcp').length, daemons: this.supervisor.ids().length };
     this.log(`in sync: ${actions.length} kernel actions, ${stopped + started} daemon actions (${full ? 'full resync' : `${touched.length} namespaces read back`})`);
+  }
+
+  /**
+   * Tells the API which ports are ACTIVE (plugged, admin state up) and which DOWN, for the ports whose status it
+   * shows differently; the answer (the ports it changed) goes into the cache, so the same change is sent once.
+   */
+  private async reportPortStatus(wiring: Parameters<typeof portStatuses>[0], bridgeEnds: Parameters<typeof portStatuses>[1]): Promise<void> {
+    const changes = statusChanges(portStatuses(wiring, bridgeEnds), (id) => this.cache.port.get(id)?.status as string | undefined);
+    const ids = Object.keys(changes);
+    if (!ids.length) return;
+    const r = await this.api('PUT', '/v6stack/v1/ports/status', { host: this.opts.host, ports: changes });
+    for (const d of r.ports as Doc[]) this.cache.port.set(d.id as string, d);
+    const up = ids.filter((id) => changes[id] === 'ACTIVE');
+    const down = ids.filter((id) => changes[id] === 'DOWN');
+    this.log(`port status: ${[up.length ? `ACTIVE ${up.join(' ')}` : '', down.length ? `DOWN ${down.join(' ')}` : ''].filter(Boolean).join('; ')}`);
+  }
+
+  private monitor: ChildProcess | null = null;
+
+  /**
+   * Watches the bridge namespace's links (`ip monitor link`): a tap that appears, leaves its bridge or goes away
+   * (an instance plugged or unplugged by the hypervisor, which the API does not see) starts a pass at once, so its
+   * port's status follows without waiting for the next full resync. Restarted by the next pass if it dies.
+   */
+  private watchBridgeEnds(bridgeNs: string): void {
+    if (this.monitor || this.stopped) return;
+    // Through a shell that waits on its stdin: when the agent goes, even by SIGKILL, the pipe closes and the shell
+    // ends the monitor (which would otherwise sit on its netlink socket, and keep the namespace alive, for ever).
+    const child = spawn('sh', ['-c', 'ip -n "$1" monitor link & m=$!; read -r _; kill $m', 'sh', bridgeNs], { stdio: ['pipe', 'pipe', 'ignore'] });
+    this.monitor = child;
+    child.stdout!.on('data', (chunk: Buffer) => {
+      if (/\btap/.test(chunk.toString())) this.schedule(20);
+    });
+    child.once('exit', () => {
+      if (this.monitor === child) this.monitor = null;
+    });
   }
 
   private schedule(ms = this.opts.debounceMs ?? 0): void {

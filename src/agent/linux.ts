@@ -154,6 +154,14 @@ export function diff(desired: DesiredState, actual: ActualState, owned: Iterable
 
   actions.push(...diffTunnels(desired.tunnels, brNs, brLinks, actual.fdb));
 
+  // Instances' taps (plugged by the hypervisor, here `lab boot`) follow their port's admin_state_up.
+  for (const w of desired.wiring) {
+    const tap = w.pluggedBy === 'guest' ? brLinks.get(w.tap) : undefined;
+    if (tap && tap.up !== w.adminUp) {
+      actions.push({ desc: `set ${w.tap} ${w.adminUp ? 'up' : 'down (admin_state_up false)'} (port ${w.id})`, cmds: [['ip', '-n', brNs, 'link', 'set', w.tap, w.adminUp ? 'up' : 'down']] });
+    }
+  }
+
   const desiredTaps = new Set<string>();
   for (const spec of desired.namespaces) {
     const a = actual.ns.get(spec.name);
@@ -200,7 +208,7 @@ function diffNamespace(spec: NamespaceSpec, a: ActualNamespace | undefined, brNs
       if (tap) cmds.push(['ip', '-n', brNs, 'link', 'del', l.tap]);
       cmds.push(
         ['ip', '-n', brNs, 'link', 'add', l.tap, 'mtu', String(l.mtu), 'type', 'veth', 'peer', 'name', l.name, 'netns', ns, 'address', l.mac, 'mtu', String(l.mtu)],
-        ['ip', '-n', brNs, 'link', 'set', l.tap, 'master', l.bridge, 'up'],
+        ['ip', '-n', brNs, 'link', 'set', l.tap, 'master', l.bridge, l.up ? 'up' : 'down'],
       );
       for (const addr of l.addresses) cmds.push(['ip', '-n', ns, 'addr', 'add', addr, 'dev', l.name, 'nodad']);
       cmds.push(['ip', '-n', ns, 'link', 'set', l.name, 'up']);
@@ -209,7 +217,9 @@ function diffNamespace(spec: NamespaceSpec, a: ActualNamespace | undefined, brNs
     }
     if (have.mac !== l.mac) out.push({ desc: `set ${ns} ${l.name} address ${l.mac}`, cmds: [['ip', '-n', ns, 'link', 'set', l.name, 'down'], ['ip', '-n', ns, 'link', 'set', l.name, 'address', l.mac], ['ip', '-n', ns, 'link', 'set', l.name, 'up']] });
     if (have.mtu !== l.mtu) out.push({ desc: `set ${ns} ${l.name} mtu ${l.mtu}`, cmds: [['ip', '-n', ns, 'link', 'set', l.name, 'mtu', String(l.mtu)], ...(tap ? [['ip', '-n', brNs, 'link', 'set', l.tap, 'mtu', String(l.mtu)]] : [])] });
-    if (tap && (tap.master !== l.bridge || !tap.up)) out.push({ desc: `attach ${l.tap} to ${l.bridge}`, cmds: [['ip', '-n', brNs, 'link', 'set', l.tap, 'master', l.bridge, 'up']] });
+    if (tap && (tap.master !== l.bridge || tap.up !== l.up)) {
+      out.push({ desc: `attach ${l.tap} to ${l.bridge}, ${l.up ? 'up' : 'down (admin_state_up false)'}`, cmds: [['ip', '-n', brNs, 'link', 'set', l.tap, 'master', l.bridge, l.up ? 'up' : 'down']] });
+    }
     const haveAddrs = have.addresses.map(canonAddr);
     const wantAddrs = l.addresses.map(canonAddr);
     for (const addr of wantAddrs) if (!haveAddrs.includes(addr)) out.push({ desc: `add ${addr} to ${ns} ${l.name}`, cmds: [['ip', '-n', ns, 'addr', 'add', addr, 'dev', l.name, 'nodad']] });

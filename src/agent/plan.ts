@@ -54,6 +54,21 @@ export interface LinkSpec {
   mtu: number;
   /** Global addresses, "addr/len", added nodad. */
   addresses: string[];
+  /** The port's admin_state_up: when false the bridge end is set down (Neutron's Linux bridge agent does the same). */
+  up: boolean;
+}
+
+/**
+ * A port whose wiring this host reports (its status): the router and DHCP ports it plugs itself, and the ports of
+ * instances bound to this host (binding:host_id), which the hypervisor (here `v6stack lab boot`) plugs into the
+ * network's bridge through tap<port id[:11]>.
+ */
+export interface PortWiring {
+  id: string;
+  tap: string;
+  bridge: string;
+  adminUp: boolean;
+  pluggedBy: 'agent' | 'guest';
 }
 
 export interface RouteSpec {
@@ -105,6 +120,8 @@ export interface DesiredState {
   /** tap<port id[:11]> of every port the API knows: bridge ends of other plugs (lab instances) are left alone. */
   knownTaps: string[];
   tunnels: TunnelSpec[];
+  /** The ports whose status this host reports, sorted by id (see port-status.ts). */
+  wiring: PortWiring[];
 }
 
 export const ROUTER_INTERFACE_OWNERS = new Set(['network:router_interface', 'network:ha_router_replicated_interface', 'network:router_interface_distributed']);
@@ -176,8 +193,17 @@ function linkFor(port: Doc, prefix: string, subnets: Map<string, Doc>, network: 
     mac: String(port.mac_address).toLowerCase(),
     mtu: (network?.mtu as number | undefined) ?? 1500,
     addresses,
+    up: port.admin_state_up !== false,
   };
 }
+
+const wiringOf = (port: Doc, pluggedBy: PortWiring['pluggedBy']): PortWiring => ({
+  id: String(port.id),
+  tap: tapName(port.id),
+  bridge: bridgeName(port.network_id),
+  adminUp: port.admin_state_up !== false,
+  pluggedBy,
+});
 
 export function plan(state: ApiState, opts: PlanOptions): DesiredState {
   const networks = byId(state.networks);
@@ -195,6 +221,12 @@ export function plan(state: ApiState, opts: PlanOptions): DesiredState {
     .map((n) => ({ name: bridgeName(n.id), networkId: n.id, mtu: n.mtu ?? 1500 }));
   const namespaces: NamespaceSpec[] = [];
   const daemons: DaemonSpec[] = [];
+  const wiring: PortWiring[] = [];
+  const bridged = new Set(bridges.map((b) => b.networkId));
+  for (const p of ports) {
+    const agentOwned = ROUTER_INTERFACE_OWNERS.has(p.device_owner) || p.device_owner === GATEWAY_OWNER || p.device_owner === DHCP_OWNER;
+    if (!agentOwned && p['binding:host_id'] === opts.host && bridged.has(p.network_id)) wiring.push(wiringOf(p, 'guest'));
+  }
 
   for (const router of role === 'compute' ? [] : sortById(state.routers)) {
     const ns = routerNsName(router.id);
@@ -202,6 +234,7 @@ export function plan(state: ApiState, opts: PlanOptions): DesiredState {
     const internal = mine.filter((p) => ROUTER_INTERFACE_OWNERS.has(p.device_owner));
     const gateway = mine.find((p) => p.device_owner === GATEWAY_OWNER);
     const links = internal.map((p) => linkFor(p, 'qr-', subnets, networks.get(p.network_id)));
+    for (const p of [...internal, ...(gateway ? [gateway] : [])]) wiring.push(wiringOf(p, 'agent'));
     const routes: RouteSpec[] = [];
     if (gateway) {
       const qg = linkFor(gateway, 'qg-', subnets, networks.get(gateway.network_id));
@@ -241,6 +274,7 @@ export function plan(state: ApiState, opts: PlanOptions): DesiredState {
     const network = networks.get(networkId)!;
     const ns = dhcpNsName(networkId);
     const link = linkFor(port, 'ns-', subnets, network);
+    wiring.push(wiringOf(port, 'agent'));
     namespaces.push({ name: ns, kind: 'dhcp', sysctls: DHCP_SYSCTLS, links: [link], routes: [] });
     const dir = `${opts.stateDir}/dhcp/${networkId}`;
     const cfg = renderDnsmasq({
@@ -282,5 +316,6 @@ export function plan(state: ApiState, opts: PlanOptions): DesiredState {
     daemons,
     knownTaps: ports.map((p) => tapName(p.id)).sort(),
     tunnels: planTunnels(state, bridges, opts.tunnelIp, opts.peers ?? []),
+    wiring: wiring.sort((a, b) => a.id.localeCompare(b.id)),
   };
 }

@@ -4,6 +4,10 @@
 //   GET /v6stack/v1/changes?since=SEQ[&limit=N][&wait=SECONDS]  -> {"changes": [{seq, kind, id, op}], "last": SEQ}
 //       With `wait`, an empty answer is held until a change arrives or the time is up (long poll, at most 30 s).
 //   PUT /v6stack/v1/agents/<host>/<binary>  {"agent": {"agent_type", "configurations"?}} -> {"agent": {...}}
+//   PUT /v6stack/v1/ports/status  {"host": H, "ports": {"<port id>": "ACTIVE" | "DOWN", ...}} -> {"ports": [...]}
+//       What an agent found on the wire: a port it has plugged (and whose admin state is up) is ACTIVE, else DOWN
+//       (Neutron's update_device_up/down). Only ports whose status changes are written, and returned; ports that
+//       no longer exist are skipped (deleted while the agent looked).
 
 import { randomUUID } from 'node:crypto';
 import { httpBadRequest, resourceNotFound } from '../domain/errors.js';
@@ -12,6 +16,8 @@ import { str } from './attributes.js';
 import { insertDoc, saveDoc, timestamp } from './context.js';
 
 const MAX_WAIT_MS = 30_000;
+/** The port statuses an agent reports (Neutron's constants: PORT_STATUS_ACTIVE, _BUILD, _DOWN, _ERROR). */
+const PORT_STATUSES = new Set(['ACTIVE', 'DOWN', 'BUILD', 'ERROR']);
 
 export class AgentApi {
   private waiters = new Set<() => void>();
@@ -28,6 +34,7 @@ export class AgentApi {
   async handle(method: string, parts: string[], url: URL, body: unknown): Promise<{ status: number; body: string }> {
     if (parts[1] === 'changes' && parts.length === 2 && method === 'GET') return this.changes(url);
     if (parts[1] === 'agents' && parts.length === 4 && method === 'PUT') return this.heartbeat(parts[2]!, parts[3]!, body);
+    if (parts[1] === 'ports' && parts[2] === 'status' && parts.length === 3 && method === 'PUT') return this.portStatus(body);
     throw resourceNotFound(url.pathname);
   }
 
@@ -55,6 +62,31 @@ export class AgentApi {
     }
     const last = changes.length ? changes[changes.length - 1]!.seq : since;
     return { status: 200, body: JSON.stringify({ changes, last }) };
+  }
+
+  private async portStatus(body: unknown): Promise<{ status: number; body: string }> {
+    const input = body as Record<string, unknown> | undefined;
+    const ports = input?.ports;
+    if (!ports || typeof ports !== 'object' || Array.isArray(ports)) throw httpBadRequest('ports must be an object of port id -> status');
+    const want = Object.entries(ports as Record<string, unknown>);
+    for (const [id, st] of want) {
+      if (!PORT_STATUSES.has(st as string)) throw httpBadRequest(`status of port ${id} must be one of ${[...PORT_STATUSES].join(', ')}, not ${JSON.stringify(st)}`);
+    }
+    const host = input?.host === undefined ? undefined : str(input.host, 'host', 255);
+    const changed = await this.store.write(async (tx) => {
+      const out = [];
+      for (const [id, st] of want) {
+        const doc = await tx.get('port', id);
+        if (!doc || doc.status === st) continue;
+        // A port another host has bound since the agent looked is that host's to report.
+        if (host !== undefined && doc['binding:host_id'] && doc['binding:host_id'] !== host) continue;
+        doc.status = st;
+        out.push(await saveDoc(tx, 'port', doc));
+      }
+      return out;
+    });
+    if (changed.length) this.notify();
+    return { status: 200, body: JSON.stringify({ ports: changed }) };
   }
 
   private async heartbeat(host: string, binary: string, body: unknown): Promise<{ status: number; body: string }> {

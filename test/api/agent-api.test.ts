@@ -54,4 +54,30 @@ describe('agent API', () => {
       await short.close();
     }
   });
+
+  it('takes port statuses from an agent: only changes are written and returned, other hosts\' ports and deleted ones skipped, bad input refused', async () => {
+    const net = (await api.request('POST', '/v2.0/networks', { network: { name: 'status' } })).body.network;
+    const mine = (await api.request('POST', '/v2.0/ports', { port: { network_id: net.id, 'binding:host_id': 'host-a' } })).body.port;
+    const theirs = (await api.request('POST', '/v2.0/ports', { port: { network_id: net.id, 'binding:host_id': 'host-b' } })).body.port;
+    assert.equal(mine.status, 'DOWN', 'a new port is DOWN until an agent has plugged it');
+    const gone = '00000000-0000-4000-8000-000000000000';
+    const r = await api.request('PUT', '/v6stack/v1/ports/status', { host: 'host-a', ports: { [mine.id]: 'ACTIVE', [theirs.id]: 'ACTIVE', [gone]: 'ACTIVE' } });
+    assert.equal(r.status, 200);
+    assert.deepEqual(r.body.ports.map((p: any) => [p.id, p.status]), [[mine.id, 'ACTIVE']]);
+    const shown = (await api.request('GET', `/v2.0/ports/${mine.id}`)).body.port;
+    assert.equal(shown.status, 'ACTIVE');
+    assert.equal(shown.revision_number, mine.revision_number + 1);
+    assert.equal((await api.request('GET', `/v2.0/ports/${theirs.id}`)).body.port.status, 'DOWN', 'host-b reports its own ports');
+    const same = await api.request('PUT', '/v6stack/v1/ports/status', { host: 'host-a', ports: { [mine.id]: 'ACTIVE' } });
+    assert.deepEqual(same.body.ports, [], 'nothing changed, nothing written');
+    // Users cannot set it through Neutron's API, as in Neutron.
+    const ro = await api.request('PUT', `/v2.0/ports/${mine.id}`, { port: { status: 'DOWN' } });
+    assert.equal(ro.status, 400);
+    for (const body of [{ ports: { [mine.id]: 'UP' } }, { ports: [mine.id] }, {}]) {
+      const bad = await api.request('PUT', '/v6stack/v1/ports/status', body);
+      assert.equal(bad.status, 400, JSON.stringify(body));
+      assert.equal(bad.body.NeutronError.type, 'HTTPBadRequest');
+    }
+    assert.equal((await api.request('GET', `/v2.0/ports/${mine.id}`)).body.port.status, 'ACTIVE', 'a refused report changes nothing');
+  });
 });

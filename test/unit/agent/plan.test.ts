@@ -70,9 +70,9 @@ test('plan: the router namespace has a qr- link per interface (port MAC lowercas
   ]);
   const r = p.namespaces[0]!;
   assert.deepEqual(r.links, [
-    { name: 'qr-ra000000001', tap: 'tapra000000001', bridge: 'v6b-aaaaaaaa-00', mac: 'fa:16:3e:00:0a:01', mtu: 1450, addresses: ['2001:db8:a::/64'] },
-    { name: 'qr-rb000000001', tap: 'taprb000000001', bridge: 'v6b-bbbbbbbb-00', mac: 'fa:16:3e:00:0b:01', mtu: 1450, addresses: ['2001:db8:b::/64'] },
-    { name: 'qr-rc000000001', tap: 'taprc000000001', bridge: 'v6b-cccccccc-00', mac: 'fa:16:3e:00:0c:01', mtu: 1200, addresses: ['2001:db8:c::/64'] },
+    { name: 'qr-ra000000001', tap: 'tapra000000001', bridge: 'v6b-aaaaaaaa-00', mac: 'fa:16:3e:00:0a:01', mtu: 1450, addresses: ['2001:db8:a::/64'], up: true },
+    { name: 'qr-rb000000001', tap: 'taprb000000001', bridge: 'v6b-bbbbbbbb-00', mac: 'fa:16:3e:00:0b:01', mtu: 1450, addresses: ['2001:db8:b::/64'], up: true },
+    { name: 'qr-rc000000001', tap: 'taprc000000001', bridge: 'v6b-cccccccc-00', mac: 'fa:16:3e:00:0c:01', mtu: 1200, addresses: ['2001:db8:c::/64'], up: true },
   ]);
   assert.deepEqual(r.routes, []);
   assert.ok(r.sysctls.some(([k, v]) => k === 'net.ipv6.conf.all.forwarding' && v === '1'));
@@ -142,8 +142,8 @@ test('plan: a qdhcp namespace and dnsmasq only for the DHCPv6 networks, on this 
   assert.deepEqual(networksNeedingDhcp(topology()), [NB, NC]);
   const b = p.namespaces.find((n) => n.name === `qdhcp-${NB}`)!;
   const c = p.namespaces.find((n) => n.name === `qdhcp-${NC}`)!;
-  assert.deepEqual(b.links, [{ name: 'ns-db000000001', tap: 'tapdb000000001', bridge: 'v6b-bbbbbbbb-00', mac: 'fa:16:3e:00:0b:02', mtu: 1450, addresses: ['2001:db8:b:0:f816:3eff:fe00:b02/64'] }]);
-  assert.deepEqual(c.links, [{ name: 'ns-dc000000001', tap: 'tapdc000000001', bridge: 'v6b-cccccccc-00', mac: 'fa:16:3e:00:0c:02', mtu: 1200, addresses: ['2001:db8:c::1/64'] }]);
+  assert.deepEqual(b.links, [{ name: 'ns-db000000001', tap: 'tapdb000000001', bridge: 'v6b-bbbbbbbb-00', mac: 'fa:16:3e:00:0b:02', mtu: 1450, addresses: ['2001:db8:b:0:f816:3eff:fe00:b02/64'], up: true }]);
+  assert.deepEqual(c.links, [{ name: 'ns-dc000000001', tap: 'tapdc000000001', bridge: 'v6b-cccccccc-00', mac: 'fa:16:3e:00:0c:02', mtu: 1200, addresses: ['2001:db8:c::1/64'], up: true }]);
   for (const ns of [b, c]) {
     assert.ok(ns.sysctls.some(([k, v]) => k === 'net.ipv6.conf.default.accept_ra' && v === '0'), 'the DHCP namespace ignores RAs');
     assert.deepEqual(ns.routes, []);
