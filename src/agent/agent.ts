@@ -29,6 +29,8 @@ export interface AgentOptions {
   role?: HostRole;
   /** This host's underlay address: networks get VXLAN tunnels to the other agents' (Neutron's local_ip). */
   tunnelIp?: string;
+  /** The upstream router's address for routers whose external network has no IPv6 gateway_ip (Neutron's ipv6_gateway). */
+  ipv6Gateway?: string;
   radvd?: PlanOptions['radvd'];
   log?: (line: string) => void;
 }
@@ -286,6 +288,7 @@ export class Agent {
       role: this.opts.role ?? 'all',
       peers: this.peers,
       ...(this.opts.tunnelIp ? { tunnelIp: this.opts.tunnelIp } : {}),
+      ...(this.opts.ipv6Gateway ? { ipv6Gateway: this.opts.ipv6Gateway } : {}),
       ...(this.opts.radvd ? { radvd: this.opts.radvd } : {}),
     });
     // Daemons first, while their interfaces still exist: radvd's SIGTERM sends the RA that withdraws the router.

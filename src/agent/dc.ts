@@ -20,6 +20,7 @@ import { exec } from './linux.js';
 import { labDaemonPid, labNsName, stopLabDaemon, type LabOptions } from './lab.js';
 import { bridgeName, bridgeNsName, GATEWAY_OWNER, ROUTER_INTERFACE_OWNERS, type Doc } from './plan.js';
 import { renderRadvdInterface } from './radvd.js';
+import { linkLocalFromMac } from '../domain/eui64.js';
 
 export interface DcRoute {
   family: 4 | 6;
@@ -37,6 +38,11 @@ export interface DcPlan {
   routes: DcRoute[];
   /** The prefixes the upstream router advertises on the provider network (radvd on eth0). */
   advertised: string[];
+  /**
+   * An external network with no IPv6 subnet: the upstream router advertises itself as default router, with no
+   * prefix, so that routers without an IPv6 gateway_ip learn their default route from it (accept_ra 2 on qg-).
+   */
+  defaultRouterOnly: boolean;
 }
 
 const family = (cidr: string): 4 | 6 => (cidr.includes(':') ? 6 : 4);
@@ -61,6 +67,8 @@ export function dcPlan(network: Doc, subnets: Doc[], ports: Doc[], hosts: string
   for (const gw of [...gateways].sort((a, b) => String(a.id).localeCompare(String(b.id)))) {
     const via = new Map<number, string>();
     for (const ip of gw.fixed_ips as Doc[]) via.set(family(ip.ip_address), ip.ip_address);
+    // No IPv6 address on the external network: tenant prefixes are reached through qg-'s link-local address.
+    if (!via.has(6)) via.set(6, linkLocalFromMac(gw.mac_address).toString());
     const internal = ports.filter((p) => p.device_id === gw.device_id && ROUTER_INTERFACE_OWNERS.has(p.device_owner));
     const seen = new Set<string>();
     for (const p of internal) {
@@ -73,7 +81,8 @@ export function dcPlan(network: Doc, subnets: Doc[], ports: Doc[], hosts: string
       }
     }
   }
-  return { addresses, hosts, routes, advertised: advertisedSubnets(network, subnets).map((s) => s.cidr as string) };
+  const advertised = advertisedSubnets(network, subnets).map((s) => s.cidr as string);
+  return { addresses, hosts, routes, advertised, defaultRouterOnly: !mine.some((s) => s.ip_version === 6) };
 }
 
 /**
@@ -85,7 +94,11 @@ export function dcPlan(network: Doc, subnets: Doc[], ports: Doc[], hosts: string
  */
 export function dcRadvdConf(network: Doc, subnets: Doc[]): string | null {
   const adv = advertisedSubnets(network, subnets).map((s) => ({ cidr: s.cidr as string, ipv6_ra_mode: (s.ipv6_address_mode ?? s.ipv6_ra_mode) as string }));
-  return adv.length ? renderRadvdInterface({ name: 'eth0', mtu: network.mtu ?? 1500, subnets: adv }) : null;
+  if (adv.length) return renderRadvdInterface({ name: 'eth0', mtu: network.mtu ?? 1500, subnets: adv });
+  if (subnets.some((s) => s.network_id === network.id && s.ip_version === 6)) return null;
+  // No IPv6 subnet at all: the upstream router only says it is a default router (router lifetime 300 s, no prefix).
+  const mtu = (network.mtu ?? 1500) >= 1280 ? [`   AdvLinkMTU ${network.mtu ?? 1500};`] : [];
+  return ['interface eth0', '{', '   AdvSendAdvert on;', '   MinRtrAdvInterval 30;', '   MaxRtrAdvInterval 100;', ...mtu, '};', ''].join('\n');
 }
 
 /** A locally administered MAC from the name, stable across runs. */
@@ -203,7 +216,7 @@ export async function labDc(opts: LabOptions, network: string, name: string, hos
   await mkdir(dir, { recursive: true });
   await ensureRadvd(ns, dir, dcRadvdConf(net, subnets.subnets), log);
   log(
-    `${ns}: upstream router ${plan.addresses.join(' ')}; hosts ${plan.hosts.join(' ') || '-'}; ${plan.routes.map((r) => `${r.dst} via ${r.via}`).join(', ') || 'no tenant routes yet'}; RA ${plan.advertised.join(' ') || '-'}`,
+    `${ns}: upstream router ${plan.addresses.join(' ')}; hosts ${plan.hosts.join(' ') || '-'}; ${plan.routes.map((r) => `${r.dst} via ${r.via}`).join(', ') || 'no tenant routes yet'}; RA ${plan.advertised.join(' ') || (plan.defaultRouterOnly ? 'default router only (no IPv6 subnet)' : '-')}`,
   );
   return plan;
 }

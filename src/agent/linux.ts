@@ -65,7 +65,8 @@ export async function observeNamespace(ns: string, sysctls: string[]): Promise<A
     exec(['ip', '-n', ns, '-json', '-details', 'addr', 'show']),
     exec(['ip', '-n', ns, '-json', '-6', 'route', 'show', 'default']),
     exec(['ip', '-n', ns, '-json', '-4', 'route', 'show', 'default']),
-    sysctls.length ? exec(['ip', 'netns', 'exec', ns, 'sysctl', '-n', ...sysctls]) : Promise.resolve(''),
+    // -e: a link's key (net.ipv6.conf.<link>.accept_ra) is unknown until the link exists; it is then just absent.
+    sysctls.length ? exec(['ip', 'netns', 'exec', ns, 'sysctl', '-e', ...sysctls]) : Promise.resolve(''),
   ]);
   const raw = JSON.parse(addrs || '[]') as any[];
   for (const l of raw) {
@@ -82,11 +83,14 @@ export async function observeNamespace(ns: string, sysctls: string[]): Promise<A
   }
   const routes: RouteSpec[] = [];
   for (const [family, out] of [[6, v6], [4, v4]] as const) {
-    for (const x of JSON.parse(out || '[]') as any[]) if (x.gateway) routes.push({ family, via: x.gateway, dev: x.dev });
+    // A default route the kernel learnt from an RA (accept_ra 2 on qg-) is the kernel's to keep, not ours.
+    for (const x of JSON.parse(out || '[]') as any[]) if (x.gateway && x.protocol !== 'ra') routes.push({ family, via: x.gateway, dev: x.dev });
   }
   const values = new Map<string, string>();
-  const lines = sysctlOut.trim().split('\n');
-  sysctls.forEach((k, i) => values.set(k, (lines[i] ?? '').trim()));
+  for (const line of sysctlOut.split('\n')) {
+    const at = line.indexOf(' = ');
+    if (at > 0) values.set(line.slice(0, at).trim(), line.slice(at + 3).trim());
+  }
   return { links, routes, sysctls: values };
 }
 
@@ -97,7 +101,7 @@ export async function observe(desired: DesiredState, owned: Iterable<string>): P
   const namespaces = await listNamespaces();
   const ns = new Map<string, ActualNamespace>();
   const wanted = new Map<string, string[]>([[desired.bridgeNs, desired.bridgeNsSysctls.map(([k]) => k)]]);
-  for (const n of desired.namespaces) wanted.set(n.name, n.sysctls.map(([k]) => k));
+  for (const n of desired.namespaces) wanted.set(n.name, [...n.sysctls.map(([k]) => k), ...n.links.filter((l) => l.acceptRa !== undefined).map((l) => acceptRaKey(l.name))]);
   for (const n of owned) if (!wanted.has(n)) wanted.set(n, []);
   // A few namespaces at a time: each read is a handful of short-lived `ip` processes.
   const queue = [...wanted].filter(([name]) => namespaces.has(name));
@@ -113,6 +117,8 @@ export async function observe(desired: DesiredState, owned: Iterable<string>): P
   }
   return { namespaces, ns, fdb };
 }
+
+const acceptRaKey = (link: string): string => `net.ipv6.conf.${link}.accept_ra`;
 
 /** qr-0123456789a -> tap0123456789a: the bridge end the agent gives every link it plugs. */
 const peerTap = (link: string): string => `tap${link.slice(link.indexOf('-') + 1)}`;
@@ -225,6 +231,11 @@ function diffNamespace(spec: NamespaceSpec, a: ActualNamespace | undefined, brNs
     for (const addr of wantAddrs) if (!haveAddrs.includes(addr)) out.push({ desc: `add ${addr} to ${ns} ${l.name}`, cmds: [['ip', '-n', ns, 'addr', 'add', addr, 'dev', l.name, 'nodad']] });
     for (const addr of haveAddrs) if (!wantAddrs.includes(addr)) out.push({ desc: `remove ${addr} from ${ns} ${l.name}`, cmds: [['ip', '-n', ns, 'addr', 'del', addr, 'dev', l.name]] });
     if (!have.up) out.push({ desc: `set ${ns} ${l.name} up`, cmds: [['ip', '-n', ns, 'link', 'set', l.name, 'up']] });
+  }
+  for (const l of spec.links) {
+    if (l.acceptRa === undefined || a?.sysctls.get(acceptRaKey(l.name)) === String(l.acceptRa)) continue;
+    const why = l.acceptRa === 2 ? ' (no IPv6 gateway: the default route comes from the upstream RAs)' : '';
+    out.push({ desc: `sysctl ${ns} ${acceptRaKey(l.name)}=${l.acceptRa}${why}`, cmds: [['ip', 'netns', 'exec', ns, 'sysctl', '-qw', `${acceptRaKey(l.name)}=${l.acceptRa}`]] });
   }
   const routes = a?.routes ?? [];
   for (const family of [6, 4] as const) {

@@ -39,6 +39,11 @@ export interface PlanOptions {
   tunnelIp?: string;
   /** The other agent hosts with a tunnel address (from the agents list; see vxlan.ts peersFromAgents). */
   peers?: Peer[];
+  /**
+   * The upstream router's link-local address, for routers whose external network has no IPv6 gateway_ip (Neutron's
+   * l3 agent ipv6_gateway). Without it such routers learn their IPv6 default route from the upstream RAs.
+   */
+  ipv6Gateway?: string;
 }
 
 export type HostRole = 'all' | 'network' | 'compute';
@@ -56,6 +61,11 @@ export interface LinkSpec {
   addresses: string[];
   /** The port's admin_state_up: when false the bridge end is set down (Neutron's Linux bridge agent does the same). */
   up: boolean;
+  /**
+   * The link's accept_ra, where the agent manages it (the gateway link): 2 when the router learns its IPv6 default
+   * route from the upstream router's RAs (accepted although the router forwards), 0 otherwise.
+   */
+  acceptRa?: 0 | 2;
 }
 
 /**
@@ -244,7 +254,11 @@ export function plan(state: ApiState, opts: PlanOptions): DesiredState {
           .map((ip) => subnets.get(ip.subnet_id))
           .find((sub) => sub && sub.ip_version === family && sub.gateway_ip);
         if (s) routes.push({ family, via: s.gateway_ip, dev: qg.name });
+        else if (family === 6 && opts.ipv6Gateway) routes.push({ family, via: opts.ipv6Gateway, dev: qg.name });
       }
+      // No IPv6 gateway known: as Neutron's l3 agent, accept the upstream router's RAs on qg- (accept_ra 2, since
+      // the router forwards) and take the default route they give; the kernel keeps it (proto ra).
+      qg.acceptRa = routes.some((r) => r.family === 6) ? 0 : 2;
     }
     namespaces.push({ name: ns, kind: 'router', sysctls: ROUTER_SYSCTLS, links, routes });
 

@@ -5,6 +5,9 @@ import { hostname } from 'node:os';
 import { resolveEndpoint } from './http.js';
 import { Agent } from '../agent/agent.js';
 import { registerLabCommands } from './lab.js';
+import { IpAddress } from '../domain/ip.js';
+
+const isIpv6 = (text: string): boolean => IpAddress.parse(text)?.version === 6;
 
 interface AgentCliOptions {
   server?: string;
@@ -15,6 +18,7 @@ interface AgentCliOptions {
   resyncInterval: string;
   role: HostRole;
   tunnelIp?: string;
+  ipv6Gateway?: string;
   reportInterval: string;
 }
 
@@ -29,9 +33,11 @@ export function registerAgentCommands(program: Command): void {
     .option('--max-rtr-adv-interval <s>', "radvd MaxRtrAdvInterval (Neutron's default)", '100')
     .addOption(new Option('--role <role>', 'all: this host runs everything; network: routers and DHCP among several hosts; compute: bridges for its own ports only').choices(HOST_ROLES).default('all'))
     .option('--tunnel-ip <address>', "this host's underlay address: networks get VXLAN tunnels to the other agents' (Neutron's local_ip)")
+    .option('--ipv6-gateway <address>', "the upstream router's IPv6 (link-local) address, for routers whose external network has no IPv6 gateway_ip (Neutron's ipv6_gateway); without it they learn the default route from the upstream RAs")
     .option('--resync-interval <s>', 'seconds between full resyncs (every collection fetched, every namespace read back)', '60')
     .option('--report-interval <s>', "seconds between heartbeats (Neutron's report_interval; keep it well under the server's --agent-down-time)", '10')
     .action(async (o: AgentCliOptions) => {
+      if (o.ipv6Gateway !== undefined && !isIpv6(o.ipv6Gateway)) throw new Error(`--ipv6-gateway must be an IPv6 address, not ${JSON.stringify(o.ipv6Gateway)}`);
       const agent = new Agent({
         server: resolveEndpoint(o.server),
         host: o.host,
@@ -40,6 +46,7 @@ export function registerAgentCommands(program: Command): void {
         heartbeatMs: Number(o.reportInterval) * 1000,
         role: o.role,
         ...(o.tunnelIp ? { tunnelIp: o.tunnelIp } : {}),
+        ...(o.ipv6Gateway ? { ipv6Gateway: o.ipv6Gateway } : {}),
         radvd: { minRtrAdvInterval: Number(o.minRtrAdvInterval), maxRtrAdvInterval: Number(o.maxRtrAdvInterval) },
       });
       let stopping = false;

@@ -85,7 +85,7 @@ export function registerLabCommands(program: Command): void {
       const api = port ? (port.fixed_ips as { ip_address: string }[]).map((f) => f.ip_address) : [];
       const have = [...seen.ipv4, ...seen.ipv6];
       const rows: [string, string][] = [
-        ['port', port ? `${port.id} (${port.mac_address})` : '(none: deleted?)'],
+        ['port', port ? `${port.id} (${port.mac_address}) ${port.status}${port.admin_state_up === false ? ', admin down' : ''}` : '(none: deleted?)'],
         ['eth0 MAC', seen.mac ?? '(no eth0)'],
         ['API addresses', api.join('\n') || '-'],
         ['kernel addresses', have.join('\n') || '-'],

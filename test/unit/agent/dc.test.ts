@@ -31,7 +31,27 @@ test('dcPlan: gateways on eth0, hosts on lo, routes to every tenant subnet via t
     ],
     // No address mode on the public subnets: nothing to advertise (routers use gateway_ip).
     advertised: [],
+    defaultRouterOnly: false,
   });
+});
+
+test('dcPlan and dcRadvdConf on an external network with no IPv6 subnet: default router only, tenant prefixes via qg-\'s link-local', () => {
+  const ext = { id: 'ext', mtu: 1500 };
+  const subnets = [
+    { id: 'e4', network_id: 'ext', ip_version: 4, cidr: '192.0.2.0/26', gateway_ip: '192.0.2.1' },
+    { id: 't6', network_id: 'n1', ip_version: 6, cidr: '2001:db8:cafe::/64', gateway_ip: '2001:db8:cafe::' },
+  ];
+  const ports = [
+    { id: 'g1', device_id: 'r1', device_owner: 'network:router_gateway', network_id: 'ext', mac_address: 'fa:16:3e:11:22:33', fixed_ips: [{ subnet_id: 'e4', ip_address: '192.0.2.5' }] },
+    { id: 'i1', device_id: 'r1', device_owner: 'network:router_interface', network_id: 'n1', fixed_ips: [{ subnet_id: 't6', ip_address: '2001:db8:cafe::' }] },
+  ];
+  const plan = dcPlan(ext, subnets, ports, []);
+  assert.deepEqual(plan.routes, [{ family: 6, dst: '2001:db8:cafe::/64', via: 'fe80::f816:3eff:fe11:2233' }]);
+  assert.equal(plan.defaultRouterOnly, true);
+  assert.deepEqual(plan.advertised, []);
+  assert.equal(dcRadvdConf(ext, subnets), 'interface eth0\n{\n   AdvSendAdvert on;\n   MinRtrAdvInterval 30;\n   MaxRtrAdvInterval 100;\n   AdvLinkMTU 1500;\n};\n');
+  // With an IPv6 subnet that has no address mode, the upstream router sends nothing: routers use its gateway_ip.
+  assert.equal(dcRadvdConf(ext, [...subnets, { id: 'e6', network_id: 'ext', ip_version: 6, cidr: '2001:db8:cafe:d::/64', gateway_ip: '2001:db8:cafe:d::1' }]), null);
 });
 
 test('dcRadvdConf: the upstream router advertises each provider subnet with an address mode, flags per mode, no RDNSS', () => {

@@ -3,7 +3,7 @@
 // port. Which namespaces, interfaces, addresses, radvd stanzas and dnsmasq files it plans for each mode.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { plan, networksNeedingDhcp, type ApiState } from '../../../src/agent/plan.js';
+import { plan, networksNeedingDhcp, type ApiState, type PlanOptions } from '../../../src/agent/plan.js';
 
 const ROUTER = '11111111-1111-4111-8111-111111111111';
 const NA = 'aaaaaaaa-0000-4000-8000-00000000000a'; // slaac
@@ -222,4 +222,30 @@ test('plan: a router with only a slaac interface runs radvd but no network needs
   const p = plan(s, OPTS);
   assert.deepEqual(p.daemons, []);
   assert.equal(p.namespaces.length, 1, 'the router namespace and its qr- link still exist');
+});
+
+test('plan: the gateway link — default routes via the external gateway_ips; no IPv6 gateway_ip: accept_ra 2 (learn it from RAs) unless ipv6Gateway is given', () => {
+  const EXT = 'eeeeeeee-0000-4000-8000-00000000000e';
+  const withGateway = (v6: boolean): ApiState => {
+    const s = topology();
+    s.networks.push({ id: EXT, mtu: 1500, 'router:external': true });
+    s.subnets.push({ id: 'e4', network_id: EXT, ip_version: 4, cidr: '192.0.2.0/24', gateway_ip: '192.0.2.1' } as any);
+    if (v6) s.subnets.push({ id: 'e6', network_id: EXT, ip_version: 6, cidr: '2001:db8:e::/64', gateway_ip: '2001:db8:e::1' } as any);
+    s.ports.push(port('ge000000001-x', EXT, 'fa:16:3e:00:0e:01', 'network:router_gateway', ROUTER, v6 ? [['e4', '192.0.2.5'], ['e6', '2001:db8:e::5']] : [['e4', '192.0.2.5']]));
+    return s;
+  };
+  const router = (s: ApiState, opts: PlanOptions = OPTS) => plan(s, opts).namespaces.find((n) => n.kind === 'router')!;
+  const dual = router(withGateway(true));
+  assert.deepEqual(dual.routes, [
+    { family: 6, via: '2001:db8:e::1', dev: 'qg-ge000000001' },
+    { family: 4, via: '192.0.2.1', dev: 'qg-ge000000001' },
+  ]);
+  assert.equal(dual.links.find((l) => l.name === 'qg-ge000000001')!.acceptRa, 0);
+  assert.equal(dual.links.find((l) => l.name === 'qr-ra000000001')!.acceptRa, undefined, 'only the gateway link is managed');
+  const v4only = router(withGateway(false));
+  assert.deepEqual(v4only.routes, [{ family: 4, via: '192.0.2.1', dev: 'qg-ge000000001' }]);
+  assert.equal(v4only.links.find((l) => l.name === 'qg-ge000000001')!.acceptRa, 2);
+  const given = router(withGateway(false), { ...OPTS, ipv6Gateway: 'fe80::1' });
+  assert.deepEqual(given.routes[0], { family: 6, via: 'fe80::1', dev: 'qg-ge000000001' });
+  assert.equal(given.links.find((l) => l.name === 'qg-ge000000001')!.acceptRa, 0);
 });
