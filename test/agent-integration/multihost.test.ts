@@ -125,6 +125,18 @@ test('three hosts over VXLAN on an IPv6 underlay: RA and DHCPv6 from the network
     const [pbs, pbf, pas, pcs] = [await port(bs), await port(bf), await port(as), await port(cs)];
     assert.equal(pbs['binding:host_id'], names.b);
     assert.equal(pcs['binding:host_id'], names.c);
+    // Each port is reported ACTIVE by the host that wires it: instances by their compute host's agent (tap on its
+    // bridge), the router's and the DHCP port by the network node's.
+    const routerPorts = (await env.api('GET', `/v2.0/ports?device_id=${slaac.router.id}`)).ports as any[];
+    const dhcpPorts = (await env.api('GET', `/v2.0/ports?device_owner=network:dhcp&network_id=${fnet.id}`)).ports as any[];
+    for (const p of [pbs, pbf, pas, pcs, ...routerPorts, ...dhcpPorts]) {
+      await until(`port ${p.id} (${p.device_owner} on ${p['binding:host_id'] || 'the network node'}) ACTIVE`, async () => (await env.api('GET', `/v2.0/ports/${p.id}`)).port.status === 'ACTIVE');
+    }
+    for (const k of HOSTS) {
+      const reported = agent[k].lines.filter((l) => /port status: ACTIVE/.test(l)).join(' ');
+      const own = { a: [pas, ...routerPorts, ...dhcpPorts], b: [pbs, pbf], c: [pcs] }[k];
+      for (const p of own) assert.ok(reported.includes(p.id), `agent ${k} reported ${p.id}: ${reported}`);
+    }
 
     // Each host bridges its networks, each with a tunnel (VNI = segmentation id, source = its tunnel address, MTU of
     // the network) that floods only to the other hosts that have the network: c has no port on the stateful
