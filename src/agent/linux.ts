@@ -288,9 +288,49 @@ export async function applyActions(actions: Action[], log: (line: string) => voi
   }
 }
 
+const BATCH_SAFE = /^[A-Za-z0-9:._/-]+$/;
+/** `ip -n NS OBJECT ...` with plain words only (no option after the namespace, nothing ip's batch parser would split or quote), not a delete. */
+const batchable = (c: string[]): boolean =>
+  c[0] === 'ip' && c[1] === '-n' && c.length > 4 && !c[3]!.startsWith('-') && !c.includes('del') && c.slice(3).every((w) => BATCH_SAFE.test(w));
+
+/** An action's commands, consecutive batchable ones of the same namespace grouped: a plug is two `ip` processes, not five. */
+export function batches(cmds: string[][]): string[][][] {
+  const out: string[][][] = [];
+  for (const c of cmds) {
+    const last = out[out.length - 1];
+    if (last && batchable(c) && batchable(last[0]!) && last[0]![2] === c[2]) last.push(c);
+    else out.push([c]);
+  }
+  return out;
+}
+
+/** Several `ip -n NS ...` commands through one `ip -n NS -batch -`, which stops at the first that fails. */
+function execBatch(group: string[][]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = execFile('ip', ['-n', group[0]![2]!, '-batch', '-'], (err, _stdout, stderr) => {
+      if (!err) return resolve();
+      // ip names the failing line ("Command failed -:N"), except when it exits at once on a bad argument.
+      const line = Number(/Command failed -:(\d+)/.exec(stderr)?.[1] ?? 0);
+      const failed = group[line - 1] ? group[line - 1]!.join(' ') : `one of: ${group.map((c) => c.slice(3).join(' ')).join('; ')}`;
+      reject(Object.assign(new Error(err.message), { stderr: `${failed}: ${stderr.trim().replace(/\s*Command failed -:\d+$/, '')}` }));
+    });
+    child.stdin!.end(group.map((c) => c.slice(3).join(' ')).join('\n') + '\n');
+  });
+}
+
 async function applyOne(a: Action, log: (line: string) => void): Promise<void> {
   log(a.desc);
-  for (const cmd of a.cmds) {
+  for (const group of batches(a.cmds)) {
+    if (group.length > 1) {
+      try {
+        await execBatch(group);
+      } catch (e) {
+        const err = e as { stderr?: string; message: string };
+        throw new Error(`ip -n ${group[0]![2]} -batch: ${(err.stderr ?? err.message).trim()}`);
+      }
+      continue;
+    }
+    const cmd = group[0]!;
     try {
       await exec(cmd);
     } catch (e) {
