@@ -133,9 +133,10 @@ export class SqliteStore implements Store {
           const w = whereClause(kind, filters);
           return (this.stmt(countSql(kind, w.sql)).get(...w.params) as { n: number }).n;
         }),
-      insert: (kind, doc) =>
+      insert: (kind, doc, announce) =>
         run(() => {
           this.stmt(insertSql(kind)).run(...columnValues(kind, doc));
+          if (announce) this.stmt('INSERT INTO changes (kind, id, op) VALUES (?, ?, ?)').run(kind, doc.id, 'create');
         }),
       update: (kind, doc) =>
         run(() => {
@@ -167,16 +168,22 @@ export class SqliteStore implements Store {
             a.network_id,
           );
         }),
-      tryAllocate: (a) =>
-        run(
-          () =>
+      tryAllocate: (a, moveCursor) =>
+        run(() => {
+          const taken =
             this.stmt('INSERT OR IGNORE INTO ip_allocations (subnet_id, ip_address, port_id, network_id) VALUES (?, ?, ?, ?)').run(
               a.subnet_id,
               a.ip_address,
               a.port_id,
               a.network_id,
-            ).changes === 1,
-        ),
+            ).changes === 1;
+          if (taken && moveCursor) {
+            this.stmt(
+              'INSERT INTO ipam_subnets (subnet_id, cursor_ip) VALUES (?, ?) ON CONFLICT (subnet_id) DO UPDATE SET cursor_ip = excluded.cursor_ip',
+            ).run(a.subnet_id, a.ip_address);
+          }
+          return taken;
+        }),
       release: (subnetId, ip, behindCursor) =>
         run(() => {
           this.stmt('DELETE FROM ip_allocations WHERE subnet_id = ? AND ip_address = ?').run(subnetId, ip);

@@ -53,7 +53,8 @@ export interface Tx {
    */
   listJoined(kind: Kind, filters?: ColumnFilters): Promise<Buffer>;
   count(kind: Kind, filters?: ColumnFilters): Promise<number>;
-  insert(kind: Kind, doc: Doc): Promise<void>;
+  /** `announce`: also append a 'create' for the document to the change feed (one statement on PostgreSQL). */
+  insert(kind: Kind, doc: Doc, announce?: boolean): Promise<void>;
   update(kind: Kind, doc: Doc): Promise<void>;
   remove(kind: Kind, id: string): Promise<boolean>;
 
@@ -63,8 +64,11 @@ export interface Tx {
   isAllocated(subnetId: string, ip: string): Promise<boolean>;
   /** Throws UniqueViolation('ip_allocation') when the address is taken. */
   allocate(a: Allocation): Promise<void>;
-  /** Takes the address if it is free: one statement where isAllocated + allocate would be two. */
-  tryAllocate(a: Allocation): Promise<boolean>;
+  /**
+   * Takes the address if it is free: one statement where isAllocated + allocate would be two. `moveCursor`: when
+   * taken, the subnet's next-fit cursor moves to it, in the same statement on PostgreSQL.
+   */
+  tryAllocate(a: Allocation, moveCursor?: boolean): Promise<boolean>;
   /** Frees one address; `behindCursor` keeps it on the subnet's released list for reuse. */
   release(subnetId: string, ip: string, behindCursor: boolean): Promise<void>;
   /** Takes (and removes) one released address of the subnet, if any. */

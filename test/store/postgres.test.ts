@@ -7,6 +7,7 @@ import pg from 'pg';
 import { PostgresStore, numberPlaceholders } from '../../src/store/postgres.js';
 import { openStore } from '../../src/store/index.js';
 import { migrations } from '../../src/store/schema.js';
+import { UniqueViolation } from '../../src/store/types.js';
 import { changesShown, freshPgSchema, PG_SKIP, withStore } from './harness.js';
 
 describe('postgres: placeholders', () => {
@@ -132,6 +133,48 @@ describe('postgres store', { skip: PG_SKIP }, () => {
       const later = await changesShown(other, 0, 100, 2);
       assert.deepEqual(later.map((c) => c.id), ['slow', 'fast']);
       assert.deepEqual(later.map((c) => c.seq), [1, 2]);
+    }));
+
+  it('runs a batch pipelined, and reruns it with savepoints only when one write must be undone alone', () =>
+    withStore('postgres', async ({ store }) => {
+      const pgStore = store as PostgresStore;
+      const missing = new Error('not there');
+      // A write that fails having changed nothing is answered with its error; the batch needs no rerun.
+      const first = await Promise.allSettled([
+        store.write((tx) => tx.insert('network', { id: 'a', name: 'a' }, true)),
+        store.write(async (tx) => {
+          if (!(await tx.get('network', 'nope'))) throw missing;
+        }),
+        store.write(async (tx) => {
+          await tx.insert('network', { id: 'b', name: 'b' }, true);
+          return (await tx.get('network', 'a'))?.name;
+        }),
+      ]);
+      assert.deepEqual(first, [
+        { status: 'fulfilled', value: undefined },
+        { status: 'rejected', reason: missing },
+        { status: 'fulfilled', value: 'a' },
+      ]);
+      assert.equal(pgStore.careful, 0, 'no careful rerun');
+      // An insert that breaks a rule is not waited for in a pipelined batch: it aborts the transaction, and the
+      // batch is rerun with savepoints, where the failing write alone is rolled back and gets its UniqueViolation.
+      const second = await Promise.allSettled([
+        store.write((tx) => tx.insert('network', { id: 'c', name: 'c' }, true)),
+        store.write(async (tx) => {
+          await tx.insert('network', { id: 'd', name: 'd' }, true);
+          await tx.insert('network', { id: 'a', name: 'again' }, true);
+        }),
+        store.write((tx) => tx.insert('network', { id: 'e', name: 'e' }, true)),
+      ]);
+      assert.equal(second[0].status, 'fulfilled');
+      assert.equal(second[1].status, 'rejected');
+      assert.equal(((second[1] as PromiseRejectedResult).reason as UniqueViolation).constraint, 'id');
+      assert.equal(second[2].status, 'fulfilled');
+      assert.equal(pgStore.careful, 1, 'one careful rerun');
+      await store.read(async (tx) => {
+        assert.deepEqual((await tx.list('network')).map((d) => `${d.id}:${d.name}`), ['a:a', 'b:b', 'c:c', 'e:e']);
+      });
+      assert.deepEqual((await changesShown(store, 0, 10, 4)).map((c) => c.id), ['a', 'b', 'c', 'e']);
     }));
 
   it('takes its pool size from the options or the URL, and opens through openStore', async () => {
