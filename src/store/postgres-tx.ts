@@ -3,7 +3,7 @@
 
 import pg from 'pg';
 import { tableOf } from './schema.js';
-import { columnValues, countSql, joinedBodiesSql, insertSql, selectBodySql, updateParams, updateSql, whereClause } from './sql.js';
+import { columnValues, countSql, insertSql, selectBodySql, updateParams, updateSql, whereClause } from './sql.js';
 import type { Allocation, Change, ColumnFilters, Doc, Kind, Tx } from './types.js';
 import { UniqueViolation } from './types.js';
 
@@ -73,7 +73,7 @@ const corked = new WeakSet<object>();
  * The statement is handed over as a pg.Query made from (text, values), which node-pg takes as it is (a config
  * object is copied, property descriptors and all, on every call: 5% of the server's CPU).
  */
-export function submit<R extends pg.QueryResultRow>(client: pg.PoolClient, config: pg.QueryConfig): Promise<pg.QueryResult<R>> {
+export function submit<R extends pg.QueryResultRow>(client: pg.PoolClient, config: pg.QueryConfig & { binary?: boolean }): Promise<pg.QueryResult<R>> {
   const stream = (client as unknown as { connection?: { stream?: { cork?(): void; uncork?(): void } } }).connection?.stream;
   if (stream?.cork && stream.uncork && !corked.has(stream)) {
     corked.add(stream);
@@ -84,11 +84,29 @@ export function submit<R extends pg.QueryResultRow>(client: pg.PoolClient, confi
     });
   }
   return new Promise((resolve, reject) => {
-    const query = new QueryOf(config.text, config.values ?? [], (err?: Error, res?: pg.QueryResult<R>) => (err ? reject(err) : resolve(res!)));
-    if (config.name) query.name = config.name;
+    const callback = (err?: Error, res?: pg.QueryResult<R>): void => (err ? reject(err) : resolve(res!));
+    let query: pg.Query & { name?: string };
+    if (config.binary || config.types) query = new ConfiguredQuery(config, callback);
+    else {
+      query = new QueryOf(config.text, config.values ?? [], callback);
+      if (config.name) query.name = config.name;
+    }
     client.query(query);
   });
 }
+
+/** pg.Query from a whole config (result format, type parsers) and a callback. */
+const ConfiguredQuery = pg.Query as unknown as new (
+  config: pg.QueryConfig,
+  callback: (err?: Error, res?: pg.QueryResult<never>) => void,
+) => pg.Query & { name?: string };
+
+/**
+ * Every column as a Buffer: with binary results node-pg turns the value it decoded back into bytes (for text, its
+ * UTF-8) and hands that to the type parser, which keeps it as it is.
+ */
+const RAW_BYTES = { getTypeParser: () => (value: Buffer) => value } as unknown as pg.CustomTypesConfig;
+const COMMA = Buffer.from(',');
 
 /** pg.Query as node-pg constructs it: (text, values, callback); the name is set afterwards. */
 const QueryOf = pg.Query as unknown as new (
@@ -154,10 +172,18 @@ export class PgTx implements Tx {
   }
 
   /** `undone`: the caller rolls the statement back itself (to its own savepoint) when it fails. */
-  private async q<R extends pg.QueryResultRow = Record<string, unknown>>(sql: string, params: unknown[] = [], undone = false): Promise<pg.QueryResult<R>> {
+  /** `raw`: binary results, each row an array of Buffers of what PostgreSQL sent (see RAW_BYTES). */
+  private async q<R extends pg.QueryResultRow = Record<string, unknown>>(
+    sql: string,
+    params: unknown[] = [],
+    undone = false,
+    raw = false,
+  ): Promise<pg.QueryResult<R>> {
     const p = this.store.prepared(sql);
+    const config: pg.QueryConfig & { binary?: boolean } = p.name ? { name: p.name, text: p.text, values: params } : { text: p.text, values: params };
+    if (raw) Object.assign(config, { binary: true, types: RAW_BYTES });
     try {
-      return await submit<R>(this.client, p.name ? { name: p.name, text: p.text, values: params } : { text: p.text, values: params });
+      return await submit<R>(this.client, config);
     } catch (e) {
       if (isRetryable(e)) this.state.retryable ??= e;
       if (!undone) this.state.failed ??= e;
@@ -180,10 +206,21 @@ export class PgTx implements Tx {
     return res.rows.map((r) => r.body);
   }
 
-  async listJoined(kind: Kind, filters?: ColumnFilters): Promise<Buffer> {
+  /**
+   * The bodies as Buffers (binary results; node-pg decodes each value and hands it back encoded, see RAW_BYTES)
+   * with separators between them, copied once into the response by the caller. PostgreSQL's string_agg took longer:
+   * for 2,000 ports 7 ms to aggregate in the server against 3 ms for the rows, and its 1.6 MB value was then decoded
+   * and encoded again here; joining the rows as strings was slower too.
+   */
+  async listJoined(kind: Kind, filters?: ColumnFilters): Promise<Buffer[]> {
     const w = whereClause(kind, filters);
-    const res = await this.q<{ j: string | null }>(joinedBodiesSql(kind, w.sql, 'postgres'), w.params);
-    return Buffer.from(res.rows[0]?.j ?? '', 'utf8');
+    const res = await this.q<{ body: Buffer }>(selectBodySql(kind, w.sql), w.params, false, true);
+    const pieces: Buffer[] = [];
+    for (const { body } of res.rows) {
+      if (pieces.length) pieces.push(COMMA);
+      pieces.push(body);
+    }
+    return pieces;
   }
 
   async count(kind: Kind, filters?: ColumnFilters): Promise<number> {

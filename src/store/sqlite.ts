@@ -125,8 +125,8 @@ export class SqliteStore implements Store {
       listJoined: (kind, filters) =>
         run(() => {
           const w = whereClause(kind, filters);
-          const j = this.stmt(joinedBodiesSql(kind, w.sql, 'sqlite')).pluck().get(...w.params) as Buffer | null;
-          return j ?? Buffer.alloc(0);
+          const j = this.stmt(joinedBodiesSql(kind, w.sql)).pluck().get(...w.params) as Buffer | null;
+          return j ? [j] : [];
         }),
       count: (kind, filters) =>
         run(() => {

@@ -48,10 +48,11 @@ export interface Tx {
   /** The stored JSON text of each matching document, in insertion order: for listings that need no rework. */
   listRaw(kind: Kind, filters?: ColumnFilters): Promise<string[]>;
   /**
-   * The stored JSON of every matching document, in insertion order, joined by commas into one UTF-8 buffer by the
-   * database itself: a plain listing is then a copy, with no per-row strings in JavaScript.
+   * The stored JSON of every matching document, in insertion order, separated by commas, as UTF-8 pieces to send in
+   * order (one piece when the database joined them itself, none when nothing matches): a plain listing is then a
+   * copy, with no per-row strings in JavaScript.
    */
-  listJoined(kind: Kind, filters?: ColumnFilters): Promise<Buffer>;
+  listJoined(kind: Kind, filters?: ColumnFilters): Promise<Buffer[]>;
   count(kind: Kind, filters?: ColumnFilters): Promise<number>;
   /** `announce`: also append a 'create' for the document to the change feed (one statement on PostgreSQL). */
   insert(kind: Kind, doc: Doc, announce?: boolean): Promise<void>;
