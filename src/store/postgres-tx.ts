@@ -4,7 +4,7 @@
 import pg from 'pg';
 import { tableOf } from './schema.js';
 import { columnValues, countSql, insertSql, selectBodySql, updateParams, updateSql, whereClause } from './sql.js';
-import type { Allocation, Change, ColumnFilters, Doc, Kind, Tx } from './types.js';
+import type { Allocation, Change, ColumnFilters, Doc, Kind, Segment, Tx } from './types.js';
 import { UniqueViolation } from './types.js';
 
 /** Kinds whose update can break a uniqueness rule besides the id (a port's MAC). */
@@ -378,38 +378,51 @@ export class PgTx implements Tx {
     );
   }
 
-  async lockSegments(type: string): Promise<number | null | undefined> {
-    const res = await this.q<{ last_id: number | null }>('SELECT last_id FROM segment_cursors WHERE network_type = ? FOR UPDATE', [type]);
-    if (res.rowCount) return res.rows[0]!.last_id;
-    // No row yet: make one (NULL = not filled yet) so that this transaction holds the lock from here on.
-    await this.w('INSERT INTO segment_cursors (network_type, last_id) VALUES (?, NULL) ON CONFLICT DO NOTHING', [type], inserted);
-    const again = await this.q<{ last_id: number | null }>('SELECT last_id FROM segment_cursors WHERE network_type = ? FOR UPDATE', [type]);
-    return again.rows[0]?.last_id === null ? undefined : again.rows[0]?.last_id;
+  async dropIpam(subnetId: string): Promise<void> {
+    await this.w('DELETE FROM ipam_subnets WHERE subnet_id = ?', [subnetId], inserted);
+    await this.w('DELETE FROM ipam_released WHERE subnet_id = ?', [subnetId], inserted);
   }
 
-  async setSegmentCursor(type: string, lastId: number): Promise<void> {
-    await this.later('INSERT INTO segment_cursors (network_type, last_id) VALUES (?, ?) ON CONFLICT (network_type) DO UPDATE SET last_id = excluded.last_id', [
-      type,
-      lastId,
-    ]);
+  async segmentCursor(type: string, physnet: string): Promise<number | null> {
+    const lock = 'SELECT last_id FROM segment_cursors WHERE network_type = ? AND physical_network = ? FOR UPDATE';
+    let res = await this.q<{ last_id: number | null }>(lock, [type, physnet]);
+    if (!res.rowCount) {
+      // The range's first allocation: make the row (waiting for a concurrent maker to finish), then lock it.
+      await this.w('INSERT INTO segment_cursors (network_type, physical_network, last_id) VALUES (?, ?, NULL) ON CONFLICT DO NOTHING', [type, physnet], inserted);
+      res = await this.q<{ last_id: number | null }>(lock, [type, physnet]);
+    }
+    return res.rows[0]?.last_id ?? null;
   }
 
-  async claimSegment(type: string, id: number, networkId: string): Promise<boolean> {
+  async tryReserveSegment(seg: Segment, networkId: string, moveCursor = false): Promise<boolean> {
+    const take =
+      'INSERT INTO segment_allocations (network_type, physical_network, segmentation_id, network_id) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING';
     const res = await this.w(
-      'INSERT INTO network_segments (network_type, segmentation_id, network_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
-      [type, id, networkId],
+      moveCursor
+        ? `WITH s AS (${take} RETURNING network_type, physical_network, segmentation_id)
+           INSERT INTO segment_cursors (network_type, physical_network, last_id) SELECT network_type, physical_network, segmentation_id FROM s
+           ON CONFLICT (network_type, physical_network) DO UPDATE SET last_id = excluded.last_id`
+        : take,
+      [seg.network_type, seg.physical_network, seg.segmentation_id, networkId],
       inserted,
     );
     return res.rowCount === 1;
   }
 
-  async releaseSegment(type: string, id: number): Promise<void> {
-    await this.w('DELETE FROM network_segments WHERE network_type = ? AND segmentation_id = ?', [type, id], inserted);
+  async releaseSegment(seg: Segment): Promise<void> {
+    await this.w(
+      'DELETE FROM segment_allocations WHERE network_type = ? AND physical_network = ? AND segmentation_id = ?',
+      [seg.network_type, seg.physical_network, seg.segmentation_id],
+      inserted,
+    );
   }
 
-  async dropIpam(subnetId: string): Promise<void> {
-    await this.w('DELETE FROM ipam_subnets WHERE subnet_id = ?', [subnetId], inserted);
-    await this.w('DELETE FROM ipam_released WHERE subnet_id = ?', [subnetId], inserted);
+  async countSegments(type: string, physnet: string): Promise<number> {
+    const res = await this.q<{ n: string }>('SELECT COUNT(*) AS n FROM segment_allocations WHERE network_type = ? AND physical_network = ?', [
+      type,
+      physnet,
+    ]);
+    return Number(res.rows[0]!.n);
   }
 
   async defaultSecurityGroup(projectId: string): Promise<string | undefined> {

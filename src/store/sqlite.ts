@@ -215,26 +215,46 @@ export class SqliteStore implements Store {
             'INSERT INTO subnetpool_cursors (pool_id, prefixlen, next_cidr) VALUES (?, ?, ?) ON CONFLICT (pool_id) DO UPDATE SET prefixlen = excluded.prefixlen, next_cidr = excluded.next_cidr',
           ).run(poolId, prefixlen, nextCidr);
         }),
-      lockSegments: (type) =>
-        run(() => {
-          const row = this.stmt('SELECT last_id FROM segment_cursors WHERE network_type = ?').get(type) as { last_id: number | null } | undefined;
-          return row ? row.last_id : undefined;
-        }),
-      setSegmentCursor: (type, lastId) =>
-        run(() => {
-          this.stmt('INSERT INTO segment_cursors (network_type, last_id) VALUES (?, ?) ON CONFLICT (network_type) DO UPDATE SET last_id = excluded.last_id').run(type, lastId);
-        }),
-      claimSegment: (type, id, networkId) =>
-        run(() => this.stmt('INSERT OR IGNORE INTO network_segments (network_type, segmentation_id, network_id) VALUES (?, ?, ?)').run(type, id, networkId).changes === 1),
-      releaseSegment: (type, id) =>
-        run(() => {
-          this.stmt('DELETE FROM network_segments WHERE network_type = ? AND segmentation_id = ?').run(type, id);
-        }),
       dropIpam: (subnetId) =>
         run(() => {
           this.stmt('DELETE FROM ipam_subnets WHERE subnet_id = ?').run(subnetId);
           this.stmt('DELETE FROM ipam_released WHERE subnet_id = ?').run(subnetId);
         }),
+      segmentCursor: (type, physnet) =>
+        run(() => {
+          const row = this.stmt('SELECT last_id FROM segment_cursors WHERE network_type = ? AND physical_network = ?').get(type, physnet) as
+            | { last_id: number | null }
+            | undefined;
+          return row?.last_id ?? null;
+        }),
+      tryReserveSegment: (seg, networkId, moveCursor) =>
+        run(() => {
+          const taken =
+            this.stmt(
+              'INSERT OR IGNORE INTO segment_allocations (network_type, physical_network, segmentation_id, network_id) VALUES (?, ?, ?, ?)',
+            ).run(seg.network_type, seg.physical_network, seg.segmentation_id, networkId).changes === 1;
+          if (taken && moveCursor) {
+            this.stmt(
+              'INSERT INTO segment_cursors (network_type, physical_network, last_id) VALUES (?, ?, ?) ON CONFLICT (network_type, physical_network) DO UPDATE SET last_id = excluded.last_id',
+            ).run(seg.network_type, seg.physical_network, seg.segmentation_id);
+          }
+          return taken;
+        }),
+      releaseSegment: (seg) =>
+        run(() => {
+          this.stmt('DELETE FROM segment_allocations WHERE network_type = ? AND physical_network = ? AND segmentation_id = ?').run(
+            seg.network_type,
+            seg.physical_network,
+            seg.segmentation_id,
+          );
+        }),
+      countSegments: (type, physnet) =>
+        run(
+          () =>
+            (this.stmt('SELECT COUNT(*) AS n FROM segment_allocations WHERE network_type = ? AND physical_network = ?').get(type, physnet) as {
+              n: number;
+            }).n,
+        ),
       defaultSecurityGroup: (projectId) =>
         run(() => {
           const row = this.stmt('SELECT security_group_id FROM default_security_groups WHERE project_id = ?').get(projectId) as

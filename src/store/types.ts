@@ -28,6 +28,15 @@ export interface Allocation {
   network_id: string;
 }
 
+/** An L2 segment: what a network is carried on, held by one network at most. */
+export interface Segment {
+  network_type: string;
+  /** '' when the type has none (VXLAN, Geneve). */
+  physical_network: string;
+  /** The VNI or VLAN id; 0 for a flat network (one per physical network). */
+  segmentation_id: number;
+}
+
 export interface Change {
   seq: number;
   kind: Kind;
@@ -82,17 +91,22 @@ export interface Tx {
    */
   lockSubnetPool(poolId: string): Promise<{ prefixlen: number | null; next_cidr: string | null }>;
   setSubnetPoolCursor(poolId: string, prefixlen: number | null, nextCidr: string | null): Promise<void>;
-  /**
-   * The last segment id handed out for a network type (next-fit cursor), locking the type against other allocators
-   * until the transaction ends; undefined when segments of this type have never been recorded (see network_segments).
-   */
-  lockSegments(networkType: string): Promise<number | null | undefined>;
-  setSegmentCursor(networkType: string, lastId: number): Promise<void>;
-  /** Takes a segment id for a network if it is free. */
-  claimSegment(networkType: string, segmentationId: number, networkId: string): Promise<boolean>;
-  releaseSegment(networkType: string, segmentationId: number): Promise<void>;
   /** Forgets a subnet's IPAM state (cursor, released list); allocations must already be gone. */
   dropIpam(subnetId: string): Promise<void>;
+
+  /**
+   * The segmentation id the allocation walk last handed out for a network type on a physical network (null before
+   * the first), locking that range against other allocators until the transaction ends.
+   */
+  segmentCursor(networkType: string, physicalNetwork: string): Promise<number | null>;
+  /**
+   * Takes the segment for the network if no network holds it. `moveCursor`: when taken, the walk's cursor for its
+   * type and physical network moves to it (in the same statement on PostgreSQL).
+   */
+  tryReserveSegment(segment: Segment, networkId: string, moveCursor?: boolean): Promise<boolean>;
+  releaseSegment(segment: Segment): Promise<void>;
+  /** Segments held, of a network type on a physical network. */
+  countSegments(networkType: string, physicalNetwork: string): Promise<number>;
 
   /** The project's "default" security group id, if it has been made. */
   defaultSecurityGroup(projectId: string): Promise<string | undefined>;
