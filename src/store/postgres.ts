@@ -10,7 +10,8 @@
 //   statement that is; statements a request issues together (Promise.all) share one round trip and one write.
 // - ipamCursor(subnet) locks the subnet's ipam_subnets row (SELECT ... FOR UPDATE) until the transaction ends: the
 //   allocators of one subnet queue there, whichever server they run on, and each sees its predecessor's allocations
-//   because READ COMMITTED takes a fresh snapshot for every statement after the lock is granted.
+//   because READ COMMITTED takes a fresh snapshot for every statement after the lock is granted. A pipelined batch
+//   locks a subnet once: its later writes read the cursor it holds (see LockedCursors in postgres-tx.ts).
 // - Uniqueness breaks surface as UniqueViolation with SQLite's names. Awaited inserts use ON CONFLICT DO NOTHING and
 //   report the conflict themselves, so (as on SQLite) the transaction stays usable when fn catches the error; a port
 //   update runs under a savepoint for the same reason. (An unawaited insert that conflicts aborts its pipelined
@@ -20,7 +21,7 @@
 
 import pg from 'pg';
 import { migrations } from './schema.js';
-import { isRetryable, numberPlaceholders, PgTx, submit, type Prepared, type Unawaited, type WriteState } from './postgres-tx.js';
+import { isRetryable, numberPlaceholders, PgTx, submit, type LockedCursors, type Prepared, type Unawaited, type WriteState } from './postgres-tx.js';
 import type { Change, Kind, Store, Tx } from './types.js';
 
 export { numberPlaceholders, uniqueViolation } from './postgres-tx.js';
@@ -261,6 +262,7 @@ export class PostgresStore implements Store {
     };
     const answers: (() => void)[] = [];
     const again: Job[] = [];
+    const cursors: LockedCursors | undefined = careful ? undefined : new Map();
     let broken: Error | undefined;
     try {
       if (careful) await submit(client, { text: 'BEGIN' });
@@ -269,7 +271,7 @@ export class PostgresStore implements Store {
         const state: WriteState = { retryable: undefined, failed: undefined, changed: false };
         if (careful) await submit(client, { text: 'SAVEPOINT request' });
         try {
-          const tx = new PgTx(this, client, state, careful ? undefined : unawaited, true);
+          const tx = new PgTx(this, client, state, careful ? undefined : unawaited, true, cursors);
           const value = await job.fn(tx);
           // A statement that failed (a deadlock, say) aborted the transaction even if fn caught its error.
           if (state.failed !== undefined) throw state.failed;
