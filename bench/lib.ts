@@ -53,6 +53,7 @@ export class Client {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
           res.on('end', () => {
+            // Time to the last byte, for every server alike; parsing the body is not timed.
             const ms = Number(process.hrtime.bigint() - t0) / 1e6;
             const buf = Buffer.concat(chunks);
             let json: unknown = null;

@@ -2,7 +2,7 @@
 // docs/benchmarks.md and the SVG charts.
 
 import type { Ceiling } from './ceiling.js';
-import type { IpamScaleResult } from './ipam-scale.js';
+import type { IpamScaleResult, PrefixWindow } from './ipam-scale.js';
 import type { OpResult, TargetResult } from './workload.js';
 import { barChartSvg, fmt } from './svg.js';
 
@@ -217,14 +217,18 @@ export function ipamText(i: IpamScaleResult | undefined): string[] {
     );
   }
   const p = i.prefixes;
-  if (p) {
-    if (p.skipped || p.error) out.push(`IPAM prefixes: ${p.skipped ? `skipped: ${String(p.skipped)}` : `error: ${String(p.error)}`}`);
-    else
-      out.push(
-        `IPAM prefixes: ${Number(p.done).toLocaleString('en-US')} /64s from one /32 pool in ${String(p.wall_s)} s, all distinct (${String(p.how)})`,
-        `  cost per subnet (wall / ops): start ${String(p.start_us)} µs, middle ${String(p.middle_us)} µs, end ${String(p.end_us)} µs`,
-        `  per subnet: ${String(p.db_bytes_per_subnet)} bytes of database, ${String(p.server_rss_bytes_per_subnet)} bytes of server RSS growth`,
-      );
+  if (p && 'error' in p) out.push(`IPAM prefixes: error ${p.error.split('\n')[0]}`);
+  else if (p) {
+    const w = (x: PrefixWindow): string =>
+      `${x.us_per_op} µs per /64 (p50 network ${x.network_p50_ms} ms, subnet ${x.subnet_p50_ms} ms) at ${x.at.toLocaleString('en-US')}`;
+    out.push(
+      `IPAM prefixes: ${p.done.toLocaleString('en-US')} of ${p.target.toLocaleString('en-US')} /64s from one /32 pool in ${p.wall_s} s = ${p.per_s}/s, ${p.concurrency} clients (${p.how})`,
+      `  start:  ${w(p.start)}`,
+      `  middle: ${w(p.middle)}`,
+      `  end:    ${w(p.end)}`,
+      `  ${p.distinct_cidrs.toLocaleString('en-US')} distinct cidrs, ${p.first_cidr} .. ${p.last_cidr}; errors ${JSON.stringify(p.errors)}`,
+      `  per /64 (network + subnet): ${p.disk_bytes_per_allocation} bytes on disk, ${p.server_rss_bytes_per_allocation} bytes server RSS growth`,
+    );
   }
   return out;
 }

@@ -28,7 +28,7 @@ export interface ServerSettings {
 
 /** ISO-8601 seconds in UTC with a Z, as Neutron prints timestamps. */
 export function timestamp(d = new Date()): string {
-  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  return `${d.toISOString().slice(0, 19)}Z`;
 }
 
 export function ownerOf(ctx: RequestContext, input: Record<string, unknown>): string {
@@ -58,8 +58,7 @@ export function newDoc(ctx: RequestContext, input: Record<string, unknown>, own:
 
 /** Stores a new document and announces it on the change feed. */
 export async function insertDoc(tx: Tx, kind: Kind, doc: Doc): Promise<Doc> {
-  await tx.insert(kind, doc);
-  await tx.recordChange(kind, doc.id, 'create');
+  await tx.insert(kind, doc, true);
   return doc;
 }
 

@@ -7,7 +7,6 @@ import { IpAddress, IpPrefix } from '../domain/ip.js';
 import { isBehindCursor, nextCandidate, poolRanges } from '../domain/ipam.js';
 import { isAutoAddressSubnet } from '../domain/ipv6-modes.js';
 import type { Doc, Tx } from '../store/types.js';
-import { UniqueViolation } from '../store/types.js';
 
 /** Neutron's ROUTER_INTERFACE_OWNERS_SNAT: they take the gateway address and get no EUI-64 addresses. */
 export const ROUTER_INTERFACE_OWNERS = new Set([
@@ -50,10 +49,7 @@ export async function allocateAny(tx: Tx, subnet: Subnet, portId: string): Promi
   let candidate = nextCandidate(ranges, cursorText === null ? null : IpAddress.parse(cursorText));
   while (candidate) {
     const ip = candidate.toString();
-    if (await tx.tryAllocate({ subnet_id: subnet.id, ip_address: ip, port_id: portId, network_id: subnet.network_id })) {
-      await tx.setIpamCursor(subnet.id, ip);
-      return ip;
-    }
+    if (await tx.tryAllocate({ subnet_id: subnet.id, ip_address: ip, port_id: portId, network_id: subnet.network_id }, true)) return ip;
     candidate = nextCandidate(ranges, candidate);
   }
   // The walk has reached the end of the pools: park the cursor there and reuse what was freed behind it.
@@ -68,14 +64,10 @@ export async function allocateAny(tx: Tx, subnet: Subnet, portId: string): Promi
   }
 }
 
-/** Takes one given address on a subnet; 409 IpAddressAlreadyAllocated when someone holds it. */
+/** Takes one given address on a subnet (one statement); 409 IpAddressAlreadyAllocated when someone holds it. */
 export async function allocateSpecific(tx: Tx, subnet: Subnet, ip: string, portId: string): Promise<void> {
-  if (await tx.isAllocated(subnet.id, ip)) throw ipamError.alreadyAllocated(ip, subnet.id);
-  try {
-    await tx.allocate({ subnet_id: subnet.id, ip_address: ip, port_id: portId, network_id: subnet.network_id });
-  } catch (e) {
-    if (e instanceof UniqueViolation) throw ipamError.alreadyAllocated(ip, subnet.id);
-    throw e;
+  if (!(await tx.tryAllocate({ subnet_id: subnet.id, ip_address: ip, port_id: portId, network_id: subnet.network_id }))) {
+    throw ipamError.alreadyAllocated(ip, subnet.id);
   }
 }
 

@@ -1,23 +1,30 @@
 // The PostgreSQL store, for several API servers sharing one database. Same contract as the embedded store:
 //
 // - write(fn) runs in a READ COMMITTED transaction shared by the writes queued together (group commit, see write),
-//   each under its own savepoint, committed (and so, with the server's default synchronous_commit = on, flushed to
-//   the WAL) before the promise resolves. A deadlock or serialization failure (40P01, 40001) rolls the write back to
-//   its savepoint and runs it again in a later batch, a bounded number of times.
+//   committed (and so, with the server's default synchronous_commit = on, flushed to the WAL) before the promise
+//   resolves. A failing write undoes only its own changes: a batch runs without savepoints while that costs nothing
+//   and is rerun with one savepoint per write when a write must be undone alone (see runBatch). A deadlock or
+//   serialization failure (40P01, 40001) makes the write run again in a later batch, a bounded number of times.
+// - Connections run in node-pg's pipeline mode: a statement whose answer nothing waits for (BEGIN, COMMIT, the
+//   change-feed row, a cursor move, a new document's insert) is sent and not awaited, and travels with the next
+//   statement that is; statements a request issues together (Promise.all) share one round trip and one write.
 // - ipamCursor(subnet) locks the subnet's ipam_subnets row (SELECT ... FOR UPDATE) until the transaction ends: the
 //   allocators of one subnet queue there, whichever server they run on, and each sees its predecessor's allocations
-//   because READ COMMITTED takes a fresh snapshot for every statement after the lock is granted.
-// - Uniqueness breaks surface as UniqueViolation with SQLite's names. Inserts use ON CONFLICT DO NOTHING and report
-//   the conflict themselves, so (as on SQLite) the transaction stays usable when fn catches the error; a port update
-//   runs under a savepoint for the same reason. Any 23505 that does surface is mapped by its constraint name.
+//   because READ COMMITTED takes a fresh snapshot for every statement after the lock is granted. A pipelined batch
+//   locks a subnet once: its later writes read the cursor it holds (see LockedCursors in postgres-tx.ts).
+// - Uniqueness breaks surface as UniqueViolation with SQLite's names. Awaited inserts use ON CONFLICT DO NOTHING and
+//   report the conflict themselves, so (as on SQLite) the transaction stays usable when fn catches the error; a port
+//   update runs under a savepoint for the same reason. (An unawaited insert that conflicts aborts its pipelined
+//   batch, which is then rerun with awaited inserts.) Any 23505 that does surface is mapped by its constraint name.
 // - The change feed is published in commit order (see schema.ts, v2).
 // - Migrations run in one transaction under an advisory lock, so servers starting together migrate once.
 
 import pg from 'pg';
-import { migrations, tableOf } from './schema.js';
-import { columnValues, countSql, joinedBodiesSql, insertSql, selectBodySql, updateParams, updateSql, whereClause } from './sql.js';
-import type { Allocation, Change, ColumnFilters, Doc, Kind, Store, Tx } from './types.js';
-import { UniqueViolation } from './types.js';
+import { migrations } from './schema.js';
+import { isRetryable, numberPlaceholders, PgTx, submit, type LockedCursors, type Prepared, type Unawaited, type WriteState } from './postgres-tx.js';
+import type { Change, Kind, Store, Tx } from './types.js';
+
+export { numberPlaceholders, uniqueViolation } from './postgres-tx.js';
 
 export interface PostgresOptions {
   /** Pooled connections (default 16, or the URL's `pool_size` query parameter). */
@@ -33,10 +40,6 @@ const MIGRATION_LOCK = 7636917301;
 const FEED_LOCK = 7636917302;
 /** Statement texts converted and prepared once; past this many (IN lists of every length), texts run unprepared. */
 const MAX_CACHED_STATEMENTS = 2000;
-/** Kinds whose update can break a uniqueness rule besides the id (a port's MAC). */
-const GUARDED_UPDATES = new Set<Kind>(['port']);
-
-const RETRYABLE = new Set(['40001', '40P01']);
 /** Writes one group-commit transaction carries at most. */
 const MAX_BATCH = 64;
 
@@ -45,42 +48,19 @@ interface Job {
   resolve: (v: unknown) => void;
   reject: (e: unknown) => void;
   attempts: number;
+  /** Run with every statement awaited (after a batch whose unawaited statement failed). */
+  careful?: boolean;
 }
 
-interface PgError {
-  code?: string;
-  constraint?: string;
-}
-
-function isRetryable(e: unknown): boolean {
-  return RETRYABLE.has((e as PgError)?.code ?? '');
-}
-
-/** Maps a PostgreSQL unique violation onto the rule it protects, by constraint (or unique index) name. */
-export function uniqueViolation(e: unknown): UniqueViolation | null {
-  const err = e as PgError;
-  if (err?.code !== '23505') return null;
-  switch (err.constraint) {
-    case 'ports_network_mac':
-      return new UniqueViolation('port_mac');
-    case 'ip_allocations_pkey':
-      return new UniqueViolation('ip_allocation');
-    case 'default_security_groups_pkey':
-      return new UniqueViolation('default_security_group');
-    default:
-      return new UniqueViolation('id');
+/** A pipelined batch that cannot single out what to undo: it is rolled back and run again carefully. */
+class RerunCarefully extends Error {
+  constructor(
+    readonly failure: unknown,
+    /** The write that failed, when it is known. */
+    readonly job?: Job,
+  ) {
+    super(`batch rerun with savepoints after: ${(failure as Error)?.message ?? String(failure)}`);
   }
-}
-
-interface Prepared {
-  text: string;
-  name: string | undefined;
-}
-
-/** `?` placeholders to `$1, $2, ...` (our statements have no `?` inside literals). */
-export function numberPlaceholders(sql: string): string {
-  let n = 0;
-  return sql.replace(/\?/g, () => `$${++n}`);
 }
 
 export class PostgresStore implements Store {
@@ -92,6 +72,8 @@ export class PostgresStore implements Store {
   private draining = false;
   /** Transactions rerun after a deadlock or serialization failure (for operators and tests). */
   retries = 0;
+  /** Pipelined batches rolled back and rerun with savepoints (see runBatch). */
+  careful = 0;
   /** Projects' default security group ids, as read from committed rows (see PgTx.defaultSecurityGroup). */
   readonly defaultGroups = new Map<string, string>();
 
@@ -108,7 +90,10 @@ export class PostgresStore implements Store {
     parsed.searchParams.delete('pool_size');
     const poolSize = options.poolSize ?? (fromUrl ? Number(fromUrl) : DEFAULT_POOL_SIZE);
     if (!Number.isInteger(poolSize) || poolSize < 1) throw new Error(`invalid PostgreSQL pool size ${fromUrl ?? poolSize}`);
-    const pool = new pg.Pool({ connectionString: parsed.toString(), max: poolSize, application_name: 'v6stack' });
+    // Pipeline mode (node-pg 8.23): queries go out as they are issued, each with its own Sync, instead of one per
+    // round trip. @types/pg does not know the option yet.
+    const config = { connectionString: parsed.toString(), max: poolSize, application_name: 'v6stack', pipeline: true };
+    const pool = new pg.Pool(config as pg.PoolConfig);
     // An idle pooled connection that drops (server restart) must not take the process down; the pool replaces it.
     pool.on('error', (e) => process.emitWarning(`v6stack: idle PostgreSQL connection failed: ${e.message}`));
     const store = new PostgresStore(pool, options);
@@ -202,11 +187,11 @@ export class PostgresStore implements Store {
   }
 
   /**
-   * Group commit, as on SQLite: writes queue up and run in batches, one transaction per batch on one connection,
-   * each write under its own SAVEPOINT so that its error rolls back only its own changes. A batch takes the subnet
-   * locks and pays the commit's WAL flush once for all its writes, where one transaction per request made 8 clients
-   * on one subnet wait for each other's flush. A write that hits a deadlock or serialization failure is rolled back
-   * to its savepoint and queued again (bounded attempts). Callers are answered after the COMMIT.
+   * Group commit, as on SQLite: writes queue up and run in batches, one transaction per batch, each batch on the
+   * connection the writer holds while the queue has work. A batch takes the subnet locks and pays the commit's WAL
+   * flush once for all its writes, where one transaction per request made 8 clients on one subnet wait for each
+   * other's flush. Each write's failure undoes only its own changes (see runBatch); a write that hits a deadlock or
+   * serialization failure is queued again (bounded attempts). Callers are answered after the COMMIT.
    */
   write<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
     if (this.closed) return Promise.reject(new Error('store is closed'));
@@ -219,10 +204,27 @@ export class PostgresStore implements Store {
     });
   }
 
+  /** Runs batches until the queue is empty, on one pooled connection (a new one if a batch broke it). */
   private async drain(): Promise<void> {
+    let client: pg.PoolClient | undefined;
     try {
-      while (this.queue.length) await this.runBatch(this.queue.splice(0, MAX_BATCH));
+      while (this.queue.length) {
+        if (!client) {
+          try {
+            client = await this.pool.connect();
+          } catch (e) {
+            for (const job of this.queue.splice(0)) job.reject(e);
+            break;
+          }
+        }
+        const broken = await this.runBatch(client, this.queue.splice(0, MAX_BATCH));
+        if (broken) {
+          client.release(broken);
+          client = undefined;
+        }
+      }
     } finally {
+      client?.release();
       this.draining = false;
       if (this.queue.length) {
         this.draining = true;
@@ -231,72 +233,115 @@ export class PostgresStore implements Store {
     }
   }
 
-  private async runBatch(jobs: Job[]): Promise<void> {
-    let client: pg.PoolClient;
-    try {
-      client = await this.pool.connect();
-    } catch (e) {
-      for (const job of jobs) job.reject(e);
-      return;
-    }
+  /**
+   * One batch, run "pipelined" unless one of its writes is marked careful. Returns an error when the connection is
+   * no longer usable.
+   *
+   * Pipelined: no savepoints; BEGIN, the writes' unawaited statements (Tx `later`, and inserts) and the COMMIT travel
+   * with the statements around them, so a write costs only the round trips of the statements whose answers it
+   * needs. A write that fails having changed nothing (a 404, a validation error) is answered with its error and the
+   * batch goes on. A write that fails after changing rows, or a statement that fails (which aborts a PostgreSQL
+   * transaction, so COMMIT answers ROLLBACK), can only be undone with the whole batch: it is rolled back and its
+   * writes are queued again, marked careful, without counting an attempt (except the deadlocked write's).
+   *
+   * Careful: every statement awaited, each write under its own SAVEPOINT, rolled back alone when it fails (and
+   * queued again, with its attempt counted, when it failed on a deadlock or serialization failure).
+   *
+   * Nothing is answered before the COMMIT has returned.
+   */
+  private async runBatch(client: pg.PoolClient, jobs: Job[]): Promise<Error | undefined> {
+    const careful = jobs.some((j) => j.careful);
+    const unawaited: Unawaited = { pending: [], failed: undefined };
+    const unawait = (p: Promise<unknown>): void => {
+      unawaited.pending.push(p.then(() => undefined, (e: unknown) => void (unawaited.failed ??= e)));
+    };
+    /** Waits for every unawaited statement so far; a failure among them means a careful rerun. */
+    const settle = async (): Promise<void> => {
+      await Promise.all(unawaited.pending);
+      if (unawaited.failed !== undefined) throw new RerunCarefully(unawaited.failed);
+    };
     const answers: (() => void)[] = [];
     const again: Job[] = [];
+    const cursors: LockedCursors | undefined = careful ? undefined : new Map();
     let broken: Error | undefined;
     try {
-      // Round trips are what a write costs here (node-pg's CPU per statement and the loopback latency), so the
-      // batch's fixed statements ride along with others as one simple-protocol query: BEGIN with the first
-      // SAVEPOINT, and each write's change-feed rows, its RELEASE and the next write's SAVEPOINT together.
-      await client.query('BEGIN; SAVEPOINT request');
-      for (const [i, job] of jobs.entries()) {
-        let retryable: unknown;
-        const failure = (e: unknown): void => {
-          if (isRetryable(e)) retryable ??= e;
-        };
-        const next = i < jobs.length - 1 ? '; SAVEPOINT request' : '';
+      if (careful) await submit(client, { text: 'BEGIN' });
+      else unawait(submit(client, { text: 'BEGIN' }));
+      for (const job of jobs) {
+        const state: WriteState = { retryable: undefined, failed: undefined, changed: false };
+        if (careful) await submit(client, { text: 'SAVEPOINT request' });
         try {
-          const tx = new PgTx(this, client, failure, true);
+          const tx = new PgTx(this, client, state, careful ? undefined : unawaited, true, cursors);
           const value = await job.fn(tx);
-          // A deadlock that fn caught still aborted its statements: treat the write as failed.
-          if (retryable !== undefined) throw retryable;
-          await client.query(`${tx.changesSql()}RELEASE SAVEPOINT request${next}`);
+          // A statement that failed (a deadlock, say) aborted the transaction even if fn caught its error.
+          if (state.failed !== undefined) throw state.failed;
+          if (careful) await submit(client, { text: 'RELEASE SAVEPOINT request' });
           answers.push(() => {
-            for (const [p, g] of tx.learned) this.defaultGroups.set(p, g);
+            for (const [project, group] of tx.learned) this.defaultGroups.set(project, group);
             job.resolve(value);
           });
         } catch (e) {
-          await client.query(`ROLLBACK TO SAVEPOINT request; RELEASE SAVEPOINT request${next}`);
-          if ((retryable !== undefined || isRetryable(e)) && ++job.attempts < this.maxAttempts) {
+          if (e instanceof RerunCarefully) throw e;
+          if (!careful) {
+            await settle();
+            if (state.changed || state.failed !== undefined) throw new RerunCarefully(state.retryable ?? e, job);
+            answers.push(() => job.reject(e));
+            continue;
+          }
+          await submit(client, { text: 'ROLLBACK TO SAVEPOINT request' });
+          await submit(client, { text: 'RELEASE SAVEPOINT request' });
+          if ((state.retryable !== undefined || isRetryable(e)) && ++job.attempts < this.maxAttempts) {
             this.retries++;
             again.push(job);
           } else answers.push(() => job.reject(e));
         }
       }
-      const done = await client.query('COMMIT');
+      // Sent behind the unawaited statements: if one of them failed, the transaction is aborted and COMMIT
+      // answers ROLLBACK, so nothing of the batch lands.
+      const committing = submit(client, { text: 'COMMIT' });
+      committing.catch(() => undefined);
+      await settle().catch(async (e: unknown) => {
+        await committing.catch(() => undefined);
+        throw e;
+      });
+      const done = await committing;
       if (done.command === 'ROLLBACK') throw new Error('transaction was aborted by an earlier error and rolled back');
       for (const answer of answers) answer();
     } catch (e) {
-      // The batch as a whole failed (connection lost, commit refused): nothing of it is durable.
+      // The batch as a whole failed (connection lost, commit refused) or is to be rerun: nothing of it is durable.
       try {
-        await client.query('ROLLBACK');
+        await Promise.all(unawaited.pending);
+        await submit(client, { text: 'ROLLBACK' });
       } catch (re) {
         broken = re as Error;
       }
+      if (e instanceof RerunCarefully) this.careful++;
       for (const job of jobs) {
         if (again.includes(job)) continue;
-        if (isRetryable(e) && ++job.attempts < this.maxAttempts) again.push(job);
+        if (e instanceof RerunCarefully) {
+          // The write that hit a deadlock or serialization failure has used an attempt; the others have not.
+          if (job === e.job && isRetryable(e.failure)) {
+            if (++job.attempts >= this.maxAttempts) {
+              job.reject(e.failure);
+              continue;
+            }
+            this.retries++;
+          }
+          job.careful = true;
+          again.push(job);
+        } else if (isRetryable(e) && ++job.attempts < this.maxAttempts) again.push(job);
         else job.reject(e);
       }
-    } finally {
-      client.release(broken);
     }
     if (again.length) this.queue.unshift(...again);
+    return broken;
   }
 
   async read<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
     if (this.closed) throw new Error('store is closed');
     const client = await this.pool.connect();
     try {
-      return await fn(new PgTx(this, client, () => {}));
+      return await fn(new PgTx(this, client, { retryable: undefined, failed: undefined, changed: false }));
     } finally {
       client.release();
     }
@@ -329,247 +374,5 @@ export class PostgresStore implements Store {
     this.closed = true;
     while (this.draining || this.queue.length) await new Promise((r) => setTimeout(r, 5));
     await this.pool.end();
-  }
-}
-
-/** A SQL string literal (standard_conforming_strings is on by default: only quotes need doubling). */
-const literal = (v: string): string => `'${v.replaceAll("'", "''")}'`;
-
-class PgTx implements Tx {
-  /** Change-feed rows held back to ride with the write's RELEASE (group-commit writes only). */
-  private changes: string[] = [];
-  /** Default security groups read in a batch, remembered by the store after its commit. */
-  readonly learned = new Map<string, string>();
-
-  constructor(
-    private readonly store: PostgresStore,
-    private readonly client: pg.PoolClient,
-    private readonly failure: (e: unknown) => void,
-    private readonly deferChanges = false,
-  ) {}
-
-  private async q<R extends pg.QueryResultRow = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<pg.QueryResult<R>> {
-    const p = this.store.prepared(sql);
-    try {
-      return await this.client.query<R>(p.name ? { name: p.name, text: p.text, values: params } : { text: p.text, values: params });
-    } catch (e) {
-      this.failure(e);
-      throw uniqueViolation(e) ?? e;
-    }
-  }
-
-  async get(kind: Kind, id: string): Promise<Doc | undefined> {
-    const res = await this.q<{ body: string }>(`SELECT body FROM ${tableOf(kind).table} WHERE id = ?`, [id]);
-    return res.rows[0] ? (JSON.parse(res.rows[0].body) as Doc) : undefined;
-  }
-
-  async list(kind: Kind, filters?: ColumnFilters): Promise<Doc[]> {
-    return (await this.listRaw(kind, filters)).map((b) => JSON.parse(b) as Doc);
-  }
-
-  async listRaw(kind: Kind, filters?: ColumnFilters): Promise<string[]> {
-    const w = whereClause(kind, filters);
-    const res = await this.q<{ body: string }>(selectBodySql(kind, w.sql), w.params);
-    return res.rows.map((r) => r.body);
-  }
-
-  async listJoined(kind: Kind, filters?: ColumnFilters): Promise<Buffer> {
-    const w = whereClause(kind, filters);
-    const res = await this.q<{ j: string | null }>(joinedBodiesSql(kind, w.sql, 'postgres'), w.params);
-    return Buffer.from(res.rows[0]?.j ?? '', 'utf8');
-  }
-
-  async count(kind: Kind, filters?: ColumnFilters): Promise<number> {
-    const w = whereClause(kind, filters);
-    const res = await this.q<{ n: string }>(countSql(kind, w.sql), w.params);
-    return Number(res.rows[0]!.n);
-  }
-
-  async insert(kind: Kind, doc: Doc): Promise<void> {
-    const t = tableOf(kind);
-    for (let attempt = 0; attempt < 3; attempt++) {
-      const res = await this.q(`${insertSql(kind)} ON CONFLICT DO NOTHING`, columnValues(kind, doc));
-      if (res.rowCount === 1) return;
-      // Which rule did it break? (The conflicting row may have gone since; then try again.)
-      if ((await this.q(`SELECT 1 FROM ${t.table} WHERE id = ?`, [doc.id])).rowCount) throw new UniqueViolation('id');
-      if (kind === 'port' && doc.network_id != null && doc.mac_address != null) {
-        const mac = await this.q('SELECT 1 FROM ports WHERE network_id = ? AND mac_address = ?', [
-          String(doc.network_id),
-          String(doc.mac_address),
-        ]);
-        if (mac.rowCount) throw new UniqueViolation('port_mac');
-      }
-    }
-    throw new UniqueViolation('id');
-  }
-
-  async update(kind: Kind, doc: Doc): Promise<void> {
-    if (!GUARDED_UPDATES.has(kind)) {
-      await this.q(updateSql(kind), updateParams(kind, doc));
-      return;
-    }
-    await this.q('SAVEPOINT guarded_update');
-    try {
-      await this.q(updateSql(kind), updateParams(kind, doc));
-    } catch (e) {
-      await this.q('ROLLBACK TO SAVEPOINT guarded_update');
-      await this.q('RELEASE SAVEPOINT guarded_update');
-      throw e;
-    }
-    await this.q('RELEASE SAVEPOINT guarded_update');
-  }
-
-  async remove(kind: Kind, id: string): Promise<boolean> {
-    const res = await this.q(`DELETE FROM ${tableOf(kind).table} WHERE id = ?`, [id]);
-    return (res.rowCount ?? 0) > 0;
-  }
-
-  async ipamCursor(subnetId: string): Promise<string | null> {
-    const lock = 'SELECT cursor_ip FROM ipam_subnets WHERE subnet_id = ? FOR UPDATE';
-    let res = await this.q<{ cursor_ip: string | null }>(lock, [subnetId]);
-    if (!res.rowCount) {
-      // First allocation on the subnet: make the row (waiting for a concurrent maker to finish), then lock it.
-      await this.q('INSERT INTO ipam_subnets (subnet_id, cursor_ip) VALUES (?, NULL) ON CONFLICT DO NOTHING', [subnetId]);
-      res = await this.q<{ cursor_ip: string | null }>(lock, [subnetId]);
-    }
-    return res.rows[0]?.cursor_ip ?? null;
-  }
-
-  async setIpamCursor(subnetId: string, cursor: string | null): Promise<void> {
-    await this.q(
-      'INSERT INTO ipam_subnets (subnet_id, cursor_ip) VALUES (?, ?) ON CONFLICT (subnet_id) DO UPDATE SET cursor_ip = excluded.cursor_ip',
-      [subnetId, cursor],
-    );
-  }
-
-  async isAllocated(subnetId: string, ip: string): Promise<boolean> {
-    return ((await this.q('SELECT 1 FROM ip_allocations WHERE subnet_id = ? AND ip_address = ?', [subnetId, ip])).rowCount ?? 0) > 0;
-  }
-
-  async allocate(a: Allocation): Promise<void> {
-    const res = await this.q(
-      'INSERT INTO ip_allocations (subnet_id, ip_address, port_id, network_id) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
-      [a.subnet_id, a.ip_address, a.port_id, a.network_id],
-    );
-    if (res.rowCount !== 1) throw new UniqueViolation('ip_allocation');
-  }
-
-  async tryAllocate(a: Allocation): Promise<boolean> {
-    const res = await this.q(
-      'INSERT INTO ip_allocations (subnet_id, ip_address, port_id, network_id) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
-      [a.subnet_id, a.ip_address, a.port_id, a.network_id],
-    );
-    return res.rowCount === 1;
-  }
-
-  async release(subnetId: string, ip: string, behindCursor: boolean): Promise<void> {
-    await this.q('DELETE FROM ip_allocations WHERE subnet_id = ? AND ip_address = ?', [subnetId, ip]);
-    if (behindCursor) {
-      await this.q('INSERT INTO ipam_released (subnet_id, ip_address) VALUES (?, ?) ON CONFLICT DO NOTHING', [subnetId, ip]);
-    }
-  }
-
-  async takeReleased(subnetId: string): Promise<string | undefined> {
-    // SKIP LOCKED: two takers (who did not lock the subnet first) never get the same address.
-    const res = await this.q<{ ip_address: string }>(
-      `DELETE FROM ipam_released WHERE subnet_id = ? AND ip_address = (
-         SELECT ip_address FROM ipam_released WHERE subnet_id = ? LIMIT 1 FOR UPDATE SKIP LOCKED)
-       RETURNING ip_address`,
-      [subnetId, subnetId],
-    );
-    return res.rows[0]?.ip_address;
-  }
-
-  async allocationsOfSubnet(subnetId: string): Promise<Allocation[]> {
-    const res = await this.q<Allocation & pg.QueryResultRow>(
-      'SELECT subnet_id, ip_address, port_id, network_id FROM ip_allocations WHERE subnet_id = ?',
-      [subnetId],
-    );
-    return res.rows;
-  }
-
-  async countAllocations(subnetId: string): Promise<number> {
-    const res = await this.q<{ n: string }>('SELECT COUNT(*) AS n FROM ip_allocations WHERE subnet_id = ?', [subnetId]);
-    return Number(res.rows[0]!.n);
-  }
-
-  async lockSubnetPool(poolId: string): Promise<{ prefixlen: number | null; next_cidr: string | null }> {
-    const lock = 'SELECT prefixlen, next_cidr FROM subnetpool_cursors WHERE pool_id = ? FOR UPDATE';
-    let res = await this.q<{ prefixlen: number | null; next_cidr: string | null }>(lock, [poolId]);
-    if (!res.rowCount) {
-      await this.q('INSERT INTO subnetpool_cursors (pool_id, prefixlen, next_cidr) VALUES (?, NULL, NULL) ON CONFLICT DO NOTHING', [poolId]);
-      res = await this.q<{ prefixlen: number | null; next_cidr: string | null }>(lock, [poolId]);
-    }
-    return res.rows[0] ?? { prefixlen: null, next_cidr: null };
-  }
-
-  async setSubnetPoolCursor(poolId: string, prefixlen: number | null, nextCidr: string | null): Promise<void> {
-    await this.q(
-      'INSERT INTO subnetpool_cursors (pool_id, prefixlen, next_cidr) VALUES (?, ?, ?) ON CONFLICT (pool_id) DO UPDATE SET prefixlen = excluded.prefixlen, next_cidr = excluded.next_cidr',
-      [poolId, prefixlen, nextCidr],
-    );
-  }
-
-  async lockSegments(type: string): Promise<number | null | undefined> {
-    const res = await this.q<{ last_id: number | null }>('SELECT last_id FROM segment_cursors WHERE network_type = ? FOR UPDATE', [type]);
-    if (res.rowCount) return res.rows[0]!.last_id;
-    // No row yet: make one (NULL = not filled yet) so that this transaction holds the lock from here on.
-    await this.q('INSERT INTO segment_cursors (network_type, last_id) VALUES (?, NULL) ON CONFLICT DO NOTHING', [type]);
-    const again = await this.q<{ last_id: number | null }>('SELECT last_id FROM segment_cursors WHERE network_type = ? FOR UPDATE', [type]);
-    return again.rows[0]?.last_id === null ? undefined : again.rows[0]?.last_id;
-  }
-
-  async setSegmentCursor(type: string, lastId: number): Promise<void> {
-    await this.q('INSERT INTO segment_cursors (network_type, last_id) VALUES (?, ?) ON CONFLICT (network_type) DO UPDATE SET last_id = excluded.last_id', [type, lastId]);
-  }
-
-  async claimSegment(type: string, id: number, networkId: string): Promise<boolean> {
-    const res = await this.q('INSERT INTO network_segments (network_type, segmentation_id, network_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING', [type, id, networkId]);
-    return res.rowCount === 1;
-  }
-
-  async releaseSegment(type: string, id: number): Promise<void> {
-    await this.q('DELETE FROM network_segments WHERE network_type = ? AND segmentation_id = ?', [type, id]);
-  }
-
-  async dropIpam(subnetId: string): Promise<void> {
-    await this.q('DELETE FROM ipam_subnets WHERE subnet_id = ?', [subnetId]);
-    await this.q('DELETE FROM ipam_released WHERE subnet_id = ?', [subnetId]);
-  }
-
-  async defaultSecurityGroup(projectId: string): Promise<string | undefined> {
-    // A project's default group, once made, is never replaced (Neutron refuses to delete it): remembered per store.
-    const known = this.store.defaultGroups.get(projectId);
-    if (known) return known;
-    const res = await this.q<{ security_group_id: string }>(
-      'SELECT security_group_id FROM default_security_groups WHERE project_id = ?',
-      [projectId],
-    );
-    const id = res.rows[0]?.security_group_id;
-    // In a group-commit batch the row may be an earlier write's of the same batch, not yet committed: it is
-    // remembered only once the batch commits.
-    if (id) (this.deferChanges ? this.learned : this.store.defaultGroups).set(projectId, id);
-    return id;
-  }
-
-  async setDefaultSecurityGroup(projectId: string, securityGroupId: string): Promise<void> {
-    const res = await this.q(
-      'INSERT INTO default_security_groups (project_id, security_group_id) VALUES (?, ?) ON CONFLICT DO NOTHING',
-      [projectId, securityGroupId],
-    );
-    if (res.rowCount !== 1) throw new UniqueViolation('default_security_group');
-  }
-
-  async recordChange(kind: Kind, id: string, op: Change['op']): Promise<void> {
-    if (this.deferChanges) this.changes.push(`(${literal(kind)}, ${literal(id)}, ${literal(op)})`);
-    else await this.q('INSERT INTO changes (kind, id, op) VALUES (?, ?, ?)', [kind, id, op]);
-  }
-
-  /** The held-back change rows as one INSERT statement (with its ';'), or ''. */
-  changesSql(): string {
-    if (!this.changes.length) return '';
-    const sql = `INSERT INTO changes (kind, id, op) VALUES ${this.changes.join(', ')}; `;
-    this.changes = [];
-    return sql;
   }
 }

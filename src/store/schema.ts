@@ -90,7 +90,28 @@ export function migrations(dialect: Dialect): string[][] {
     'CREATE TABLE network_segments (network_type TEXT NOT NULL, segmentation_id INTEGER NOT NULL, network_id TEXT NOT NULL, PRIMARY KEY (network_type, segmentation_id))',
     'CREATE TABLE segment_cursors (network_type TEXT PRIMARY KEY, last_id INTEGER)',
   ];
-  return [v1, v2, v3, v4];
+  // v5: segments keyed by physical network too (a VLAN id is per physical network; a flat network holds its
+  // physical network: segmentation id 0), so that the primary key is Neutron's TunnelIdInUse / VlanIdInUse /
+  // FlatNetworkInUse. Filled from the networks themselves (v4's table was filled lazily, per type); the cursor (last
+  // id the walk handed out, per type and physical network; on PostgreSQL the row allocators of that range lock)
+  // keeps v4's value for the tunnel types.
+  const field = (name: string): string =>
+    dialect === 'sqlite' ? `json_extract(body, '$."${name}"')` : `(body::jsonb ->> '${name}')`;
+  const v5 = [
+    'CREATE TABLE segment_allocations (network_type TEXT NOT NULL, physical_network TEXT NOT NULL, segmentation_id INTEGER NOT NULL, network_id TEXT NOT NULL, PRIMARY KEY (network_type, physical_network, segmentation_id))',
+    `INSERT INTO segment_allocations (network_type, physical_network, segmentation_id, network_id)
+     SELECT ${field('provider:network_type')}, COALESCE(${field('provider:physical_network')}, ''),
+            COALESCE(CAST(${field('provider:segmentation_id')} AS INTEGER), 0), id
+     FROM networks WHERE ${field('provider:network_type')} IN ('vxlan', 'geneve', 'vlan', 'flat')
+     ORDER BY seq ON CONFLICT DO NOTHING`,
+    'DROP TABLE network_segments',
+    'ALTER TABLE segment_cursors RENAME TO segment_cursors_v4',
+    'CREATE TABLE segment_cursors (network_type TEXT NOT NULL, physical_network TEXT NOT NULL, last_id INTEGER, PRIMARY KEY (network_type, physical_network))',
+    `INSERT INTO segment_cursors (network_type, physical_network, last_id)
+     SELECT network_type, '', last_id FROM segment_cursors_v4 WHERE last_id IS NOT NULL AND network_type IN ('vxlan', 'geneve')`,
+    'DROP TABLE segment_cursors_v4',
+  ];
+  return [v1, v2, v3, v4, v5];
 }
 
 export function tableOf(kind: Kind): KindTable {

@@ -65,14 +65,13 @@ export function selectBodySql(kind: Kind, where: string): string {
   return `SELECT body FROM ${tableOf(kind).table}${where} ORDER BY seq`;
 }
 
-/** One row, one column: the bodies joined by commas in insertion order (NULL when there are none). */
-export function joinedBodiesSql(kind: Kind, where: string, dialect: 'sqlite' | 'postgres'): string {
-  return dialect === 'sqlite'
-    ? // An ordered subquery feeds the aggregate in order (SQLite runs it as a co-routine); the aggregate's own
-      // ORDER BY would sort every body again, doubling the time.
-      `SELECT CAST(group_concat(body, ',') AS BLOB) AS j FROM (SELECT body FROM ${tableOf(kind).table}${where} ORDER BY seq)`
-    : // Text, not bytea: bytea crosses the wire hex-encoded (twice the bytes, and parsed back in JavaScript).
-      `SELECT string_agg(body, ',' ORDER BY seq) AS j FROM ${tableOf(kind).table}${where}`;
+/**
+ * SQLite: one row, one column: the bodies joined by commas in insertion order (NULL when there are none). An ordered
+ * subquery feeds the aggregate in order (SQLite runs it as a co-routine); the aggregate's own ORDER BY would sort
+ * every body again, doubling the time. (PostgreSQL returns the rows and the store joins them: see postgres-tx.ts.)
+ */
+export function joinedBodiesSql(kind: Kind, where: string): string {
+  return `SELECT CAST(group_concat(body, ',') AS BLOB) AS j FROM (SELECT body FROM ${tableOf(kind).table}${where} ORDER BY seq)`;
 }
 
 export function countSql(kind: Kind, where: string): string {

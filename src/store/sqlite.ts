@@ -125,17 +125,18 @@ export class SqliteStore implements Store {
       listJoined: (kind, filters) =>
         run(() => {
           const w = whereClause(kind, filters);
-          const j = this.stmt(joinedBodiesSql(kind, w.sql, 'sqlite')).pluck().get(...w.params) as Buffer | null;
-          return j ?? Buffer.alloc(0);
+          const j = this.stmt(joinedBodiesSql(kind, w.sql)).pluck().get(...w.params) as Buffer | null;
+          return j ? [j] : [];
         }),
       count: (kind, filters) =>
         run(() => {
           const w = whereClause(kind, filters);
           return (this.stmt(countSql(kind, w.sql)).get(...w.params) as { n: number }).n;
         }),
-      insert: (kind, doc) =>
+      insert: (kind, doc, announce) =>
         run(() => {
           this.stmt(insertSql(kind)).run(...columnValues(kind, doc));
+          if (announce) this.stmt('INSERT INTO changes (kind, id, op) VALUES (?, ?, ?)').run(kind, doc.id, 'create');
         }),
       update: (kind, doc) =>
         run(() => {
@@ -167,16 +168,22 @@ export class SqliteStore implements Store {
             a.network_id,
           );
         }),
-      tryAllocate: (a) =>
-        run(
-          () =>
+      tryAllocate: (a, moveCursor) =>
+        run(() => {
+          const taken =
             this.stmt('INSERT OR IGNORE INTO ip_allocations (subnet_id, ip_address, port_id, network_id) VALUES (?, ?, ?, ?)').run(
               a.subnet_id,
               a.ip_address,
               a.port_id,
               a.network_id,
-            ).changes === 1,
-        ),
+            ).changes === 1;
+          if (taken && moveCursor) {
+            this.stmt(
+              'INSERT INTO ipam_subnets (subnet_id, cursor_ip) VALUES (?, ?) ON CONFLICT (subnet_id) DO UPDATE SET cursor_ip = excluded.cursor_ip',
+            ).run(a.subnet_id, a.ip_address);
+          }
+          return taken;
+        }),
       release: (subnetId, ip, behindCursor) =>
         run(() => {
           this.stmt('DELETE FROM ip_allocations WHERE subnet_id = ? AND ip_address = ?').run(subnetId, ip);
@@ -208,26 +215,46 @@ export class SqliteStore implements Store {
             'INSERT INTO subnetpool_cursors (pool_id, prefixlen, next_cidr) VALUES (?, ?, ?) ON CONFLICT (pool_id) DO UPDATE SET prefixlen = excluded.prefixlen, next_cidr = excluded.next_cidr',
           ).run(poolId, prefixlen, nextCidr);
         }),
-      lockSegments: (type) =>
-        run(() => {
-          const row = this.stmt('SELECT last_id FROM segment_cursors WHERE network_type = ?').get(type) as { last_id: number | null } | undefined;
-          return row ? row.last_id : undefined;
-        }),
-      setSegmentCursor: (type, lastId) =>
-        run(() => {
-          this.stmt('INSERT INTO segment_cursors (network_type, last_id) VALUES (?, ?) ON CONFLICT (network_type) DO UPDATE SET last_id = excluded.last_id').run(type, lastId);
-        }),
-      claimSegment: (type, id, networkId) =>
-        run(() => this.stmt('INSERT OR IGNORE INTO network_segments (network_type, segmentation_id, network_id) VALUES (?, ?, ?)').run(type, id, networkId).changes === 1),
-      releaseSegment: (type, id) =>
-        run(() => {
-          this.stmt('DELETE FROM network_segments WHERE network_type = ? AND segmentation_id = ?').run(type, id);
-        }),
       dropIpam: (subnetId) =>
         run(() => {
           this.stmt('DELETE FROM ipam_subnets WHERE subnet_id = ?').run(subnetId);
           this.stmt('DELETE FROM ipam_released WHERE subnet_id = ?').run(subnetId);
         }),
+      segmentCursor: (type, physnet) =>
+        run(() => {
+          const row = this.stmt('SELECT last_id FROM segment_cursors WHERE network_type = ? AND physical_network = ?').get(type, physnet) as
+            | { last_id: number | null }
+            | undefined;
+          return row?.last_id ?? null;
+        }),
+      tryReserveSegment: (seg, networkId, moveCursor) =>
+        run(() => {
+          const taken =
+            this.stmt(
+              'INSERT OR IGNORE INTO segment_allocations (network_type, physical_network, segmentation_id, network_id) VALUES (?, ?, ?, ?)',
+            ).run(seg.network_type, seg.physical_network, seg.segmentation_id, networkId).changes === 1;
+          if (taken && moveCursor) {
+            this.stmt(
+              'INSERT INTO segment_cursors (network_type, physical_network, last_id) VALUES (?, ?, ?) ON CONFLICT (network_type, physical_network) DO UPDATE SET last_id = excluded.last_id',
+            ).run(seg.network_type, seg.physical_network, seg.segmentation_id);
+          }
+          return taken;
+        }),
+      releaseSegment: (seg) =>
+        run(() => {
+          this.stmt('DELETE FROM segment_allocations WHERE network_type = ? AND physical_network = ? AND segmentation_id = ?').run(
+            seg.network_type,
+            seg.physical_network,
+            seg.segmentation_id,
+          );
+        }),
+      countSegments: (type, physnet) =>
+        run(
+          () =>
+            (this.stmt('SELECT COUNT(*) AS n FROM segment_allocations WHERE network_type = ? AND physical_network = ?').get(type, physnet) as {
+              n: number;
+            }).n,
+        ),
       defaultSecurityGroup: (projectId) =>
         run(() => {
           const row = this.stmt('SELECT security_group_id FROM default_security_groups WHERE project_id = ?').get(projectId) as

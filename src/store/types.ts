@@ -28,6 +28,15 @@ export interface Allocation {
   network_id: string;
 }
 
+/** An L2 segment: what a network is carried on, held by one network at most. */
+export interface Segment {
+  network_type: string;
+  /** '' when the type has none (VXLAN, Geneve). */
+  physical_network: string;
+  /** The VNI or VLAN id; 0 for a flat network (one per physical network). */
+  segmentation_id: number;
+}
+
 export interface Change {
   seq: number;
   kind: Kind;
@@ -48,12 +57,14 @@ export interface Tx {
   /** The stored JSON text of each matching document, in insertion order: for listings that need no rework. */
   listRaw(kind: Kind, filters?: ColumnFilters): Promise<string[]>;
   /**
-   * The stored JSON of every matching document, in insertion order, joined by commas into one UTF-8 buffer by the
-   * database itself: a plain listing is then a copy, with no per-row strings in JavaScript.
+   * The stored JSON of every matching document, in insertion order, separated by commas, as UTF-8 pieces to send in
+   * order (one piece when the database joined them itself, none when nothing matches): a plain listing is then a
+   * copy, with no per-row strings in JavaScript.
    */
-  listJoined(kind: Kind, filters?: ColumnFilters): Promise<Buffer>;
+  listJoined(kind: Kind, filters?: ColumnFilters): Promise<Buffer[]>;
   count(kind: Kind, filters?: ColumnFilters): Promise<number>;
-  insert(kind: Kind, doc: Doc): Promise<void>;
+  /** `announce`: also append a 'create' for the document to the change feed (one statement on PostgreSQL). */
+  insert(kind: Kind, doc: Doc, announce?: boolean): Promise<void>;
   update(kind: Kind, doc: Doc): Promise<void>;
   remove(kind: Kind, id: string): Promise<boolean>;
 
@@ -63,8 +74,11 @@ export interface Tx {
   isAllocated(subnetId: string, ip: string): Promise<boolean>;
   /** Throws UniqueViolation('ip_allocation') when the address is taken. */
   allocate(a: Allocation): Promise<void>;
-  /** Takes the address if it is free: one statement where isAllocated + allocate would be two. */
-  tryAllocate(a: Allocation): Promise<boolean>;
+  /**
+   * Takes the address if it is free: one statement where isAllocated + allocate would be two. `moveCursor`: when
+   * taken, the subnet's next-fit cursor moves to it, in the same statement on PostgreSQL.
+   */
+  tryAllocate(a: Allocation, moveCursor?: boolean): Promise<boolean>;
   /** Frees one address; `behindCursor` keeps it on the subnet's released list for reuse. */
   release(subnetId: string, ip: string, behindCursor: boolean): Promise<void>;
   /** Takes (and removes) one released address of the subnet, if any. */
@@ -77,17 +91,22 @@ export interface Tx {
    */
   lockSubnetPool(poolId: string): Promise<{ prefixlen: number | null; next_cidr: string | null }>;
   setSubnetPoolCursor(poolId: string, prefixlen: number | null, nextCidr: string | null): Promise<void>;
-  /**
-   * The last segment id handed out for a network type (next-fit cursor), locking the type against other allocators
-   * until the transaction ends; undefined when segments of this type have never been recorded (see network_segments).
-   */
-  lockSegments(networkType: string): Promise<number | null | undefined>;
-  setSegmentCursor(networkType: string, lastId: number): Promise<void>;
-  /** Takes a segment id for a network if it is free. */
-  claimSegment(networkType: string, segmentationId: number, networkId: string): Promise<boolean>;
-  releaseSegment(networkType: string, segmentationId: number): Promise<void>;
   /** Forgets a subnet's IPAM state (cursor, released list); allocations must already be gone. */
   dropIpam(subnetId: string): Promise<void>;
+
+  /**
+   * The segmentation id the allocation walk last handed out for a network type on a physical network (null before
+   * the first), locking that range against other allocators until the transaction ends.
+   */
+  segmentCursor(networkType: string, physicalNetwork: string): Promise<number | null>;
+  /**
+   * Takes the segment for the network if no network holds it. `moveCursor`: when taken, the walk's cursor for its
+   * type and physical network moves to it (in the same statement on PostgreSQL).
+   */
+  tryReserveSegment(segment: Segment, networkId: string, moveCursor?: boolean): Promise<boolean>;
+  releaseSegment(segment: Segment): Promise<void>;
+  /** Segments held, of a network type on a physical network. */
+  countSegments(networkType: string, physicalNetwork: string): Promise<number>;
 
   /** The project's "default" security group id, if it has been made. */
   defaultSecurityGroup(projectId: string): Promise<string | undefined>;

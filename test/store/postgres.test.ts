@@ -7,6 +7,7 @@ import pg from 'pg';
 import { PostgresStore, numberPlaceholders } from '../../src/store/postgres.js';
 import { openStore } from '../../src/store/index.js';
 import { migrations } from '../../src/store/schema.js';
+import { UniqueViolation } from '../../src/store/types.js';
 import { changesShown, freshPgSchema, PG_SKIP, withStore } from './harness.js';
 
 describe('postgres: placeholders', () => {
@@ -132,6 +133,101 @@ describe('postgres store', { skip: PG_SKIP }, () => {
       const later = await changesShown(other, 0, 100, 2);
       assert.deepEqual(later.map((c) => c.id), ['slow', 'fast']);
       assert.deepEqual(later.map((c) => c.seq), [1, 2]);
+    }));
+
+  it('runs a batch pipelined, and reruns it with savepoints only when one write must be undone alone', () =>
+    withStore('postgres', async ({ store }) => {
+      const pgStore = store as PostgresStore;
+      const missing = new Error('not there');
+      // A write that fails having changed nothing is answered with its error; the batch needs no rerun.
+      const first = await Promise.allSettled([
+        store.write((tx) => tx.insert('network', { id: 'a', name: 'a' }, true)),
+        store.write(async (tx) => {
+          if (!(await tx.get('network', 'nope'))) throw missing;
+        }),
+        store.write(async (tx) => {
+          await tx.insert('network', { id: 'b', name: 'b' }, true);
+          return (await tx.get('network', 'a'))?.name;
+        }),
+      ]);
+      assert.deepEqual(first, [
+        { status: 'fulfilled', value: undefined },
+        { status: 'rejected', reason: missing },
+        { status: 'fulfilled', value: 'a' },
+      ]);
+      assert.equal(pgStore.careful, 0, 'no careful rerun');
+      // An insert that breaks a rule is not waited for in a pipelined batch: it aborts the transaction, and the
+      // batch is rerun with savepoints, where the failing write alone is rolled back and gets its UniqueViolation.
+      const second = await Promise.allSettled([
+        store.write((tx) => tx.insert('network', { id: 'c', name: 'c' }, true)),
+        store.write(async (tx) => {
+          await tx.insert('network', { id: 'd', name: 'd' }, true);
+          await tx.insert('network', { id: 'a', name: 'again' }, true);
+        }),
+        store.write((tx) => tx.insert('network', { id: 'e', name: 'e' }, true)),
+      ]);
+      assert.equal(second[0].status, 'fulfilled');
+      assert.equal(second[1].status, 'rejected');
+      assert.equal(((second[1] as PromiseRejectedResult).reason as UniqueViolation).constraint, 'id');
+      assert.equal(second[2].status, 'fulfilled');
+      assert.equal(pgStore.careful, 1, 'one careful rerun');
+      await store.read(async (tx) => {
+        assert.deepEqual((await tx.list('network')).map((d) => `${d.id}:${d.name}`), ['a:a', 'b:b', 'c:c', 'e:e']);
+      });
+      assert.deepEqual((await changesShown(store, 0, 10, 4)).map((c) => c.id), ['a', 'b', 'c', 'e']);
+    }));
+
+  it("locks a subnet once per batch: the batch's writes see each other's cursor moves, a rerun starts afresh", () =>
+    withStore('postgres', async ({ store }) => {
+      const pgStore = store as PostgresStore;
+      const a = (ip: string) => ({ subnet_id: 's', ip_address: `2001:db8::${ip}`, port_id: `p${ip}`, network_id: 'n' });
+      /** Takes an address and moves the cursor to it; answers the cursor it found. */
+      const take = (ip: string, fail?: Error) =>
+        store.write(async (tx) => {
+          const before = await tx.ipamCursor('s');
+          assert.equal(await tx.tryAllocate(a(ip), true), true);
+          if (fail) throw fail;
+          return before;
+        });
+      const cursorOf = (subnet: string) => store.write((tx) => tx.ipamCursor(subnet));
+      // One pipelined batch: each write finds the cursor where the one before it left it, set either way.
+      const first = await Promise.all([
+        take('1'),
+        take('2'),
+        store.write(async (tx) => {
+          const before = await tx.ipamCursor('s');
+          await tx.setIpamCursor('s', '2001:db8::10');
+          return before;
+        }),
+        cursorOf('s'),
+        // A subnet's IPAM state dropped in the batch is made afresh by the next write that locks it.
+        store.write(async (tx) => {
+          await tx.ipamCursor('t');
+          assert.equal(await tx.tryAllocate({ ...a('1'), subnet_id: 't' }, true), true);
+        }),
+        store.write(async (tx) => {
+          await tx.release('t', '2001:db8::1', false);
+          await tx.dropIpam('t');
+        }),
+        cursorOf('t'),
+      ]);
+      assert.deepEqual(first, [null, '2001:db8::1', '2001:db8::2', '2001:db8::10', undefined, undefined, null]);
+      assert.equal(pgStore.careful, 0);
+      // A write that fails after taking an address undoes the batch, which runs again with savepoints: its cursor
+      // move is forgotten with it, and the others find the cursor as the database has it.
+      const boom = new Error('boom');
+      const second = await Promise.allSettled([take('11'), take('12', boom), take('13'), cursorOf('s')]);
+      assert.deepEqual(second, [
+        { status: 'fulfilled', value: '2001:db8::10' },
+        { status: 'rejected', reason: boom },
+        { status: 'fulfilled', value: '2001:db8::11' },
+        { status: 'fulfilled', value: '2001:db8::13' },
+      ]);
+      assert.equal(pgStore.careful, 1);
+      await store.read(async (tx) => {
+        assert.deepEqual((await tx.allocationsOfSubnet('s')).map((x) => x.ip_address).sort(), ['1', '11', '13', '2'].map((i) => `2001:db8::${i}`));
+        assert.equal(await tx.countAllocations('t'), 0);
+      });
     }));
 
   it('takes its pool size from the options or the URL, and opens through openStore', async () => {

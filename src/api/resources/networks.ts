@@ -1,56 +1,20 @@
 // Networks: L2 segments with provider attributes (type, physical network, segment id), MTU, and the
 // router:external flag that makes a network usable as a router gateway.
 
-import { badAttribute, conflict, inUse, invalidInput } from '../../domain/errors.js';
+import { badAttribute, inUse, invalidInput } from '../../domain/errors.js';
 import { maxNetworkMtu, type MtuConfig } from '../../domain/mtu.js';
 import type { Doc, Tx } from '../../store/types.js';
 import { STANDARD_ATTRS, bool, int, list, nullableStr, str } from '../attributes.js';
 import { deleteDoc, insertDoc, newDoc, saveDoc } from '../context.js';
 import { releasePortAddresses } from '../ipam.js';
 import type { ResourceDef } from '../resource.js';
+import { SEGMENT_RANGE, releaseSegment, reserveSegment } from '../segments.js';
 import { deleteSubnetCascade } from './subnets.js';
 
 export const NETWORK_TYPES = ['vxlan', 'flat', 'vlan', 'geneve', 'local'] as const;
-const MAX_SEGMENT: Record<string, number> = { vxlan: 16777215, geneve: 16777215, vlan: 4094 };
 
 /** Ports the network itself owns; they do not keep a network "in use" (Neutron's auto-delete owners). */
 export const NETWORK_OWNED_PORTS = new Set(['network:dhcp']);
-
-/**
- * Segments taken are rows of network_segments, so picking a free one is a next-fit probe from the last one handed out
- * (O(1) while ids are not exhausted) rather than a scan of every network. The table is filled from the networks once,
- * on first use of a type (networks made before it existed). The cursor row is the type's lock on PostgreSQL.
- */
-async function segmentsReady(tx: Tx, type: string): Promise<number> {
-  const last = await tx.lockSegments(type);
-  if (last !== undefined && last !== null) return last;
-  for (const n of await tx.list('network')) {
-    if (n['provider:network_type'] === type && typeof n['provider:segmentation_id'] === 'number') await tx.claimSegment(type, n['provider:segmentation_id'], n.id as string);
-  }
-  await tx.setSegmentCursor(type, 0);
-  return 0;
-}
-
-async function pickSegment(tx: Tx, type: string, networkId: string): Promise<number> {
-  const max = MAX_SEGMENT[type]!;
-  let id = await segmentsReady(tx, type);
-  for (let tries = 0; tries < max; tries++) {
-    id = (id % max) + 1;
-    if (await tx.claimSegment(type, id, networkId)) {
-      await tx.setSegmentCursor(type, id);
-      return id;
-    }
-  }
-  throw invalidInput(`Unable to create the network. No tenant network is available for allocation`);
-}
-
-async function claimExplicitSegment(tx: Tx, type: string, physnet: string | null, segment: number, networkId: string): Promise<void> {
-  await segmentsReady(tx, type);
-  if (await tx.claimSegment(type, segment, networkId)) return;
-  throw type === 'vlan'
-    ? conflict('VlanIdInUse', `Unable to create the network. The VLAN ${segment} on physical network ${physnet} is in use.`)
-    : conflict('TunnelIdInUse', `Unable to create the network. The tunnel ID ${segment} is in use.`);
-}
 
 function validateProvider(type: string, physnet: string | null, segment: number | null): void {
   if (!(NETWORK_TYPES as readonly string[]).includes(type)) {
@@ -66,9 +30,9 @@ function validateProvider(type: string, physnet: string | null, segment: number 
   if ((type === 'vxlan' || type === 'geneve') && physnet) {
     throw invalidInput(`provider:physical_network specified for ${type.toUpperCase()} network`);
   }
-  const max = MAX_SEGMENT[type];
-  if (segment !== null && max !== undefined && (segment < 1 || segment > max)) {
-    throw invalidInput(`segmentation_id out of range (1 through ${max})`);
+  const range = SEGMENT_RANGE[type];
+  if (segment !== null && range !== undefined && (segment < range.min || segment > range.max)) {
+    throw invalidInput(`segmentation_id out of range (${range.min} through ${range.max})`);
   }
 }
 
@@ -108,7 +72,7 @@ export const networks: ResourceDef = {
   async create(tx, ctx, input) {
     const type = (input['provider:network_type'] as string | undefined) ?? 'vxlan';
     const physnet = (input['provider:physical_network'] as string | null | undefined) ?? null;
-    let segment = (input['provider:segmentation_id'] as number | null | undefined) ?? null;
+    const segment = (input['provider:segmentation_id'] as number | null | undefined) ?? null;
     validateProvider(type, physnet, segment);
     const mtu = (input.mtu as number | undefined) ?? maxNetworkMtu(type, ctx.settings?.mtu);
     checkMtu(mtu, type, ctx.settings?.mtu);
@@ -122,7 +86,7 @@ export const networks: ResourceDef = {
       'router:external': input['router:external'] ?? false,
       'provider:network_type': type,
       'provider:physical_network': physnet,
-      'provider:segmentation_id': segment,
+      'provider:segmentation_id': null,
       is_default: input.is_default ?? false,
       availability_zone_hints: input.availability_zone_hints ?? [],
       availability_zones: [],
@@ -130,11 +94,7 @@ export const networks: ResourceDef = {
       ipv6_address_scope: null,
       l2_adjacency: true,
     });
-    if (MAX_SEGMENT[type] !== undefined) {
-      if (segment === null) segment = await pickSegment(tx, type, doc.id as string);
-      else await claimExplicitSegment(tx, type, physnet, segment, doc.id as string);
-      doc['provider:segmentation_id'] = segment;
-    }
+    doc['provider:segmentation_id'] = await reserveSegment(tx, doc.id, type, physnet, segment);
     return insertDoc(tx, 'network', doc);
   },
 
@@ -158,7 +118,7 @@ export const networks: ResourceDef = {
     }
     for (const p of ports) await removePortRows(tx, p);
     for (const s of await tx.list('subnet', { network_id: [doc.id] })) await deleteSubnetCascade(tx, s, doc);
-    if (typeof doc['provider:segmentation_id'] === 'number') await tx.releaseSegment(doc['provider:network_type'] as string, doc['provider:segmentation_id']);
+    await releaseSegment(tx, doc);
     await deleteDoc(tx, 'network', doc.id);
   },
 };

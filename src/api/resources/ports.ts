@@ -53,7 +53,9 @@ function dict(value: unknown, name: string): Record<string, unknown> {
 }
 
 async function checkSecurityGroups(tx: Tx, ids: string[]): Promise<void> {
-  for (const id of ids) if (!(await tx.get('security_group', id))) throw notFound('security_group', id);
+  const found = await Promise.all(ids.map((id) => tx.get('security_group', id)));
+  const missing = ids.find((_, i) => !found[i]);
+  if (missing !== undefined) throw notFound('security_group', missing);
 }
 
 async function networkSubnets(tx: Tx, networkId: string): Promise<Subnet[]> {
@@ -72,26 +74,31 @@ export async function createPort(
   input: Record<string, unknown>,
 ): Promise<Doc> {
   const networkId = input.network_id as string;
-  const network = await tx.get('network', networkId);
-  if (!network) throw notFound('network', networkId);
   const owner = (input.device_owner as string | undefined) ?? '';
-  const project = ownerOf(ctx, input);
-
   const requestedMac = input.mac_address as string | undefined;
   let macAddress = requestedMac ?? randomMac();
-  if (requestedMac !== undefined) {
-    if ((await tx.count('port', { network_id: [networkId], mac_address: [requestedMac] })) > 0) {
-      throw ipamError.macInUse(networkId, requestedMac);
-    }
-  } else {
+  const wantsDefaultGroup = input.security_groups === undefined && !isNetworkOwned(owner);
+  // The reads that do not depend on each other go out together: one round trip on PostgreSQL's pipeline.
+  const [network, macTaken, knownDefaultGroup, subnets] = await Promise.all([
+    tx.get('network', networkId),
+    tx.count('port', { network_id: [networkId], mac_address: [macAddress] }),
+    wantsDefaultGroup ? tx.defaultSecurityGroup((input.project_id ?? input.tenant_id ?? ctx.projectId) as string) : undefined,
+    networkSubnets(tx, networkId),
+  ]);
+  if (!network) throw notFound('network', networkId);
+  const project = ownerOf(ctx, input);
+
+  if (macTaken > 0) {
+    if (requestedMac !== undefined) throw ipamError.macInUse(networkId, requestedMac);
     // 2^24 MACs per network: a collision is rare, so check rather than let the insert fail the transaction.
-    while ((await tx.count('port', { network_id: [networkId], mac_address: [macAddress] })) > 0) macAddress = randomMac();
+    do macAddress = randomMac();
+    while ((await tx.count('port', { network_id: [networkId], mac_address: [macAddress] })) > 0);
   }
 
   const portSecurity = (input.port_security_enabled as boolean | undefined) ?? (network.port_security_enabled as boolean);
   let groups = input.security_groups as string[] | undefined;
   if (groups === undefined) {
-    groups = portSecurity && !isNetworkOwned(owner) ? [await defaultSecurityGroupOf(tx, project)] : [];
+    groups = portSecurity && !isNetworkOwned(owner) ? [knownDefaultGroup ?? (await defaultSecurityGroupOf(tx, project))] : [];
   } else {
     await checkSecurityGroups(tx, groups);
   }
@@ -125,7 +132,7 @@ export async function createPort(
   doc.fixed_ips = await assignAddresses(
     tx,
     { id: doc.id, network_id: networkId, mac_address: macAddress, device_owner: owner },
-    await networkSubnets(tx, networkId),
+    subnets,
     input.fixed_ips as FixedIpRequest[] | undefined,
   );
   try {
