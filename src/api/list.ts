@@ -131,25 +131,37 @@ export function applyList(docs: Doc[], q: ListQuery, selfUrl: URL, onMissingMark
     const more = end < items.length;
     items = items.slice(start, end);
     if (q.pageReverse) items.reverse();
-    const link = (marker: string, reverse: boolean): string => {
-      const u = new URL(selfUrl.href);
-      u.searchParams.delete('marker');
-      u.searchParams.delete('page_reverse');
-      u.searchParams.set('marker', marker);
-      if (reverse) u.searchParams.set('page_reverse', 'True');
-      return u.href;
-    };
-    if (items.length) {
-      const last = items[items.length - 1]!.id;
-      const first = items[0]!.id;
-      if (q.pageReverse ? true : more) links.push({ rel: 'next', href: link(q.pageReverse ? first : last, q.pageReverse) });
-      if (q.marker !== null || q.pageReverse) {
-        if (!q.pageReverse || more) links.push({ rel: 'previous', href: link(q.pageReverse ? last : first, !q.pageReverse) });
-      }
-    }
+    links.push(...pageLinks(items[0]?.id, items[items.length - 1]?.id, more, q, selfUrl));
   }
   if (q.fields) items = items.map((d) => pick(d, q.fields!));
   return { items, links };
+}
+
+/**
+ * Whether a listing can be paged by the store in id order (Tx.listPage) instead of in memory: a limit, no sort but
+ * by id, nothing filtered outside SQL, no id filter of its own.
+ */
+export function pagesById(q: ListQuery): boolean {
+  return q.limit !== null && !q.memoryFilters.length && q.sorts.every((s) => s.key === 'id') && q.sorts.length <= 1 && !q.columnFilters.id;
+}
+
+/** Neutron's `next`/`previous` links of a page, from its first and last ids (in the order returned). */
+export function pageLinks(first: string | undefined, last: string | undefined, more: boolean, q: ListQuery, selfUrl: URL): ListResult['links'] {
+  const links: ListResult['links'] = [];
+  if (first === undefined || last === undefined) return links;
+  const link = (marker: string, reverse: boolean): string => {
+    const u = new URL(selfUrl.href);
+    u.searchParams.delete('marker');
+    u.searchParams.delete('page_reverse');
+    u.searchParams.set('marker', marker);
+    if (reverse) u.searchParams.set('page_reverse', 'True');
+    return u.href;
+  };
+  if (q.pageReverse ? true : more) links.push({ rel: 'next', href: link(q.pageReverse ? first : last, q.pageReverse) });
+  if (q.marker !== null || q.pageReverse) {
+    if (!q.pageReverse || more) links.push({ rel: 'previous', href: link(q.pageReverse ? last : first, !q.pageReverse) });
+  }
+  return links;
 }
 
 export function pick(doc: Doc, fields: readonly string[]): Doc {

@@ -3,7 +3,7 @@
 
 import pg from 'pg';
 import { tableOf } from './schema.js';
-import { columnValues, countSql, insertSql, selectBodySql, updateParams, updateSql, whereClause } from './sql.js';
+import { columnValues, countSql, insertSql, pageSql, selectBodySql, updateParams, updateSql, whereClause } from './sql.js';
 import type { Allocation, Change, ColumnFilters, Doc, Kind, Segment, Tx } from './types.js';
 import { UniqueViolation } from './types.js';
 
@@ -210,6 +210,12 @@ export class PgTx implements Tx {
 
   async list(kind: Kind, filters?: ColumnFilters): Promise<Doc[]> {
     return (await this.listRaw(kind, filters)).map((b) => JSON.parse(b) as Doc);
+  }
+
+  async listPage(kind: Kind, filters: ColumnFilters | undefined, page: { after?: string; desc: boolean; limit: number }): Promise<string[]> {
+    const q = pageSql(kind, filters, page, 'postgres');
+    const res = await this.q<{ body: string }>(q.sql, q.params);
+    return res.rows.map((r) => r.body);
   }
 
   async listRaw(kind: Kind, filters?: ColumnFilters): Promise<string[]> {

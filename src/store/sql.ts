@@ -1,7 +1,7 @@
 // SQL shared by both stores: how a document maps onto its table's columns, and how column filters become a WHERE
 // clause. Statements use `?` placeholders (SQLite's); the PostgreSQL store numbers them once per statement text.
 
-import { COMMON_COLUMNS, tableOf } from './schema.js';
+import { COMMON_COLUMNS, tableOf, type Dialect } from './schema.js';
 import type { ColumnFilters, Doc, Kind } from './types.js';
 
 /** ` WHERE ...` (or '') and its parameters; throws for a column the kind does not index. */
@@ -59,6 +59,24 @@ export function updateSql(kind: Kind): string {
 export function updateParams(kind: Kind, doc: Doc): unknown[] {
   const values = columnValues(kind, doc);
   return [...values.slice(1), doc.id];
+}
+
+/**
+ * A page in id order (see Tx.listPage): the filters' WHERE, then the id bound, then `LIMIT ?`. Ids compare by code
+ * point, as the API's in-memory sort does: SQLite's BINARY collation is that; on PostgreSQL `COLLATE "C"` makes it
+ * so whatever the database's collation (at the price of a sort when that is not the index's).
+ */
+export function pageSql(
+  kind: Kind,
+  filters: ColumnFilters | undefined,
+  page: { after?: string; desc: boolean; limit: number },
+  dialect: Dialect,
+): { sql: string; params: (string | number)[] } {
+  const w = whereClause(kind, filters);
+  const id = dialect === 'postgres' ? 'id COLLATE "C"' : 'id';
+  const bound = page.after === undefined ? '' : `${w.sql ? ' AND' : ' WHERE'} ${id} ${page.desc ? '<' : '>'} ?`;
+  const sql = `SELECT body FROM ${tableOf(kind).table}${w.sql}${bound} ORDER BY ${id} ${page.desc ? 'DESC' : 'ASC'} LIMIT ?`;
+  return { sql, params: [...w.params, ...(page.after === undefined ? [] : [page.after]), page.limit] };
 }
 
 export function selectBodySql(kind: Kind, where: string): string {

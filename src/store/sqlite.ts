@@ -10,7 +10,7 @@ import Database from 'better-sqlite3';
 import { closeSync, fdatasync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { migrations, tableOf } from './schema.js';
-import { columnValues, countSql, joinedBodiesSql, insertSql, selectBodySql, updateParams, updateSql, whereClause } from './sql.js';
+import { columnValues, countSql, joinedBodiesSql, insertSql, pageSql, selectBodySql, updateParams, updateSql, whereClause } from './sql.js';
 import type { Allocation, Change, Doc, Store, Tx } from './types.js';
 import { UniqueViolation } from './types.js';
 
@@ -114,6 +114,11 @@ export class SqliteStore implements Store {
           // Plucked like listRaw's: the two share one cached statement, and pluck() is a mode of the statement.
           const bodies = this.stmt(selectBodySql(kind, w.sql)).pluck().all(...w.params) as string[];
           return bodies.map((b) => JSON.parse(b) as Doc);
+        }),
+      listPage: (kind, filters, page) =>
+        run(() => {
+          const q = pageSql(kind, filters, page, 'sqlite');
+          return this.stmt(q.sql).pluck().all(...q.params) as string[];
         }),
       listRaw: (kind, filters) =>
         run(() => {

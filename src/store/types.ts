@@ -57,6 +57,12 @@ export interface Tx {
   /** The stored JSON text of each matching document, in insertion order: for listings that need no rework. */
   listRaw(kind: Kind, filters?: ColumnFilters): Promise<string[]>;
   /**
+   * One page of a listing sorted by id: the stored JSON of at most `limit` matching documents whose id comes after
+   * `after` (before it when `desc`), in id order (descending when `desc`). Index order, so the cost is the page's,
+   * not the collection's.
+   */
+  listPage(kind: Kind, filters: ColumnFilters | undefined, page: { after?: string; desc: boolean; limit: number }): Promise<string[]>;
+  /**
    * The stored JSON of every matching document, in insertion order, separated by commas, as UTF-8 pieces to send in
    * order (one piece when the database joined them itself, none when nothing matches): a plain listing is then a
    * copy, with no per-row strings in JavaScript.

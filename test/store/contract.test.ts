@@ -116,6 +116,27 @@ for (const { dialect, skip } of DIALECTS) {
         });
       }));
 
+    it('pages in id order by code point, after a marker, either way, with filters', () =>
+      withStore(dialect, async ({ store }) => {
+        // Ids chosen so that a collation ignoring case or punctuation would order them otherwise.
+        const ids = ['B-2', 'a-1', 'a1', 'Z', 'b-1', '_x'];
+        await store.write(async (tx) => {
+          for (const [i, id] of ids.entries()) await tx.insert('network', { id, name: i % 2 ? 'odd' : 'even', project_id: 'p' });
+        });
+        const sorted = [...ids].sort();
+        await store.read(async (tx) => {
+          const page = async (f: Parameters<typeof tx.listPage>[1], p: Parameters<typeof tx.listPage>[2]): Promise<string[]> =>
+            (await tx.listPage('network', f, p)).map((b) => (JSON.parse(b) as Doc).id as string);
+          assert.deepEqual(await page(undefined, { desc: false, limit: 10 }), sorted);
+          assert.deepEqual(await page(undefined, { desc: false, limit: 2 }), sorted.slice(0, 2));
+          assert.deepEqual(await page(undefined, { after: sorted[1], desc: false, limit: 3 }), sorted.slice(2, 5));
+          assert.deepEqual(await page(undefined, { after: sorted[4], desc: true, limit: 10 }), sorted.slice(0, 4).reverse());
+          assert.deepEqual(await page({ name: ['odd'] }, { desc: false, limit: 10 }), ids.filter((_, i) => i % 2).sort());
+          assert.deepEqual(await page({ name: ['odd'] }, { after: 'a', desc: false, limit: 1 }), ids.filter((_, i) => i % 2).sort().filter((x) => x > 'a').slice(0, 1));
+          assert.deepEqual(await page({ name: [] }, { desc: false, limit: 10 }), []);
+        });
+      }));
+
     it("filters on a kind's own columns, with null and absent values", () =>
       withStore(dialect, async ({ store }) => {
         await store.write(async (tx) => {
