@@ -92,7 +92,8 @@ for (const backend of backends()) {
 
     it('pages by id in the store exactly as in memory: items, links, markers, reverse, filters, fields', async () => {
       const net = (await api.request('POST', '/v2.0/networks', { network: { name: 'paging' } })).body.network;
-      for (let i = 0; i < 23; i++) await api.request('POST', '/v2.0/ports', { port: { network_id: net.id, name: i % 2 ? 'odd' : 'even' } });
+      const made: { id: string; name: string }[] = [];
+      for (let i = 0; i < 23; i++) made.push((await api.request('POST', '/v2.0/ports', { port: { network_id: net.id, name: i % 2 ? 'odd' : 'even' } })).body.port);
       const all = (await api.request('GET', `/v2.0/ports?network_id=${net.id}`)).body.ports.map((p: { id: string }) => p.id).sort();
       assert.equal(all.length, 23);
       // admin_state_up is filtered in memory, so the same query with it (matching every port) takes the old path.
@@ -109,7 +110,8 @@ for (const backend of backends()) {
       const queries = ['limit=5', 'limit=5&sort_key=id&sort_dir=desc', 'limit=7&page_reverse=True', 'limit=4&name=even', 'limit=3&fields=name&fields=id', 'limit=30', 'limit=1&sort_key=id&sort_dir=desc&page_reverse=True'];
       const statuses = new Set<number>();
       for (const q of queries) {
-        for (const m of [null, all[3], all[11], all[22]]) {
+        // Markers: none, the first and last ids, and one port of each name (one of them outside a name filter).
+        for (const m of [null, all[0], all[22], made.find((p) => p.name === 'odd')!.id, made.find((p) => p.name === 'even')!.id]) {
           const query = m ? `${q}&marker=${m}` : q;
           const fast = await get(query);
           const old = await get(slow(query));
