@@ -51,6 +51,13 @@ async function routerPorts(tx: Tx, routerId: string): Promise<Doc[]> {
   return tx.list('port', { device_id: [routerId] });
 }
 
+/** The subnets of these ports' fixed IPs, by id, in one read (one round trip on PostgreSQL, whatever their number). */
+async function subnetsOf(tx: Tx, ports: Doc[]): Promise<Map<string, Subnet>> {
+  const ids = [...new Set(ports.flatMap((p) => (p.fixed_ips as FixedIp[]).map((f) => f.subnet_id)))];
+  if (!ids.length) return new Map();
+  return new Map(((await tx.list('subnet', { id: ids })) as Subnet[]).map((s) => [s.id, s]));
+}
+
 function interfaceOwner(router: Doc): string {
   return router.ha ? 'network:ha_router_replicated_interface' : 'network:router_interface';
 }
@@ -112,11 +119,12 @@ function interfaceInfo(router: Doc, port: Doc, subnetIds: string[]): Record<stri
 /** Interface subnets already on the router must not overlap the new one (Neutron's _check_for_dup_router_subnets). */
 async function checkOverlap(tx: Tx, router: Doc, subnet: Subnet): Promise<void> {
   const prefix = IpPrefix.parse(subnet.cidr)!;
-  for (const p of await routerPorts(tx, router.id)) {
-    if (p.device_owner === GATEWAY_OWNER) continue;
+  const interfaces = (await routerPorts(tx, router.id)).filter((p) => p.device_owner !== GATEWAY_OWNER);
+  const subnets = await subnetsOf(tx, interfaces);
+  for (const p of interfaces) {
     for (const f of p.fixed_ips as FixedIp[]) {
       if (f.subnet_id === subnet.id) throw badRequest('router', `Router already has a port on subnet ${subnet.id}`);
-      const other = (await tx.get('subnet', f.subnet_id)) as Subnet | undefined;
+      const other = subnets.get(f.subnet_id);
       if (other && IpPrefix.parse(other.cidr)!.overlaps(prefix)) {
         throw badRequest('router', `Cidr ${subnet.cidr} of subnet ${subnet.id} overlaps with cidr ${other.cidr} of subnet ${other.id}`);
       }
@@ -248,9 +256,9 @@ export const routers: ResourceDef = {
     if (input.external_gateway_info !== undefined) await setGateway(tx, ctx, doc, input.external_gateway_info as GatewayInfo | null);
     if (input.routes !== undefined) {
       const ports = await routerPorts(tx, doc.id);
-      const subnets: Subnet[] = [];
-      for (const p of ports) for (const f of p.fixed_ips as FixedIp[]) subnets.push((await tx.get('subnet', f.subnet_id)) as Subnet);
-      checkRoutes(ports, subnets.filter(Boolean), input.routes as { destination: string; nexthop: string }[]);
+      const byId = await subnetsOf(tx, ports);
+      const subnets = ports.flatMap((p) => (p.fixed_ips as FixedIp[]).map((f) => byId.get(f.subnet_id))).filter((x): x is Subnet => !!x);
+      checkRoutes(ports, subnets, input.routes as { destination: string; nexthop: string }[]);
     }
     if (input.ha !== undefined && input.ha !== doc.ha && doc.admin_state_up !== false) {
       throw badRequest('router', 'Cannot change HA attribute of active routers. Please set router admin_state_up to False prior to upgrade');
