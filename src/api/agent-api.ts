@@ -75,8 +75,10 @@ export class AgentApi {
     const host = input?.host === undefined ? undefined : str(input.host, 'host', 255);
     const changed = await this.store.write(async (tx) => {
       const out = [];
+      // One read for all of them (an agent's cold start reports every port it plugged at once).
+      const docs = new Map((want.length ? await tx.list('port', { id: want.map(([id]) => id) }) : []).map((d) => [d.id as string, d]));
       for (const [id, st] of want) {
-        const doc = await tx.get('port', id);
+        const doc = docs.get(id);
         if (!doc || doc.status === st) continue;
         // A port another host has bound since the agent looked is that host's to report.
         if (host !== undefined && doc['binding:host_id'] && doc['binding:host_id'] !== host) continue;
