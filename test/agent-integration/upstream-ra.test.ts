@@ -15,7 +15,8 @@ const skip = skipReason(['ip', 'radvd', 'ping', 'sysctl']);
 
 test('no IPv6 subnet on the external network: qg- learns the default route from the upstream RA (accept_ra 2); --ipv6-gateway routes via the given address', { skip, timeout: 240_000 }, async () => {
   const env = await startEnv();
-  const dcName = `u${env.tag}`.slice(0, 12);
+  // lab-<tag>...: the harness cleanup removes every namespace of this run by that prefix, even when the test fails.
+  const dcName = `${env.tag}d`;
   const name = `${env.tag}u`;
   try {
     await env.agent.waitLine(/in sync:/);
