@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { exec } from './linux.js';
 import { labDaemonPid, labNsName, stopLabDaemon, type LabOptions } from './lab.js';
 import { bridgeName, bridgeNsName, GATEWAY_OWNER, ROUTER_INTERFACE_OWNERS, type Doc } from './plan.js';
-import { renderRadvdInterface } from './radvd.js';
+import { renderDefaultRouterInterface, renderRadvdInterface } from './radvd.js';
 import { linkLocalFromMac } from '../domain/eui64.js';
 
 export interface DcRoute {
@@ -97,8 +97,7 @@ export function dcRadvdConf(network: Doc, subnets: Doc[]): string | null {
   if (adv.length) return renderRadvdInterface({ name: 'eth0', mtu: network.mtu ?? 1500, subnets: adv });
   if (subnets.some((s) => s.network_id === network.id && s.ip_version === 6)) return null;
   // No IPv6 subnet at all: the upstream router only says it is a default router (router lifetime 300 s, no prefix).
-  const mtu = (network.mtu ?? 1500) >= 1280 ? [`   AdvLinkMTU ${network.mtu ?? 1500};`] : [];
-  return ['interface eth0', '{', '   AdvSendAdvert on;', '   MinRtrAdvInterval 30;', '   MaxRtrAdvInterval 100;', ...mtu, '};', ''].join('\n');
+  return renderDefaultRouterInterface('eth0', network.mtu ?? 1500);
 }
 
 /** A locally administered MAC from the name, stable across runs. */

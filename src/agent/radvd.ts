@@ -38,11 +38,8 @@ const isV6 = (cidr: string): boolean => cidr.includes(':');
 export function renderRadvdInterface(iface: RaInterface, opts: RadvdOptions = {}): string | null {
   const v6 = iface.subnets.filter((s) => isV6(s.cidr) && raFlags(s) !== null);
   if (!v6.length) return null;
-  const min = opts.minRtrAdvInterval ?? 30;
-  const max = opts.maxRtrAdvInterval ?? 100;
   const flags = v6.map((s) => ({ s, f: raFlags(s)! }));
-  const lines = ['interface ' + iface.name, '{', '   AdvSendAdvert on;', `   MinRtrAdvInterval ${min};`, `   MaxRtrAdvInterval ${max};`];
-  if (iface.mtu >= IPV6_MIN_MTU) lines.push(`   AdvLinkMTU ${iface.mtu};`);
+  const lines = stanzaOpening(iface.name, iface.mtu, opts);
   if (flags.some(({ f }) => f.other)) lines.push('   AdvOtherConfigFlag on;');
   if (flags.some(({ f }) => f.managed)) lines.push('   AdvManagedFlag on;');
   // RDNSS only from SLAAC subnets (ra.py: slaac_subnets), at most three.
@@ -56,6 +53,18 @@ export function renderRadvdInterface(iface: RaInterface, opts: RadvdOptions = {}
   }
   lines.push('};');
   return lines.join('\n') + '\n';
+}
+
+/** A stanza's first lines, every stanza alike: the interface, sending on, the RA interval and, when large enough, the MTU. */
+function stanzaOpening(name: string, mtu: number, opts: RadvdOptions): string[] {
+  const lines = ['interface ' + name, '{', '   AdvSendAdvert on;', `   MinRtrAdvInterval ${opts.minRtrAdvInterval ?? 30};`, `   MaxRtrAdvInterval ${opts.maxRtrAdvInterval ?? 100};`];
+  if (mtu >= IPV6_MIN_MTU) lines.push(`   AdvLinkMTU ${mtu};`);
+  return lines;
+}
+
+/** A stanza that only announces a default router: no flags, no prefix, no RDNSS. */
+export function renderDefaultRouterInterface(name: string, mtu: number, opts: RadvdOptions = {}): string {
+  return [...stanzaOpening(name, mtu, opts), '};'].join('\n') + '\n';
 }
 
 /** The whole radvd.conf of one router; null when no interface needs RAs (then no radvd runs). */
