@@ -314,6 +314,7 @@ export class Agent {
     const started = await this.supervisor.ensure(desired.daemons);
     this.reportProblems(desired.tunnels);
     await this.reportPortStatus(desired.wiring, actual.ns.get(desired.bridgeNs)?.links ?? new Map());
+    this.ownTaps = new Set(desired.namespaces.flatMap((n) => n.links.map((l) => l.tap)));
     this.watchBridgeEnds(desired.bridgeNs);
     this.lastSummary = {
       role: this.opts.role ?? 'all',
@@ -339,11 +340,14 @@ export class Agent {
   }
 
   private monitor: ChildProcess | null = null;
+  /** The bridge ends of the links the agent plugs itself: their events are its own doing and start no pass. */
+  private ownTaps = new Set<string>();
 
   /**
    * Watches the bridge namespace's links (`ip monitor link`): a tap that appears, leaves its bridge or goes away
    * (an instance plugged or unplugged by the hypervisor, which the API does not see) starts a pass at once, so its
-   * port's status follows without waiting for the next full resync. Restarted by the next pass if it dies.
+   * port's status follows without waiting for the next full resync; the agent's own plugging starts none. Restarted
+   * by the next pass if it dies.
    */
   private watchBridgeEnds(bridgeNs: string): void {
     if (this.monitor || this.stopped) return;
@@ -352,7 +356,8 @@ export class Agent {
     const child = spawn('sh', ['-c', 'ip -n "$1" monitor link & m=$!; read -r _; kill $m', 'sh', bridgeNs], { stdio: ['pipe', 'pipe', 'ignore'] });
     this.monitor = child;
     child.stdout!.on('data', (chunk: Buffer) => {
-      if (/\btap/.test(chunk.toString())) this.schedule(20);
+      const taps = chunk.toString().match(/\btap[0-9a-f-]+/g) ?? [];
+      if (taps.some((t) => !this.ownTaps.has(t))) this.schedule(20);
     });
     child.once('exit', () => {
       if (this.monitor === child) this.monitor = null;
