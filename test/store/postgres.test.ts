@@ -116,6 +116,11 @@ describe('postgres store', { skip: PG_SKIP }, () => {
       const slow = store.write(async (tx) => {
         await tx.insert('network', { id: 'slow' });
         await tx.recordChange('network', 'slow', 'create');
+        // Pipelined writes are sent but not awaited: an awaited read on the same connection returns only once the
+        // server has run them, so the slow transaction really holds its (older) transaction id before 'fast' writes.
+        // Without it, on a loaded machine 'fast' could reach the server first and be published first: correct
+        // commit order, but not the race this test is about.
+        await tx.get('network', 'slow');
         recorded();
         await hold;
       });
