@@ -2,21 +2,8 @@
 // sent: on a pipelined connection, corked per tick, awaited or not (see postgres.ts for the batches that use it).
 
 import pg from 'pg';
-import {
-  CHANGES,
-  columnValues,
-  countSql,
-  DEFAULT_SECURITY_GROUPS,
-  documentSql,
-  IPAM,
-  pageSql,
-  PORT_MAC_TAKEN,
-  SEGMENTS,
-  selectBodySql,
-  SUBNET_POOL,
-  updateParams,
-  whereClause,
-} from './sql.js';
+import { CHANGES, DEFAULT_SECURITY_GROUPS, IPAM, SEGMENTS, SUBNET_POOL } from './sql.js';
+import { columnValues, countSql, documentSql, pageSql, PORT_MAC_TAKEN, selectBodySql, updateParams, whereClause } from './sql.js';
 import type { Allocation, Change, ColumnFilters, Doc, Kind, Segment, Tx } from './types.js';
 import { UniqueViolation } from './types.js';
 

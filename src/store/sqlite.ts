@@ -10,21 +10,8 @@ import Database from 'better-sqlite3';
 import { closeSync, fdatasync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { migrations, SCHEMA_VERSION } from './schema.js';
-import {
-  CHANGES,
-  columnValues,
-  countSql,
-  DEFAULT_SECURITY_GROUPS,
-  documentSql,
-  IPAM,
-  joinedBodiesSql,
-  pageSql,
-  SEGMENTS,
-  selectBodySql,
-  SUBNET_POOL,
-  updateParams,
-  whereClause,
-} from './sql.js';
+import { CHANGES, DEFAULT_SECURITY_GROUPS, IPAM, SEGMENTS, SUBNET_POOL } from './sql.js';
+import { columnValues, countSql, documentSql, joinedBodiesSql, pageSql, selectBodySql, updateParams, whereClause } from './sql.js';
 import type { Allocation, Change, Doc, Store, Tx } from './types.js';
 import { UniqueViolation } from './types.js';
 
