@@ -5,7 +5,8 @@
 // once and keeps the Statement: a text here is built once (per kind, at load), never per call.
 //
 // What stays in the stores is their machinery, which has no counterpart: transactions, savepoints and migrations
-// (sqlite.ts, postgres.ts), PostgreSQL's feed publishing and advisory locks (postgres.ts). The schema is in schema.ts.
+// (sqlite.ts, postgres.ts), PostgreSQL's feed publishing and advisory locks (postgres.ts). The schema, and the
+// statements on schema_version, are in schema.ts.
 
 import { COMMON_COLUMNS, KIND_TABLES, tableOf, type Dialect } from './schema.js';
 import type { ColumnFilters, Doc, Kind } from './types.js';
@@ -30,7 +31,10 @@ const forUpdate = (select: string): Record<Dialect, string> => ({ sqlite: select
 /** The statements on one kind's table whose text does not depend on filters. */
 export interface DocumentSql {
   get: string;
-  /** Parameters: columnValues(kind, doc). */
+  /**
+   * Parameters: columnValues(kind, doc). Fails on a conflict: on SQLite the error names the rule; on PostgreSQL this
+   * is a pipelined batch's unawaited insert, whose failure has the batch rerun carefully (postgres.ts).
+   */
   insert: string;
   /** Parameters: updateParams(kind, doc). */
   update: string;

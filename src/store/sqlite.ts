@@ -178,7 +178,7 @@ export class SqliteStore implements Store {
           if (behindCursor) this.stmt(IPAM.keepReleased).run(subnetId, ip);
         }),
       takeReleased: (subnetId) =>
-        run(() => (this.stmt(IPAM.takeReleased.sqlite).pluck().get(subnetId, subnetId) as string | undefined) ?? undefined),
+        run(() => this.stmt(IPAM.takeReleased.sqlite).pluck().get(subnetId, subnetId) as string | undefined),
       allocationsOfSubnet: (subnetId) => run(() => this.stmt(IPAM.allocationsOfSubnet).all(subnetId) as Allocation[]),
       countAllocations: (subnetId) => run(() => (this.stmt(IPAM.countAllocations).get(subnetId) as { n: number }).n),
       lockSubnetPool: (poolId) =>
