@@ -2,8 +2,8 @@
 // sent: on a pipelined connection, corked per tick, awaited or not (see postgres.ts for the batches that use it).
 
 import pg from 'pg';
-import { tableOf } from './schema.js';
-import { columnValues, countSql, insertSql, pageSql, selectBodySql, updateParams, updateSql, whereClause } from './sql.js';
+import { CHANGES, DEFAULT_SECURITY_GROUPS, IPAM, SEGMENTS, SUBNET_POOL } from './sql.js';
+import { columnValues, countSql, documentSql, pageSql, PORT_MAC_TAKEN, selectBodySql, updateParams, whereClause } from './sql.js';
 import type { Allocation, Change, ColumnFilters, Doc, Kind, Segment, Tx } from './types.js';
 import { UniqueViolation } from './types.js';
 
@@ -125,12 +125,6 @@ const QueryOf = pg.Query as unknown as new (
   callback: (err?: Error, res?: pg.QueryResult<never>) => void,
 ) => pg.Query & { name?: string };
 
-/** `?` placeholders to `$1, $2, ...` (our statements have no `?` inside literals). */
-export function numberPlaceholders(sql: string): string {
-  let n = 0;
-  return sql.replace(/\?/g, () => `$${++n}`);
-}
-
 /** What PgTx needs of its store: statement texts and names, and the default security groups already known. */
 export interface StatementCache {
   prepared(sql: string): Prepared;
@@ -204,7 +198,7 @@ export class PgTx implements Tx {
   }
 
   async get(kind: Kind, id: string): Promise<Doc | undefined> {
-    const res = await this.q<{ body: string }>(`SELECT body FROM ${tableOf(kind).table} WHERE id = ?`, [id]);
+    const res = await this.q<{ body: string }>(documentSql(kind).get, [id]);
     return res.rows[0] ? (JSON.parse(res.rows[0].body) as Doc) : undefined;
   }
 
@@ -248,32 +242,25 @@ export class PgTx implements Tx {
   }
 
   async insert(kind: Kind, doc: Doc, announce = false): Promise<void> {
-    const t = tableOf(kind);
+    const d = documentSql(kind);
     // Announced: the change-feed row is inserted by the same statement, from what the insert returned.
-    const statement = (onConflict: string): string =>
-      announce
-        ? `WITH d AS (${insertSql(kind)}${onConflict} RETURNING id) INSERT INTO changes (kind, id, op) SELECT ?, id, 'create' FROM d`
-        : `${insertSql(kind)}${onConflict}`;
     const params = announce ? [...columnValues(kind, doc), kind] : columnValues(kind, doc);
     if (this.unawaited) {
       // Pipelined batch: a new document's id is fresh and a port's MAC was checked, so the insert is expected to
       // land and is not waited for. If it breaks a rule after all, it fails (no ON CONFLICT here), which aborts the
       // transaction; the batch is then rerun carefully, where the insert is waited for and the rule reported.
       this.state.changed = true;
-      this.expect(this.q(statement(''), params));
+      this.expect(this.q(announce ? d.postgres.announced : d.insert, params));
       return;
     }
-    const sql = statement(' ON CONFLICT DO NOTHING');
+    const sql = announce ? d.postgres.ifAbsentAnnounced : d.postgres.ifAbsent;
     for (let attempt = 0; attempt < 3; attempt++) {
       const res = await this.w(sql, params, inserted);
       if (res.rowCount === 1) return;
       // Which rule did it break? (The conflicting row may have gone since; then try again.)
-      if ((await this.q(`SELECT 1 FROM ${t.table} WHERE id = ?`, [doc.id])).rowCount) throw new UniqueViolation('id');
+      if ((await this.q(d.postgres.exists, [doc.id])).rowCount) throw new UniqueViolation('id');
       if (kind === 'port' && doc.network_id != null && doc.mac_address != null) {
-        const mac = await this.q('SELECT 1 FROM ports WHERE network_id = ? AND mac_address = ?', [
-          String(doc.network_id),
-          String(doc.mac_address),
-        ]);
+        const mac = await this.q(PORT_MAC_TAKEN, [String(doc.network_id), String(doc.mac_address)]);
         if (mac.rowCount) throw new UniqueViolation('port_mac');
       }
     }
@@ -282,12 +269,12 @@ export class PgTx implements Tx {
 
   async update(kind: Kind, doc: Doc): Promise<void> {
     if (!GUARDED_UPDATES.has(kind)) {
-      await this.w(updateSql(kind), updateParams(kind, doc));
+      await this.w(documentSql(kind).update, updateParams(kind, doc));
       return;
     }
     await this.q('SAVEPOINT guarded_update');
     try {
-      await this.q(updateSql(kind), updateParams(kind, doc), true);
+      await this.q(documentSql(kind).update, updateParams(kind, doc), true);
       this.state.changed = true;
     } catch (e) {
       await this.q('ROLLBACK TO SAVEPOINT guarded_update');
@@ -298,19 +285,18 @@ export class PgTx implements Tx {
   }
 
   async remove(kind: Kind, id: string): Promise<boolean> {
-    const res = await this.w(`DELETE FROM ${tableOf(kind).table} WHERE id = ?`, [id], inserted);
+    const res = await this.w(documentSql(kind).remove, [id], inserted);
     return (res.rowCount ?? 0) > 0;
   }
 
   async ipamCursor(subnetId: string): Promise<string | null> {
     const known = this.cursors?.get(subnetId);
     if (known !== undefined) return known;
-    const lock = 'SELECT cursor_ip FROM ipam_subnets WHERE subnet_id = ? FOR UPDATE';
-    let res = await this.q<{ cursor_ip: string | null }>(lock, [subnetId]);
+    let res = await this.q<{ cursor_ip: string | null }>(IPAM.cursor.postgres, [subnetId]);
     if (!res.rowCount) {
       // First allocation on the subnet: make the row (waiting for a concurrent maker to finish), then lock it.
-      await this.w('INSERT INTO ipam_subnets (subnet_id, cursor_ip) VALUES (?, NULL) ON CONFLICT DO NOTHING', [subnetId], inserted);
-      res = await this.q<{ cursor_ip: string | null }>(lock, [subnetId]);
+      await this.w(IPAM.makeCursorRow, [subnetId], inserted);
+      res = await this.q<{ cursor_ip: string | null }>(IPAM.cursor.postgres, [subnetId]);
     }
     const cursor = res.rows[0]?.cursor_ip ?? null;
     if (res.rowCount) this.cursors?.set(subnetId, cursor);
@@ -319,36 +305,20 @@ export class PgTx implements Tx {
 
   async setIpamCursor(subnetId: string, cursor: string | null): Promise<void> {
     this.moved(subnetId, cursor);
-    await this.later(
-      'INSERT INTO ipam_subnets (subnet_id, cursor_ip) VALUES (?, ?) ON CONFLICT (subnet_id) DO UPDATE SET cursor_ip = excluded.cursor_ip',
-      [subnetId, cursor],
-    );
+    await this.later(IPAM.setCursor, [subnetId, cursor]);
   }
 
   async isAllocated(subnetId: string, ip: string): Promise<boolean> {
-    return ((await this.q('SELECT 1 FROM ip_allocations WHERE subnet_id = ? AND ip_address = ?', [subnetId, ip])).rowCount ?? 0) > 0;
+    return ((await this.q(IPAM.isAllocated, [subnetId, ip])).rowCount ?? 0) > 0;
   }
 
   async allocate(a: Allocation): Promise<void> {
-    const res = await this.w(
-      'INSERT INTO ip_allocations (subnet_id, ip_address, port_id, network_id) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
-      [a.subnet_id, a.ip_address, a.port_id, a.network_id],
-      inserted,
-    );
+    const res = await this.w(IPAM.take, [a.subnet_id, a.ip_address, a.port_id, a.network_id], inserted);
     if (res.rowCount !== 1) throw new UniqueViolation('ip_allocation');
   }
 
   async tryAllocate(a: Allocation, moveCursor = false): Promise<boolean> {
-    const take = 'INSERT INTO ip_allocations (subnet_id, ip_address, port_id, network_id) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING';
-    const res = await this.w(
-      moveCursor
-        ? `WITH a AS (${take} RETURNING subnet_id, ip_address)
-           INSERT INTO ipam_subnets (subnet_id, cursor_ip) SELECT subnet_id, ip_address FROM a
-           ON CONFLICT (subnet_id) DO UPDATE SET cursor_ip = excluded.cursor_ip`
-        : take,
-      [a.subnet_id, a.ip_address, a.port_id, a.network_id],
-      inserted,
-    );
+    const res = await this.w(moveCursor ? IPAM.takeAndMoveCursor : IPAM.take, [a.subnet_id, a.ip_address, a.port_id, a.network_id], inserted);
     if (res.rowCount === 1 && moveCursor) this.moved(a.subnet_id, a.ip_address);
     return res.rowCount === 1;
   }
@@ -359,80 +329,57 @@ export class PgTx implements Tx {
   }
 
   async release(subnetId: string, ip: string, behindCursor: boolean): Promise<void> {
-    await this.w('DELETE FROM ip_allocations WHERE subnet_id = ? AND ip_address = ?', [subnetId, ip], inserted);
-    if (behindCursor) {
-      await this.w('INSERT INTO ipam_released (subnet_id, ip_address) VALUES (?, ?) ON CONFLICT DO NOTHING', [subnetId, ip], inserted);
-    }
+    await this.w(IPAM.release, [subnetId, ip], inserted);
+    if (behindCursor) await this.w(IPAM.keepReleased, [subnetId, ip], inserted);
   }
 
   async takeReleased(subnetId: string): Promise<string | undefined> {
-    // SKIP LOCKED: two takers (who did not lock the subnet first) never get the same address.
-    const res = await this.w<{ ip_address: string }>(
-      `DELETE FROM ipam_released WHERE subnet_id = ? AND ip_address = (
-         SELECT ip_address FROM ipam_released WHERE subnet_id = ? LIMIT 1 FOR UPDATE SKIP LOCKED)
-       RETURNING ip_address`,
-      [subnetId, subnetId],
-      inserted,
-    );
+    const res = await this.w<{ ip_address: string }>(IPAM.takeReleased.postgres, [subnetId, subnetId], inserted);
     return res.rows[0]?.ip_address;
   }
 
   async allocationsOfSubnet(subnetId: string): Promise<Allocation[]> {
-    const res = await this.q<Allocation & pg.QueryResultRow>(
-      'SELECT subnet_id, ip_address, port_id, network_id FROM ip_allocations WHERE subnet_id = ?',
-      [subnetId],
-    );
+    const res = await this.q<Allocation & pg.QueryResultRow>(IPAM.allocationsOfSubnet, [subnetId]);
     return res.rows;
   }
 
   async countAllocations(subnetId: string): Promise<number> {
-    const res = await this.q<{ n: string }>('SELECT COUNT(*) AS n FROM ip_allocations WHERE subnet_id = ?', [subnetId]);
+    const res = await this.q<{ n: string }>(IPAM.countAllocations, [subnetId]);
     return Number(res.rows[0]!.n);
   }
 
   async lockSubnetPool(poolId: string): Promise<{ prefixlen: number | null; next_cidr: string | null }> {
-    const lock = 'SELECT prefixlen, next_cidr FROM subnetpool_cursors WHERE pool_id = ? FOR UPDATE';
-    let res = await this.q<{ prefixlen: number | null; next_cidr: string | null }>(lock, [poolId]);
+    let res = await this.q<{ prefixlen: number | null; next_cidr: string | null }>(SUBNET_POOL.cursor.postgres, [poolId]);
     if (!res.rowCount) {
-      await this.w('INSERT INTO subnetpool_cursors (pool_id, prefixlen, next_cidr) VALUES (?, NULL, NULL) ON CONFLICT DO NOTHING', [poolId], inserted);
-      res = await this.q<{ prefixlen: number | null; next_cidr: string | null }>(lock, [poolId]);
+      await this.w(SUBNET_POOL.makeCursorRow, [poolId], inserted);
+      res = await this.q<{ prefixlen: number | null; next_cidr: string | null }>(SUBNET_POOL.cursor.postgres, [poolId]);
     }
     return res.rows[0] ?? { prefixlen: null, next_cidr: null };
   }
 
   async setSubnetPoolCursor(poolId: string, prefixlen: number | null, nextCidr: string | null): Promise<void> {
-    await this.later(
-      'INSERT INTO subnetpool_cursors (pool_id, prefixlen, next_cidr) VALUES (?, ?, ?) ON CONFLICT (pool_id) DO UPDATE SET prefixlen = excluded.prefixlen, next_cidr = excluded.next_cidr',
-      [poolId, prefixlen, nextCidr],
-    );
+    await this.later(SUBNET_POOL.setCursor, [poolId, prefixlen, nextCidr]);
   }
 
   async dropIpam(subnetId: string): Promise<void> {
     this.cursors?.delete(subnetId);
-    await this.w('DELETE FROM ipam_subnets WHERE subnet_id = ?', [subnetId], inserted);
-    await this.w('DELETE FROM ipam_released WHERE subnet_id = ?', [subnetId], inserted);
+    await this.w(IPAM.dropCursor, [subnetId], inserted);
+    await this.w(IPAM.dropReleased, [subnetId], inserted);
   }
 
   async segmentCursor(type: string, physnet: string): Promise<number | null> {
-    const lock = 'SELECT last_id FROM segment_cursors WHERE network_type = ? AND physical_network = ? FOR UPDATE';
-    let res = await this.q<{ last_id: number | null }>(lock, [type, physnet]);
+    let res = await this.q<{ last_id: number | null }>(SEGMENTS.cursor.postgres, [type, physnet]);
     if (!res.rowCount) {
       // The range's first allocation: make the row (waiting for a concurrent maker to finish), then lock it.
-      await this.w('INSERT INTO segment_cursors (network_type, physical_network, last_id) VALUES (?, ?, NULL) ON CONFLICT DO NOTHING', [type, physnet], inserted);
-      res = await this.q<{ last_id: number | null }>(lock, [type, physnet]);
+      await this.w(SEGMENTS.makeCursorRow, [type, physnet], inserted);
+      res = await this.q<{ last_id: number | null }>(SEGMENTS.cursor.postgres, [type, physnet]);
     }
     return res.rows[0]?.last_id ?? null;
   }
 
   async tryReserveSegment(seg: Segment, networkId: string, moveCursor = false): Promise<boolean> {
-    const take =
-      'INSERT INTO segment_allocations (network_type, physical_network, segmentation_id, network_id) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING';
     const res = await this.w(
-      moveCursor
-        ? `WITH s AS (${take} RETURNING network_type, physical_network, segmentation_id)
-           INSERT INTO segment_cursors (network_type, physical_network, last_id) SELECT network_type, physical_network, segmentation_id FROM s
-           ON CONFLICT (network_type, physical_network) DO UPDATE SET last_id = excluded.last_id`
-        : take,
+      moveCursor ? SEGMENTS.reserveAndMoveCursor : SEGMENTS.reserve,
       [seg.network_type, seg.physical_network, seg.segmentation_id, networkId],
       inserted,
     );
@@ -440,18 +387,11 @@ export class PgTx implements Tx {
   }
 
   async releaseSegment(seg: Segment): Promise<void> {
-    await this.w(
-      'DELETE FROM segment_allocations WHERE network_type = ? AND physical_network = ? AND segmentation_id = ?',
-      [seg.network_type, seg.physical_network, seg.segmentation_id],
-      inserted,
-    );
+    await this.w(SEGMENTS.release, [seg.network_type, seg.physical_network, seg.segmentation_id], inserted);
   }
 
   async countSegments(type: string, physnet: string): Promise<number> {
-    const res = await this.q<{ n: string }>('SELECT COUNT(*) AS n FROM segment_allocations WHERE network_type = ? AND physical_network = ?', [
-      type,
-      physnet,
-    ]);
+    const res = await this.q<{ n: string }>(SEGMENTS.count, [type, physnet]);
     return Number(res.rows[0]!.n);
   }
 
@@ -459,10 +399,7 @@ export class PgTx implements Tx {
     // A project's default group, once made, is never replaced (Neutron refuses to delete it): remembered per store.
     const known = this.store.defaultGroups.get(projectId);
     if (known) return known;
-    const res = await this.q<{ security_group_id: string }>(
-      'SELECT security_group_id FROM default_security_groups WHERE project_id = ?',
-      [projectId],
-    );
+    const res = await this.q<{ security_group_id: string }>(DEFAULT_SECURITY_GROUPS.get, [projectId]);
     const id = res.rows[0]?.security_group_id;
     // In a write the row may be an earlier write's of the same batch, not yet committed: it is remembered only once
     // the batch commits (see learned).
@@ -471,15 +408,11 @@ export class PgTx implements Tx {
   }
 
   async setDefaultSecurityGroup(projectId: string, securityGroupId: string): Promise<void> {
-    const res = await this.w(
-      'INSERT INTO default_security_groups (project_id, security_group_id) VALUES (?, ?) ON CONFLICT DO NOTHING',
-      [projectId, securityGroupId],
-      inserted,
-    );
+    const res = await this.w(DEFAULT_SECURITY_GROUPS.set, [projectId, securityGroupId], inserted);
     if (res.rowCount !== 1) throw new UniqueViolation('default_security_group');
   }
 
   async recordChange(kind: Kind, id: string, op: Change['op']): Promise<void> {
-    await this.later('INSERT INTO changes (kind, id, op) VALUES (?, ?, ?)', [kind, id, op]);
+    await this.later(CHANGES.record, [kind, id, op]);
   }
 }

@@ -20,11 +20,13 @@
 // - Migrations run in one transaction under an advisory lock, so servers starting together migrate once.
 
 import pg from 'pg';
-import { migrations } from './schema.js';
-import { isRetryable, numberPlaceholders, PgTx, submit, type LockedCursors, type Prepared, type Unawaited, type WriteState } from './postgres-tx.js';
+import { migrations, SCHEMA_VERSION } from './schema.js';
+import { CHANGES, numberPlaceholders } from './sql.js';
+import { isRetryable, PgTx, submit, type LockedCursors, type Prepared, type Unawaited, type WriteState } from './postgres-tx.js';
 import type { Change, Kind, Store, Tx } from './types.js';
 
-export { numberPlaceholders, uniqueViolation } from './postgres-tx.js';
+export { uniqueViolation } from './postgres-tx.js';
+export { numberPlaceholders } from './sql.js';
 
 export interface PostgresOptions {
   /** Pooled connections (default 16, or the URL's `pool_size` query parameter). */
@@ -42,6 +44,8 @@ const FEED_LOCK = 7636917302;
 const MAX_CACHED_STATEMENTS = 2000;
 /** Writes one group-commit transaction carries at most. */
 const MAX_BATCH = 64;
+/** The feed read, numbered once here: it runs on the pool, outside the prepared-statement cache of the batches. */
+const CHANGES_SINCE = numberPlaceholders(CHANGES.since.postgres);
 
 interface Job {
   fn: (tx: Tx) => Promise<unknown>;
@@ -111,14 +115,14 @@ export class PostgresStore implements Store {
     const all = migrations('postgres');
     await this.transaction(async (c) => {
       await c.query(`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK})`);
-      await c.query('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)');
-      const res = await c.query<{ version: number }>('SELECT version FROM schema_version');
+      await c.query(SCHEMA_VERSION.create);
+      const res = await c.query<{ version: number }>(SCHEMA_VERSION.get);
       const current = res.rows[0]?.version ?? 0;
       if (current > all.length) throw new Error(`database schema version ${current} is newer than this v6stack (${all.length})`);
       if (current === all.length) return;
       for (let v = current; v < all.length; v++) for (const sql of all[v]!) await c.query(sql);
-      await c.query('DELETE FROM schema_version');
-      await c.query('INSERT INTO schema_version (version) VALUES ($1)', [all.length]);
+      await c.query(SCHEMA_VERSION.clear);
+      await c.query(numberPlaceholders(SCHEMA_VERSION.set), [all.length]);
     });
   }
 
@@ -363,7 +367,7 @@ export class PostgresStore implements Store {
       });
     }
     const res = await this.pool.query<{ seq: string; kind: Kind; id: string; op: Change['op'] }>(
-      'SELECT pub_seq AS seq, kind, id, op FROM changes WHERE pub_seq > $1 ORDER BY pub_seq LIMIT $2',
+      CHANGES_SINCE,
       [seq, limit],
     );
     return res.rows.map((r) => ({ seq: Number(r.seq), kind: r.kind, id: r.id, op: r.op }));

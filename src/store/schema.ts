@@ -114,6 +114,14 @@ export function migrations(dialect: Dialect): string[][] {
   return [v1, v2, v3, v4, v5];
 }
 
+/** The applied migration count (one row), read and written by both stores' migrate. */
+export const SCHEMA_VERSION = {
+  create: 'CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)',
+  get: 'SELECT version FROM schema_version',
+  clear: 'DELETE FROM schema_version',
+  set: 'INSERT INTO schema_version (version) VALUES (?)',
+} as const;
+
 export function tableOf(kind: Kind): KindTable {
   return KIND_TABLES[kind];
 }

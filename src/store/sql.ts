@@ -1,8 +1,82 @@
-// SQL shared by both stores: how a document maps onto its table's columns, and how column filters become a WHERE
-// clause. Statements use `?` placeholders (SQLite's); the PostgreSQL store numbers them once per statement text.
+// Every statement the two stores run for the Tx contract, written once. A statement that is the same in both dialects
+// is one string here, used by both stores; where the dialects really differ, the variants stand side by side (or a
+// statement is marked PostgreSQL only) with the reason. Statements use `?` placeholders; the PostgreSQL store numbers
+// them (numberPlaceholders) once per statement text and prepares it under a name, the SQLite store prepares the text
+// once and keeps the Statement: a text here is built once (per kind, at load), never per call.
+//
+// What stays in the stores is their machinery, which has no counterpart: transactions, savepoints and migrations
+// (sqlite.ts, postgres.ts), PostgreSQL's feed publishing and advisory locks (postgres.ts). The schema, and the
+// statements on schema_version, are in schema.ts.
 
-import { COMMON_COLUMNS, tableOf, type Dialect } from './schema.js';
+import { COMMON_COLUMNS, KIND_TABLES, tableOf, type Dialect } from './schema.js';
 import type { ColumnFilters, Doc, Kind } from './types.js';
+
+// ---- placeholders
+
+/** `?` placeholders to PostgreSQL's `$1, $2, ...` (our statements have no `?` inside literals). */
+export function numberPlaceholders(sql: string): string {
+  let n = 0;
+  return sql.replace(/\?/g, () => `$${++n}`);
+}
+
+/**
+ * A row lock to the end of the transaction, PostgreSQL only: allocators of one subnet, pool or segment range queue
+ * on its cursor row, whichever API server they run on. SQLite has no FOR UPDATE and needs none: group commit runs
+ * one writer at a time.
+ */
+const forUpdate = (select: string): Record<Dialect, string> => ({ sqlite: select, postgres: `${select} FOR UPDATE` });
+
+// ---- documents (one table per kind, see schema.ts)
+
+/** The statements on one kind's table whose text does not depend on filters. */
+export interface DocumentSql {
+  get: string;
+  /**
+   * Parameters: columnValues(kind, doc). Fails on a conflict: on SQLite the error names the rule; on PostgreSQL this
+   * is a pipelined batch's unawaited insert, whose failure has the batch rerun carefully (postgres.ts).
+   */
+  insert: string;
+  /** Parameters: updateParams(kind, doc). */
+  update: string;
+  remove: string;
+  /**
+   * PostgreSQL only. A failed statement aborts a PostgreSQL transaction (SQLite's carries on), so an awaited insert
+   * skips a conflict (`ifAbsent`) and the store asks which rule was broken (`exists`, PORT_MAC_TAKEN); SQLite's
+   * constraint error names the rule itself. `announced`: the change-feed row is inserted by the same statement, from
+   * what the insert RETURNED (parameters: columnValues, then the kind); SQLite runs CHANGES.record after it (no DML
+   * inside WITH there, and a statement costs it no round trip).
+   */
+  postgres: { exists: string; ifAbsent: string; announced: string; ifAbsentAnnounced: string };
+}
+
+function documentSqlOf(kind: Kind): DocumentSql {
+  const t = tableOf(kind);
+  const cols = [...COMMON_COLUMNS, ...t.columns, 'body'];
+  const insert = `INSERT INTO ${t.table} (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`;
+  const announced = (onConflict: string): string =>
+    `WITH d AS (${insert}${onConflict} RETURNING id) INSERT INTO changes (kind, id, op) SELECT ?, id, 'create' FROM d`;
+  return {
+    get: `SELECT body FROM ${t.table} WHERE id = ?`,
+    insert,
+    update: `UPDATE ${t.table} SET ${cols.slice(1).map((c) => `${c} = ?`).join(', ')} WHERE id = ?`,
+    remove: `DELETE FROM ${t.table} WHERE id = ?`,
+    postgres: {
+      exists: `SELECT 1 FROM ${t.table} WHERE id = ?`,
+      ifAbsent: `${insert} ON CONFLICT DO NOTHING`,
+      announced: announced(''),
+      ifAbsentAnnounced: announced(' ON CONFLICT DO NOTHING'),
+    },
+  };
+}
+
+const DOCUMENT_SQL = Object.fromEntries(Object.keys(KIND_TABLES).map((k) => [k, documentSqlOf(k as Kind)])) as Record<Kind, DocumentSql>;
+
+export function documentSql(kind: Kind): DocumentSql {
+  return DOCUMENT_SQL[kind];
+}
+
+/** PostgreSQL only (see DocumentSql.postgres): did a port insert that did nothing break the MAC rule? */
+export const PORT_MAC_TAKEN = 'SELECT 1 FROM ports WHERE network_id = ? AND mac_address = ?';
 
 /** ` WHERE ...` (or '') and its parameters; throws for a column the kind does not index. */
 export function whereClause(kind: Kind, filters?: ColumnFilters): { sql: string; params: string[] } {
@@ -31,31 +105,7 @@ export function columnValues(kind: Kind, doc: Doc): unknown[] {
   ];
 }
 
-const memo = new Map<string, string>();
-function memoized(key: string, make: () => string): string {
-  let s = memo.get(key);
-  if (s === undefined) memo.set(key, (s = make()));
-  return s;
-}
-
-/** INSERT of a document; parameters are columnValues(kind, doc). */
-export function insertSql(kind: Kind): string {
-  return memoized(`insert ${kind}`, () => {
-    const t = tableOf(kind);
-    const cols = ['id', 'project_id', 'name', ...t.columns, 'body'];
-    return `INSERT INTO ${t.table} (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`;
-  });
-}
-
-/** UPDATE of a document by id; parameters are updateParams(kind, doc). */
-export function updateSql(kind: Kind): string {
-  return memoized(`update ${kind}`, () => {
-    const t = tableOf(kind);
-    const cols = ['project_id', 'name', ...t.columns, 'body'];
-    return `UPDATE ${t.table} SET ${cols.map((c) => `${c} = ?`).join(', ')} WHERE id = ?`;
-  });
-}
-
+/** The parameters of DocumentSql.update: the row without its id, then the id. */
 export function updateParams(kind: Kind, doc: Doc): unknown[] {
   const values = columnValues(kind, doc);
   return [...values.slice(1), doc.id];
@@ -84,9 +134,10 @@ export function selectBodySql(kind: Kind, where: string): string {
 }
 
 /**
- * SQLite: one row, one column: the bodies joined by commas in insertion order (NULL when there are none). An ordered
- * subquery feeds the aggregate in order (SQLite runs it as a co-routine); the aggregate's own ORDER BY would sort
- * every body again, doubling the time. (PostgreSQL returns the rows and the store joins them: see postgres-tx.ts.)
+ * SQLite only: one row, one column: the bodies joined by commas in insertion order (NULL when there are none). An
+ * ordered subquery feeds the aggregate in order (SQLite runs it as a co-routine); the aggregate's own ORDER BY would
+ * sort every body again, doubling the time. PostgreSQL runs selectBodySql with binary results and the store joins
+ * the rows: its string_agg was slower (see postgres-tx.ts, listJoined).
  */
 export function joinedBodiesSql(kind: Kind, where: string): string {
   return `SELECT CAST(group_concat(body, ',') AS BLOB) AS j FROM (SELECT body FROM ${tableOf(kind).table}${where} ORDER BY seq)`;
@@ -95,3 +146,96 @@ export function joinedBodiesSql(kind: Kind, where: string): string {
 export function countSql(kind: Kind, where: string): string {
   return `SELECT COUNT(*) AS n FROM ${tableOf(kind).table}${where}`;
 }
+
+// ---- IPAM: allocations, the next-fit cursor, released addresses
+
+const IPAM_CURSOR = 'SELECT cursor_ip FROM ipam_subnets WHERE subnet_id = ?';
+/** Parameters: subnet, address, port, network. Nothing happens when the address is taken (changes/rowCount 0). */
+const TAKE_ADDRESS = 'INSERT INTO ip_allocations (subnet_id, ip_address, port_id, network_id) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING';
+const SET_IPAM_CURSOR_ON_CONFLICT = 'ON CONFLICT (subnet_id) DO UPDATE SET cursor_ip = excluded.cursor_ip';
+const TAKE_RELEASED = (lock: string): string =>
+  `DELETE FROM ipam_released WHERE subnet_id = ? AND ip_address = (SELECT ip_address FROM ipam_released WHERE subnet_id = ? LIMIT 1${lock}) RETURNING ip_address`;
+
+export const IPAM = {
+  cursor: forUpdate(IPAM_CURSOR),
+  /**
+   * PostgreSQL only: the subnet's first allocation makes its cursor row (waiting for a concurrent maker to finish),
+   * so that there is a row to lock.
+   */
+  makeCursorRow: 'INSERT INTO ipam_subnets (subnet_id, cursor_ip) VALUES (?, NULL) ON CONFLICT DO NOTHING',
+  setCursor: `INSERT INTO ipam_subnets (subnet_id, cursor_ip) VALUES (?, ?) ${SET_IPAM_CURSOR_ON_CONFLICT}`,
+  isAllocated: 'SELECT 1 FROM ip_allocations WHERE subnet_id = ? AND ip_address = ?',
+  take: TAKE_ADDRESS,
+  /**
+   * PostgreSQL only: take the address and, when taken, move the cursor to it, in one statement (a round trip
+   * fewer); SQLite runs take, then setCursor (no DML inside WITH there).
+   */
+  takeAndMoveCursor: `WITH a AS (${TAKE_ADDRESS} RETURNING subnet_id, ip_address)
+           INSERT INTO ipam_subnets (subnet_id, cursor_ip) SELECT subnet_id, ip_address FROM a
+           ${SET_IPAM_CURSOR_ON_CONFLICT}`,
+  release: 'DELETE FROM ip_allocations WHERE subnet_id = ? AND ip_address = ?',
+  keepReleased: 'INSERT INTO ipam_released (subnet_id, ip_address) VALUES (?, ?) ON CONFLICT DO NOTHING',
+  /**
+   * Removes and returns one released address (parameters: subnet, subnet). PostgreSQL: SKIP LOCKED, so two takers
+   * who did not lock the subnet first never get the same address; SQLite runs one writer at a time.
+   */
+  takeReleased: { sqlite: TAKE_RELEASED(''), postgres: TAKE_RELEASED(' FOR UPDATE SKIP LOCKED') } as Record<Dialect, string>,
+  allocationsOfSubnet: 'SELECT subnet_id, ip_address, port_id, network_id FROM ip_allocations WHERE subnet_id = ?',
+  countAllocations: 'SELECT COUNT(*) AS n FROM ip_allocations WHERE subnet_id = ?',
+  dropCursor: 'DELETE FROM ipam_subnets WHERE subnet_id = ?',
+  dropReleased: 'DELETE FROM ipam_released WHERE subnet_id = ?',
+} as const;
+
+// ---- subnet pools
+
+export const SUBNET_POOL = {
+  cursor: forUpdate('SELECT prefixlen, next_cidr FROM subnetpool_cursors WHERE pool_id = ?'),
+  /** PostgreSQL only: makes the row to lock (see IPAM.makeCursorRow). */
+  makeCursorRow: 'INSERT INTO subnetpool_cursors (pool_id, prefixlen, next_cidr) VALUES (?, NULL, NULL) ON CONFLICT DO NOTHING',
+  setCursor:
+    'INSERT INTO subnetpool_cursors (pool_id, prefixlen, next_cidr) VALUES (?, ?, ?) ON CONFLICT (pool_id) DO UPDATE SET prefixlen = excluded.prefixlen, next_cidr = excluded.next_cidr',
+} as const;
+
+// ---- network segments (VNIs, VLAN ids, flat physical networks)
+
+/** Parameters: type, physical network, segmentation id, network. Nothing happens when the segment is held. */
+const RESERVE_SEGMENT =
+  'INSERT INTO segment_allocations (network_type, physical_network, segmentation_id, network_id) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING';
+const SET_SEGMENT_CURSOR_ON_CONFLICT = 'ON CONFLICT (network_type, physical_network) DO UPDATE SET last_id = excluded.last_id';
+
+export const SEGMENTS = {
+  cursor: forUpdate('SELECT last_id FROM segment_cursors WHERE network_type = ? AND physical_network = ?'),
+  /** PostgreSQL only: makes the row to lock (see IPAM.makeCursorRow). */
+  makeCursorRow: 'INSERT INTO segment_cursors (network_type, physical_network, last_id) VALUES (?, ?, NULL) ON CONFLICT DO NOTHING',
+  setCursor: `INSERT INTO segment_cursors (network_type, physical_network, last_id) VALUES (?, ?, ?) ${SET_SEGMENT_CURSOR_ON_CONFLICT}`,
+  reserve: RESERVE_SEGMENT,
+  /** PostgreSQL only: reserve and move the cursor in one statement (see IPAM.takeAndMoveCursor). */
+  reserveAndMoveCursor: `WITH s AS (${RESERVE_SEGMENT} RETURNING network_type, physical_network, segmentation_id)
+           INSERT INTO segment_cursors (network_type, physical_network, last_id) SELECT network_type, physical_network, segmentation_id FROM s
+           ${SET_SEGMENT_CURSOR_ON_CONFLICT}`,
+  release: 'DELETE FROM segment_allocations WHERE network_type = ? AND physical_network = ? AND segmentation_id = ?',
+  count: 'SELECT COUNT(*) AS n FROM segment_allocations WHERE network_type = ? AND physical_network = ?',
+} as const;
+
+// ---- default security groups
+
+export const DEFAULT_SECURITY_GROUPS = {
+  get: 'SELECT security_group_id FROM default_security_groups WHERE project_id = ?',
+  /** Nothing happens when the project has one already (the store then raises UniqueViolation). */
+  set: 'INSERT INTO default_security_groups (project_id, security_group_id) VALUES (?, ?) ON CONFLICT DO NOTHING',
+} as const;
+
+// ---- the change feed
+
+export const CHANGES = {
+  record: 'INSERT INTO changes (kind, id, op) VALUES (?, ?, ?)',
+  /**
+   * Changes after a position (parameters: position, limit). SQLite commits one batch at a time, so `seq` is commit
+   * order; on PostgreSQL it is not, and readers follow `pub_seq`, numbered in commit order by the store when it
+   * publishes (postgres.ts, changesSince; schema.ts, v2).
+   */
+  since: {
+    sqlite: 'SELECT seq, kind, id, op FROM changes WHERE seq > ? ORDER BY seq LIMIT ?',
+    postgres: 'SELECT pub_seq AS seq, kind, id, op FROM changes WHERE pub_seq > ? ORDER BY pub_seq LIMIT ?',
+  } as Record<Dialect, string>,
+} as const;

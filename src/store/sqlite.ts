@@ -9,8 +9,9 @@
 import Database from 'better-sqlite3';
 import { closeSync, fdatasync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { migrations, tableOf } from './schema.js';
-import { columnValues, countSql, joinedBodiesSql, insertSql, pageSql, selectBodySql, updateParams, updateSql, whereClause } from './sql.js';
+import { migrations, SCHEMA_VERSION } from './schema.js';
+import { CHANGES, DEFAULT_SECURITY_GROUPS, IPAM, SEGMENTS, SUBNET_POOL } from './sql.js';
+import { columnValues, countSql, documentSql, joinedBodiesSql, pageSql, selectBodySql, updateParams, whereClause } from './sql.js';
 import type { Allocation, Change, Doc, Store, Tx } from './types.js';
 import { UniqueViolation } from './types.js';
 
@@ -72,15 +73,15 @@ export class SqliteStore implements Store {
   }
 
   private migrate(): void {
-    this.db.exec('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)');
-    const row = this.db.prepare('SELECT version FROM schema_version').get() as { version: number } | undefined;
+    this.db.exec(SCHEMA_VERSION.create);
+    const row = this.db.prepare(SCHEMA_VERSION.get).get() as { version: number } | undefined;
     const current = row?.version ?? 0;
     const all = migrations('sqlite');
     if (current > all.length) throw new Error(`database schema version ${current} is newer than this v6stack (${all.length})`);
     const apply = this.db.transaction(() => {
       for (let v = current; v < all.length; v++) for (const sql of all[v]!) this.db.exec(sql);
-      this.db.exec('DELETE FROM schema_version');
-      this.db.prepare('INSERT INTO schema_version (version) VALUES (?)').run(all.length);
+      this.db.exec(SCHEMA_VERSION.clear);
+      this.db.prepare(SCHEMA_VERSION.set).run(all.length);
     });
     if (current < all.length) apply();
   }
@@ -105,7 +106,7 @@ export class SqliteStore implements Store {
     return {
       get: (kind, id) =>
         run(() => {
-          const row = this.stmt(`SELECT body FROM ${tableOf(kind).table} WHERE id = ?`).get(id) as { body: string } | undefined;
+          const row = this.stmt(documentSql(kind).get).get(id) as { body: string } | undefined;
           return row ? (JSON.parse(row.body) as Doc) : undefined;
         }),
       list: (kind, filters) =>
@@ -140,140 +141,88 @@ export class SqliteStore implements Store {
         }),
       insert: (kind, doc, announce) =>
         run(() => {
-          this.stmt(insertSql(kind)).run(...columnValues(kind, doc));
-          if (announce) this.stmt('INSERT INTO changes (kind, id, op) VALUES (?, ?, ?)').run(kind, doc.id, 'create');
+          this.stmt(documentSql(kind).insert).run(...columnValues(kind, doc));
+          if (announce) this.stmt(CHANGES.record).run(kind, doc.id, 'create');
         }),
       update: (kind, doc) =>
         run(() => {
-          this.stmt(updateSql(kind)).run(...updateParams(kind, doc));
+          this.stmt(documentSql(kind).update).run(...updateParams(kind, doc));
         }),
-      remove: (kind, id) => run(() => this.stmt(`DELETE FROM ${tableOf(kind).table} WHERE id = ?`).run(id).changes > 0),
+      remove: (kind, id) => run(() => this.stmt(documentSql(kind).remove).run(id).changes > 0),
 
       ipamCursor: (subnetId) =>
         run(() => {
-          const row = this.stmt('SELECT cursor_ip FROM ipam_subnets WHERE subnet_id = ?').get(subnetId) as
-            | { cursor_ip: string | null }
-            | undefined;
+          const row = this.stmt(IPAM.cursor.sqlite).get(subnetId) as { cursor_ip: string | null } | undefined;
           return row?.cursor_ip ?? null;
         }),
       setIpamCursor: (subnetId, cursor) =>
         run(() => {
-          this.stmt(
-            'INSERT INTO ipam_subnets (subnet_id, cursor_ip) VALUES (?, ?) ON CONFLICT (subnet_id) DO UPDATE SET cursor_ip = excluded.cursor_ip',
-          ).run(subnetId, cursor);
+          this.stmt(IPAM.setCursor).run(subnetId, cursor);
         }),
-      isAllocated: (subnetId, ip) =>
-        run(() => this.stmt('SELECT 1 FROM ip_allocations WHERE subnet_id = ? AND ip_address = ?').get(subnetId, ip) !== undefined),
+      isAllocated: (subnetId, ip) => run(() => this.stmt(IPAM.isAllocated).get(subnetId, ip) !== undefined),
       allocate: (a) =>
         run(() => {
-          this.stmt('INSERT INTO ip_allocations (subnet_id, ip_address, port_id, network_id) VALUES (?, ?, ?, ?)').run(
-            a.subnet_id,
-            a.ip_address,
-            a.port_id,
-            a.network_id,
-          );
+          if (this.stmt(IPAM.take).run(a.subnet_id, a.ip_address, a.port_id, a.network_id).changes !== 1) {
+            throw new UniqueViolation('ip_allocation');
+          }
         }),
       tryAllocate: (a, moveCursor) =>
         run(() => {
-          const taken =
-            this.stmt('INSERT OR IGNORE INTO ip_allocations (subnet_id, ip_address, port_id, network_id) VALUES (?, ?, ?, ?)').run(
-              a.subnet_id,
-              a.ip_address,
-              a.port_id,
-              a.network_id,
-            ).changes === 1;
-          if (taken && moveCursor) {
-            this.stmt(
-              'INSERT INTO ipam_subnets (subnet_id, cursor_ip) VALUES (?, ?) ON CONFLICT (subnet_id) DO UPDATE SET cursor_ip = excluded.cursor_ip',
-            ).run(a.subnet_id, a.ip_address);
-          }
+          const taken = this.stmt(IPAM.take).run(a.subnet_id, a.ip_address, a.port_id, a.network_id).changes === 1;
+          if (taken && moveCursor) this.stmt(IPAM.setCursor).run(a.subnet_id, a.ip_address);
           return taken;
         }),
       release: (subnetId, ip, behindCursor) =>
         run(() => {
-          this.stmt('DELETE FROM ip_allocations WHERE subnet_id = ? AND ip_address = ?').run(subnetId, ip);
-          if (behindCursor) this.stmt('INSERT OR IGNORE INTO ipam_released (subnet_id, ip_address) VALUES (?, ?)').run(subnetId, ip);
+          this.stmt(IPAM.release).run(subnetId, ip);
+          if (behindCursor) this.stmt(IPAM.keepReleased).run(subnetId, ip);
         }),
       takeReleased: (subnetId) =>
-        run(() => {
-          const row = this.stmt('SELECT ip_address FROM ipam_released WHERE subnet_id = ? LIMIT 1').get(subnetId) as
-            | { ip_address: string }
-            | undefined;
-          if (!row) return undefined;
-          this.stmt('DELETE FROM ipam_released WHERE subnet_id = ? AND ip_address = ?').run(subnetId, row.ip_address);
-          return row.ip_address;
-        }),
-      allocationsOfSubnet: (subnetId) =>
-        run(() => this.stmt('SELECT subnet_id, ip_address, port_id, network_id FROM ip_allocations WHERE subnet_id = ?').all(subnetId) as Allocation[]),
-      countAllocations: (subnetId) =>
-        run(() => (this.stmt('SELECT COUNT(*) AS n FROM ip_allocations WHERE subnet_id = ?').get(subnetId) as { n: number }).n),
+        run(() => this.stmt(IPAM.takeReleased.sqlite).pluck().get(subnetId, subnetId) as string | undefined),
+      allocationsOfSubnet: (subnetId) => run(() => this.stmt(IPAM.allocationsOfSubnet).all(subnetId) as Allocation[]),
+      countAllocations: (subnetId) => run(() => (this.stmt(IPAM.countAllocations).get(subnetId) as { n: number }).n),
       lockSubnetPool: (poolId) =>
         run(() => {
-          const row = this.stmt('SELECT prefixlen, next_cidr FROM subnetpool_cursors WHERE pool_id = ?').get(poolId) as
-            | { prefixlen: number | null; next_cidr: string | null }
-            | undefined;
+          const row = this.stmt(SUBNET_POOL.cursor.sqlite).get(poolId) as { prefixlen: number | null; next_cidr: string | null } | undefined;
           return row ?? { prefixlen: null, next_cidr: null };
         }),
       setSubnetPoolCursor: (poolId, prefixlen, nextCidr) =>
         run(() => {
-          this.stmt(
-            'INSERT INTO subnetpool_cursors (pool_id, prefixlen, next_cidr) VALUES (?, ?, ?) ON CONFLICT (pool_id) DO UPDATE SET prefixlen = excluded.prefixlen, next_cidr = excluded.next_cidr',
-          ).run(poolId, prefixlen, nextCidr);
+          this.stmt(SUBNET_POOL.setCursor).run(poolId, prefixlen, nextCidr);
         }),
       dropIpam: (subnetId) =>
         run(() => {
-          this.stmt('DELETE FROM ipam_subnets WHERE subnet_id = ?').run(subnetId);
-          this.stmt('DELETE FROM ipam_released WHERE subnet_id = ?').run(subnetId);
+          this.stmt(IPAM.dropCursor).run(subnetId);
+          this.stmt(IPAM.dropReleased).run(subnetId);
         }),
       segmentCursor: (type, physnet) =>
         run(() => {
-          const row = this.stmt('SELECT last_id FROM segment_cursors WHERE network_type = ? AND physical_network = ?').get(type, physnet) as
-            | { last_id: number | null }
-            | undefined;
+          const row = this.stmt(SEGMENTS.cursor.sqlite).get(type, physnet) as { last_id: number | null } | undefined;
           return row?.last_id ?? null;
         }),
       tryReserveSegment: (seg, networkId, moveCursor) =>
         run(() => {
-          const taken =
-            this.stmt(
-              'INSERT OR IGNORE INTO segment_allocations (network_type, physical_network, segmentation_id, network_id) VALUES (?, ?, ?, ?)',
-            ).run(seg.network_type, seg.physical_network, seg.segmentation_id, networkId).changes === 1;
-          if (taken && moveCursor) {
-            this.stmt(
-              'INSERT INTO segment_cursors (network_type, physical_network, last_id) VALUES (?, ?, ?) ON CONFLICT (network_type, physical_network) DO UPDATE SET last_id = excluded.last_id',
-            ).run(seg.network_type, seg.physical_network, seg.segmentation_id);
-          }
+          const taken = this.stmt(SEGMENTS.reserve).run(seg.network_type, seg.physical_network, seg.segmentation_id, networkId).changes === 1;
+          if (taken && moveCursor) this.stmt(SEGMENTS.setCursor).run(seg.network_type, seg.physical_network, seg.segmentation_id);
           return taken;
         }),
       releaseSegment: (seg) =>
         run(() => {
-          this.stmt('DELETE FROM segment_allocations WHERE network_type = ? AND physical_network = ? AND segmentation_id = ?').run(
-            seg.network_type,
-            seg.physical_network,
-            seg.segmentation_id,
-          );
+          this.stmt(SEGMENTS.release).run(seg.network_type, seg.physical_network, seg.segmentation_id);
         }),
-      countSegments: (type, physnet) =>
-        run(
-          () =>
-            (this.stmt('SELECT COUNT(*) AS n FROM segment_allocations WHERE network_type = ? AND physical_network = ?').get(type, physnet) as {
-              n: number;
-            }).n,
-        ),
+      countSegments: (type, physnet) => run(() => (this.stmt(SEGMENTS.count).get(type, physnet) as { n: number }).n),
       defaultSecurityGroup: (projectId) =>
         run(() => {
-          const row = this.stmt('SELECT security_group_id FROM default_security_groups WHERE project_id = ?').get(projectId) as
-            | { security_group_id: string }
-            | undefined;
+          const row = this.stmt(DEFAULT_SECURITY_GROUPS.get).get(projectId) as { security_group_id: string } | undefined;
           return row?.security_group_id;
         }),
       setDefaultSecurityGroup: (projectId, sgId) =>
         run(() => {
-          this.stmt('INSERT INTO default_security_groups (project_id, security_group_id) VALUES (?, ?)').run(projectId, sgId);
+          if (this.stmt(DEFAULT_SECURITY_GROUPS.set).run(projectId, sgId).changes !== 1) throw new UniqueViolation('default_security_group');
         }),
       recordChange: (kind, id, op) =>
         run(() => {
-          this.stmt('INSERT INTO changes (kind, id, op) VALUES (?, ?, ?)').run(kind, id, op);
+          this.stmt(CHANGES.record).run(kind, id, op);
         }),
     };
   }
@@ -369,7 +318,7 @@ export class SqliteStore implements Store {
   }
 
   async changesSince(seq: number, limit: number): Promise<Change[]> {
-    return this.stmt('SELECT seq, kind, id, op FROM changes WHERE seq > ? ORDER BY seq LIMIT ?').all(seq, limit) as Change[];
+    return this.stmt(CHANGES.since.sqlite).all(seq, limit) as Change[];
   }
 
   async close(): Promise<void> {
