@@ -5,7 +5,8 @@
 
 import { IpAddress, IpPrefix, bitsOf, type IpVersion } from './ip.js';
 import { NeutronError, badAttribute, badRequest, httpBadRequest, invalidInput } from './errors.js';
-import { parseCidrLoose, pyBool, pyInt, pyStr } from './subnet.js';
+import { parseCidrLoose } from './netaddr.js';
+import { pyBool, pyInt, pyStr } from './py.js';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Intervals.
@@ -101,7 +102,7 @@ export const DEFAULT_MIN_PREFIXLEN: Record<IpVersion, number> = { 4: 8, 6: 64 };
 const UUID_RE = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
 
 /** validators.validate_subnet for one prefix: null when valid, else the reason. */
-function validatePrefixText(data: unknown): string | null {
+export function validatePrefixText(data: unknown): string | null {
   const invalid = `'${pyStr(data)}' is not a valid IP subnet`;
   if (typeof data !== 'string' || /\s/.test(data)) return invalid;
   const net = parseCidrLoose(data);
