@@ -138,6 +138,25 @@ function parseJson(text: string): unknown {
 }
 
 /**
+ * An error the store raised for a value of the request (a type it cannot bind, text PostgreSQL refuses): the
+ * request's fault, so a 400, never a 500. The definitions' converters should have refused the value first, so the
+ * gap is logged (the fuzz test fails on this line).
+ */
+function storeInputError(e: unknown, requestId: string): NeutronError | null {
+  const err = e as { message?: unknown; code?: unknown } | null;
+  const message = typeof err?.message === 'string' ? err.message : '';
+  const code = typeof err?.code === 'string' ? err.code : '';
+  const binding =
+    (e instanceof TypeError && /can only bind|bind/i.test(message)) ||
+    (e instanceof RangeError && /parameter|bind|too (big|large|many)/i.test(message)) ||
+    ['SQLITE_MISMATCH', 'SQLITE_TOOBIG', 'SQLITE_RANGE'].includes(code) ||
+    /^22/.test(code); // PostgreSQL's class 22, data exception (invalid text, NUL, out of range)
+  if (!binding) return null;
+  console.error(`[v6stack] ${requestId} store refused input: ${code} ${message}`);
+  return httpBadRequest('Invalid input for operation: a value of the request cannot be stored.');
+}
+
+/**
  * The request's URL. The Host header only supplies the origin of the links a listing returns; one that is not a
  * valid host is ignored rather than failing the request.
  */
@@ -209,7 +228,7 @@ export class ApiServer {
       status = result.status;
       send(res, result.status, result.body, requestId);
     } catch (e) {
-      const err = e instanceof NeutronError ? e : null;
+      const err = e instanceof NeutronError ? e : storeInputError(e, requestId);
       if (!err) console.error(`[v6stack] ${requestId} ${req.method} ${req.url}: ${(e as Error)?.stack ?? String(e)}`);
       const fault = err ?? new NeutronError(500, 'HTTPInternalServerError', 'Request Failed: internal server error while processing your request.');
       status = fault.status;
