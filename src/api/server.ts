@@ -277,7 +277,7 @@ export class ApiServer {
       }
     } else if (sub === 'tags') {
       return this.tags(resource, method, id, tag, text);
-    } else if (resource.actions?.[sub] && method === 'PUT' && tag === undefined) {
+    } else if (resource.actions && Object.hasOwn(resource.actions, sub) && method === 'PUT' && tag === undefined) {
       const action = resource.actions[sub]!;
       const parsed = parseJson(text) ?? {};
       if (typeof parsed !== 'object' || Array.isArray(parsed)) throw httpBadRequest('Body contains invalid data');

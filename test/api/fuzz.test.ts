@@ -125,7 +125,7 @@ function generate(w: World, rand: () => number): Req[] {
       out.push({ method: 'POST', path, body: json({ [schema.singular]: { name: 'x'.repeat(LIMIT) } }), expect: 413 });
       out.push({ method: 'POST', path, body: Buffer.alloc(LIMIT + 10, 0x20), chunked: true, expect: 413 });
       // Paths and queries.
-      const junkIds = ['%', '%zz', '%00', '%ED%A0%80', 'x'.repeat(2000), '..', '%2e%2e', randomUUID(), `${w.net}%00`, '"\'<>'];
+      const junkIds = ['__proto__', 'constructor', 'toString', '%', '%zz', '%00', '%ED%A0%80', 'x'.repeat(2000), '..', '%2e%2e', randomUUID(), `${w.net}%00`, '"\'<>'];
       for (const j of junkIds) {
         out.push({ method: 'GET', path: `${path}/${j}` });
         out.push({ method: 'PUT', path: `${path}/${j}`, body: json({ [schema.singular]: { name: 'a' } }) });
@@ -134,6 +134,7 @@ function generate(w: World, rand: () => number): Req[] {
         out.push({ method: 'PUT', path: `${path}/${j}/tags/${j}` });
         if (id) out.push({ method: 'PUT', path: `${path}/${id}/tags/${j}` });
         if (id) out.push({ method: 'GET', path: `${path}/${id}/${j}` });
+        if (id) out.push({ method: 'PUT', path: `${path}/${id}/${j}`, body: '{}' });
       }
       for (const q of ['network_id=junk', 'network_id=%00', 'id=%zz', 'limit=abc', 'limit=-1', 'limit=99999999999999999999', 'limit=1&marker=junk',
         'limit=1&marker=%00', 'sort_key=nope&sort_dir=asc', 'sort_key=name', 'sort_key=name&sort_dir=sideways', 'fields=__proto__', 'fields=constructor&fields=id',
@@ -177,6 +178,20 @@ function generate(w: World, rand: () => number): Req[] {
       out.push({ method: 'GET', path: p });
       out.push({ method: 'POST', path: p, body: '{}' });
     }
+  }
+  // Random combinations: several attributes of one body at once, each a hostile value or a value the definition
+  // accepts elsewhere, on a random resource and method (the seed decides).
+  const writable = SCHEMAS.filter((sc) => sc.operations.includes('create') || sc.operations.includes('update'));
+  for (let i = 0; i < 3000 * ROUNDS; i++) {
+    const schema = writable[Math.floor(rand() * writable.length)]!;
+    const names = Object.keys(schema.attributes);
+    const values = hostileValues(ids, rand);
+    const body: Record<string, unknown> = rand() < 0.7 ? baseBody(schema.plural, w) : {};
+    for (let k = 1 + Math.floor(rand() * 3); k > 0; k--) body[names[Math.floor(rand() * names.length)]!] = values[Math.floor(rand() * values.length)];
+    const path = `/v2.0/${schema.path ?? schema.plural}`;
+    const id = w.byResource[schema.plural];
+    if (rand() < 0.5 || !id) out.push({ method: 'POST', path, body: json({ [schema.singular]: body }) });
+    else out.push({ method: 'PUT', path: `${path}/${id}`, body: json({ [schema.singular]: body }) });
   }
   // Shuffle: faults interleave with writes, as a hostile client's would.
   for (let i = out.length - 1; i > 0; i--) {

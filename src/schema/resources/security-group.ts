@@ -37,7 +37,8 @@ const protocol: Type<string | null> = {
 
 /** convert_ethertype_to_case_insensitive, then validate_values. */
 const ethertype: Type<'IPv4' | 'IPv6'> = withConverter(oneOf(['IPv4', 'IPv6'] as const), (v, attr) => {
-  const e = typeof v === 'string' ? ({ ipv4: 'IPv4', ipv6: 'IPv6' } as const)[v.toLowerCase() as 'ipv4' | 'ipv6'] : undefined;
+  const lower = typeof v === 'string' ? v.toLowerCase() : null;
+  const e = lower === 'ipv4' ? 'IPv4' : lower === 'ipv6' ? 'IPv6' : undefined;
   if (!e) throw badAttribute(attr, `${pyStr(v)} is not in valid_values`);
   return e;
 });
