@@ -114,7 +114,7 @@ export const nonNegativeInt: Type<number> = {
 /** validate_values: one of a fixed set (Neutron prints the value bare: "foo is not in valid_values"). */
 export function oneOf<const V extends string | number>(values: readonly V[]): Type<V> {
   return {
-    describe: values.map((v) => `\`${v}\``).join(' \\| '),
+    describe: values.map((v) => `\`${v}\``).join(' | '),
     is: (v) => (values as readonly unknown[]).includes(v),
     convert(v, attr) {
       if (!(values as readonly unknown[]).includes(v)) throw badAttribute(attr, `${pyStr(v)} is not in valid_values`);

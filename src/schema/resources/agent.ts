@@ -8,6 +8,7 @@ export const agent = defineResource({
   kind: 'agent',
   singular: 'agent',
   plural: 'agents',
+  doc: "Agents report themselves (the data plane's heartbeat); the API lists, updates and deletes them.",
   operations: ['list', 'show', 'update', 'delete'],
   attributes: {
     id: { type: uuid },

@@ -11,6 +11,7 @@ export const network = defineResource({
   kind: 'network',
   singular: 'network',
   plural: 'networks',
+  doc: 'A free VXLAN VNI or VLAN id is allocated next-fit when none is asked for; a segment is held by one network at most (409 `TunnelIdInUse` / `VlanIdInUse` / `FlatNetworkInUse`, 503 `NoNetworkAvailable` when the range is full). `mtu` is the physical MTU less the encapsulation (1450 on VXLAN by default, 1430 with `--overlay-ip-version 6`); a larger one is refused as Neutron refuses it.',
   operations: ['list', 'show', 'create', 'bulk', 'update', 'delete', 'tags'],
   attributes: {
     id,

@@ -126,6 +126,7 @@ export const port = defineResource({
   kind: 'port',
   singular: 'port',
   plural: 'ports',
+  doc: "MACs under `fa:16:3e`; `fixed_ips` (EUI-64 on auto-address subnets, next-fit on stateful/IPv4); the project's default security group; MAC updates renumber EUI-64 addresses; `status` is `DOWN` until the agent of the port's host has plugged it, then `ACTIVE` (`DOWN` again with `admin_state_up` false or when unplugged).",
   operations: ['list', 'show', 'create', 'bulk', 'update', 'delete', 'tags'],
   attributes: {
     id,

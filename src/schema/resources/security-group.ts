@@ -59,6 +59,7 @@ export const securityGroup = defineResource({
   kind: 'security_group',
   singular: 'security_group',
   plural: 'security_groups',
+  doc: "A per-project `default` group with Neutron's four rules, made on first use.",
   path: 'security-groups',
   operations: ['list', 'show', 'create', 'bulk', 'update', 'delete', 'tags'],
   attributes: {
@@ -79,6 +80,7 @@ export const securityGroupRule = defineResource({
   singular: 'security_group_rule',
   plural: 'security_group_rules',
   path: 'security-group-rules',
+  doc: 'Protocol by name or number; port ranges checked per protocol (ICMP type/code); a duplicate rule is 409.',
   operations: ['list', 'show', 'create', 'bulk', 'delete', 'tags'],
   attributes: {
     id,

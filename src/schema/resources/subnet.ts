@@ -128,6 +128,7 @@ export const subnet = defineResource({
   kind: 'subnet',
   singular: 'subnet',
   plural: 'subnets',
+  doc: "Every attribute of the talk's tables; the IPv6 mode matrix; pools, gateway (`null` = none), DNS, host routes; from a subnet pool by id or `use_default_subnetpool`; EUI-64 back-fill of existing ports when a SLAAC/stateless subnet is added.",
   operations: ['list', 'show', 'create', 'bulk', 'update', 'delete', 'tags'],
   attributes: {
     id,

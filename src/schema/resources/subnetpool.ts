@@ -36,6 +36,7 @@ export const subnetpool = defineResource({
   kind: 'subnetpool',
   singular: 'subnetpool',
   plural: 'subnetpools',
+  doc: "Prefix lengths are strings on the wire, as Neutron's; one default pool per family.",
   operations: ['list', 'show', 'create', 'bulk', 'update', 'delete', 'tags'],
   actions: ['add_prefixes'],
   attributes: {
@@ -65,6 +66,7 @@ export const addressScope = defineResource({
   singular: 'address_scope',
   plural: 'address_scopes',
   path: 'address-scopes',
+  doc: 'Groups subnet pools whose addresses route to each other without translation.',
   operations: ['list', 'show', 'create', 'bulk', 'update', 'delete'],
   attributes: {
     id,
