@@ -3,6 +3,7 @@
 // docs/api.md names it, and whether a stored value has it. One rule per type: one UUID pattern, one boolean
 // converter (convert_to_boolean's accepted forms), one string rule. Pure: no I/O, no HTTP.
 
+import { isIP } from 'node:net';
 import { badAttribute, invalidInput } from '../domain/errors.js';
 import { IpAddress } from '../domain/ip.js';
 import { normalizeMac } from '../domain/mac.js';
@@ -133,10 +134,13 @@ export const uuid: Type<string> = {
   },
 };
 
+/** netaddr's mac_unix_expanded form, as MACs are stored. */
+const MAC_STORED = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
+
 /** validate_mac_address; stored in netaddr's mac_unix_expanded form. */
 export const mac: Type<string> = {
   describe: 'MAC address',
-  is: (v) => typeof v === 'string' && normalizeMac(v) === v,
+  is: (v) => typeof v === 'string' && MAC_STORED.test(v) && v !== '00:00:00:00:00:00' && v !== 'ff:ff:ff:ff:ff:ff',
   convert(v, attr) {
     const m = normalizeMac(v);
     if (m === null) throw badAttribute(attr, `'${pyStr(v)}' is not a valid MAC address`);
@@ -147,7 +151,8 @@ export const mac: Type<string> = {
 /** validate_ip_address. */
 export const ipAddress: Type<string> = {
   describe: 'IP address',
-  is: (v) => typeof v === 'string' && IpAddress.parse(v) !== null,
+  // Node's own parser (the check runs on every stored document; the converter is Neutron's).
+  is: (v) => typeof v === 'string' && isIP(v) !== 0,
   convert(v, attr) {
     const msg = validateIpAddress(v);
     if (msg) throw badAttribute(attr, msg);
@@ -155,10 +160,18 @@ export const ipAddress: Type<string> = {
   },
 };
 
+function isCidrText(v: string): boolean {
+  const slash = v.indexOf('/');
+  if (slash === -1) return false;
+  const family = isIP(v.slice(0, slash));
+  const len = v.slice(slash + 1);
+  return family !== 0 && /^\d{1,3}$/.test(len) && Number(len) <= (family === 4 ? 32 : 128);
+}
+
 /** A stored cidr ("2001:db8::/64"): what any cidr converter produced. */
 export const cidrText: Type<string> = {
   describe: 'CIDR',
-  is: (v) => typeof v === 'string' && parseCidrLoose(v) !== null && v.includes('/'),
+  is: (v) => typeof v === 'string' && isCidrText(v),
   convert(v, attr) {
     if (typeof v !== 'string' || !isStorableText(v) || parseCidrLoose(v) === null) throw badAttribute(attr, `'${pyStr(v)}' is not a valid IP subnet`);
     return v;
