@@ -36,6 +36,7 @@ const MAX_DISCARD = 64 * 1024 * 1024;
 /** JSON nesting deeper than any Neutron body: refused before any recursive code (messages, conversion) sees it. */
 const MAX_JSON_DEPTH = 64;
 const tagType = string(255);
+const projectIdType = string(255);
 const tagsType = listOf(tagType);
 const CLOSE_LIST = Buffer.from(']}');
 /** webob's text for a 405, which Neutron passes through. */
@@ -112,6 +113,23 @@ function decodeSegment(segment: string): string {
     return decodeURIComponent(segment);
   } catch {
     throw httpBadRequest(`Malformed request url: '${segment}' is not a valid percent-encoded path segment`);
+  }
+}
+
+/**
+ * A query string whose keys and values all percent-decode to text (URLSearchParams would pass a malformed escape
+ * through as it stands and a lone surrogate as U+FFFD, so a filter would silently match something else).
+ */
+function checkQuery(search: string): void {
+  if (!search.includes('%')) return;
+  for (const pair of search.slice(1).split('&')) {
+    for (const piece of pair.split('=')) {
+      try {
+        decodeURIComponent(piece.replaceAll('+', ' '));
+      } catch {
+        throw httpBadRequest(`Malformed request url: '${piece}' in the query string is not valid percent-encoding`);
+      }
+    }
   }
 }
 
@@ -218,7 +236,8 @@ export class ApiServer {
     try {
       const url = requestUrl(req);
       const ctx: RequestContext = {
-        projectId: (req.headers['x-project-id'] as string | undefined) || this.defaultProjectId,
+        // A project id is stored on what the request creates: it must be a string a document may hold.
+        projectId: req.headers['x-project-id'] ? projectIdType.convert(req.headers['x-project-id'], 'X-Project-Id') : this.defaultProjectId,
         isAdmin: true,
         requestId,
         settings: this.settings,
@@ -246,6 +265,7 @@ export class ApiServer {
     const path = url.pathname.replace(/\/+$/, '').replace(/\.json$/, '');
     if (path === '' && method === 'GET') return { status: 200, body: JSON.stringify(this.versions(url)) };
     const parts = path.split('/').slice(1).map(decodeSegment);
+    checkQuery(url.search);
     if (parts[0] === 'v6stack' && parts[1] === 'v1') {
       return this.agentApi.handle(method, parts.slice(1), url, parseJson(text));
     }

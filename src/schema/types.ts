@@ -5,10 +5,10 @@
 
 import { isIP } from 'node:net';
 import { badAttribute, invalidInput } from '../domain/errors.js';
-import { IpAddress } from '../domain/ip.js';
 import { normalizeMac } from '../domain/mac.js';
 import { parseCidrLoose, validateIpAddress } from '../domain/netaddr.js';
 import { pyBool, pyInt, pyRepr, pySetRepr, pyStr } from '../domain/py.js';
+import { isUuid } from '../domain/uuid.js';
 
 export interface Type<T> {
   /** How docs/api.md names the type. */
@@ -22,12 +22,7 @@ export interface Type<T> {
 /** The value type a Type describes. */
 export type TypeOf<X> = X extends Type<infer T> ? T : never;
 
-/** neutron-lib's UUID check (uuidutils.is_uuid_like): hex with or without the dashes, any case. */
-const UUID_RE = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
-
-export function isUuid(value: unknown): value is string {
-  return typeof value === 'string' && UUID_RE.test(value);
-}
+export { isUuid } from '../domain/uuid.js';
 
 /**
  * Text a store can hold in a column: no NUL (PostgreSQL's TEXT refuses it, and no name or address needs one) and no

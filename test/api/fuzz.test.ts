@@ -42,6 +42,7 @@ interface Req {
   chunked?: boolean;
   /** The answer must be exactly this status. */
   expect?: number;
+  headers?: Record<string, string>;
 }
 
 function nested(depth: number, inner: unknown): unknown {
@@ -139,7 +140,7 @@ function generate(w: World, rand: () => number): Req[] {
       for (const q of ['network_id=junk', 'network_id=%00', 'id=%zz', 'limit=abc', 'limit=-1', 'limit=99999999999999999999', 'limit=1&marker=junk',
         'limit=1&marker=%00', 'sort_key=nope&sort_dir=asc', 'sort_key=name', 'sort_key=name&sort_dir=sideways', 'fields=__proto__', 'fields=constructor&fields=id',
         'page_reverse=maybe&limit=1', '%zz=1', 'name=%00', 'name=%ED%A0%80', 'admin_state_up=junk', 'shared=2', 'tags=a&not-tags-any=b', 'fixed_ips=ip_address%3D1',
-        'fixed_ips=junk', 'tenant_id=' + 'x'.repeat(3000), 'ip_version=abc', 'limit=2&sort_key=id&sort_dir=desc&page_reverse=True', 'marker=' + w.net]) {
+        'fixed_ips=junk', 'tenant_id=' + 'x'.repeat(3000), 'name=x&name=y&' + 'id=z&'.repeat(500), 'ip_version=abc', 'limit=2&sort_key=id&sort_dir=desc&page_reverse=True', 'marker=' + w.net]) {
         out.push({ method: 'GET', path: `${path}?${q}` });
       }
       if (id) {
@@ -149,6 +150,10 @@ function generate(w: World, rand: () => number): Req[] {
         out.push({ method: 'DELETE', path: `${path}/${id}/tags/nope` });
       }
       for (const m of ['PATCH', 'OPTIONS', 'HEAD', 'TRACE']) out.push({ method: m, path });
+      // The project comes from a header when the body names none; it is stored like any attribute.
+      for (const project of ['x'.repeat(300), ' ', '%00', 'p\u00e9']) {
+        out.push({ method: 'POST', path, body: json({ [schema.singular]: baseBody(schema.plural, w) }), headers: { 'X-Project-Id': project } });
+      }
     }
     // Member actions with junk.
     const actionBodies: unknown[] = [null, {}, [], 'x', { subnet_id: null }, { subnet_id: [w.v4] }, { subnet_id: { id: w.v4 } }, { port_id: 5 },
@@ -210,7 +215,7 @@ interface Answer {
 function send(base: URL, agent: import('node:http').Agent, r: Req): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const body = r.body === undefined ? undefined : Buffer.isBuffer(r.body) ? r.body : Buffer.from(r.body);
-    const headers: Record<string, string | number> = { 'Content-Type': 'application/json' };
+    const headers: Record<string, string | number> = { 'Content-Type': 'application/json', ...r.headers };
     if (body && !r.chunked) headers['Content-Length'] = body.length;
     const req = httpRequest({ host: base.hostname.replace(/^\[|\]$/g, ''), port: base.port, method: r.method, path: r.path, headers, agent }, (res) => {
       const chunks: Buffer[] = [];
