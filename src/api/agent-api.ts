@@ -12,7 +12,7 @@
 import { randomUUID } from 'node:crypto';
 import { httpBadRequest, resourceNotFound } from '../domain/errors.js';
 import type { Store } from '../store/types.js';
-import { str } from './attributes.js';
+import { anyDict, isUuid, string } from '../schema/types.js';
 import { insertDoc, saveDoc, timestamp } from './context.js';
 
 const MAX_WAIT_MS = 30_000;
@@ -42,7 +42,7 @@ export class AgentApi {
     const since = Number(url.searchParams.get('since') ?? '0');
     const limit = Math.min(Number(url.searchParams.get('limit') ?? '1000'), 10_000);
     const wait = Math.min(Number(url.searchParams.get('wait') ?? '0') * 1000, MAX_WAIT_MS);
-    if (!Number.isInteger(since) || since < 0 || !Number.isInteger(limit) || limit < 1 || !(wait >= 0)) {
+    if (!Number.isSafeInteger(since) || since < 0 || !Number.isSafeInteger(limit) || limit < 1 || !(wait >= 0)) {
       throw httpBadRequest('since and limit must be non-negative integers, wait a number of seconds');
     }
     let changes = await this.store.changesSince(since, limit);
@@ -65,14 +65,15 @@ export class AgentApi {
   }
 
   private async portStatus(body: unknown): Promise<{ status: number; body: string }> {
-    const input = body as Record<string, unknown> | undefined;
+    const input = body !== null && typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>) : undefined;
     const ports = input?.ports;
     if (!ports || typeof ports !== 'object' || Array.isArray(ports)) throw httpBadRequest('ports must be an object of port id -> status');
     const want = Object.entries(ports as Record<string, unknown>);
     for (const [id, st] of want) {
+      if (!isUuid(id)) throw httpBadRequest(`${JSON.stringify(id)} is not a port id (a UUID)`);
       if (!PORT_STATUSES.has(st as string)) throw httpBadRequest(`status of port ${id} must be one of ${[...PORT_STATUSES].join(', ')}, not ${JSON.stringify(st)}`);
     }
-    const host = input?.host === undefined ? undefined : str(input.host, 'host', 255);
+    const host = input?.host === undefined ? undefined : string(255).convert(input.host, 'host');
     const changed = await this.store.write(async (tx) => {
       const out = [];
       // One read for all of them (an agent's cold start reports every port it plugged at once).
@@ -92,13 +93,21 @@ export class AgentApi {
   }
 
   private async heartbeat(host: string, binary: string, body: unknown): Promise<{ status: number; body: string }> {
-    const input = ((body as Record<string, unknown> | undefined)?.agent ?? {}) as Record<string, unknown>;
-    const agentType = str(input.agent_type ?? 'v6stack agent', 'agent_type');
+    // The agents send these; they are checked all the same, since nothing else stands between a body and the store.
+    string(255).convert(host, 'host');
+    string(255).convert(binary, 'binary');
+    const outer = body === undefined || body === null ? {} : body;
+    if (typeof outer !== 'object' || Array.isArray(outer)) throw httpBadRequest("Unable to find 'agent' in request body");
+    const raw = (outer as Record<string, unknown>).agent ?? {};
+    if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw httpBadRequest('Body contains invalid data');
+    const input = raw as Record<string, unknown>;
+    const agentType = string(255).convert(input.agent_type ?? 'v6stack agent', 'agent_type');
+    const configurations = input.configurations === undefined ? undefined : anyDict.convert(input.configurations, 'configurations');
     const doc = await this.store.write(async (tx) => {
       const now = timestamp();
       const existing = (await tx.list('agent', { host: [host] })).find((a) => a.binary === binary);
       if (existing) {
-        Object.assign(existing, { heartbeat_timestamp: now.replace('T', ' ').replace('Z', ''), alive: true, configurations: input.configurations ?? existing.configurations });
+        Object.assign(existing, { heartbeat_timestamp: now.replace('T', ' ').replace('Z', ''), alive: true, configurations: configurations ?? existing.configurations });
         return saveDoc(tx, 'agent', existing);
       }
       return insertDoc(tx, 'agent', {
@@ -110,7 +119,7 @@ export class AgentApi {
         admin_state_up: true,
         alive: true,
         availability_zone: null,
-        configurations: input.configurations ?? {},
+        configurations: configurations ?? {},
         description: null,
         created_at: now.replace('T', ' ').replace('Z', ''),
         started_at: now.replace('T', ' ').replace('Z', ''),

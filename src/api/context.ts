@@ -8,6 +8,9 @@
 import { randomUUID } from 'node:crypto';
 import { httpBadRequest } from '../domain/errors.js';
 import type { Doc, Kind, Tx } from '../store/types.js';
+import { SCHEMAS } from '../schema/index.js';
+import { typeErrors } from '../schema/convert.js';
+import type { ResourceSchema } from '../schema/define.js';
 import type { MtuConfig } from '../domain/mtu.js';
 
 export interface RequestContext {
@@ -56,8 +59,26 @@ export function newDoc(ctx: RequestContext, input: Record<string, unknown>, own:
   };
 }
 
+const SCHEMA_OF = new Map<string, ResourceSchema>(SCHEMAS.map((s) => [s.kind, s]));
+
+/**
+ * The store boundary's guard: a document is written only when every attribute has its definition's type. Requests
+ * are converted before they get here, so a failure means a rule let something through; the request is refused (a
+ * 400 naming the attribute) and the gap is logged, instead of the store holding, or choking on, a wrong value.
+ */
+export function checkStorable(kind: Kind, doc: Doc): void {
+  const schema = SCHEMA_OF.get(kind);
+  if (!schema) return;
+  const errors = typeErrors(schema, doc);
+  if (!errors.length) return;
+  console.error(`[v6stack] refused to store a ${kind} that does not match its definition: ${errors.join('; ')}`);
+  const attr = errors[0]!.slice(0, errors[0]!.indexOf(':'));
+  throw httpBadRequest(`Invalid input for ${attr}. Reason: the value cannot be stored as ${schema.singular} ${attr}.`);
+}
+
 /** Stores a new document and announces it on the change feed. */
 export async function insertDoc(tx: Tx, kind: Kind, doc: Doc): Promise<Doc> {
+  checkStorable(kind, doc);
   await tx.insert(kind, doc, true);
   return doc;
 }
@@ -66,6 +87,7 @@ export async function insertDoc(tx: Tx, kind: Kind, doc: Doc): Promise<Doc> {
 export async function saveDoc(tx: Tx, kind: Kind, doc: Doc): Promise<Doc> {
   doc.revision_number = ((doc.revision_number as number) ?? 0) + 1;
   doc.updated_at = timestamp();
+  checkStorable(kind, doc);
   await tx.update(kind, doc);
   await tx.recordChange(kind, doc.id, 'update');
   return doc;

@@ -3,8 +3,9 @@
 // here. Unknown filter names are ignored, as Neutron does.
 
 import { badRequest, httpBadRequest } from '../domain/errors.js';
+import { pyReprString } from '../domain/py.js';
 import type { ColumnFilters, Doc } from '../store/types.js';
-import { bool } from './attributes.js';
+import { bool, isStorableText } from '../schema/types.js';
 
 export interface ListQuery {
   columnFilters: ColumnFilters;
@@ -27,6 +28,8 @@ export function parseListQuery(params: URLSearchParams, attributes: ReadonlySet<
     seen.add(key);
     const name = key === 'tenant_id' ? 'project_id' : key;
     const values = params.getAll(key);
+    // A value no store could hold matches nothing a store holds; PostgreSQL would refuse it as a parameter.
+    if (!values.every(isStorableText)) throw httpBadRequest(`Invalid filter value for ${pyReprString(key)}`);
     if (columns.has(name)) q.columnFilters[name] = values;
     else if (attributes.has(name) || TAG_FILTERS.has(name)) q.memoryFilters.push([name, values]);
   }
@@ -47,11 +50,13 @@ export function parseListQuery(params: URLSearchParams, attributes: ReadonlySet<
   const limit = params.get('limit');
   if (limit !== null) {
     if (!/^\d+$/.test(limit)) throw badRequest('limit', `Limit must be an integer 0 or greater and not '${limit}'`);
-    q.limit = Number(limit) === 0 ? null : Number(limit);
+    // Past 2^31 - 1 no store holds more rows; a larger number would not even bind as an SQL integer.
+    q.limit = Number(limit) === 0 ? null : Math.min(Number(limit), 2 ** 31 - 1);
   }
   q.marker = params.get('marker');
+  if (q.marker !== null && !isStorableText(q.marker)) throw httpBadRequest('Invalid marker');
   const reverse = params.get('page_reverse');
-  q.pageReverse = reverse !== null && bool(reverse);
+  q.pageReverse = reverse !== null && bool.convert(reverse, 'page_reverse');
   return q;
 }
 
@@ -81,7 +86,7 @@ function matches(doc: Doc, name: string, values: string[]): boolean {
     });
   }
   return values.some((v) => {
-    if (typeof actual === 'boolean') return actual === bool(v);
+    if (typeof actual === 'boolean') return actual === bool.convert(v, name);
     if (actual === null || actual === undefined) return v === '' || v === 'None';
     if (Array.isArray(actual)) return actual.map(String).includes(v);
     return String(actual) === v;
@@ -166,6 +171,6 @@ export function pageLinks(first: string | undefined, last: string | undefined, m
 
 export function pick(doc: Doc, fields: readonly string[]): Doc {
   const out: Record<string, unknown> = {};
-  for (const f of fields) if (f in doc) out[f] = doc[f];
+  for (const f of fields) if (Object.hasOwn(doc, f)) out[f] = doc[f];
   return out as Doc;
 }

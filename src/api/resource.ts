@@ -1,25 +1,22 @@
-// What a resource module gives the HTTP layer. The generic part (body checks, list conventions, show, tags,
-// errors) lives in server.ts; each module holds only its own rules.
+// What a resource module gives the HTTP layer: its definition (src/schema: attributes, types, conversion) and its
+// rules (checks across attributes and store work). The generic part (body conversion, list conventions, show,
+// tags, errors) lives in server.ts.
 
 import type { Doc, Kind, Tx } from '../store/types.js';
-import type { AttrMap } from './attributes.js';
+import type { ResourceSchema } from '../schema/define.js';
 import type { RequestContext, ServerSettings } from './context.js';
 
 export interface ResourceDef {
   kind: Kind;
-  singular: string;
-  /** The collection's JSON key (security_groups). */
-  plural: string;
-  /** The collection's URL path segment when it differs from the JSON key (security-groups). */
-  path?: string;
-  attrs: AttrMap;
-  /** Attribute names a list may filter and sort on (defaults to the attribute map's keys). */
+  schema: ResourceSchema;
+  /** Attribute names a list may filter and sort on (defaults to the definition's attributes). */
   listable?: readonly string[];
+  /** `input` is the converted body: every attribute present has its definition's type. */
   create(tx: Tx, ctx: RequestContext, input: Record<string, unknown>): Promise<Doc>;
   update?(tx: Tx, ctx: RequestContext, doc: Doc, input: Record<string, unknown>): Promise<Doc>;
   remove?(tx: Tx, ctx: RequestContext, doc: Doc): Promise<void>;
   /** Adds what a view shows but the stored document does not carry (e.g. a security group's rules). */
   present?(tx: Tx, doc: Doc, settings?: ServerSettings): Promise<Doc>;
-  /** PUT /<plural>/<id>/<action> (router interfaces, subnet pool prefixes). */
+  /** PUT /<plural>/<id>/<action> (router interfaces, subnet pool prefixes); the action converts its own body. */
   actions?: Record<string, (tx: Tx, ctx: RequestContext, doc: Doc, body: Record<string, unknown>) => Promise<unknown>>;
 }

@@ -30,36 +30,9 @@ export const OUTPUT_FORMATS: OutputFormat[] = ['table', 'json', 'value', 'yaml']
 
 // ---------------------------------------------------------------------------------------------------- Python text
 
-/** Python's repr() of a JSON value: how osc-lib prints values no formatter knows. */
-export function pyRepr(v: unknown): string {
-  if (v === null || v === undefined) return 'None';
-  if (v === true) return 'True';
-  if (v === false) return 'False';
-  if (typeof v === 'number') return String(v);
-  if (typeof v === 'string') {
-    const quote = v.includes("'") && !v.includes('"') ? '"' : "'";
-    let out = '';
-    for (const ch of v) {
-      if (ch === '\\') out += '\\\\';
-      else if (ch === quote) out += '\\' + ch;
-      else if (ch === '\n') out += '\\n';
-      else if (ch === '\r') out += '\\r';
-      else if (ch === '\t') out += '\\t';
-      else out += ch;
-    }
-    return quote + out + quote;
-  }
-  if (Array.isArray(v)) return '[' + v.map(pyRepr).join(', ') + ']';
-  if (typeof v === 'object') {
-    return '{' + Object.entries(v as Record<string, unknown>).map(([k, x]) => `${pyRepr(k)}: ${pyRepr(x)}`).join(', ') + '}';
-  }
-  return String(v);
-}
-
-/** Python's str(): strings as they are, everything else as repr. */
-export function pyStr(v: unknown): string {
-  return typeof v === 'string' ? v : pyRepr(v);
-}
+// Python's repr() and str() of a JSON value: how osc-lib prints values no formatter knows (the one copy).
+import { pyRepr, pyStr } from '../domain/py.js';
+export { pyRepr, pyStr };
 
 /** Python's json.dumps (default separators, no indent). */
 export function pyJson(v: unknown): string {

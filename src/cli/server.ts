@@ -4,7 +4,7 @@ import { Option, type Command } from 'commander';
 import { execFileSync } from 'node:child_process';
 import { hostname } from 'node:os';
 import { Agent } from '../agent/agent.js';
-import { ApiServer } from '../api/server.js';
+import { ApiServer, MAX_REQUEST_BODY_SIZE } from '../api/server.js';
 import { DEFAULT_DB_PATH, openStore } from '../store/index.js';
 import { DEFAULT_MTU_CONFIG, type OverlayIpVersion } from '../domain/mtu.js';
 import { AGENT_DOWN_TIME_MS } from '../api/resources/agents.js';
@@ -19,6 +19,7 @@ interface ServerOptions {
   globalPhysnetMtu: string;
   overlayIpVersion: string;
   agentDownTime: string;
+  maxRequestBodySize: string;
 }
 
 /** Why this host cannot run the data-plane agent, or null when it can. */
@@ -41,7 +42,9 @@ async function runServer(opts: ServerOptions, withAgent: boolean): Promise<void>
   const agentDownTime = Number(opts.agentDownTime);
   if (!(agentDownTime > 0)) throw new Error(`--agent-down-time must be a positive number of seconds, not ${opts.agentDownTime}`);
   const settings = { mtu: { globalPhysnetMtu, overlayIpVersion: Number(opts.overlayIpVersion) as OverlayIpVersion }, agentDownTimeMs: agentDownTime * 1000 };
-  const api = new ApiServer({ store, defaultProjectId: opts.projectId, logRequests: opts.logRequests ?? false, settings });
+  const maxRequestBodySize = Number(opts.maxRequestBodySize);
+  if (!Number.isSafeInteger(maxRequestBodySize) || maxRequestBodySize < 1) throw new Error(`--max-request-body-size must be a positive number of bytes, not ${opts.maxRequestBodySize}`);
+  const api = new ApiServer({ store, defaultProjectId: opts.projectId, logRequests: opts.logRequests ?? false, settings, maxRequestBodySize });
   const { port } = await api.listen(Number(opts.port), opts.host);
   const shown = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
   console.log(`v6stack: Neutron v2.0 API on http://${shown}:${port}/v2.0 (store: ${store.dialect} ${opts.db.replace(/:[^:@/]*@/, ':***@')})`);
@@ -88,7 +91,8 @@ export function registerServerCommands(program: Command): void {
           .choices(['4', '6'])
           .default(process.env.V6STACK_OVERLAY_IP_VERSION ?? String(DEFAULT_MTU_CONFIG.overlayIpVersion)),
       )
-      .option('--agent-down-time <s>', "seconds without a heartbeat after which GET /v2.0/agents shows an agent dead (Neutron's agent_down_time)", String(AGENT_DOWN_TIME_MS / 1000));
+      .option('--agent-down-time <s>', "seconds without a heartbeat after which GET /v2.0/agents shows an agent dead (Neutron's agent_down_time)", String(AGENT_DOWN_TIME_MS / 1000))
+      .option('--max-request-body-size <bytes>', "larger request bodies are refused with 413 (oslo.middleware's max_request_body_size)", process.env.V6STACK_MAX_REQUEST_BODY_SIZE ?? String(MAX_REQUEST_BODY_SIZE));
     if (name === 'up') cmd.option('--no-agent', 'run the API alone, without this host\'s data-plane agent');
     cmd.action((opts: ServerOptions) => runServer(opts, name === 'up' && opts.agent !== false));
   }

@@ -1,321 +1,36 @@
-// Subnet rules, as Neutron Zed applies them on POST/PUT /v2.0/subnets: the attribute-level conversion and validation
-// of neutron-lib (converters, validators, RESOURCE_ATTRIBUTE_MAP order), then the plugin checks of
-// neutron/db/db_base_plugin_v2.py (_create_subnet_precommit, _validate_subnet, _validate_ipv6_attributes),
-// neutron/db/ipam_backend_mixin.py (allocation pools, overlap, pool affinity) and neutron/ipam/utils.py (default
-// gateway and pools). Checks run in Neutron's order so a request with several faults gets Neutron's first error.
-// Pure functions: the caller supplies the network's MTU, its other subnets and any prefix taken from a subnet pool.
+// Subnet rules, as Neutron Zed applies them on POST/PUT /v2.0/subnets after the attribute conversion (which is the
+// schema's, src/schema/resources/subnet.ts): the plugin checks of neutron/db/db_base_plugin_v2.py
+// (_create_subnet_precommit, _validate_subnet, _validate_ipv6_attributes), neutron/db/ipam_backend_mixin.py
+// (overlap, pool affinity) and the gateway defaults of neutron/ipam/utils.py; the pools are allocation-pools.ts'.
+// Checks run in Neutron's order so a request with several faults gets Neutron's first error.
+// Pure functions: the caller supplies the converted request, the network's MTU, its other subnets and any prefix
+// taken from a subnet pool.
 
 import { IpAddress, IpPrefix, IpRange, type IpVersion } from './ip.js';
-import { NeutronError, badAttribute, badRequest, conflict, httpBadRequest, invalidInput } from './errors.js';
-import { IPV6_MODES, isAutoAddressSubnet, type Ipv6Mode } from './ipv6-modes.js';
+import { NeutronError, badRequest, conflict, httpBadRequest, invalidInput } from './errors.js';
+import { isAutoAddressSubnet, type Ipv6Mode } from './ipv6-modes.js';
+import { canonicalIp, parseCidrLoose } from './netaddr.js';
+import { checkGatewayOutOfPools, generatePools, poolOut, validatePools, type PoolRequest } from './allocation-pools.js';
 
-// ---------------------------------------------------------------------------------------------------------------
-// Python formatting. Neutron builds many messages with '%s' % value, so a dict from the request shows up as
-// {'start': '10.0.0.5', 'end': '10.0.0.1'} and a JSON null as None; clients compare those texts.
-
-
-/** repr() of a Python str: single quotes unless the text holds a ' and no ". */
-export function pyReprString(s: string): string {
-  const quote = s.includes("'") && !s.includes('"') ? '"' : "'";
-  let out = '';
-  for (const ch of s) {
-    if (ch === '\\') out += '\\\\';
-    else if (ch === quote) out += `\\${ch}`;
-    else if (ch === '\n') out += '\\n';
-    else if (ch === '\r') out += '\\r';
-    else if (ch === '\t') out += '\\t';
-    else out += ch;
-  }
-  return `${quote}${out}${quote}`;
-}
-
-/** repr() of the Python value json.loads would have produced. */
-export function pyRepr(v: unknown): string {
-  if (v === null || v === undefined) return 'None';
-  if (v === true) return 'True';
-  if (v === false) return 'False';
-  if (typeof v === 'string') return pyReprString(v);
-  if (typeof v === 'number') return String(v);
-  if (Array.isArray(v)) return `[${v.map(pyRepr).join(', ')}]`;
-  if (typeof v === 'object') {
-    return `{${Object.entries(v as Record<string, unknown>)
-      .map(([k, x]) => `${pyReprString(k)}: ${pyRepr(x)}`)
-      .join(', ')}}`;
-  }
-  return String(v);
-}
-
-/** str() of the same value: strings as they are, everything else as repr(). */
-export function pyStr(v: unknown): string {
-  return typeof v === 'string' ? v : pyRepr(v);
-}
-
-/** repr() of a Python set of strings, in the order given (Python's own order depends on the hash seed). */
-export function pySetRepr(items: Iterable<string>): string {
-  return `{${[...items].map(pyReprString).join(', ')}}`;
-}
-
-/** Python int(x) as neutron-lib convert_to_int uses it; null when Python would raise. */
-export function pyInt(v: unknown): number | null {
-  if (typeof v === 'boolean') return v ? 1 : 0;
-  if (typeof v === 'number') return Number.isFinite(v) ? Math.trunc(v) : null;
-  if (typeof v === 'string') {
-    const t = v.trim().replaceAll('_', '');
-    return /^[+-]?\d+$/.test(t) ? Number(t) : null;
-  }
-  return null;
-}
-
-/** oslo strutils.bool_from_string(strict=True) as converters.convert_to_boolean uses it; null when it raises. */
-export function pyBool(v: unknown): boolean | null {
-  if (typeof v === 'boolean') return v;
-  const s = pyStr(v).trim().toLowerCase();
-  if (['1', 't', 'true', 'on', 'y', 'yes'].includes(s)) return true;
-  if (['0', 'f', 'false', 'off', 'n', 'no'].includes(s)) return false;
-  return null;
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// Address parsing with netaddr's leniency where Neutron relies on it.
-
-/** neutron-lib validate_ip_address: null when valid, else the reason text. */
-export function validateIpAddress(data: unknown): string | null {
-  const invalid = `'${pyStr(data)}' is not a valid IP address`;
-  if (typeof data !== 'string' || /\s/.test(data)) return invalid;
-  if (data.includes(':')) return IpAddress.parse(data) ? null : invalid;
-  // IPv4 needs exactly three dots; netaddr's ZEROFILL then reads "010" as 10 and Neutron refuses the ambiguity.
-  const parts = data.split('.');
-  if (parts.length !== 4 || !parts.every((p) => /^\d+$/.test(p) && Number(p) <= 255)) return invalid;
-  const canonical = parts.map((p) => String(Number(p))).join('.');
-  return canonical === data ? null : `'${data}' is not an accepted IP address, '${canonical}' is recommended`;
-}
-
-/** An IPv4 address as netaddr's IPNetwork reads it: partial ("10", "1.2.3") and zero-padded octets allowed. */
-function parseV4Loose(text: string): IpAddress | null {
-  const parts = text.split('.');
-  if (parts.length > 4 || !parts.every((p) => /^\d{1,3}$/.test(p) && Number(p) <= 255)) return null;
-  while (parts.length < 4) parts.push('0');
-  return IpAddress.parse(parts.map((p) => String(Number(p))).join('.'));
-}
+export { generatePools } from './allocation-pools.js';
 
 /**
- * netaddr.IPNetwork(text) as convert_cidr_to_canonical_format uses it: "10/8", "1.2.3/24", "010.0.0.0/8",
- * a bare address (a /32 or /128) and host bits are all accepted; host bits are cleared here, as
- * _create_subnet_precommit does ('%s/%s' % (net.network, net.prefixlen)). null when netaddr raises.
+ * A converted POST/PUT body (the schema's converters ran): a key is present only when the request carried it.
+ * cidr and the routes are as given (valid); gateway_ip is canonical.
  */
-export function parseCidrLoose(value: unknown): IpPrefix | null {
-  if (typeof value !== 'string') return null;
-  const text = value.trim();
-  const slash = text.indexOf('/');
-  const addrText = slash === -1 ? text : text.slice(0, slash);
-  const lenText = slash === -1 ? null : text.slice(slash + 1);
-  const address = addrText.includes(':') ? IpAddress.parse(addrText) : slash === -1 ? IpAddress.parse(addrText) : parseV4Loose(addrText);
-  if (!address) return null;
-  let length = address.bits;
-  if (lenText !== null) {
-    if (/^\d{1,3}$/.test(lenText)) length = Number(lenText);
-    else if (address.version === 4 && IpAddress.parse(lenText)?.version === 4) {
-      // A dotted netmask ("10.0.0.0/255.255.0.0"); netaddr accepts contiguous ones.
-      const mask = IpAddress.parse(lenText)!.value;
-      const ones = mask.toString(2).replace(/^(1*).*$/, '$1').length;
-      if (mask !== IpPrefix.maskOf(4, ones)) return null;
-      length = ones;
-    } else return null;
-    if (length > address.bits) return null;
-  }
-  return IpPrefix.of(address, length);
-}
-
-/** Canonical text of an address that validateIpAddress accepted (netaddr prints IPv6 compact, IPv4 as given). */
-function canonical(text: string): string {
-  return IpAddress.parse(text)!.toString();
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// Attribute-level conversion and validation (neutron-lib api/attributes.py convert_values), in the attribute map's
-// order: ip_version, subnetpool_id, prefixlen, cidr, gateway_ip, allocation_pools, dns_nameservers, host_routes,
-// enable_dhcp, ipv6_ra_mode, ipv6_address_mode, then the extension's use_default_subnetpool.
-
-interface RawPool {
-  start: string;
-  end: string;
-  raw: Record<string, unknown>;
-}
-
-interface RawRoute {
-  destination: string;
-  nexthop: string;
-}
-
-/** Request attributes after conversion; a key is present only when the request carried it. */
-interface Converted {
+export interface SubnetRequest {
   ip_version?: IpVersion;
   subnetpool_id?: string | null;
   prefixlen?: number;
-  cidr?: IpPrefix;
+  cidr?: string;
   gateway_ip?: string | null;
-  allocation_pools?: RawPool[];
+  allocation_pools?: PoolRequest[];
   dns_nameservers?: string[];
-  host_routes?: RawRoute[];
+  host_routes?: { destination: string; nexthop: string }[];
   enable_dhcp?: boolean;
-  ipv6_ra_mode?: Ipv6Mode;
-  ipv6_address_mode?: Ipv6Mode;
+  ipv6_ra_mode?: Ipv6Mode | null;
+  ipv6_address_mode?: Ipv6Mode | null;
   use_default_subnetpool?: boolean;
-}
-
-const has = (body: Record<string, unknown>, key: string): boolean => body[key] !== undefined;
-
-function toInt(v: unknown): number {
-  const n = pyInt(v);
-  if (n === null) throw invalidInput(`'${pyStr(v)}' is not an integer`);
-  return n;
-}
-
-function toBool(v: unknown): boolean {
-  const b = pyBool(v);
-  if (b === null) throw invalidInput(`'${pyStr(v)}' cannot be converted to boolean`);
-  return b;
-}
-
-function nonNegative(attr: string, n: number): void {
-  if (n < 0) throw badAttribute(attr, `'${n}' should be non-negative`);
-}
-
-const UUID_RE = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
-
-/** validators._verify_dict_keys (strict): the reason text, or null. */
-function verifyDictKeys(expected: string[], target: unknown): string | null {
-  if (typeof target !== 'object' || target === null || Array.isArray(target)) {
-    return `Invalid input. '${pyStr(target)}' must be a dictionary with keys: ${pyRepr(expected)}`;
-  }
-  const provided = Object.keys(target);
-  const same = provided.length === expected.length && expected.every((k) => provided.includes(k));
-  if (same) return null;
-  return `Validation of dictionary's keys failed. Expected keys: ${pySetRepr(expected)} Provided keys: ${pySetRepr(provided)}`;
-}
-
-function convertPools(v: unknown): RawPool[] {
-  if (!Array.isArray(v)) throw badAttribute('allocation_pools', `Invalid data format for IP pool: '${pyStr(v)}'`);
-  const out: RawPool[] = [];
-  for (const pool of v) {
-    const keys = verifyDictKeys(['start', 'end'], pool);
-    if (keys) throw badAttribute('allocation_pools', keys);
-    const p = pool as Record<string, unknown>;
-    for (const k of ['start', 'end']) {
-      const msg = validateIpAddress(p[k]);
-      if (msg) throw badAttribute('allocation_pools', msg);
-    }
-    out.push({ start: p.start as string, end: p.end as string, raw: p });
-  }
-  return out;
-}
-
-/** Python iterates a string by character and a dict by key; numbers and booleans are not iterable. */
-function pyIterable(v: unknown): unknown[] | null {
-  if (Array.isArray(v)) return v;
-  if (typeof v === 'string') return [...v];
-  if (typeof v === 'object' && v !== null) return Object.keys(v);
-  return null;
-}
-
-function convertNameservers(v: unknown): string[] {
-  if (v === null) return [];
-  const items = pyIterable(v);
-  if (items === null) throw badAttribute('dns_nameservers', `Invalid data format for nameserver: '${pyStr(v)}'`);
-  const seen: unknown[] = [];
-  for (const host of items) {
-    const msg = validateIpAddress(host);
-    if (msg) throw badAttribute('dns_nameservers', `'${pyStr(host)}' is not a valid nameserver. ${msg}`);
-    // The duplicate test is on the text: "2001:DB8::1" and "2001:db8::1" are both accepted, as Neutron does.
-    if (seen.includes(host)) throw badAttribute('dns_nameservers', `Duplicate nameserver '${pyStr(host)}'`);
-    seen.push(host);
-  }
-  return items as string[];
-}
-
-/** validators.validate_route_cidr: null when valid, else the reason. */
-function validateRouteCidr(data: unknown): string | null {
-  if (typeof data !== 'string' || /\s/.test(data)) return `'${pyStr(data)}' is not a valid CIDR`;
-  const net = parseCidrLoose(data);
-  if (!net) return `'${data}' is not a valid CIDR`;
-  const slash = data.indexOf('/');
-  const ip = slash === -1 ? null : parseCidrLoose(`${data.slice(0, slash)}/${net.network.bits}`);
-  if (slash === -1 || !ip || ip.network.value !== net.network.value) {
-    return `'${data}' is not a recognized CIDR, '${net.toString()}' is recommended`;
-  }
-  // netaddr's IPNetwork.is_loopback: inside 127.0.0.0/8 (an IPv6 ::1/128 network is not caught by it).
-  if (net.version === 4 && IpPrefix.parse('127.0.0.0/8')!.covers(net)) return `'${data}' is not a routable CIDR`;
-  return null;
-}
-
-function samePyDict(a: Record<string, unknown>, b: Record<string, unknown>): boolean {
-  const ka = Object.keys(a);
-  return ka.length === Object.keys(b).length && ka.every((k) => k in b && a[k] === b[k]);
-}
-
-function convertRoutes(v: unknown): RawRoute[] {
-  if (v === null) return [];
-  if (!Array.isArray(v)) throw badAttribute('host_routes', `Invalid data format for hostroute: '${pyStr(v)}'`);
-  const seen: Record<string, unknown>[] = [];
-  for (const route of v) {
-    const keys = verifyDictKeys(['destination', 'nexthop'], route);
-    if (keys) throw badAttribute('host_routes', keys);
-    const r = route as Record<string, unknown>;
-    const msg = validateRouteCidr(r.destination) ?? validateIpAddress(r.nexthop);
-    if (msg) throw badAttribute('host_routes', msg);
-    if (seen.some((s) => samePyDict(s, r))) throw badAttribute('host_routes', `Duplicate hostroute '${pyRepr(r)}'`);
-    seen.push(r);
-  }
-  return (v as Record<string, string>[]).map((r) => ({ destination: r.destination!, nexthop: r.nexthop! }));
-}
-
-function convertMode(attr: string, v: unknown): Ipv6Mode {
-  if (typeof v !== 'string' || !(IPV6_MODES as readonly string[]).includes(v)) {
-    throw badAttribute(attr, `${pyStr(v)} is not in valid_values`);
-  }
-  return v as Ipv6Mode;
-}
-
-/** Converts and validates every attribute the body carries, raising the first error in Neutron's order. */
-function convertBody(body: Record<string, unknown>): Converted {
-  const c: Converted = {};
-  if (has(body, 'ip_version')) {
-    const v = toInt(body.ip_version);
-    if (v !== 4 && v !== 6) throw badAttribute('ip_version', `${v} is not in valid_values`);
-    c.ip_version = v;
-  }
-  if (has(body, 'subnetpool_id')) {
-    const v = body.subnetpool_id;
-    if (v !== null && v !== PD_POOL_ID && !(typeof v === 'string' && UUID_RE.test(v))) {
-      throw badAttribute('subnetpool_id', `'${pyStr(v)}' is not a valid UUID`);
-    }
-    c.subnetpool_id = v as string | null;
-  }
-  if (has(body, 'prefixlen')) {
-    c.prefixlen = toInt(body.prefixlen);
-    nonNegative('prefixlen', c.prefixlen);
-  }
-  if (has(body, 'cidr')) {
-    const net = parseCidrLoose(body.cidr);
-    if (!net) throw invalidInput(`${pyStr(body.cidr)} is not in a CIDR format`);
-    c.cidr = net;
-  }
-  if (has(body, 'gateway_ip')) {
-    const v = body.gateway_ip;
-    if (v !== null) {
-      const msg = validateIpAddress(v);
-      if (msg) throw badAttribute('gateway_ip', msg);
-    }
-    c.gateway_ip = v === null ? null : canonical(v as string);
-  }
-  if (has(body, 'allocation_pools')) c.allocation_pools = convertPools(body.allocation_pools);
-  if (has(body, 'dns_nameservers')) c.dns_nameservers = convertNameservers(body.dns_nameservers);
-  if (has(body, 'host_routes')) c.host_routes = convertRoutes(body.host_routes);
-  if (has(body, 'enable_dhcp')) c.enable_dhcp = toBool(body.enable_dhcp);
-  if (has(body, 'ipv6_ra_mode')) c.ipv6_ra_mode = convertMode('ipv6_ra_mode', body.ipv6_ra_mode);
-  if (has(body, 'ipv6_address_mode')) c.ipv6_address_mode = convertMode('ipv6_address_mode', body.ipv6_address_mode);
-  if (has(body, 'use_default_subnetpool')) c.use_default_subnetpool = toBool(body.use_default_subnetpool);
-  return c;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -350,8 +65,7 @@ export interface SubnetFields {
   subnetpool_id: string | null;
 }
 
-/** neutron-lib constants.IPV6_PD_POOL_ID and PROVISIONAL_IPV6_PD_PREFIX. */
-export const PD_POOL_ID = 'prefix_delegation';
+/** neutron-lib constants.PROVISIONAL_IPV6_PD_PREFIX. */
 const PD_PREFIX = '::/64';
 /** neutron.conf max_dns_nameservers and max_subnet_host_routes defaults. */
 export const MAX_DNS_NAMESERVERS = 5;
@@ -363,7 +77,7 @@ export const IPV4_MIN_MTU = 68;
 // ---------------------------------------------------------------------------------------------------------------
 // Request kind (db_base_plugin_v2._create_subnet_precommit and _get_subnetpool_id).
 
-function requestKind(c: Converted): 'cidr' | 'pool' | 'default-pool' {
+function requestKind(c: SubnetRequest): 'cidr' | 'pool' | 'default-pool' {
   if (c.cidr && c.prefixlen !== undefined) throw badRequest('subnets', 'cidr and prefixlen must not be supplied together');
   const poolId = c.subnetpool_id ?? null;
   const useDefault = c.use_default_subnetpool === true;
@@ -382,8 +96,8 @@ function requestKind(c: Converted): 'cidr' | 'pool' | 'default-pool' {
  * family (use_default_subnetpool). Validates every attribute first, so attribute errors come before these.
  * With a pool, the caller allocates with allocateFromPool and passes the result to buildSubnet as ctx.fromPool.
  */
-export function subnetRequestKind(body: Record<string, unknown>): 'cidr' | 'pool' | 'default-pool' {
-  return requestKind(convertBody(body));
+export function subnetRequestKind(c: SubnetRequest): 'cidr' | 'pool' | 'default-pool' {
+  return requestKind(c);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -401,7 +115,7 @@ function gatewayInvalidInSubnet(net: IpPrefix, gateway: IpAddress): boolean {
 interface ValidateInput {
   version: IpVersion;
   net: IpPrefix;
-  c: Converted;
+  c: SubnetRequest;
   /** Present on update: the subnet being changed. */
   current?: SubnetDoc;
   /** The value for messages that name the subnet ("new subnet" on create). */
@@ -502,88 +216,9 @@ function validateNetworkMtu(networkId: string, mtu: number, version: IpVersion):
   if (version === 6) throw mtuConflict(IPV6_MIN_MTU);
 }
 
-function rangeText(r: IpRange): string {
-  return r.toString();
-}
-
-/**
- * ipam_backend_mixin.pools_to_ip_range + validate_allocation_pools + validate_gw_out_of_pools:
- * netaddr.IPRange refuses start > end or mixed families (the request dict is shown), then each range must be of
- * the subnet's family and inside it (IPv4 /30 and wider without network and broadcast, IPv6 without the network
- * address), ranges may not overlap (409) and the gateway may not sit in one (409).
- */
-function validatePools(pools: RawPool[], net: IpPrefix, gateway: string | null): IpRange[] {
-  const ranges: IpRange[] = [];
-  for (const p of pools) {
-    const start = IpAddress.parse(p.start)!;
-    const end = IpAddress.parse(p.end)!;
-    if (start.version !== end.version || start.value > end.value) {
-      throw new NeutronError(400, 'InvalidAllocationPool', `The allocation pool ${pyRepr(p.raw)} is not valid.`);
-    }
-    ranges.push(new IpRange(start, end));
-  }
-  const cidrText = net.toString();
-  const trimEnds = net.version === 6 || net.length <= 30;
-  const first = net.first.value + (trimEnds ? 1n : 0n);
-  const last = net.last.value - (net.version === 4 && trimEnds ? 1n : 0n);
-  for (const r of ranges) {
-    if (r.start.version !== net.version) {
-      throw new NeutronError(400, 'InvalidAllocationPool', `The allocation pool ${rangeText(r)} is not valid.`);
-    }
-    if (r.start.value < first || r.end.value > last) {
-      throw new NeutronError(
-        400,
-        'OutOfBoundsAllocationPool',
-        `The allocation pool ${rangeText(r)} spans beyond the subnet cidr ${cidrText}.`,
-      );
-    }
-  }
-  for (let l = 0; l < ranges.length; l++) {
-    for (let r = l + 1; r < ranges.length; r++) {
-      if (ranges[l]!.overlaps(ranges[r]!)) {
-        throw conflict(
-          'OverlappingAllocationPools',
-          `Found overlapping allocation pools: ${rangeText(ranges[l]!)} ${rangeText(ranges[r]!)} for subnet ${cidrText}.`,
-        );
-      }
-    }
-  }
-  if (gateway) checkGatewayOutOfPools(gateway, ranges);
-  return ranges;
-}
-
-function checkGatewayOutOfPools(gateway: string, ranges: IpRange[]): void {
-  const gw = IpAddress.parse(gateway)!;
-  for (const r of ranges) {
-    if (r.contains(gw)) {
-      throw conflict('GatewayConflictWithAllocationPools', `Gateway ip ${gateway} conflicts with allocation pool ${rangeText(r)}.`);
-    }
-  }
-}
-
-/**
- * ipam/utils.generate_pools: the whole cidr minus IPv4 network/broadcast (for /30 and wider) or the IPv6 network
- * address, minus the gateway; a single-address cidr keeps its one address.
- */
-export function generatePools(net: IpPrefix, gateway: string | null): IpRange[] {
-  const v = net.version;
-  if (net.size === 1n) return [new IpRange(net.first, net.last)];
-  const trimEnds = v === 6 || net.length <= 30;
-  const first = net.first.value + (trimEnds ? 1n : 0n);
-  const last = net.last.value - (v === 4 && trimEnds ? 1n : 0n);
-  const gw = gateway ? IpAddress.parse(gateway) : null;
-  const spans: [bigint, bigint][] = [];
-  if (gw && gw.version === v && gw.value >= first && gw.value <= last) {
-    if (gw.value > first) spans.push([first, gw.value - 1n]);
-    if (gw.value < last) spans.push([gw.value + 1n, last]);
-  } else spans.push([first, last]);
-  return spans.map(([a, b]) => new IpRange(IpAddress.of(v, a), IpAddress.of(v, b)));
-}
-
-const poolOut = (r: IpRange) => ({ start: r.start.toString(), end: r.end.toString() });
 
 /** Neutron stores a route's destination as given and its next hop as netaddr prints it. */
-const routeOut = (r: RawRoute) => ({ destination: r.destination, nexthop: canonical(r.nexthop) });
+const routeOut = (r: { destination: string; nexthop: string }) => ({ destination: r.destination, nexthop: canonicalIp(r.nexthop) });
 
 // ---------------------------------------------------------------------------------------------------------------
 // Create.
@@ -594,14 +229,13 @@ const routeOut = (r: RawRoute) => ({ destination: r.destination, nexthop: canoni
  * minus the gateway (and IPv6's network address / IPv4's network and broadcast). A subnet allocated from a pool
  * without an explicit cidr gets prefix+1 as gateway (pool from +2) — even when gateway_ip is null, as Zed does.
  */
-export function buildSubnet(body: Record<string, unknown>, ctx: SubnetCreateContext): SubnetFields {
-  const c = convertBody(body);
+export function buildSubnet(c: SubnetRequest, ctx: SubnetCreateContext): SubnetFields {
   if (c.ip_version === undefined) throw httpBadRequest("Failed to parse request. Required attribute 'ip_version' not specified");
   const version = c.ip_version;
   const kind = requestKind(c);
   const fromPool = kind === 'cidr' ? undefined : ctx.fromPool;
   if (kind !== 'cidr' && !fromPool) throw new Error('buildSubnet: a subnet pool request needs ctx.fromPool');
-  const net = fromPool ? IpPrefix.parse(fromPool.cidr)! : c.cidr!;
+  const net = fromPool ? IpPrefix.parse(fromPool.cidr)! : parseCidrLoose(c.cidr)!;
 
   // ipam_backend_mixin._validate_ip_version_with_subnetpool (allocateFromPool checks it too when told the version).
   if (fromPool && net.version !== version) {
@@ -680,11 +314,11 @@ export function buildSubnet(body: Record<string, unknown>, ctx: SubnetCreateCont
  */
 export function applySubnetUpdate(
   existing: SubnetDoc,
-  body: Record<string, unknown>,
+  input: SubnetRequest,
   _ctx: { siblings: SubnetDoc[] },
 ): Partial<SubnetFields> {
-  const semantic = ['gateway_ip', 'allocation_pools', 'dns_nameservers', 'host_routes', 'enable_dhcp'];
-  const c = convertBody(Object.fromEntries(Object.entries(body).filter(([k]) => semantic.includes(k))));
+  const { gateway_ip, allocation_pools, dns_nameservers, host_routes, enable_dhcp } = input;
+  const c: SubnetRequest = { gateway_ip, allocation_pools, dns_nameservers, host_routes, enable_dhcp };
   const version = Number(existing.ip_version) as IpVersion;
   const net = IpPrefix.parse(existing.cidr)!;
   validateSubnet({ version, net, c, current: existing, subnetLabel: existing.id });

@@ -5,7 +5,9 @@
 
 import { IpAddress, IpPrefix, bitsOf, type IpVersion } from './ip.js';
 import { NeutronError, badAttribute, badRequest, httpBadRequest, invalidInput } from './errors.js';
-import { parseCidrLoose, pyBool, pyInt, pyStr } from './subnet.js';
+import { parseCidrLoose } from './netaddr.js';
+import { pyBool, pyInt, pyStr } from './py.js';
+import { isUuid } from './uuid.js';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Intervals.
@@ -98,10 +100,8 @@ export interface SubnetPoolFields {
 /** SubnetPoolHelper: default min_prefixlen 8 (IPv4) / 64 (IPv6); max = address bits; default = min. */
 export const DEFAULT_MIN_PREFIXLEN: Record<IpVersion, number> = { 4: 8, 6: 64 };
 
-const UUID_RE = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
-
 /** validators.validate_subnet for one prefix: null when valid, else the reason. */
-function validatePrefixText(data: unknown): string | null {
+export function validatePrefixText(data: unknown): string | null {
   const invalid = `'${pyStr(data)}' is not a valid IP subnet`;
   if (typeof data !== 'string' || /\s/.test(data)) return invalid;
   const net = parseCidrLoose(data);
@@ -163,7 +163,7 @@ export function buildSubnetPool(
   const isDefault = flag('is_default', false);
   const shared = flag('shared', false);
   const scope = body.address_scope_id ?? null;
-  if (scope !== null && !(typeof scope === 'string' && UUID_RE.test(scope))) {
+  if (scope !== null && !isUuid(scope)) {
     throw badAttribute('address_scope_id', `'${pyStr(scope)}' is not a valid UUID`);
   }
 

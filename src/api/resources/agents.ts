@@ -2,7 +2,7 @@
 // and lets an operator delete a dead one, as Neutron does.
 
 import { NeutronError } from '../../domain/errors.js';
-import { STANDARD_ATTRS, bool } from '../attributes.js';
+import { agent } from '../../schema/index.js';
 import { deleteDoc, saveDoc } from '../context.js';
 import type { ResourceDef } from '../resource.js';
 
@@ -11,20 +11,7 @@ export const AGENT_DOWN_TIME_MS = 75_000;
 
 export const agents: ResourceDef = {
   kind: 'agent',
-  singular: 'agent',
-  plural: 'agents',
-  attrs: {
-    ...STANDARD_ATTRS,
-    admin_state_up: { put: true, convert: bool },
-    agent_type: {},
-    binary: {},
-    host: {},
-    topic: {},
-    alive: {},
-    heartbeat_timestamp: {},
-    started_at: {},
-    configurations: {},
-  },
+  schema: agent,
   /** Neutron's agent_down_time: an agent is alive while its last heartbeat is younger than this. */
   async present(_tx, doc, settings) {
     const beat = Date.parse(`${String(doc.heartbeat_timestamp).replace(' ', 'T')}Z`);

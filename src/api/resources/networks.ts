@@ -4,7 +4,7 @@
 import { badAttribute, inUse, invalidInput } from '../../domain/errors.js';
 import { maxNetworkMtu, type MtuConfig } from '../../domain/mtu.js';
 import type { Doc, Tx } from '../../store/types.js';
-import { STANDARD_ATTRS, bool, int, list, nullableStr, str } from '../attributes.js';
+import { network } from '../../schema/index.js';
 import { deleteDoc, insertDoc, newDoc, saveDoc } from '../context.js';
 import { releasePortAddresses } from '../ipam.js';
 import type { ResourceDef } from '../resource.js';
@@ -47,27 +47,7 @@ function checkMtu(mtu: number, type: string, cfg: MtuConfig | undefined): void {
 
 export const networks: ResourceDef = {
   kind: 'network',
-  singular: 'network',
-  plural: 'networks',
-  attrs: {
-    ...STANDARD_ATTRS,
-    admin_state_up: { post: true, put: true, convert: bool },
-    shared: { post: true, put: true, convert: bool },
-    'router:external': { post: true, put: true, convert: bool },
-    is_default: { post: true, put: true, convert: bool },
-    port_security_enabled: { post: true, put: true, convert: bool },
-    mtu: { post: true, put: true, convert: (v, n) => int(v, n, 68) },
-    'provider:network_type': { post: true, convert: (v, n) => str(v, n) },
-    'provider:physical_network': { post: true, convert: (v, n) => nullableStr(v, n) },
-    'provider:segmentation_id': { post: true, convert: (v, n) => (v === null ? null : int(v, n, 0)) },
-    availability_zone_hints: { post: true, convert: (v, n) => list(v, n).map((z) => str(z, n)) },
-    status: {},
-    subnets: {},
-    availability_zones: {},
-    ipv4_address_scope: {},
-    ipv6_address_scope: {},
-    l2_adjacency: {},
-  },
+  schema: network,
 
   async create(tx, ctx, input) {
     const type = (input['provider:network_type'] as string | undefined) ?? 'vxlan';

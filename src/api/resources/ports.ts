@@ -1,20 +1,19 @@
 // Ports: a MAC under fa:16:3e, addresses from IPAM (EUI-64 on every SLAAC/DHCPv6-stateless subnet), security
 // groups (the project's default one unless told otherwise), allowed address pairs and binding attributes.
 
-import { randomMac, normalizeMac } from '../../domain/mac.js';
+import { randomMac } from '../../domain/mac.js';
 import { eui64Address } from '../../domain/eui64.js';
 import { IpAddress, IpPrefix } from '../../domain/ip.js';
 import { isAutoAddressSubnet } from '../../domain/ipv6-modes.js';
-import { NeutronError, badAttribute, ipam as ipamError, notFound } from '../../domain/errors.js';
+import { NeutronError, ipam as ipamError, notFound } from '../../domain/errors.js';
 import type { Doc, Tx } from '../../store/types.js';
 import { UniqueViolation } from '../../store/types.js';
-import { STANDARD_ATTRS, bool, list, str, uuid } from '../attributes.js';
+import { port } from '../../schema/index.js';
 import { deleteDoc, insertDoc, newDoc, ownerOf, saveDoc, type RequestContext } from '../context.js';
 import {
   ROUTER_INTERFACE_OWNERS,
   allocateSpecific,
   assignAddresses,
-  parseFixedIps,
   releaseAddress,
   type FixedIp,
   type FixedIpRequest,
@@ -22,35 +21,6 @@ import {
 } from '../ipam.js';
 import type { ResourceDef } from '../resource.js';
 import { defaultSecurityGroupOf } from './security-groups.js';
-
-function mac(value: unknown, name: string): string {
-  const m = normalizeMac(value);
-  if (m === null) throw badAttribute(name, `'${String(value)}' is not a valid MAC address`);
-  return m;
-}
-
-function addressPairs(value: unknown, name: string): { ip_address: string; mac_address?: string }[] {
-  return list(value, name).map((p) => {
-    const pair = p as Record<string, unknown>;
-    if (pair === null || typeof pair !== 'object' || typeof pair.ip_address !== 'string') {
-      throw badAttribute(name, 'Allowed address pair must contain ip_address');
-    }
-    const ip = pair.ip_address.includes('/') ? IpPrefix.parse(pair.ip_address) : IpAddress.parse(pair.ip_address);
-    if (!ip) throw badAttribute(name, `'${pair.ip_address}' is not a valid IP address`);
-    const extra = Object.keys(pair).filter((k) => k !== 'ip_address' && k !== 'mac_address');
-    if (extra.length) throw badAttribute(name, `Unrecognized attribute(s) '${extra.join(', ')}'`);
-    return pair.mac_address === undefined
-      ? { ip_address: pair.ip_address }
-      : { ip_address: pair.ip_address, mac_address: mac(pair.mac_address, name) };
-  });
-}
-
-function dict(value: unknown, name: string): Record<string, unknown> {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw badAttribute(name, `'${String(value)}' is not a dictionary`);
-  }
-  return value as Record<string, unknown>;
-}
 
 async function checkSecurityGroups(tx: Tx, ids: string[]): Promise<void> {
   const found = await Promise.all(ids.map((id) => tx.get('security_group', id)));
@@ -206,37 +176,8 @@ async function renumberEui64(tx: Tx, port: Doc, fixedIps: FixedIp[], newMac: str
 
 export const ports: ResourceDef = {
   kind: 'port',
-  singular: 'port',
-  plural: 'ports',
-  attrs: {
-    ...STANDARD_ATTRS,
-    network_id: { post: true, required: true, convert: uuid },
-    admin_state_up: { post: true, put: true, convert: bool },
-    mac_address: { post: true, put: true, convert: mac },
-    fixed_ips: { post: true, put: true, convert: parseFixedIps },
-    device_id: { post: true, put: true, convert: (v, n) => str(v, n, 255) },
-    device_owner: { post: true, put: true, convert: (v, n) => str(v, n, 255) },
-    security_groups: { post: true, put: true, convert: (v, n) => list(v, n).map((x) => uuid(x, n)) },
-    allowed_address_pairs: { post: true, put: true, convert: addressPairs },
-    port_security_enabled: { post: true, put: true, convert: bool },
-    'binding:host_id': { post: true, put: true, convert: (v, n) => str(v, n, 255) },
-    'binding:profile': { post: true, put: true, convert: dict },
-    'binding:vnic_type': {
-      post: true,
-      put: true,
-      convert: (v, n) => {
-        const t = str(v, n);
-        const ok = ['normal', 'direct', 'macvtap', 'baremetal', 'direct-physical', 'virtio-forwarder', 'smart-nic', 'vdpa', 'accelerator-direct', 'accelerator-direct-physical', 'remote-managed'];
-        if (!ok.includes(t)) throw badAttribute(n, `${t} is not in valid_values`);
-        return t;
-      },
-    },
-    extra_dhcp_opts: { post: true, put: true, convert: (v, n) => list(v, n) },
-    status: {},
-    'binding:vif_type': {},
-    'binding:vif_details': {},
-    ip_allocation: {},
-  },
+  schema: port,
+
 
   create: createPort,
 

@@ -3,49 +3,19 @@
 // take the subnet's gateway address; all IPv6 subnets of one network share one router port; subnets whose RAs
 // come from an external router ("address mode without RA mode") cannot be attached.
 
-import { NeutronError, badAttribute, badRequest, notFound } from '../../domain/errors.js';
+import { NeutronError, badRequest, notFound } from '../../domain/errors.js';
 import { IpAddress, IpPrefix } from '../../domain/ip.js';
 import { isExternalRouterSubnet } from '../../domain/ipv6-modes.js';
 import type { Doc, Tx } from '../../store/types.js';
-import { STANDARD_ATTRS, bool, list, str } from '../attributes.js';
-import { deleteDoc, insertDoc, newDoc, saveDoc, type RequestContext } from '../context.js';
-import { ROUTER_INTERFACE_OWNERS, allocateSpecific, parseFixedIps, releaseAddress, type FixedIp, type FixedIpRequest, type Subnet } from '../ipam.js';
+import { convertInterfaceBody, router, type ExternalGatewayRequest } from '../../schema/index.js';
+import { checkStorable, deleteDoc, insertDoc, newDoc, saveDoc, type RequestContext } from '../context.js';
+import { ROUTER_INTERFACE_OWNERS, allocateSpecific, releaseAddress, type FixedIp, type FixedIpRequest, type Subnet } from '../ipam.js';
 import type { ResourceDef } from '../resource.js';
 import { createPort, deletePort } from './ports.js';
 
 const GATEWAY_OWNER = 'network:router_gateway';
 
-interface GatewayInfo {
-  network_id: string;
-  enable_snat?: boolean;
-  external_fixed_ips?: FixedIpRequest[];
-}
-
-function gatewayInfo(value: unknown, name: string): GatewayInfo | null {
-  if (value === null) return null;
-  if (typeof value !== 'object' || Array.isArray(value)) throw badAttribute(name, `'${String(value)}' is not a dictionary`);
-  const v = value as Record<string, unknown>;
-  if (Object.keys(v).length === 0) return null;
-  const extra = Object.keys(v).filter((k) => !['network_id', 'enable_snat', 'external_fixed_ips'].includes(k));
-  if (extra.length) throw badAttribute(name, `Validation of dictionary's keys failed. Expected keys: {'network_id'} Provided keys: {${Object.keys(v).map((k) => `'${k}'`).join(', ')}}`);
-  if (typeof v.network_id !== 'string') throw badAttribute(name, `Validation of dictionary's keys failed. Expected keys: {'network_id'} Provided keys: {${Object.keys(v).map((k) => `'${k}'`).join(', ')}}`);
-  const info: GatewayInfo = { network_id: v.network_id };
-  if (v.enable_snat !== undefined) info.enable_snat = bool(v.enable_snat);
-  if (v.external_fixed_ips !== undefined) info.external_fixed_ips = parseFixedIps(v.external_fixed_ips);
-  return info;
-}
-
-function routes(value: unknown, name: string): { destination: string; nexthop: string }[] {
-  return list(value, name).map((r) => {
-    const route = r as Record<string, unknown>;
-    const destination = IpPrefix.parse(route?.destination);
-    const nexthop = IpAddress.parse(route?.nexthop);
-    if (!route || !destination || !nexthop || destination.version !== nexthop.version) {
-      throw new NeutronError(400, 'InvalidRoutes', `Invalid format for routes: ${JSON.stringify(value)}, the nexthop is not a valid IP address or the destination is not a valid CIDR.`);
-    }
-    return { destination: destination.toString(), nexthop: nexthop.toString() };
-  });
-}
+type GatewayInfo = ExternalGatewayRequest;
 
 async function routerPorts(tx: Tx, routerId: string): Promise<Doc[]> {
   return tx.list('port', { device_id: [routerId] });
@@ -207,30 +177,9 @@ async function addInterfaceByPort(tx: Tx, router: Doc, portId: string): Promise<
   return interfaceInfo(router, port, subnets.map((s) => s.id));
 }
 
-function interfaceTarget(body: Record<string, unknown>): { subnetId?: string; portId?: string } {
-  const subnetId = body.subnet_id as string | undefined;
-  const portId = body.port_id as string | undefined;
-  if (subnetId !== undefined && portId !== undefined) throw badRequest('router', 'Cannot specify both subnet-id and port-id');
-  if (subnetId === undefined && portId === undefined) throw badRequest('router', 'Either subnet_id or port_id must be specified');
-  return subnetId !== undefined ? { subnetId: str(subnetId, 'subnet_id') } : { portId: str(portId, 'port_id') };
-}
-
 export const routers: ResourceDef = {
   kind: 'router',
-  singular: 'router',
-  plural: 'routers',
-  attrs: {
-    ...STANDARD_ATTRS,
-    admin_state_up: { post: true, put: true, convert: bool },
-    external_gateway_info: { post: true, put: true, convert: gatewayInfo },
-    routes: { put: true, convert: routes },
-    ha: { post: true, put: true, convert: bool },
-    distributed: { post: true, put: true, convert: bool },
-    availability_zone_hints: { post: true, convert: (v, n) => list(v, n).map((z) => str(z, n)) },
-    flavor_id: { post: true },
-    status: {},
-    availability_zones: {},
-  },
+  schema: router,
 
   async create(tx, ctx, input) {
     const doc = newDoc(ctx, input, {
@@ -247,6 +196,7 @@ export const routers: ResourceDef = {
     await insertDoc(tx, 'router', doc);
     if (input.external_gateway_info) {
       await setGateway(tx, ctx, doc, input.external_gateway_info as GatewayInfo);
+      checkStorable('router', doc);
       await tx.update('router', doc);
     }
     return doc;
@@ -279,13 +229,13 @@ export const routers: ResourceDef = {
 
   actions: {
     async add_router_interface(tx, ctx, router, body) {
-      const t = interfaceTarget(body);
+      const t = convertInterfaceBody(body);
       const info = t.subnetId !== undefined ? await addInterfaceBySubnet(tx, ctx, router, t.subnetId) : await addInterfaceByPort(tx, router, t.portId!);
       await saveDoc(tx, 'router', router);
       return info;
     },
     async remove_router_interface(tx, _ctx, router, body) {
-      const t = interfaceTarget(body);
+      const t = convertInterfaceBody(body);
       const ports = (await routerPorts(tx, router.id)).filter((p) => ROUTER_INTERFACE_OWNERS.has(p.device_owner as string));
       let port: Doc | undefined;
       let removed: string[];

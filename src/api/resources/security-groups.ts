@@ -2,19 +2,13 @@
 // group, all egress, for IPv4 and IPv6 alike. A new non-default group starts with the two egress rules.
 
 import { randomUUID } from 'node:crypto';
-import { NeutronError, badAttribute, notFound } from '../../domain/errors.js';
+import { NeutronError, notFound } from '../../domain/errors.js';
 import { IpAddress, IpPrefix } from '../../domain/ip.js';
 import type { Doc, Tx } from '../../store/types.js';
-import { STANDARD_ATTRS, bool, int, nullableStr, str, uuid, uuidOrNull } from '../attributes.js';
+import { securityGroup, securityGroupRule } from '../../schema/index.js';
 import { deleteDoc, insertDoc, newDoc, saveDoc, timestamp, type RequestContext } from '../context.js';
 import type { ResourceDef } from '../resource.js';
 
-const PROTOCOLS: Record<string, number> = {
-  ah: 51, dccp: 33, egp: 8, esp: 50, gre: 47, hopopt: 0, icmp: 1, igmp: 2, ipip: 4, ipv6_encap: 41, 'ipv6-encap': 41,
-  ipv6_frag: 44, 'ipv6-frag': 44, ipv6_icmp: 58, 'ipv6-icmp': 58, icmpv6: 58, ipv6_nonxt: 59, 'ipv6-nonxt': 59,
-  ipv6_opts: 60, 'ipv6-opts': 60, ipv6_route: 43, 'ipv6-route': 43, ospf: 89, pgm: 113, rsvp: 46, sctp: 132, tcp: 6,
-  udp: 17, udplite: 136, vrrp: 112,
-};
 const PORT_PROTOCOLS = new Set(['tcp', 'udp', 'dccp', 'sctp', 'udplite', '6', '17', '33', '132', '136']);
 const ICMP_PROTOCOLS = new Set(['icmp', 'ipv6-icmp', 'icmpv6', 'ipv6_icmp', '1', '58']);
 
@@ -71,15 +65,7 @@ export async function defaultSecurityGroupOf(tx: Tx, project: string): Promise<s
 
 export const securityGroups: ResourceDef = {
   kind: 'security_group',
-  singular: 'security_group',
-  plural: 'security_groups',
-  path: 'security-groups',
-  attrs: {
-    ...STANDARD_ATTRS,
-    stateful: { post: true, put: true, convert: bool },
-    shared: {},
-    security_group_rules: {},
-  },
+  schema: securityGroup,
   async create(tx, ctx, input) {
     const doc = newDoc(ctx, input, { stateful: input.stateful ?? true, shared: false });
     if (doc.name === 'default') {
@@ -115,20 +101,6 @@ export const securityGroups: ResourceDef = {
   },
 };
 
-function normalizeProtocol(value: unknown): string | null {
-  if (value === null || value === undefined || value === '' || value === 'any') return null;
-  const text = String(value).toLowerCase();
-  if (text in PROTOCOLS) return text;
-  if (/^\d+$/.test(text) && Number(text) <= 255) return text;
-  throw new NeutronError(
-    400,
-    'SecurityGroupRuleInvalidProtocol',
-    `Security group rule protocol ${String(value)} not supported. Only protocol values [None, ${Object.keys(PROTOCOLS)
-      .map((p) => `'${p}'`)
-      .join(', ')}] and integer representations [0 to 255] are supported.`,
-  );
-}
-
 function checkPorts(protocol: string | null, min: number | null, max: number | null): void {
   if (min === null && max === null) return;
   if (protocol === null) {
@@ -158,47 +130,7 @@ const RULE_MATCH_KEYS = ['direction', 'ethertype', 'protocol', 'port_range_min',
 
 export const securityGroupRules: ResourceDef = {
   kind: 'security_group_rule',
-  singular: 'security_group_rule',
-  plural: 'security_group_rules',
-  path: 'security-group-rules',
-  attrs: {
-    ...STANDARD_ATTRS,
-    name: {},
-    description: { post: true, convert: (v, n) => nullableStr(v, n) },
-    security_group_id: { post: true, required: true, convert: uuid },
-    direction: {
-      post: true,
-      required: true,
-      convert: (v, n) => {
-        if (v !== 'ingress' && v !== 'egress') throw badAttribute(n, `${String(v)} is not in valid_values`);
-        return v;
-      },
-    },
-    ethertype: {
-      post: true,
-      convert: (v, n) => {
-        const e = typeof v === 'string' ? { ipv4: 'IPv4', ipv6: 'IPv6' }[v.toLowerCase()] : undefined;
-        if (!e) throw badAttribute(n, `${String(v)} is not in valid_values`);
-        return e;
-      },
-    },
-    protocol: { post: true, convert: normalizeProtocol },
-    port_range_min: { post: true, convert: (v, n) => (v === null ? null : int(v, n)) },
-    port_range_max: { post: true, convert: (v, n) => (v === null ? null : int(v, n)) },
-    remote_ip_prefix: {
-      post: true,
-      convert: (v, n) => {
-        if (v === null) return null;
-        const text = str(v, n);
-        const prefix = IpPrefix.parse(text.includes('/') ? text : `${text}/${IpAddress.parse(text)?.bits ?? 0}`);
-        if (!prefix) throw badAttribute(n, `'${text}' is not a valid IP subnet`);
-        return text;
-      },
-    },
-    remote_group_id: { post: true, convert: uuidOrNull },
-    remote_address_group_id: { post: true, convert: uuidOrNull },
-    normalized_cidr: {},
-  },
+  schema: securityGroupRule,
   async create(tx, _ctx, input) {
     const group = await tx.get('security_group', input.security_group_id as string);
     if (!group) throw notFound('security_group', input.security_group_id as string);

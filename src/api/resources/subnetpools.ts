@@ -5,7 +5,7 @@ import { NeutronError, notFound } from '../../domain/errors.js';
 import { buildSubnetPool } from '../../domain/subnetpool.js';
 import { IpPrefix } from '../../domain/ip.js';
 import type { Doc, Tx } from '../../store/types.js';
-import { STANDARD_ATTRS, bool, int, list, str } from '../attributes.js';
+import { addressScope, subnetpool, type ResourceSchema } from '../../schema/index.js';
 import { deleteDoc, insertDoc, newDoc, saveDoc } from '../context.js';
 import type { ResourceDef } from '../resource.js';
 
@@ -28,20 +28,7 @@ async function existingDefault(tx: Tx, version: number, except?: string): Promis
 
 export const subnetpools: ResourceDef = {
   kind: 'subnetpool',
-  singular: 'subnetpool',
-  plural: 'subnetpools',
-  attrs: {
-    ...STANDARD_ATTRS,
-    prefixes: { post: true, put: true },
-    default_prefixlen: { post: true, put: true },
-    min_prefixlen: { post: true, put: true },
-    max_prefixlen: { post: true, put: true },
-    default_quota: { post: true, put: true },
-    address_scope_id: { post: true, put: true },
-    is_default: { post: true, put: true },
-    shared: { post: true },
-    ip_version: {},
-  },
+  schema: subnetpool,
 
   async create(tx, ctx, input) {
     const versionHint = Array.isArray(input.prefixes) ? IpPrefix.parse(input.prefixes[0])?.version : undefined;
@@ -55,7 +42,7 @@ export const subnetpools: ResourceDef = {
     const merged = { ...doc, ...input };
     const version = Number(doc.ip_version);
     const fields = buildSubnetPool(
-      Object.fromEntries(Object.entries(merged).filter(([k]) => k in subnetpools.attrs && subnetpools.attrs[k]!.post)),
+      Object.fromEntries(Object.entries(merged).filter(([k]) => (subnetpool as ResourceSchema).attributes[k]?.post === true)),
       { existingDefault: await existingDefault(tx, version, doc.id) },
     );
     // Prefixes may only grow: a pool never drops address space subnets may be using.
@@ -84,9 +71,9 @@ export const subnetpools: ResourceDef = {
 
   actions: {
     async add_prefixes(tx, _ctx, doc, body) {
-      const add = list(body.prefixes, 'prefixes').map((p) => str(p, 'prefixes'));
+      const add = subnetpool.attributes.prefixes.type.convert(body.prefixes, 'prefixes');
       const fields = buildSubnetPool(
-        { ...Object.fromEntries(Object.entries(doc).filter(([k]) => subnetpools.attrs[k]?.post)), prefixes: [...(doc.prefixes as string[]), ...add] },
+        { ...Object.fromEntries(Object.entries(doc).filter(([k]) => (subnetpool as ResourceSchema).attributes[k]?.post === true)), prefixes: [...(doc.prefixes as string[]), ...add] },
         { existingDefault: await existingDefault(tx, Number(doc.ip_version), doc.id) },
       );
       doc.prefixes = fields.prefixes;
@@ -99,22 +86,7 @@ export const subnetpools: ResourceDef = {
 
 export const addressScopes: ResourceDef = {
   kind: 'address_scope',
-  singular: 'address_scope',
-  plural: 'address_scopes',
-  path: 'address-scopes',
-  attrs: {
-    ...STANDARD_ATTRS,
-    ip_version: {
-      post: true,
-      required: true,
-      convert: (v, n) => {
-        const version = int(v, n);
-        if (version !== 4 && version !== 6) throw new NeutronError(400, 'HTTPBadRequest', `Invalid input for ${n}. Reason: ${version} is not in valid_values.`);
-        return version;
-      },
-    },
-    shared: { post: true, put: true, convert: bool },
-  },
+  schema: addressScope,
   async create(tx, ctx, input) {
     const doc = newDoc(ctx, input, { shared: input.shared ?? false, ip_version: input.ip_version });
     return insertDoc(tx, 'address_scope', doc);

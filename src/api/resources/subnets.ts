@@ -9,7 +9,7 @@ import { isAutoAddressSubnet } from '../../domain/ipv6-modes.js';
 import { applySubnetUpdate, buildSubnet, subnetRequestKind, type SubnetDoc } from '../../domain/subnet.js';
 import { allocateFromPool, frontFilledNext, nextBlockAfter } from '../../domain/subnetpool.js';
 import type { Doc, Tx } from '../../store/types.js';
-import { STANDARD_ATTRS } from '../attributes.js';
+import { subnet, type SubnetInput } from '../../schema/index.js';
 import { deleteDoc, insertDoc, newDoc, saveDoc } from '../context.js';
 import { ROUTER_INTERFACE_OWNERS, allocateSpecific, releaseAddress, type FixedIp, type Subnet } from '../ipam.js';
 import type { ResourceDef } from '../resource.js';
@@ -98,39 +98,21 @@ export async function deleteSubnetCascade(tx: Tx, subnet: Doc, _network?: Doc): 
 
 export const subnets: ResourceDef = {
   kind: 'subnet',
-  singular: 'subnet',
-  plural: 'subnets',
-  attrs: {
-    ...STANDARD_ATTRS,
-    network_id: { post: true, required: true },
-    ip_version: { post: true, required: true },
-    cidr: { post: true },
-    prefixlen: { post: true },
-    subnetpool_id: { post: true },
-    use_default_subnetpool: { post: true },
-    gateway_ip: { post: true, put: true },
-    allocation_pools: { post: true, put: true },
-    dns_nameservers: { post: true, put: true },
-    host_routes: { post: true, put: true },
-    enable_dhcp: { post: true, put: true },
-    ipv6_ra_mode: { post: true },
-    ipv6_address_mode: { post: true },
-    service_types: { post: true, put: true },
-    segment_id: { post: true, put: true },
-  },
+  schema: subnet,
 
   async create(tx, ctx, input) {
     const networkId = input.network_id as string;
     const network = await tx.get('network', networkId);
     if (!network) throw notFound('network', networkId);
     const siblings = (await tx.list('subnet', { network_id: [networkId] })) as SubnetDoc[];
-    const kind = subnetRequestKind(input);
+    const request = input as SubnetInput;
+    const kind = subnetRequestKind(request);
     let fromPool: { subnetpoolId: string; cidr: string } | undefined;
     if (kind !== 'cidr') {
       const pool = await findPool(tx, input, kind);
       fromPool = { subnetpoolId: pool.id, cidr: await allocateFromPoolOf(tx, pool, input) };
     }
-    const fields = buildSubnet(input, {
+    const fields = buildSubnet(request, {
       networkId,
       networkMtu: network.mtu as number,
       siblings,
@@ -160,7 +142,7 @@ export const subnets: ResourceDef = {
 
   async update(tx, _ctx, doc, input) {
     const siblings = (await tx.list('subnet', { network_id: [doc.network_id as string] })).filter((s) => s.id !== doc.id);
-    const changes = applySubnetUpdate(doc as SubnetDoc, input, { siblings: siblings as SubnetDoc[] });
+    const changes = applySubnetUpdate(doc as SubnetDoc, input as SubnetInput, { siblings: siblings as SubnetDoc[] });
     if (changes.allocation_pools !== undefined) {
       // The walk restarts over the new pools; it skips addresses still held, so nothing is handed out twice.
       await tx.dropIpam(doc.id);

@@ -5,7 +5,14 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildSubnet, subnetRequestKind, type SubnetDoc } from '../../../src/domain/subnet.js';
+import * as rules from '../../../src/domain/subnet.js';
+import type { SubnetDoc } from '../../../src/domain/subnet.js';
+import { convertAttributes, subnet } from '../../../src/schema/index.js';
+
+// The rules see the body after the schema's one conversion, as the API hands it to them.
+const convert = (body: Record<string, unknown>): rules.SubnetRequest => convertAttributes(subnet, body) as rules.SubnetRequest;
+const buildSubnet = (body: Record<string, unknown>, c: rules.SubnetCreateContext) => rules.buildSubnet(convert(body), c);
+const subnetRequestKind = (body: Record<string, unknown>) => rules.subnetRequestKind(convert(body));
 
 const NET = '00000000-0000-4000-8000-000000000001';
 

@@ -4,16 +4,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { NeutronError } from '../../../src/domain/errors.js';
-import {
-  applySubnetUpdate,
-  buildSubnet,
-  generatePools,
-  pyRepr,
-  subnetRequestKind,
-  validateIpAddress,
-  type SubnetCreateContext,
-  type SubnetDoc,
-} from '../../../src/domain/subnet.js';
+import * as rules from '../../../src/domain/subnet.js';
+import { generatePools, type SubnetCreateContext, type SubnetDoc } from '../../../src/domain/subnet.js';
+import { pyRepr } from '../../../src/domain/py.js';
+import { validateIpAddress } from '../../../src/domain/netaddr.js';
+import { convertAttributes, subnet } from '../../../src/schema/index.js';
+
+// The rules see what the API hands them: the body after the schema's one conversion (whose errors come first).
+const convert = (body: Record<string, unknown>): rules.SubnetRequest => convertAttributes(subnet, body) as rules.SubnetRequest;
+const buildSubnet = (body: Record<string, unknown>, c: SubnetCreateContext) => rules.buildSubnet(convert(body), c);
+const subnetRequestKind = (body: Record<string, unknown>) => rules.subnetRequestKind(convert(body));
+const applySubnetUpdate = (existing: SubnetDoc, body: Record<string, unknown>, c: { siblings: SubnetDoc[] }) =>
+  rules.applySubnetUpdate(existing, convert(body), c);
 import { IpPrefix } from '../../../src/domain/ip.js';
 
 const NET = '4b9842ab-6002-43f6-a429-e3cf476cf723';

@@ -1,0 +1,25 @@
+// One declarative definition per resource, and the types derived from them. Pure: the API, the agent and the CLI
+// may all import this without the HTTP layer or the store.
+
+export * from './define.js';
+export * from './types.js';
+export { checkBody, convertAttributes, typeErrors, type Operation } from './convert.js';
+export { network, type Network, type NetworkInput } from './resources/network.js';
+export { subnet, PD_POOL_ID, type Subnet, type SubnetInput } from './resources/subnet.js';
+export { port, convertFixedIps, type Port, type PortInput, type FixedIp, type FixedIpRequest, type AddressPair, type ExtraDhcpOpt } from './resources/port.js';
+export { router, convertInterfaceBody, type Router, type RouterInput, type ExternalGatewayInfo, type ExternalGatewayRequest, type Route } from './resources/router.js';
+export { subnetpool, addressScope, type SubnetPool, type SubnetPoolInput, type AddressScope } from './resources/subnetpool.js';
+export { securityGroup, securityGroupRule, PROTOCOLS, type SecurityGroup, type SecurityGroupRule, type SecurityGroupRuleInput } from './resources/security-group.js';
+export { agent, type Agent } from './resources/agent.js';
+
+import { agent } from './resources/agent.js';
+import { network } from './resources/network.js';
+import { port } from './resources/port.js';
+import { router } from './resources/router.js';
+import { securityGroup, securityGroupRule } from './resources/security-group.js';
+import { subnet } from './resources/subnet.js';
+import { addressScope, subnetpool } from './resources/subnetpool.js';
+import type { ResourceSchema } from './define.js';
+
+/** Every resource of the API, in the order /v2.0 lists them. */
+export const SCHEMAS: readonly ResourceSchema[] = [network, subnet, port, router, subnetpool, addressScope, securityGroup, securityGroupRule, agent];
