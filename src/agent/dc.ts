@@ -21,6 +21,7 @@ import { labDaemonPid, labNsName, stopLabDaemon, type LabOptions } from './lab.j
 import { bridgeName, bridgeNsName, GATEWAY_OWNER, ROUTER_INTERFACE_OWNERS, type Doc } from './plan.js';
 import { renderDefaultRouterInterface, renderRadvdInterface } from './radvd.js';
 import { linkLocalFromMac } from '../domain/eui64.js';
+import { upstreamRaFlags } from '../domain/ipv6/index.js';
 
 export interface DcRoute {
   family: 4 | 6;
@@ -48,9 +49,9 @@ export interface DcPlan {
 const family = (cidr: string): 4 | 6 => (cidr.includes(':') ? 6 : 4);
 const byCidr = (a: Doc, b: Doc): number => String(a.cidr).localeCompare(String(b.cidr));
 
-/** The IPv6 subnets of the network whose hosts expect RAs from the upstream router: those with an address mode. */
+/** The IPv6 subnets of the network whose hosts expect RAs from the upstream router (domain/ipv6 `upstreamRaFlags`). */
 function advertisedSubnets(network: Doc, subnets: Doc[]): Doc[] {
-  return subnets.filter((s) => s.network_id === network.id && s.ip_version === 6 && (s.ipv6_address_mode || s.ipv6_ra_mode)).sort(byCidr);
+  return subnets.filter((s) => s.network_id === network.id && s.ip_version === 6 && upstreamRaFlags(s) !== null).sort(byCidr);
 }
 
 /**
@@ -93,8 +94,9 @@ export function dcPlan(network: Doc, subnets: Doc[], ports: Doc[], hosts: string
  * (its instances had DNS from DHCPv6 or the config drive).
  */
 export function dcRadvdConf(network: Doc, subnets: Doc[]): string | null {
-  const adv = advertisedSubnets(network, subnets).map((s) => ({ cidr: s.cidr as string, ipv6_ra_mode: (s.ipv6_address_mode ?? s.ipv6_ra_mode) as string }));
-  if (adv.length) return renderRadvdInterface({ name: 'eth0', mtu: network.mtu ?? 1500, subnets: adv });
+  // The subnets without their dns_nameservers: the talk's router sent no RDNSS.
+  const adv = advertisedSubnets(network, subnets).map((s) => ({ cidr: s.cidr as string, ipv6_ra_mode: s.ipv6_ra_mode, ipv6_address_mode: s.ipv6_address_mode }));
+  if (adv.length) return renderRadvdInterface({ name: 'eth0', mtu: network.mtu ?? 1500, subnets: adv }, {}, upstreamRaFlags);
   if (subnets.some((s) => s.network_id === network.id && s.ip_version === 6)) return null;
   // No IPv6 subnet at all: the upstream router only says it is a default router (router lifetime 300 s, no prefix).
   return renderDefaultRouterInterface('eth0', network.mtu ?? 1500);

@@ -13,6 +13,7 @@
 
 import { spawnSync } from 'node:child_process';
 import { labBoot, labNsName, type LabOptions } from './lab.js';
+import { DHCPV6_STATEFUL, DHCPV6_STATELESS, IPV6_SLAAC, raFlags, type Ipv6Mode } from '../domain/ipv6/index.js';
 import type { Doc } from './plan.js';
 import { inspectInstance, type InstanceState } from './lab-show.js';
 
@@ -20,7 +21,7 @@ export const DEMO_DNS6 = '2001:db8:cafe:a::e';
 export const DEMO_DNS4 = '192.0.2.53';
 
 export interface DemoNetwork {
-  mode: 'slaac' | 'dhcpv6-stateful' | 'dhcpv6-stateless';
+  mode: Ipv6Mode;
   name: string;
   v4: string;
   v6: string;
@@ -34,7 +35,7 @@ export interface DemoNetwork {
 
 export const DEMO_NETWORKS: DemoNetwork[] = [
   {
-    mode: 'slaac',
+    mode: IPV6_SLAAC,
     name: 'private',
     v4: '192.0.2.64/28',
     v6: '2001:db8:cafe::/64',
@@ -43,7 +44,7 @@ export const DEMO_NETWORKS: DemoNetwork[] = [
     seed: { ipv6: '2001:db8:cafe:0:f816:3eff:fe79:5acc', ipv4: '10.0.0.9', ra: 'Flags [none]; prefix 2001:db8:cafe::/64 [onlink, auto]', dns: [], search: '', source: 'SLAAC slides: tcpdump of RS/RA, "IPv6: 2001:db8:cafe:0:f816:3eff:fe79:5acc"' },
   },
   {
-    mode: 'dhcpv6-stateless',
+    mode: DHCPV6_STATELESS,
     name: 'private-dhcpv6-stateless',
     v4: '192.0.2.96/28',
     v6: '2001:db8:cafe:2::/64',
@@ -52,7 +53,7 @@ export const DEMO_NETWORKS: DemoNetwork[] = [
     seed: { ipv6: '2001:db8:cafe:2:f816:3eff:fefe:d157', ipv4: '10.0.2.4', ra: 'Flags [other stateful]; prefix 2001:db8:cafe:2::/64 [onlink, auto]', dns: ['172.16.10.14', DEMO_DNS6], search: 'openstacklocal', source: 'DHCPv6-stateless slides: resolv.conf and the inf-req/reply capture' },
   },
   {
-    mode: 'dhcpv6-stateful',
+    mode: DHCPV6_STATEFUL,
     name: 'private-dhcpv6',
     v4: '192.0.2.80/28',
     v6: '2001:db8:cafe:1::/64',
@@ -167,7 +168,7 @@ export function renderReport(views: InstanceView[]): string {
       ['IPv4 address', v.ipv4.join(' ') || '(none)', s.ipv4, 'IPv4 mapped into 192.0.2.0/24'],
       ['IPv6 default router', v.router6 ?? '(none)', "the router port's link-local", v.router6 === v.expect.router6 ? 'same (the API port\'s EUI-64 link-local)' : `differs (API: ${v.expect.router6})`],
       ['IPv4 default router', v.router4 ?? '(none)', 'the subnet gateway (.1)', v.router4 === v.expect.router4 ? 'same (the subnet\'s first address)' : `differs (API: ${v.expect.router4})`],
-      ['RA', v.ra, s.ra, v.ra === s.ra ? 'same' : spec.mode === 'dhcpv6-stateful' && v.ra.startsWith('Flags [managed]; prefix') && !v.ra.includes('auto') ? 'Neutron today adds the prefix, on-link only (A=0)' : 'differs'],
+      ['RA', v.ra, s.ra, v.ra === s.ra ? 'same' : raFlags({ ipv6_ra_mode: spec.mode })?.managed && v.ra.startsWith('Flags [managed]; prefix') && !v.ra.includes('auto') ? 'Neutron today adds the prefix, on-link only (A=0)' : 'differs'],
       ['DNS servers', v.dns.join(' ') || '(none)', s.dns.join(' ') || '(not shown)', s.dns.length ? (v.dns.includes(DEMO_DNS6) ? `same IPv6 server; IPv4 ${DEMO_DNS4} for 172.16.10.14` : 'differs') : v.dns.includes(DEMO_DNS6) ? 'RDNSS in the RA (Neutron today)' : 'differs'],
       ['search list', v.search || '(none)', s.search || '(not shown)', v.search === s.search ? 'same' : s.search ? 'differs' : 'only from DHCPv4'],
       ['reaches the others', peerSummary(v.peersReachable), '(not shown)', Object.values(v.peersReachable).every(Boolean) ? 'through the router' : 'differs'],

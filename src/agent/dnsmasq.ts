@@ -5,7 +5,10 @@
 // stateful subnets get host entries (fixed addresses); stateless subnets answer Information-Requests with options.
 // IPv4 subnets with enable_dhcp get a static range (network, netmask), a host entry per fixed address, and the
 // router, DNS and classless-static-route (121, and 249 for old Windows) options.
-// dnsmasq never sends RAs here: radvd in the router namespace does.
+// dnsmasq never sends RAs here: radvd in the router namespace does. Which subnets are served and how is decided
+// in domain/ipv6 (`dhcpv6Service`, `dnsmasqRangeMode`).
+
+import { dhcpv6Service, dnsmasqRangeMode } from '../domain/ipv6/index.js';
 
 export const DEFAULT_DNS_DOMAIN = 'openstacklocal';
 /** Neutron's dnsmasq_lease_max default (2**24). */
@@ -57,19 +60,13 @@ export interface DnsmasqConfig {
 
 /** The DHCPv6 subnets dnsmasq serves: enable_dhcp, IPv6, stateful or stateless, prefix length >= 64. */
 export function dhcpv6Subnets(subnets: DhcpSubnet[]): DhcpSubnet[] {
-  return subnets.filter(
-    (s) =>
-      s.enable_dhcp &&
-      s.ip_version === 6 &&
-      (s.ipv6_address_mode === 'dhcpv6-stateful' || s.ipv6_address_mode === 'dhcpv6-stateless') &&
-      Number(s.cidr.split('/')[1]) >= 64,
-  );
+  return subnets.filter((s) => s.ip_version === 6 && dhcpv6Service(s) !== null && Number(s.cidr.split('/')[1]) >= 64);
 }
 
 /** Every subnet dnsmasq serves: the DHCPv6 ones and the IPv4 subnets with enable_dhcp. */
 export function dhcpSubnets(subnets: DhcpSubnet[]): DhcpSubnet[] {
   const v6 = new Set(dhcpv6Subnets(subnets));
-  return subnets.filter((s) => v6.has(s) || (s.enable_dhcp && s.ip_version === 4));
+  return subnets.filter((s) => v6.has(s) || (s.ip_version === 4 && dnsmasqRangeMode(s) !== null));
 }
 
 /** 24 -> 255.255.255.0 */
@@ -110,7 +107,7 @@ export function renderDnsmasq(input: DnsmasqInput): DnsmasqConfig {
   for (const s of subnets) {
     const [network, len] = s.cidr.split('/');
     const size = s.ip_version === 4 ? netmaskOf(Number(len)) : len;
-    argv.push(`--dhcp-range=set:subnet-${s.id},${network},static,${size},${lease}`);
+    argv.push(`--dhcp-range=set:subnet-${s.id},${network},${dnsmasqRangeMode(s)},${size},${lease}`);
   }
   if (input.networkMtu > 0) argv.push(`--dhcp-option-force=option:mtu,${input.networkMtu}`);
   const total = subnets.reduce((n, s) => n + sizeOf(s), 0n);
@@ -118,7 +115,7 @@ export function renderDnsmasq(input: DnsmasqInput): DnsmasqConfig {
   argv.push('--conf-file=/dev/null', `--domain=${domain}`, `--interface=${input.interfaceName}`);
   if (input.logFacility !== undefined) argv.push('--log-dhcp', `--log-facility=${input.logFacility}`);
 
-  const stateful = new Set(subnets.filter((s) => s.ipv6_address_mode === 'dhcpv6-stateful').map((s) => s.id));
+  const stateful = new Set(subnets.filter((s) => dhcpv6Service(s) === 'stateful').map((s) => s.id));
   const v4 = new Set(subnets.filter((s) => s.ip_version === 4).map((s) => s.id));
   const hosts: string[] = [];
   const addn: string[] = [];

@@ -9,6 +9,8 @@
 //   dhcpv6-stateful    iface eth0 inet6 dhcp                     IPV6INIT="yes" DHCPV6C="yes"
 //   IPv4 with DHCP     iface eth0 inet dhcp                      BOOTPROTO="dhcp"
 
+import { hostIpv6Setup } from '../domain/ipv6/index.js';
+
 export const GUEST_OSES = ['ubuntu', 'rhel'] as const;
 export type GuestOs = (typeof GUEST_OSES)[number];
 
@@ -25,31 +27,22 @@ export interface GuestConfig {
   content: string;
 }
 
-/** The IPv6 address mode a guest must be configured for: stateful beats stateless beats SLAAC. */
-function v6Mode(subnets: GuestSubnet[]): 'slaac' | 'dhcpv6-stateless' | 'dhcpv6-stateful' | null {
-  const v6 = subnets.filter((s) => s.ip_version === 6);
-  if (!v6.length) return null;
-  const modes = new Set(v6.filter((s) => s.enable_dhcp).map((s) => s.ipv6_address_mode));
-  if (modes.has('dhcpv6-stateful')) return 'dhcpv6-stateful';
-  if (modes.has('dhcpv6-stateless')) return 'dhcpv6-stateless';
-  return 'slaac';
-}
-
 export function guestConfig(os: GuestOs, subnets: GuestSubnet[]): GuestConfig {
   const v4dhcp = subnets.some((s) => s.ip_version === 4 && s.enable_dhcp);
-  const mode = v6Mode(subnets);
+  // Stateful beats stateless beats SLAAC (domain/ipv6 `hostIpv6Setup`).
+  const v6 = hostIpv6Setup(subnets);
   if (os === 'ubuntu') {
     const lines = ['auto eth0'];
     if (v4dhcp) lines.push('iface eth0 inet dhcp');
-    if (mode === 'slaac') lines.push('iface eth0 inet6 auto');
-    if (mode === 'dhcpv6-stateless') lines.push('iface eth0 inet6 auto', '    dhcp 1');
-    if (mode === 'dhcpv6-stateful') lines.push('iface eth0 inet6 dhcp');
+    if (v6?.dhcpv6 === 'stateful') lines.push('iface eth0 inet6 dhcp');
+    else if (v6?.dhcpv6 === 'stateless') lines.push('iface eth0 inet6 auto', '    dhcp 1');
+    else if (v6) lines.push('iface eth0 inet6 auto');
     return { path: '/etc/network/interfaces', content: lines.join('\n') + '\n' };
   }
   const lines = ['DEVICE="eth0"', 'ONBOOT="yes"', `BOOTPROTO="${v4dhcp ? 'dhcp' : 'none'}"`];
-  if (mode) lines.push('IPV6INIT="yes"');
-  if (mode === 'dhcpv6-stateless') lines.push('DHCPV6C="yes"', 'DHCPV6C_OPTIONS="-S"');
-  if (mode === 'dhcpv6-stateful') lines.push('DHCPV6C="yes"');
+  if (v6) lines.push('IPV6INIT="yes"');
+  if (v6?.dhcpv6 === 'stateless') lines.push('DHCPV6C="yes"', 'DHCPV6C_OPTIONS="-S"');
+  if (v6?.dhcpv6 === 'stateful') lines.push('DHCPV6C="yes"');
   return { path: '/etc/sysconfig/network-scripts/ifcfg-eth0', content: lines.join('\n') + '\n' };
 }
 

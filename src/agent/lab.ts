@@ -10,6 +10,7 @@ import { captureFile, startCapture, stopCapture } from './lab-capture.js';
 import { dhcpClientsFor, guestConfig, type GuestOs, type GuestSubnet } from './guest-os.js';
 import { exec } from './linux.js';
 import { bridgeName, bridgeNsName, ROUTER_INTERFACE_OWNERS, tapName, type Doc } from './plan.js';
+import { isAutoAddressSubnet } from '../domain/ipv6/index.js';
 
 export interface LabOptions {
   server: string;
@@ -171,7 +172,7 @@ export async function labBoot(opts: LabOptions, network: string, name: string, f
  * network to send one; so what follows a boot (`lab exec`, `lab capture`, `lab show`) sees a configured instance.
  */
 async function awaitRouterAdvertisement(opts: LabOptions, ns: string, networkId: string, port: Doc, subnets: Doc[], log: (l: string) => void): Promise<void> {
-  const auto = new Set(subnets.filter((s) => s.ip_version === 6 && (s.ipv6_address_mode === 'slaac' || s.ipv6_address_mode === 'dhcpv6-stateless')).map((s) => s.id as string));
+  const auto = new Set(subnets.filter((s) => isAutoAddressSubnet(s)).map((s) => s.id as string));
   const want = (port.fixed_ips as Doc[]).filter((f) => auto.has(f.subnet_id)).map((f) => String(f.ip_address));
   if (!want.length) return;
   const owners = ((await api(opts.server, 'GET', `/v2.0/ports?network_id=${networkId}&fields=device_owner`)).ports as Doc[]).map((p) => String(p.device_owner));

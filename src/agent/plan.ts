@@ -11,6 +11,7 @@
 import { renderRadvdConf, type RadvdOptions, type RaInterface } from './radvd.js';
 import { dhcpSubnets, renderDnsmasq } from './dnsmasq.js';
 import { planTunnels, type Peer, type TunnelSpec } from './vxlan.js';
+import { ROUTER_INTERFACE_OWNERS, DEVICE_OWNER_ROUTER_GW as GATEWAY_OWNER, DEVICE_OWNER_DHCP as DHCP_OWNER } from '../domain/ipv6/index.js';
 
 export type Doc = Record<string, any>;
 
@@ -134,9 +135,7 @@ export interface DesiredState {
   wiring: PortWiring[];
 }
 
-export const ROUTER_INTERFACE_OWNERS = new Set(['network:router_interface', 'network:ha_router_replicated_interface', 'network:router_interface_distributed']);
-export const GATEWAY_OWNER = 'network:router_gateway';
-export const DHCP_OWNER = 'network:dhcp';
+export { ROUTER_INTERFACE_OWNERS, GATEWAY_OWNER, DHCP_OWNER };
 
 export const bridgeNsName = (host: string): string => `v6stack-br-${host}`;
 export const bridgeName = (networkId: string): string => `v6b-${networkId.slice(0, 11)}`;

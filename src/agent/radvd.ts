@@ -1,11 +1,8 @@
 // radvd configuration, rendered as Neutron's L3 agent renders it (neutron/agent/linux/ra.py, the Jinja template
 // RADVD_TEMPLATE), with Jinja's blank lines left out. PURE: no I/O. One `interface` stanza per internal router port
-// that has an IPv6 subnet with an RA mode; the flags come from domain/ipv6-modes.ts `raFlags`.
+// that has an IPv6 subnet with an RA mode; the flags and RDNSS come from domain/ipv6 (`raFlags`, `rdnssInRa`).
 
-import { raFlags } from '../domain/ipv6-modes.js';
-
-/** Neutron's constants.IPV6_MIN_MTU: AdvLinkMTU is only sent for networks at least this large. */
-export const IPV6_MIN_MTU = 1280;
+import { IPV6_MIN_MTU, raFlags, rdnssInRa, type RaFlags } from '../domain/ipv6/index.js';
 /** Neutron's MAX_RDNSS_ENTRIES (ra.py). */
 export const MAX_RDNSS_ENTRIES = 3;
 
@@ -34,16 +31,19 @@ export interface RadvdOptions {
 
 const isV6 = (cidr: string): boolean => cidr.includes(':');
 
-/** The stanza for one port, or null when none of its subnets asks for RAs. */
-export function renderRadvdInterface(iface: RaInterface, opts: RadvdOptions = {}): string | null {
-  const v6 = iface.subnets.filter((s) => isV6(s.cidr) && raFlags(s) !== null);
+/**
+ * The stanza for one port, or null when none of its subnets asks for RAs. `flagsOf` says what each subnet's RA
+ * carries: a Neutron router's (`raFlags`, the default) or an upstream router's (`upstreamRaFlags`, lab dc).
+ */
+export function renderRadvdInterface(iface: RaInterface, opts: RadvdOptions = {}, flagsOf: (s: RaSubnet) => RaFlags | null = raFlags): string | null {
+  const v6 = iface.subnets.filter((s) => isV6(s.cidr) && flagsOf(s) !== null);
   if (!v6.length) return null;
-  const flags = v6.map((s) => ({ s, f: raFlags(s)! }));
+  const flags = v6.map((s) => ({ s, f: flagsOf(s)! }));
   const lines = stanzaOpening(iface.name, iface.mtu, opts);
   if (flags.some(({ f }) => f.other)) lines.push('   AdvOtherConfigFlag on;');
   if (flags.some(({ f }) => f.managed)) lines.push('   AdvManagedFlag on;');
   // RDNSS only from SLAAC subnets (ra.py: slaac_subnets), at most three.
-  const dns = v6.filter((s) => s.ipv6_ra_mode === 'slaac').flatMap((s) => s.dns_nameservers ?? []).slice(0, MAX_RDNSS_ENTRIES);
+  const dns = v6.filter(rdnssInRa).flatMap((s) => s.dns_nameservers ?? []).slice(0, MAX_RDNSS_ENTRIES);
   if (dns.length) lines.push(`   RDNSS ${dns.join(' ')} {};`);
   // The template lists the autonomous prefixes first, then the stateful ones.
   const auto = flags.filter(({ f }) => f.autonomous).map(({ s }) => s.cidr);

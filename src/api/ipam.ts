@@ -1,33 +1,23 @@
-// IPAM against the store: which addresses a port gets on which subnets (Neutron's rules, facts note A.4), and
-// the allocation itself (domain/ipam.ts's next-fit walk over the store's cursor, allocation and released rows).
+// IPAM against the store: carries out the address plans of domain/ipv6/port-addresses.ts (which addresses a port
+// gets, Neutron's rules, pure) with domain/ipam.ts's next-fit walk over the store's cursor, allocation and released
+// rows. No addressing rule is decided here.
 
-import { eui64Address } from '../domain/eui64.js';
-import { badAttribute, invalidInput, ipam as ipamError } from '../domain/errors.js';
-import { IpAddress, IpPrefix } from '../domain/ip.js';
+import { ipam as ipamError } from '../domain/errors.js';
+import { IpAddress } from '../domain/ip.js';
 import { isBehindCursor, nextCandidate, poolRanges } from '../domain/ipam.js';
-import { isAutoAddressSubnet } from '../domain/ipv6-modes.js';
+import {
+  isAutoAddressSubnet,
+  planEui64Renumbering,
+  planPortAddresses,
+  planPortAddressUpdate,
+  type AddressedPort,
+  type AddressStep,
+  type FixedIp,
+  type FixedIpRequest,
+} from '../domain/ipv6/index.js';
 import type { Doc, Tx } from '../store/types.js';
 
-/** Neutron's ROUTER_INTERFACE_OWNERS_SNAT: they take the gateway address and get no EUI-64 addresses. */
-export const ROUTER_INTERFACE_OWNERS = new Set([
-  'network:router_interface',
-  'network:ha_router_replicated_interface',
-  'network:router_interface_distributed',
-  'network:router_centralized_snat',
-]);
-
-/** Neutron's max_fixed_ips_per_port default. */
-const MAX_FIXED_IPS_PER_PORT = 5;
-
-export interface FixedIp {
-  subnet_id: string;
-  ip_address: string;
-}
-
-export interface FixedIpRequest {
-  subnet_id?: string;
-  ip_address?: string;
-}
+export type { FixedIp, FixedIpRequest };
 
 type Subnet = Doc & {
   network_id: string;
@@ -37,10 +27,6 @@ type Subnet = Doc & {
   ipv6_ra_mode: string | null;
   ipv6_address_mode: string | null;
 };
-
-function isAuto(s: Subnet): boolean {
-  return s.ip_version === 6 && isAutoAddressSubnet(s);
-}
 
 /** Hands out the next free pool address of a subnet, or null when the subnet is full. */
 export async function allocateAny(tx: Tx, subnet: Subnet, portId: string): Promise<string | null> {
@@ -73,7 +59,7 @@ export async function allocateSpecific(tx: Tx, subnet: Subnet, ip: string, portI
 
 export async function releaseAddress(tx: Tx, subnet: Subnet | undefined, subnetId: string, ip: string): Promise<void> {
   let behind = false;
-  if (subnet && !isAuto(subnet)) {
+  if (subnet && !isAutoAddressSubnet(subnet)) {
     const cursor = await tx.ipamCursor(subnetId);
     behind = isBehindCursor(poolRanges(subnet.allocation_pools), IpAddress.parse(ip)!, cursor === null ? null : IpAddress.parse(cursor));
   }
@@ -88,126 +74,63 @@ export async function releasePortAddresses(tx: Tx, port: Doc): Promise<void> {
   }
 }
 
-/** Checks a requested address against its subnet the way Neutron's check_subnet_ip does. */
-function checkAddressInSubnet(subnet: Subnet, ip: IpAddress, owner: string): void {
-  const prefix = IpPrefix.parse(subnet.cidr)!;
-  if (!prefix.contains(ip)) throw ipamError.invalidIpForSubnet(ip.toString());
-  if (prefix.version === 4 && prefix.length < 31 && (ip.equals(prefix.first) || ip.equals(prefix.last))) {
-    throw ipamError.invalidIpForSubnet(ip.toString());
-  }
-  // The IPv6 subnet-router anycast address belongs to routers (and to ports whose owner is not yet known).
-  if (prefix.version === 6 && ip.equals(prefix.first) && owner !== '' && !ROUTER_INTERFACE_OWNERS.has(owner)) {
-    throw ipamError.invalidIpForSubnet(ip.toString());
-  }
-}
+type PortRef = AddressedPort & { id: string };
 
 /**
- * Allocates a new port's addresses. With no request: one address from the first IPv4 subnet with room, one from
- * the first stateful IPv6 subnet with room, and an EUI-64 address on every SLAAC / DHCPv6-stateless subnet
- * (router interfaces excepted). With a request: exactly the requested addresses, plus the automatic ones.
+ * Takes the planned addresses: the named and EUI-64 ones first, then the pool ones (so a pool walk cannot take an
+ * address another entry names, as Neutron sorts specific requests first); fixed_ips in the plan's order.
  */
-export async function assignAddresses(
-  tx: Tx,
-  port: { id: string; network_id: string; mac_address: string; device_owner: string },
-  subnets: Subnet[],
-  requested: FixedIpRequest[] | undefined,
-): Promise<FixedIp[]> {
-  const routerOwner = ROUTER_INTERFACE_OWNERS.has(port.device_owner);
-  const out: FixedIp[] = [];
-  if (requested === undefined) {
-    const groups = [subnets.filter((s) => s.ip_version === 4), subnets.filter((s) => s.ip_version === 6 && !isAuto(s))];
-    for (const group of groups) {
-      if (!group.length) continue;
-      let got: FixedIp | null = null;
-      for (const s of group) {
-        const ip = await allocateAny(tx, s, port.id);
-        if (ip !== null) {
-          got = { subnet_id: s.id, ip_address: ip };
-          break;
-        }
-      }
-      if (!got) throw ipamError.generationFailure(port.network_id);
-      out.push(got);
-    }
-  } else {
-    if (requested.length > MAX_FIXED_IPS_PER_PORT) throw invalidInput('Exceeded maximum amount of fixed ips per port');
-    for (const r of requested) out.push(...(await assignRequested(tx, port, subnets, r, routerOwner)));
+async function carryOut(tx: Tx, port: PortRef, subnets: readonly Subnet[], steps: readonly AddressStep[]): Promise<FixedIp[]> {
+  const byId = new Map(subnets.map((s) => [s.id as string, s]));
+  const got: (FixedIp | null)[] = steps.map(() => null);
+  for (const [i, step] of steps.entries()) {
+    if (step.kind === 'pool') continue;
+    await allocateSpecific(tx, byId.get(step.subnet_id)!, step.ip_address, port.id);
+    got[i] = { subnet_id: step.subnet_id, ip_address: step.ip_address };
   }
-  if (!routerOwner) {
-    for (const s of subnets.filter(isAuto)) {
-      if (out.some((f) => f.subnet_id === s.id)) continue;
-      const ip = eui64Address(IpPrefix.parse(s.cidr)!, port.mac_address).toString();
-      await allocateSpecific(tx, s, ip, port.id);
-      out.push({ subnet_id: s.id, ip_address: ip });
+  for (const [i, step] of steps.entries()) {
+    if (step.kind !== 'pool') continue;
+    for (const id of step.subnet_ids) {
+      const ip = await allocateAny(tx, byId.get(id)!, port.id);
+      if (ip !== null) {
+        got[i] = { subnet_id: id, ip_address: ip };
+        break;
+      }
     }
+    if (!got[i]) throw ipamError.generationFailure(port.network_id);
+  }
+  return got as FixedIp[];
+}
+
+/** Allocates a new port's addresses (planPortAddresses); `requested` undefined when the request had no fixed_ips. */
+export async function assignAddresses(tx: Tx, port: PortRef, subnets: Subnet[], requested: FixedIpRequest[] | undefined): Promise<FixedIp[]> {
+  return carryOut(tx, port, subnets, planPortAddresses(port, subnets, requested));
+}
+
+/** A PUT of a port's fixed_ips (planPortAddressUpdate): frees what is no longer named, takes what is new. */
+export async function updatePortAddresses(tx: Tx, port: PortRef, subnets: Subnet[], current: FixedIp[], requested: FixedIpRequest[]): Promise<FixedIp[]> {
+  const plan = planPortAddressUpdate(port, subnets, current, requested);
+  for (const f of plan.release) await releaseAddress(tx, subnets.find((s) => s.id === f.subnet_id), f.subnet_id, f.ip_address);
+  const added = await carryOut(tx, port, subnets, plan.steps);
+  return [...plan.keep, ...added.filter((a) => !plan.keep.some((k) => k.subnet_id === a.subnet_id && k.ip_address === a.ip_address))];
+}
+
+/** A MAC change: each EUI-64 address moves to the new MAC's (planEui64Renumbering). */
+export async function renumberEui64(tx: Tx, port: { id: string; device_owner: string }, subnets: Subnet[], fixedIps: FixedIp[], newMac: string): Promise<FixedIp[]> {
+  const moves = planEui64Renumbering(port, subnets, fixedIps, newMac);
+  const out: FixedIp[] = [];
+  for (const f of fixedIps) {
+    const move = moves.find((m) => m.subnet_id === f.subnet_id && m.from === f.ip_address);
+    if (!move) {
+      out.push(f);
+      continue;
+    }
+    const subnet = subnets.find((s) => s.id === f.subnet_id)!;
+    await releaseAddress(tx, subnet, f.subnet_id, f.ip_address);
+    await allocateSpecific(tx, subnet, move.to, port.id);
+    out.push({ subnet_id: f.subnet_id, ip_address: move.to });
   }
   return out;
-}
-
-async function assignRequested(
-  tx: Tx,
-  port: { id: string; network_id: string; mac_address: string; device_owner: string },
-  subnets: Subnet[],
-  r: FixedIpRequest,
-  routerOwner: boolean,
-): Promise<FixedIp[]> {
-  let subnet: Subnet | undefined;
-  if (r.subnet_id !== undefined) {
-    subnet = subnets.find((s) => s.id === r.subnet_id);
-    if (!subnet) {
-      throw invalidInput(
-        `Failed to create port on network ${port.network_id}, because fixed_ips included invalid subnet ${r.subnet_id}`,
-      );
-    }
-  }
-  if (r.ip_address === undefined) {
-    if (!subnet) throw badAttribute('fixed_ips', 'Exactly one of subnet_id or ip_address must be given');
-    if (isAuto(subnet) && !routerOwner) return []; // the automatic EUI-64 address comes anyway
-    const ip = await allocateAny(tx, subnet, port.id);
-    if (ip === null) throw ipamError.generationFailure(port.network_id);
-    return [{ subnet_id: subnet.id, ip_address: ip }];
-  }
-  const ip = IpAddress.parse(r.ip_address);
-  if (!ip) throw badAttribute('fixed_ips', `'${r.ip_address}' is not a valid IP address`);
-  if (!subnet) {
-    subnet = subnets.find((s) => IpPrefix.parse(s.cidr)!.contains(ip));
-    if (!subnet) throw ipamError.invalidIpForNetwork(ip.toString());
-  }
-  checkAddressInSubnet(subnet, ip, port.device_owner);
-  if (isAuto(subnet) && !routerOwner) {
-    const eui = eui64Address(IpPrefix.parse(subnet.cidr)!, port.mac_address);
-    if (!eui.equals(ip)) throw ipamError.onAutoAddressSubnet(ip.toString(), subnet.id);
-  }
-  await allocateSpecific(tx, subnet, ip.toString(), port.id);
-  return [{ subnet_id: subnet.id, ip_address: ip.toString() }];
-}
-
-/** Parses a fixed_ips attribute value (validation only; allocation happens in assignAddresses). */
-export function parseFixedIps(value: unknown): FixedIpRequest[] {
-  if (!Array.isArray(value)) throw badAttribute('fixed_ips', `'${String(value)}' is not a list`);
-  return value.map((e) => {
-    if (e === null || typeof e !== 'object' || Array.isArray(e)) {
-      throw badAttribute('fixed_ips', `'${JSON.stringify(e)}' is not a dictionary`);
-    }
-    const entry = e as Record<string, unknown>;
-    const extra = Object.keys(entry).filter((k) => k !== 'subnet_id' && k !== 'ip_address');
-    if (extra.length) throw badAttribute('fixed_ips', `Unrecognized attribute(s) '${extra.join(', ')}'`);
-    const out: FixedIpRequest = {};
-    if (entry.subnet_id !== undefined) {
-      if (typeof entry.subnet_id !== 'string') throw badAttribute('fixed_ips', `'${String(entry.subnet_id)}' is not a valid UUID`);
-      out.subnet_id = entry.subnet_id;
-    }
-    if (entry.ip_address !== undefined) {
-      if (typeof entry.ip_address !== 'string' || !IpAddress.parse(entry.ip_address)) {
-        throw badAttribute('fixed_ips', `'${String(entry.ip_address)}' is not a valid IP address`);
-      }
-      out.ip_address = entry.ip_address;
-    }
-    if (out.subnet_id === undefined && out.ip_address === undefined) {
-      throw badAttribute('fixed_ips', 'Exactly one of subnet_id or ip_address must be given');
-    }
-    return out;
-  });
 }
 
 export type { Subnet };

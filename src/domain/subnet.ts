@@ -8,7 +8,7 @@
 
 import { IpAddress, IpPrefix, IpRange, type IpVersion } from './ip.js';
 import { NeutronError, badRequest, conflict, httpBadRequest, invalidInput } from './errors.js';
-import { isAutoAddressSubnet, type Ipv6Mode } from './ipv6-modes.js';
+import { IPV4_MIN_MTU, IPV6_MIN_MTU, ipv6AttributesError, ipv6DhcpUpdateError, type Ipv6Mode } from './ipv6/index.js';
 import { canonicalIp, parseCidrLoose } from './netaddr.js';
 import { checkGatewayOutOfPools, generatePools, poolOut, validatePools, type PoolRequest } from './allocation-pools.js';
 
@@ -70,9 +70,6 @@ const PD_PREFIX = '::/64';
 /** neutron.conf max_dns_nameservers and max_subnet_host_routes defaults. */
 export const MAX_DNS_NAMESERVERS = 5;
 export const MAX_SUBNET_HOST_ROUTES = 20;
-/** neutron-lib constants.IPV6_MIN_MTU / IPV4_MIN_MTU. */
-export const IPV6_MIN_MTU = 1280;
-export const IPV4_MIN_MTU = 68;
 
 // ---------------------------------------------------------------------------------------------------------------
 // Request kind (db_base_plugin_v2._create_subnet_precommit and _get_subnetpool_id).
@@ -178,33 +175,13 @@ function validateSubnet({ version, net, c, current, subnetLabel }: ValidateInput
   }
   if (current) {
     // _validate_ipv6_update_dhcp: modes cannot change on PUT, so only the current ones matter.
-    if (version === 6 && c.enable_dhcp === false && (current.ipv6_ra_mode || current.ipv6_address_mode)) {
-      throw invalidInput('Cannot disable enable_dhcp with ipv6 attributes set');
-    }
+    const dhcpOff = ipv6DhcpUpdateError({ ...current, ip_version: version }, c.enable_dhcp);
+    if (dhcpOff) throw invalidInput(dhcpOff);
     return;
   }
-  const raSet = c.ipv6_ra_mode !== undefined;
-  const addrSet = c.ipv6_address_mode !== undefined;
-  if (version === 4) {
-    if (raSet) throw invalidInput('ipv6_ra_mode is not valid when ip_version is 4');
-    if (addrSet) throw invalidInput('ipv6_address_mode is not valid when ip_version is 4');
-    return;
-  }
-  // _validate_ipv6_attributes: DHCP, then the combination, then EUI-64 applicability.
-  if ((raSet || addrSet) && !enableDhcp) {
-    throw invalidInput('ipv6_ra_mode or ipv6_address_mode cannot be set when enable_dhcp is set to False');
-  }
-  if (raSet && addrSet && c.ipv6_ra_mode !== c.ipv6_address_mode) {
-    throw invalidInput(
-      `ipv6_ra_mode set to '${c.ipv6_ra_mode}' with ipv6_address_mode set to '${c.ipv6_address_mode}' is not valid. ` +
-        'If both attributes are set, they must be the same value',
-    );
-  }
-  if (isAutoAddressSubnet(c) && net.length !== 64) {
-    throw invalidInput(
-      `Invalid CIDR ${cidrText} for IPv6 address mode. OpenStack uses the EUI-64 address format, which requires the prefix to be /64`,
-    );
-  }
+  // The modes on an IPv4 subnet, then _validate_ipv6_attributes (domain/ipv6).
+  const ipv6 = ipv6AttributesError({ ip_version: version, enable_dhcp: enableDhcp ?? true, ipv6_ra_mode: c.ipv6_ra_mode, ipv6_address_mode: c.ipv6_address_mode }, cidrText, net.length);
+  if (ipv6) throw invalidInput(ipv6);
 }
 
 /** db_base_plugin_v2._validate_subnet_network_mtu (Neutron 2024.1; Zed had no such check). */

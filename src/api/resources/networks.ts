@@ -3,6 +3,7 @@
 
 import { badAttribute, inUse, invalidInput } from '../../domain/errors.js';
 import { maxNetworkMtu, type MtuConfig } from '../../domain/mtu.js';
+import { AUTO_DELETE_PORT_OWNERS, IPV6_MIN_MTU } from '../../domain/ipv6/index.js';
 import type { Doc, Tx } from '../../store/types.js';
 import { network } from '../../schema/index.js';
 import { deleteDoc, insertDoc, newDoc, saveDoc } from '../context.js';
@@ -14,7 +15,7 @@ import { deleteSubnetCascade } from './subnets.js';
 export const NETWORK_TYPES = ['vxlan', 'flat', 'vlan', 'geneve', 'local'] as const;
 
 /** Ports the network itself owns; they do not keep a network "in use" (Neutron's auto-delete owners). */
-export const NETWORK_OWNED_PORTS = new Set(['network:dhcp']);
+export const NETWORK_OWNED_PORTS = AUTO_DELETE_PORT_OWNERS;
 
 function validateProvider(type: string, physnet: string | null, segment: number | null): void {
   if (!(NETWORK_TYPES as readonly string[]).includes(type)) {
@@ -80,7 +81,7 @@ export const networks: ResourceDef = {
 
   async update(tx, ctx, doc, input) {
     if (input.mtu !== undefined) checkMtu(input.mtu as number, doc['provider:network_type'] as string, ctx.settings?.mtu);
-    if (input.mtu !== undefined && (input.mtu as number) < 1280) {
+    if (input.mtu !== undefined && (input.mtu as number) < IPV6_MIN_MTU) {
       const v6 = (await tx.list('subnet', { network_id: [doc.id] })).some((s) => s.ip_version === 6);
       if (v6) throw badAttribute('mtu', `MTU ${input.mtu} is too small for IPv6 subnets on network ${doc.id}`);
     }

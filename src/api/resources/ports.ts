@@ -2,19 +2,17 @@
 // groups (the project's default one unless told otherwise), allowed address pairs and binding attributes.
 
 import { randomMac } from '../../domain/mac.js';
-import { eui64Address } from '../../domain/eui64.js';
-import { IpAddress, IpPrefix } from '../../domain/ip.js';
-import { isAutoAddressSubnet } from '../../domain/ipv6-modes.js';
+import { DEVICE_OWNER_ROUTER_GW, ROUTER_INTERFACE_OWNERS } from '../../domain/ipv6/index.js';
 import { NeutronError, ipam as ipamError, notFound } from '../../domain/errors.js';
 import type { Doc, Tx } from '../../store/types.js';
 import { UniqueViolation } from '../../store/types.js';
 import { port } from '../../schema/index.js';
 import { deleteDoc, insertDoc, newDoc, ownerOf, saveDoc, type RequestContext } from '../context.js';
 import {
-  ROUTER_INTERFACE_OWNERS,
-  allocateSpecific,
   assignAddresses,
   releaseAddress,
+  renumberEui64,
+  updatePortAddresses,
   type FixedIp,
   type FixedIpRequest,
   type Subnet,
@@ -123,55 +121,11 @@ export async function deletePort(tx: Tx, port: Doc): Promise<void> {
   await deleteDoc(tx, 'port', port.id);
 }
 
-/**
- * A new fixed_ips list for an existing port: entries naming an address the port already has keep it, the rest are
- * allocated; addresses no longer named are freed. Automatic (EUI-64) addresses stay unless their subnet is gone.
- */
+/** A new fixed_ips list for an existing port (the plan is domain/ipv6's planPortAddressUpdate). */
 async function updateFixedIps(tx: Tx, port: Doc, requested: FixedIpRequest[], macAddress: string): Promise<FixedIp[]> {
-  const current = port.fixed_ips as FixedIp[];
   const subnets = await networkSubnets(tx, port.network_id as string);
-  const owner = port.device_owner as string;
-  const routerOwner = ROUTER_INTERFACE_OWNERS.has(owner);
-  const auto = new Set(subnets.filter((s) => s.ip_version === 6 && isAutoAddressSubnet(s)).map((s) => s.id));
-  const keep: FixedIp[] = [];
-  const fresh: FixedIpRequest[] = [];
-  for (const r of requested) {
-    const match = current.find(
-      (c) =>
-        !keep.includes(c) &&
-        (r.subnet_id === undefined || r.subnet_id === c.subnet_id) &&
-        (r.ip_address === undefined || IpAddress.parse(r.ip_address)!.equals(IpAddress.parse(c.ip_address)!)),
-    );
-    if (match) keep.push(match);
-    else fresh.push(r);
-  }
-  if (!routerOwner) for (const c of current) if (auto.has(c.subnet_id) && !keep.includes(c)) keep.push(c);
-  for (const c of current) {
-    if (!keep.includes(c)) await releaseAddress(tx, subnets.find((s) => s.id === c.subnet_id), c.subnet_id, c.ip_address);
-  }
-  // Automatic addresses already kept are not added again by assignAddresses.
-  const added = await assignAddresses(
-    tx,
-    { id: port.id, network_id: port.network_id as string, mac_address: macAddress, device_owner: owner },
-    subnets.filter((s) => !keep.some((k) => k.subnet_id === s.id) || !auto.has(s.id)),
-    fresh,
-  );
-  return [...keep, ...added.filter((a) => !keep.some((k) => k.subnet_id === a.subnet_id && k.ip_address === a.ip_address))];
-}
-
-/** A MAC change moves every EUI-64 address with it (Neutron LP#1671548). */
-async function renumberEui64(tx: Tx, port: Doc, fixedIps: FixedIp[], newMac: string): Promise<FixedIp[]> {
-  const out: FixedIp[] = [];
-  for (const f of fixedIps) {
-    const subnet = (await tx.get('subnet', f.subnet_id)) as Subnet | undefined;
-    if (subnet && subnet.ip_version === 6 && isAutoAddressSubnet(subnet) && !ROUTER_INTERFACE_OWNERS.has(port.device_owner as string)) {
-      const ip = eui64Address(IpPrefix.parse(subnet.cidr)!, newMac).toString();
-      await releaseAddress(tx, subnet, f.subnet_id, f.ip_address);
-      await allocateSpecific(tx, subnet, ip, port.id);
-      out.push({ subnet_id: f.subnet_id, ip_address: ip });
-    } else out.push(f);
-  }
-  return out;
+  const ref = { id: port.id, network_id: port.network_id as string, mac_address: macAddress, device_owner: port.device_owner as string };
+  return updatePortAddresses(tx, ref, subnets, port.fixed_ips as FixedIp[], requested);
 }
 
 export const ports: ResourceDef = {
@@ -191,7 +145,9 @@ export const ports: ResourceDef = {
     const macAddress = newMac ?? (doc.mac_address as string);
     let fixedIps = doc.fixed_ips as FixedIp[];
     if (input.fixed_ips !== undefined) fixedIps = await updateFixedIps(tx, doc, input.fixed_ips as FixedIpRequest[], macAddress);
-    if (macAddress !== doc.mac_address) fixedIps = await renumberEui64(tx, doc, fixedIps, macAddress);
+    if (macAddress !== doc.mac_address) {
+      fixedIps = await renumberEui64(tx, doc as { id: string; device_owner: string }, await networkSubnets(tx, doc.network_id as string), fixedIps, macAddress);
+    }
     if (input.security_groups !== undefined) await checkSecurityGroups(tx, input.security_groups as string[]);
     const portSecurity = (input.port_security_enabled as boolean | undefined) ?? (doc.port_security_enabled as boolean);
     const groups = (input.security_groups as string[] | undefined) ?? (doc.security_groups as string[]);
@@ -213,7 +169,7 @@ export const ports: ResourceDef = {
 
   async remove(tx, _ctx, doc) {
     const owner = doc.device_owner as string;
-    if (ROUTER_INTERFACE_OWNERS.has(owner) || owner === 'network:router_gateway') {
+    if (ROUTER_INTERFACE_OWNERS.has(owner) || owner === DEVICE_OWNER_ROUTER_GW) {
       throw new NeutronError(
         409,
         'L3PortInUse',

@@ -5,15 +5,15 @@
 
 import { NeutronError, badRequest, notFound } from '../../domain/errors.js';
 import { IpAddress, IpPrefix } from '../../domain/ip.js';
-import { isExternalRouterSubnet } from '../../domain/ipv6-modes.js';
+import { DEVICE_OWNER_HA_REPLICATED_INT, DEVICE_OWNER_ROUTER_GW, DEVICE_OWNER_ROUTER_INTF, ROUTER_INTERFACE_OWNERS, isExternalRouterSubnet } from '../../domain/ipv6/index.js';
 import type { Doc, Tx } from '../../store/types.js';
 import { convertInterfaceBody, router, type ExternalGatewayRequest } from '../../schema/index.js';
 import { checkStorable, deleteDoc, insertDoc, newDoc, saveDoc, type RequestContext } from '../context.js';
-import { ROUTER_INTERFACE_OWNERS, allocateSpecific, releaseAddress, type FixedIp, type FixedIpRequest, type Subnet } from '../ipam.js';
+import { allocateSpecific, releaseAddress, type FixedIp, type Subnet } from '../ipam.js';
 import type { ResourceDef } from '../resource.js';
 import { createPort, deletePort } from './ports.js';
 
-const GATEWAY_OWNER = 'network:router_gateway';
+const GATEWAY_OWNER = DEVICE_OWNER_ROUTER_GW;
 
 type GatewayInfo = ExternalGatewayRequest;
 
@@ -29,7 +29,7 @@ async function subnetsOf(tx: Tx, ports: Doc[]): Promise<Map<string, Subnet>> {
 }
 
 function interfaceOwner(router: Doc): string {
-  return router.ha ? 'network:ha_router_replicated_interface' : 'network:router_interface';
+  return router.ha ? DEVICE_OWNER_HA_REPLICATED_INT : DEVICE_OWNER_ROUTER_INTF;
 }
 
 async function setGateway(tx: Tx, ctx: RequestContext, router: Doc, info: GatewayInfo | null): Promise<void> {

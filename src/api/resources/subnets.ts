@@ -2,20 +2,15 @@
 // other subnets, allocation from subnet pools, the network's subnet list and address scopes, the EUI-64 back-fill
 // of existing ports when a SLAAC / DHCPv6-stateless subnet arrives, and the in-use checks on delete.
 
-import { IpPrefix } from '../../domain/ip.js';
-import { eui64Address } from '../../domain/eui64.js';
 import { badRequest, inUse, notFound } from '../../domain/errors.js';
-import { isAutoAddressSubnet } from '../../domain/ipv6-modes.js';
+import { backfillAddress, isAutoAddressSubnet, subnetDeleteTakesAddress } from '../../domain/ipv6/index.js';
 import { applySubnetUpdate, buildSubnet, subnetRequestKind, type SubnetDoc } from '../../domain/subnet.js';
 import { allocateFromPool, frontFilledNext, nextBlockAfter } from '../../domain/subnetpool.js';
 import type { Doc, Tx } from '../../store/types.js';
 import { subnet, type SubnetInput } from '../../schema/index.js';
 import { deleteDoc, insertDoc, newDoc, saveDoc } from '../context.js';
-import { ROUTER_INTERFACE_OWNERS, allocateSpecific, releaseAddress, type FixedIp, type Subnet } from '../ipam.js';
+import { allocateSpecific, releaseAddress, type FixedIp, type Subnet } from '../ipam.js';
 import type { ResourceDef } from '../resource.js';
-
-/** Owners whose ports go away with the subnet instead of keeping it in use. */
-const AUTO_DELETE_OWNERS = new Set(['network:dhcp']);
 
 async function findPool(tx: Tx, input: Record<string, unknown>, kind: 'pool' | 'default-pool'): Promise<Doc> {
   if (kind === 'pool') {
@@ -61,13 +56,10 @@ async function allocateFromPoolOf(tx: Tx, pool: Doc, input: Record<string, unkno
 
 /** Adds the new auto-address subnet's EUI-64 address to every existing port of the network (Neutron A.4). */
 async function backfillEui64(tx: Tx, subnet: Subnet): Promise<void> {
-  const prefix = IpPrefix.parse(subnet.cidr)!;
   for (const port of await tx.list('port', { network_id: [subnet.network_id] })) {
-    if (ROUTER_INTERFACE_OWNERS.has(port.device_owner as string)) continue;
     const fixedIps = port.fixed_ips as FixedIp[];
-    if (fixedIps.some((f) => f.subnet_id === subnet.id)) continue;
-    const ip = eui64Address(prefix, port.mac_address as string).toString();
-    if (await tx.isAllocated(subnet.id, ip)) continue;
+    const ip = backfillAddress(subnet, port as Doc & { network_id: string; mac_address: string; device_owner: string; fixed_ips: FixedIp[] });
+    if (ip === null || (await tx.isAllocated(subnet.id, ip))) continue;
     await allocateSpecific(tx, subnet, ip, port.id);
     port.fixed_ips = [...fixedIps, { subnet_id: subnet.id, ip_address: ip }];
     await saveDoc(tx, 'port', port);
@@ -136,7 +128,7 @@ export const subnets: ResourceDef = {
     await insertDoc(tx, 'subnet', doc);
     await refreshNetwork(tx, networkId);
     const subnet = doc as Subnet;
-    if (subnet.ip_version === 6 && isAutoAddressSubnet(subnet)) await backfillEui64(tx, subnet);
+    if (isAutoAddressSubnet(subnet)) await backfillEui64(tx, subnet);
     return doc;
   },
 
@@ -156,7 +148,6 @@ export const subnets: ResourceDef = {
 
   async remove(tx, _ctx, doc) {
     const subnet = doc as Subnet;
-    const auto = subnet.ip_version === 6 && isAutoAddressSubnet(subnet);
     const edits: { port: Doc; keep: FixedIp[] }[] = [];
     for (const a of await tx.allocationsOfSubnet(subnet.id)) {
       const port = await tx.get('port', a.port_id);
@@ -164,9 +155,7 @@ export const subnets: ResourceDef = {
       const owner = port.device_owner as string;
       const others = (port.fixed_ips as FixedIp[]).filter((f) => f.subnet_id !== subnet.id);
       // Ports keep only their automatic address here: it goes with the subnet, unless it is all they have.
-      const removable =
-        AUTO_DELETE_OWNERS.has(owner) || (auto && !ROUTER_INTERFACE_OWNERS.has(owner) && others.length > 0);
-      if (!removable) throw inUse.subnet(subnet.id);
+      if (!subnetDeleteTakesAddress(subnet, owner, others.length)) throw inUse.subnet(subnet.id);
       edits.push({ port, keep: others });
     }
     for (const { port, keep } of edits) {

@@ -5,6 +5,7 @@ import type { Column, OutputOptions } from '../format.js';
 import { ApiError, CliError, NETWORK, PORT, ROUTER, SUBNET, type Body, type NeutronClient } from '../http.js';
 import { ROUTER_LIST, ROUTER_LIST_AZ, ROUTER_LIST_DISTRIBUTED, ROUTER_LIST_HA, ROUTER_LIST_LONG_EXTRA, ROUTER_LIST_TAGS, ROUTER_SHOW } from '../views.js';
 import { applyTags, clientOf, deleteMany, printList, printOne, removeTags, updateTags, withOutput, withTags } from './common.js';
+import { DEVICE_OWNER_ROUTER_GW } from '../../domain/ipv6/index.js';
 
 type KV = Record<string, string>;
 
@@ -135,7 +136,7 @@ export function registerRouterCommands(router: Command): void {
       // interfaces_info: one entry per fixed IP of the router's ports other than its gateway port
       const interfaces: Body[] = [];
       for (const p of await client.list(PORT, { device_id: r.id })) {
-        if (p.device_owner === 'network:router_gateway') continue;
+        if (p.device_owner === DEVICE_OWNER_ROUTER_GW) continue;
         for (const ip of p.fixed_ips ?? []) interfaces.push({ port_id: p.id, ip_address: ip.ip_address, subnet_id: ip.subnet_id });
       }
       printOne(routerColumns(r, true), { ...r, interfaces_info: interfaces }, o);

@@ -5,6 +5,7 @@ import type { OutputOptions } from '../format.js';
 import { CliError, NETWORK, SUBNET, SUBNET_POOL, type Body } from '../http.js';
 import { SUBNET_LIST, SUBNET_LIST_LONG, SUBNET_SHOW } from '../views.js';
 import { applyTags, clientOf, deleteMany, printList, printOne, removeTags, updateTags, withOutput, withTags } from './common.js';
+import { IPV6_MODES } from '../../domain/ipv6/index.js';
 
 type KV = Record<string, string>;
 
@@ -29,8 +30,6 @@ interface SubnetOpts extends OutputOptions {
   serviceType?: ListOption<string>;
   tag?: ListOption<string> | false;
 }
-
-const IPV6_MODES = ['dhcpv6-stateful', 'dhcpv6-stateless', 'slaac'];
 
 function pools(entries: KV[]): { start: string; end: string }[] {
   return entries.map((e) => ({ start: e.start!, end: e.end! }));

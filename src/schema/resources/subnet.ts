@@ -4,7 +4,7 @@
 // several faults gets Neutron's first. The plugin's rules across attributes are domain/subnet.ts's.
 
 import { badAttribute, invalidInput } from '../../domain/errors.js';
-import { IPV6_MODES } from '../../domain/ipv6-modes.js';
+import { IPV6_MODES } from '../../domain/ipv6/index.js';
 import { canonicalIp, parseCidrLoose, validateIpAddress, validateRouteCidr } from '../../domain/netaddr.js';
 import { pyInt, pyRepr, pyStr } from '../../domain/py.js';
 import { defineResource, type DocOf, type InputOf } from '../define.js';
