@@ -7,7 +7,7 @@
 // and leaves the kernel state, so a restart converges without disturbing anything.
 
 import { mkdir, readFile, writeFile, rename } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { plan, networksNeedingDhcp, dhcpDeviceId, DHCP_OWNER, type ApiState, type Doc, type HostRole, type PlanOptions } from './plan.js';
 import { dhcpSubnets } from './dnsmasq.js';
 import { applyActions, diff, observe } from './linux.js';
@@ -71,7 +71,12 @@ export class Agent {
   /** Multi-host problems already logged (see reportProblems). */
   private reported = new Set<string>();
 
-  constructor(private readonly opts: AgentOptions) {
+  private readonly opts: AgentOptions;
+
+  constructor(opts: AgentOptions) {
+    // Absolute once, here: every path the agent hands a daemon derives from it, and dnsmasq chdirs to / before it
+    // writes its pid file (a relative state dir, as `up` once passed, left dnsmasq restarting for ever).
+    this.opts = { ...opts, stateDir: resolve(opts.stateDir) };
     this.log = opts.log ?? ((l) => console.log(`${new Date().toISOString()} agent: ${l}`));
     this.supervisor = new Supervisor(opts.stateDir, this.log, () => this.schedule(1000));
   }

@@ -7,7 +7,7 @@ import { followDc, labDc } from '../agent/dc.js';
 import { decodeSummary, labCapture } from '../agent/lab-capture.js';
 import { inspectInstance } from '../agent/lab-show.js';
 import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { GUEST_OSES, type GuestOs } from '../agent/guest-os.js';
 
 interface LabCliOptions {
@@ -22,7 +22,7 @@ export function registerLabCommands(program: Command): void {
     c
       .option('--server <url>', 'v6stack API endpoint (env OS_ENDPOINT or V6STACK_URL)')
       .option('--host <name>', "the agent's host name (whose bridges to plug into)", hostname())
-      .option('--state-dir <dir>', 'where dhclient files go', '/run/v6stack/lab');
+      .option('--state-dir <dir>', 'where dhclient files go', (d: string) => resolve(d), '/run/v6stack/lab'); // absolute: dhclient and radvd chdir to /
   common(lab.command('boot').description('create a port and a namespace lab-NAME with eth0 on the network'))
     .requiredOption('--network <net>', 'network id or name')
     .option('--name <name>', 'instance name', `i${process.pid}`)

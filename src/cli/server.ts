@@ -3,6 +3,7 @@
 import { Option, type Command } from 'commander';
 import { execFileSync } from 'node:child_process';
 import { hostname } from 'node:os';
+import { resolve } from 'node:path';
 import { Agent } from '../agent/agent.js';
 import { ApiServer } from '../api/server.js';
 import { DEFAULT_DB_PATH, openStore } from '../store/index.js';
@@ -52,8 +53,10 @@ async function runServer(opts: ServerOptions, withAgent: boolean): Promise<void>
     else {
       const host = hostname();
       const local = opts.host === '::' || opts.host.includes(':') ? `[${opts.host === '::' ? '::1' : opts.host}]` : opts.host === '0.0.0.0' ? '127.0.0.1' : opts.host;
-      agent = new Agent({ server: `http://${local}:${port}`, host, stateDir: `var/agent-${host}` });
-      console.log(`v6stack: data-plane agent for host ${host} (state in var/agent-${host})`);
+      // Absolute: dnsmasq chdirs to / before it writes its pid file (lab facts); a relative dir kept it restarting.
+      const stateDir = resolve(`var/agent-${host}`);
+      agent = new Agent({ server: `http://${local}:${port}`, host, stateDir });
+      console.log(`v6stack: data-plane agent for host ${host} (state in ${stateDir})`);
       agent.start().catch((e: Error) => console.error(`v6stack: agent failed: ${e.message}`));
     }
   }
