@@ -30,6 +30,16 @@ function alive(pid: number): boolean {
   return state !== undefined && state !== 'Z';
 }
 
+/** The parent pid of `pid` (field 4 of /proc/PID/stat), 0 when unknown. */
+function parentOf(pid: number): number {
+  if (pid <= 1) return 0;
+  try {
+    return Number(/\)\s+\S+\s+(\d+)/.exec(readFileSync(`/proc/${pid}/stat`, 'utf8'))?.[1] ?? 0);
+  } catch {
+    return 0;
+  }
+}
+
 function pidFrom(file: string): number | null {
   try {
     const pid = Number(readFileSync(file, 'utf8').trim());
@@ -60,8 +70,7 @@ export function liveAgent(stateDir: string, host: string): { pid: number; how: s
     if (p === process.pid) continue;
     if (/\bmonitor link\b/.test(cmdline(p) ?? '') && alive(p)) {
       // The monitor's parent is the agent's shell, whose parent is the agent.
-      const ppid = Number(/\)\s+\S+\s+(\d+)/.exec(readFileSync(`/proc/${p}/stat`, 'utf8'))?.[1] ?? 0);
-      const agentPid = ppid > 1 ? Number(/\)\s+\S+\s+(\d+)/.exec((() => { try { return readFileSync(`/proc/${ppid}/stat`, 'utf8'); } catch { return ''; } })())?.[1] ?? 0) : 0;
+      const agentPid = parentOf(parentOf(p));
       if (agentPid === process.pid) continue;
       return { pid: agentPid > 1 ? agentPid : p, how: `it watches the bridge namespace ${brNs}` };
     }
