@@ -7,13 +7,15 @@
 // and leaves the kernel state, so a restart converges without disturbing anything.
 
 import { mkdir, readFile, writeFile, rename } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { plan, networksNeedingDhcp, dhcpDeviceId, DHCP_OWNER, type ApiState, type Doc, type HostRole, type PlanOptions } from './plan.js';
 import { dhcpSubnets } from './dnsmasq.js';
 import { applyActions, diff, observe } from './linux.js';
 import { Supervisor } from './daemons.js';
+import type { RestartPolicy } from './restart-policy.js';
+import { releaseAgentLock, takeAgentLock } from './host-state.js';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { portStatuses, statusChanges } from './port-status.js';
+import { portStatuses, servedBy, statusChanges } from './port-status.js';
 import { networkNodeConflicts, observeUnderlay, peersFromAgents, underlayProblems, type Peer, type Underlay } from './vxlan.js';
 
 export interface AgentOptions {
@@ -32,6 +34,8 @@ export interface AgentOptions {
   /** The upstream router's address for routers whose external network has no IPv6 gateway_ip (Neutron's ipv6_gateway). */
   ipv6Gateway?: string;
   radvd?: PlanOptions['radvd'];
+  /** How daemons that exit are restarted (default: 1 s doubling to 60 s; failing from the third exit in a row). */
+  restartPolicy?: RestartPolicy;
   log?: (line: string) => void;
 }
 
@@ -71,9 +75,18 @@ export class Agent {
   /** Multi-host problems already logged (see reportProblems). */
   private reported = new Set<string>();
 
-  constructor(private readonly opts: AgentOptions) {
+  private readonly opts: AgentOptions;
+
+  constructor(opts: AgentOptions) {
+    // Absolute once, here: every path the agent hands a daemon derives from it, and dnsmasq chdirs to / before it
+    // writes its pid file (a relative state dir, as `up` once passed, left dnsmasq restarting for ever).
+    this.opts = { ...opts, stateDir: resolve(opts.stateDir) };
     this.log = opts.log ?? ((l) => console.log(`${new Date().toISOString()} agent: ${l}`));
-    this.supervisor = new Supervisor(opts.stateDir, this.log, () => this.schedule(1000));
+    this.supervisor = new Supervisor(this.opts.stateDir, this.log, () => this.schedule(), () => {
+      // A daemon started or stopped failing: its ports' status (next pass) and the agent's report, at once.
+      this.schedule();
+      void this.heartbeat();
+    }, opts.restartPolicy);
   }
 
   private get ledgerPath(): string {
@@ -82,6 +95,7 @@ export class Agent {
 
   async start(): Promise<void> {
     await mkdir(this.opts.stateDir, { recursive: true });
+    takeAgentLock(this.opts.stateDir, this.opts.host);
     this.owned = new Set(JSON.parse(await readFile(this.ledgerPath, 'utf8').catch(() => '{"namespaces":[]}')).namespaces as string[]);
     await this.supervisor.cleanupStale();
     this.seq = await this.latestSeq();
@@ -107,7 +121,8 @@ export class Agent {
     this.monitor?.stdin?.end();
     await this.syncing?.catch(() => {});
     await this.supervisor.shutdown();
-    this.log('stopped; daemons stopped, kernel state left in place');
+    releaseAgentLock(this.opts.stateDir);
+    this.log('stopped; daemons stopped, kernel state left in place (`v6stack down` removes it)');
   }
 
   private async api(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<any> {
@@ -329,14 +344,16 @@ export class Agent {
    * shows differently; the answer (the ports it changed) goes into the cache, so the same change is sent once.
    */
   private async reportPortStatus(wiring: Parameters<typeof portStatuses>[0], bridgeEnds: Parameters<typeof portStatuses>[1]): Promise<void> {
-    const changes = statusChanges(portStatuses(wiring, bridgeEnds), (id) => this.cache.port.get(id)?.status as string | undefined);
+    const errored = servedBy(this.supervisor.failing().map((d) => d.id), [...this.cache.port.values()], this.opts.host);
+    const changes = statusChanges(portStatuses(wiring, bridgeEnds, errored), (id) => this.cache.port.get(id)?.status as string | undefined);
     const ids = Object.keys(changes);
     if (!ids.length) return;
     const r = await this.api('PUT', '/v6stack/v1/ports/status', { host: this.opts.host, ports: changes });
     for (const d of r.ports as Doc[]) this.cache.port.set(d.id as string, d);
     const up = ids.filter((id) => changes[id] === 'ACTIVE');
     const down = ids.filter((id) => changes[id] === 'DOWN');
-    this.log(`port status: ${[up.length ? `ACTIVE ${up.join(' ')}` : '', down.length ? `DOWN ${down.join(' ')}` : ''].filter(Boolean).join('; ')}`);
+    const error = ids.filter((id) => changes[id] === 'ERROR');
+    this.log(`port status: ${[up.length ? `ACTIVE ${up.join(' ')}` : '', down.length ? `DOWN ${down.join(' ')}` : '', error.length ? `ERROR ${error.join(' ')} (their daemon keeps failing)` : ''].filter(Boolean).join('; ')}`);
   }
 
   private monitor: ChildProcess | null = null;
@@ -413,7 +430,8 @@ export class Agent {
   private async heartbeat(): Promise<void> {
     try {
       // The configurations carry tunneling_ip (as Neutron's OVS agent reports it): the other hosts tunnel to it.
-      const configurations = { ...this.lastSummary, role: this.opts.role ?? 'all', ...(this.opts.tunnelIp ? { tunneling_ip: this.opts.tunnelIp, tunnel_types: ['vxlan'] } : {}) };
+      // failing_daemons: each daemon that keeps failing, with its last words and the likely fix (see restart-policy.ts).
+      const configurations = { ...this.lastSummary, failing_daemons: this.supervisor.failing(), role: this.opts.role ?? 'all', ...(this.opts.tunnelIp ? { tunneling_ip: this.opts.tunnelIp, tunnel_types: ['vxlan'] } : {}) };
       this.selfAgentId = (await this.api('PUT', `/v6stack/v1/agents/${encodeURIComponent(this.opts.host)}/${AGENT_BINARY}`, { agent: { agent_type: 'v6stack agent', configurations } })).agent.id;
     } catch (e) {
       this.log(`heartbeat: ${(e as Error).message}`);

@@ -7,6 +7,7 @@ import { mkdir, readFile, readdir, rename, rm, stat, writeFile, chmod } from 'no
 import { dirname, join, resolve } from 'node:path';
 import type { DaemonSpec } from './plan.js';
 import { goodbyeConf, radvdStanzas } from './radvd.js';
+import { afterExit, afterStart, DEFAULT_RESTART_POLICY, freshHealth, isFailing, likelyFix, type DaemonHealth, type RestartPolicy } from './restart-policy.js';
 
 interface Running {
   spec: DaemonSpec;
@@ -14,16 +15,51 @@ interface Running {
   exited: Promise<void>;
 }
 
+/** What the agent reports of a daemon that keeps failing (GET /v2.0/agents, configurations.failing_daemons). */
+export interface FailingDaemon {
+  id: string;
+  kind: DaemonSpec['kind'];
+  namespace: string;
+  exits_in_a_row: number;
+  last_words: string[];
+  fix: string;
+}
+
+interface Tracked {
+  health: DaemonHealth;
+  spec: DaemonSpec;
+  /** Its last output lines (stderr and stdout): what it said before it exited. */
+  lastWords: string[];
+  /** The restart timer (backoff) or the timer that declares it recovered. */
+  timer: NodeJS.Timeout | null;
+}
+
+const LAST_WORDS = 6;
+
 export class Supervisor {
   private running = new Map<string, Running>();
+  private tracked = new Map<string, Tracked>();
   private stopping = false;
 
   constructor(
     private readonly stateDir: string,
     private readonly log: (line: string) => void,
-    /** Called when a daemon exits on its own (the agent then reconciles, which restarts it). */
+    /** Called when a daemon that exited on its own is due to start again (the agent then reconciles, which starts it). */
     private readonly onUnexpectedExit: (id: string) => void = () => {},
+    /** Called when the set of failing daemons changes (the agent reports it at once). */
+    private readonly onHealthChange: () => void = () => {},
+    private readonly policy: RestartPolicy = DEFAULT_RESTART_POLICY,
   ) {}
+
+  /** The daemons that keep failing, for the agent's report. */
+  failing(): FailingDaemon[] {
+    const out: FailingDaemon[] = [];
+    for (const [id, t] of this.tracked) {
+      if (!isFailing(t.health, this.policy)) continue;
+      out.push({ id, kind: t.spec.kind, namespace: t.spec.namespace, exits_in_a_row: t.health.failures, last_words: [...t.lastWords], fix: likelyFix(t.spec.kind, t.lastWords, t.spec.namespace) });
+    }
+    return out.sort((a, b) => a.id.localeCompare(b.id));
+  }
 
   /**
    * Kills daemons a previous agent left behind (killed with SIGKILL, or crashed): found by the pid files in the
@@ -65,6 +101,14 @@ export class Supervisor {
       await rm(r.spec.dir, { recursive: true, force: true });
       n++;
     }
+    let forgot = false;
+    for (const [id, t] of this.tracked) {
+      if (ids.has(id)) continue;
+      if (t.timer) clearTimeout(t.timer);
+      forgot ||= isFailing(t.health, this.policy);
+      this.tracked.delete(id);
+    }
+    if (forgot) this.onHealthChange();
     return n;
   }
 
@@ -111,6 +155,8 @@ export class Supervisor {
     for (const spec of desired) {
       const { changed, old } = await this.writeFiles(spec);
       const r = this.running.get(spec.id);
+      // Exited on its own and still in its backoff: its timer starts the pass that starts it.
+      if (!r && (this.tracked.get(spec.id)?.health.retryAt ?? 0) > Date.now()) continue;
       if (!r) {
         await this.releaseLeases(spec, null);
         this.start(spec);
@@ -166,6 +212,7 @@ export class Supervisor {
   /** On agent shutdown: radvd is killed without its goodbye RA, dnsmasq stopped normally; kernel state stays. */
   async shutdown(): Promise<void> {
     this.stopping = true;
+    for (const t of this.tracked.values()) if (t.timer) clearTimeout(t.timer);
     await Promise.all([...this.running.values()].map((r) => this.stop(r, r.spec.kind === 'radvd' ? 'SIGKILL' : 'SIGTERM')));
   }
 
@@ -207,22 +254,57 @@ export class Supervisor {
       });
     }
     const child = spawn('ip', ['netns', 'exec', spec.namespace, ...spec.argv], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const tracked = this.tracked.get(spec.id) ?? { health: freshHealth(), spec, lastWords: [], timer: null };
+    if (tracked.timer) clearTimeout(tracked.timer);
+    tracked.spec = spec;
+    tracked.health = afterStart(tracked.health, Date.now());
+    this.tracked.set(spec.id, tracked);
     const prefix = `[${spec.id}] `;
     const relay = (d: Buffer): void => {
-      for (const line of d.toString().split('\n')) if (line.trim()) this.log(prefix + line);
+      for (const line of d.toString().split('\n')) {
+        if (!line.trim()) continue;
+        this.log(prefix + line);
+        tracked.lastWords.push(line.trim());
+        if (tracked.lastWords.length > LAST_WORDS) tracked.lastWords.shift();
+      }
     };
     child.stdout!.on('data', relay);
     child.stderr!.on('data', relay);
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     const entry: Running = { spec, child, exited };
     this.running.set(spec.id, entry);
+    // Up for stableMs: the count of exits in a row starts again (and a failing daemon has recovered).
+    tracked.timer = setTimeout(() => {
+      tracked.timer = null;
+      if (this.running.get(spec.id) !== entry) return;
+      const was = isFailing(tracked.health, this.policy);
+      tracked.health = { ...tracked.health, failures: 0 };
+      if (was) {
+        this.log(`${spec.id} recovered: up for ${Math.round(this.policy.stableMs / 1000)} s`);
+        this.onHealthChange();
+      }
+    }, this.policy.stableMs);
+    tracked.timer.unref();
     child.once('exit', (code, signal) => {
       if (this.running.get(spec.id) !== entry) return;
       this.running.delete(spec.id);
-      if (!this.stopping) {
-        this.log(`${spec.id} exited (${signal ?? code}); will restart`);
-        this.onUnexpectedExit(spec.id);
+      if (this.stopping) return;
+      if (tracked.timer) clearTimeout(tracked.timer);
+      const wasFailing = isFailing(tracked.health, this.policy);
+      const { health, delayMs } = afterExit(tracked.health, Date.now(), this.policy);
+      tracked.health = health;
+      const why = `${spec.id} exited (${signal ?? code})`;
+      if (isFailing(health, this.policy)) {
+        // One ERROR line each time, with what it said and what to do: never a silent restart loop.
+        this.log(`ERROR ${why}, ${health.failures} times in a row; next try in ${delayMs / 1000} s. It said: ${tracked.lastWords.join(' | ') || '(nothing)'}. Likely fix: ${likelyFix(spec.kind, tracked.lastWords, spec.namespace)}`);
+        if (!wasFailing) this.onHealthChange();
+      } else {
+        this.log(`${why}; restart in ${delayMs / 1000} s${tracked.lastWords.length ? ` (it said: ${tracked.lastWords.slice(-2).join(' | ')})` : ''}`);
       }
+      tracked.timer = setTimeout(() => {
+        tracked.timer = null;
+        this.onUnexpectedExit(spec.id);
+      }, delayMs);
     });
   }
 

@@ -21,8 +21,15 @@ const PORT_STATUSES = new Set(['ACTIVE', 'DOWN', 'BUILD', 'ERROR']);
 
 export class AgentApi {
   private waiters = new Set<() => void>();
+  private closed = false;
 
   constructor(private readonly store: Store) {}
+
+  /** The server is closing: long polls end now, without touching the store (which closes next). */
+  close(): void {
+    this.closed = true;
+    this.notify();
+  }
 
   /** Wakes long-polling agents; called after every successful write. */
   notify(): void {
@@ -58,6 +65,7 @@ export class AgentApi {
         };
         this.waiters.add(wake);
       });
+      if (this.closed) return { status: 200, body: JSON.stringify({ changes: [], last: since }) };
       changes = await this.store.changesSince(since, limit);
     }
     const last = changes.length ? changes[changes.length - 1]!.seq : since;

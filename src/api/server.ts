@@ -223,6 +223,7 @@ export class ApiServer {
   }
 
   close(): Promise<void> {
+    this.agentApi.close(); // long-polling agents' requests end before the store closes
     return new Promise((resolve) => {
       this.server.close(() => resolve());
       this.server.closeAllConnections();

@@ -2,6 +2,7 @@
 import { Option, type Command } from 'commander';
 import { HOST_ROLES, type HostRole } from '../agent/plan.js';
 import { hostname } from 'node:os';
+import { resolve } from 'node:path';
 import { resolveEndpoint } from './http.js';
 import { Agent } from '../agent/agent.js';
 import { registerLabCommands } from './lab.js';
@@ -41,7 +42,7 @@ export function registerAgentCommands(program: Command): void {
       const agent = new Agent({
         server: resolveEndpoint(o.server),
         host: o.host,
-        stateDir: o.stateDir ?? `/var/lib/v6stack/agent-${o.host}`,
+        stateDir: resolve(o.stateDir ?? `/var/lib/v6stack/agent-${o.host}`),
         resyncMs: Number(o.resyncInterval) * 1000,
         heartbeatMs: Number(o.reportInterval) * 1000,
         role: o.role,

@@ -2,7 +2,8 @@
 // talk shows (src/agent/demo.ts). By default on a private server and agent of its own (a temporary SQLite store, a
 // host name of its own), removed when it ends; `--keep` leaves it running for exploration until Ctrl-C.
 import type { Command } from 'commander';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
+import { aptInstallLine, missingTools } from '../agent/host-tools.js';
 import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,13 +26,9 @@ const say = (l: string): void => console.error(`demo: ${l}`);
 
 function preflight(): void {
   if (process.getuid?.() !== 0) throw new Error('v6stack demo needs root (it builds network namespaces and runs radvd and dnsmasq)');
-  for (const tool of ['ip', 'radvd', 'dnsmasq', 'dhclient', 'rdisc6']) {
-    try {
-      execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' });
-    } catch {
-      throw new Error(`${tool} is not installed (Debian: apt-get install iproute2 radvd dnsmasq-base isc-dhcp-client ndisc6)`);
-    }
-  }
+  // Every program the agent and the lab run, and rdisc6 (what each instance's RA is read with).
+  const missing = missingTools(['agent', 'lab', 'tour']).filter((t) => t.neededBy !== 'tour' || t.program === 'rdisc6');
+  if (missing.length) throw new Error(`${missing.map((t) => t.program).join(', ')} not installed (Debian: ${aptInstallLine(missing)}, or \`v6stack install-deps\`)`);
   for (const spec of [...DEMO_NETWORKS, { instance: 'demo-dc' }]) {
     if (spawnSync('ip', ['netns', 'pids', labNsName(spec.instance)], { stdio: 'ignore' }).status === 0) {
       throw new Error(`lab instance ${spec.instance} already exists (another demo running? \`ip netns del ${labNsName(spec.instance)}\` if not)`);

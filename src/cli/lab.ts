@@ -7,7 +7,7 @@ import { followDc, labDc } from '../agent/dc.js';
 import { decodeSummary, labCapture } from '../agent/lab-capture.js';
 import { inspectInstance } from '../agent/lab-show.js';
 import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { GUEST_OSES, type GuestOs } from '../agent/guest-os.js';
 
 interface LabCliOptions {
@@ -22,22 +22,31 @@ export function registerLabCommands(program: Command): void {
     c
       .option('--server <url>', 'v6stack API endpoint (env OS_ENDPOINT or V6STACK_URL)')
       .option('--host <name>', "the agent's host name (whose bridges to plug into)", hostname())
-      .option('--state-dir <dir>', 'where dhclient files go', '/run/v6stack/lab');
-  common(lab.command('boot').description('create a port and a namespace lab-NAME with eth0 on the network'))
-    .requiredOption('--network <net>', 'network id or name')
-    .option('--name <name>', 'instance name', `i${process.pid}`)
+      .option('--state-dir <dir>', 'where dhclient files go', (d: string) => resolve(d), '/run/v6stack/lab'); // absolute: dhclient and radvd chdir to /
+  common(lab.command('boot').description('plug an instance into a network: a namespace lab-NAME whose eth0 carries a port (a new one on --network, or an existing --port)'))
+    .option('--network <net>', 'network id or name (a new port is made on it)')
+    .option('--port <port>', 'an existing port id or name to plug, as `openstack server create --port` (its MAC, so its EUI-64 address); the name defaults to the port\'s')
+    .option('--name <name>', 'instance name (default: the port\'s name with --port, else i<pid>)')
     .option('--ip <address>', "the port's fixed IP (default: IPAM picks)")
     .option('--mac <address>', "the port's MAC address (default: Neutron's fa:16:3e:xx:xx:xx)")
     .addOption(new Option('--os <os>', "the guest's network configuration (the talk's files): ubuntu (/etc/network/interfaces) or rhel (ifcfg-eth0)").choices([...GUEST_OSES]).default('ubuntu'))
     .option('--capture', 'capture eth0 from before it comes up (see `lab capture`)')
-    .action(async (o: LabCliOptions & { network: string; name: string; ip?: string; mac?: string; os: GuestOs; capture?: boolean }) => {
-      const port = await labBoot({ server: resolveEndpoint(o.server), host: o.host, stateDir: o.stateDir }, o.network, o.name, {
+    .option('--timeout <s>', 'give up after this many seconds in all, saying what was missing (env V6STACK_LAB_TIMEOUT)', process.env.V6STACK_LAB_TIMEOUT ?? '60')
+    .action(async (o: LabCliOptions & { network?: string; port?: string; name?: string; ip?: string; mac?: string; os: GuestOs; capture?: boolean; timeout: string }) => {
+      if (!o.network === !o.port) throw new Error('lab boot: give --network NET (a new port) or --port PORT (an existing one), not both');
+      const timeout = Number(o.timeout);
+      if (!(timeout > 0)) throw new Error(`--timeout must be a positive number of seconds, not ${o.timeout}`);
+      const name = o.name ?? (o.port ? '' : `i${process.pid}`);
+      const port = await labBoot({ server: resolveEndpoint(o.server), host: o.host, stateDir: o.stateDir }, o.network ?? '', name, {
         ...(o.ip ? { fixedIps: [{ ip_address: o.ip }] } : {}),
         ...(o.mac ? { mac: o.mac } : {}),
+        ...(o.port ? { port: o.port } : {}),
         os: o.os,
+        timeoutMs: timeout * 1000,
         ...(o.capture ? { capture: true } : {}),
       });
-      console.log(JSON.stringify({ name: o.name, namespace: `lab-${o.name}`, port_id: port.id, mac_address: port.mac_address, fixed_ips: port.fixed_ips }));
+      const ns = String(port.device_id);
+      console.log(JSON.stringify({ name: ns.replace(/^lab-/, ''), namespace: ns, port_id: port.id, mac_address: port.mac_address, fixed_ips: port.fixed_ips }));
     });
   common(lab.command('dc').description("build or refresh the data centre beyond an external network: the upstream router owning its subnets' gateways, hosts behind it, routes back to the tenants"))
     .requiredOption('--network <net>', 'external network id or name')

@@ -4,6 +4,7 @@ import { registerServerCommands } from './server.js';
 import { registerResourceCommands } from './resources.js';
 import { registerAgentCommands } from './agent.js';
 import { registerDemoCommand } from './demo.js';
+import { registerHostCommands } from './host.js';
 
 const program = new Command();
 program
@@ -14,6 +15,7 @@ registerServerCommands(program);
 registerResourceCommands(program);
 registerAgentCommands(program);
 registerDemoCommand(program);
+registerHostCommands(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   console.error(e instanceof Error ? e.message : String(e));

@@ -1,8 +1,10 @@
 // `v6stack server`: the Neutron v2.0 API on the store a URL names. `v6stack up`: the one-command start on one host,
 // the API on the embedded store plus this host's data-plane agent (when the host can run it: root, iproute2, radvd).
 import { Option, type Command } from 'commander';
-import { execFileSync } from 'node:child_process';
+import { aptInstallLine, missingTools } from '../agent/host-tools.js';
 import { hostname } from 'node:os';
+import { liveAgent } from '../agent/host-state.js';
+import { upStateDir } from './host.js';
 import { Agent } from '../agent/agent.js';
 import { ApiServer, MAX_REQUEST_BODY_SIZE } from '../api/server.js';
 import { DEFAULT_DB_PATH, openStore } from '../store/index.js';
@@ -22,20 +24,20 @@ interface ServerOptions {
   maxRequestBodySize: string;
 }
 
-/** Why this host cannot run the data-plane agent, or null when it can. */
+/** Why this host cannot run the data-plane agent, or null when it can: every program the agent runs is checked. */
 function agentUnavailable(): string | null {
   if (process.getuid?.() !== 0) return 'not running as root (network namespaces need it)';
-  for (const tool of ['ip', 'radvd']) {
-    try {
-      execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' });
-    } catch {
-      return `${tool} is not installed (apt-get install iproute2 radvd dnsmasq-base)`;
-    }
-  }
+  const missing = missingTools(['agent']);
+  if (missing.length) return `${missing.map((t) => `${t.program} (Debian package ${t.debianPackage})`).join(', ')} not installed: ${aptInstallLine(missing)}, or \`v6stack install-deps\``;
   return null;
 }
 
 async function runServer(opts: ServerOptions, withAgent: boolean): Promise<void> {
+  if (withAgent) {
+    // Before anything listens: a second `up` for this host refuses, rather than share its bridge namespace.
+    const other = liveAgent(upStateDir(hostname()), hostname());
+    if (other) throw new Error(`v6stack up: another v6stack agent for host ${hostname()} is already running (pid ${other.pid}; ${other.how}). Stop it (Ctrl-C in its shell, or \`v6stack down\`), or run the API alone with --no-agent`);
+  }
   const store = await openStore(opts.db);
   const globalPhysnetMtu = Number(opts.globalPhysnetMtu);
   if (!Number.isInteger(globalPhysnetMtu) || globalPhysnetMtu < 1280) throw new Error(`--global-physnet-mtu must be an integer of at least 1280, not ${opts.globalPhysnetMtu}`);
@@ -45,7 +47,11 @@ async function runServer(opts: ServerOptions, withAgent: boolean): Promise<void>
   const maxRequestBodySize = Number(opts.maxRequestBodySize);
   if (!Number.isSafeInteger(maxRequestBodySize) || maxRequestBodySize < 1) throw new Error(`--max-request-body-size must be a positive number of bytes, not ${opts.maxRequestBodySize}`);
   const api = new ApiServer({ store, defaultProjectId: opts.projectId, logRequests: opts.logRequests ?? false, settings, maxRequestBodySize });
-  const { port } = await api.listen(Number(opts.port), opts.host);
+  const { port } = await api.listen(Number(opts.port), opts.host).catch(async (e: NodeJS.ErrnoException) => {
+    await store.close();
+    if (e.code === 'EADDRINUSE') throw new Error(`v6stack: port ${opts.port} on ${opts.host} is already in use (another \`v6stack up\` or server? stop it, or choose another --port)`);
+    throw e;
+  });
   const shown = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
   console.log(`v6stack: Neutron v2.0 API on http://${shown}:${port}/v2.0 (store: ${store.dialect} ${opts.db.replace(/:[^:@/]*@/, ':***@')})`);
   let agent: Agent | undefined;
@@ -55,9 +61,13 @@ async function runServer(opts: ServerOptions, withAgent: boolean): Promise<void>
     else {
       const host = hostname();
       const local = opts.host === '::' || opts.host.includes(':') ? `[${opts.host === '::' ? '::1' : opts.host}]` : opts.host === '0.0.0.0' ? '127.0.0.1' : opts.host;
-      agent = new Agent({ server: `http://${local}:${port}`, host, stateDir: `var/agent-${host}` });
-      console.log(`v6stack: data-plane agent for host ${host} (state in var/agent-${host})`);
-      agent.start().catch((e: Error) => console.error(`v6stack: agent failed: ${e.message}`));
+      // Absolute: dnsmasq chdirs to / before it writes its pid file (lab facts); a relative dir kept it restarting.
+      const stateDir = upStateDir(host);
+      agent = new Agent({ server: `http://${local}:${port}`, host, stateDir });
+      console.log(`v6stack: data-plane agent for host ${host} (state in ${stateDir})`);
+      const forTour = missingTools(['lab', 'tour']);
+      if (forTour.length) console.log(`v6stack: the README tour also uses ${forTour.map((t) => t.program).join(', ')}: ${aptInstallLine(forTour)} (or \`v6stack install-deps\`)`);
+      agent.start().catch((e: Error) => console.error(`v6stack: ERROR agent failed: ${e.message}`));
     }
   }
   const stop = async (signal: string): Promise<void> => {

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { plan, type ApiState, type Doc } from '../../../src/agent/plan.js';
 import { diff, type ActualLink, type ActualState } from '../../../src/agent/linux.js';
-import { portStatuses, statusChanges } from '../../../src/agent/port-status.js';
+import { portStatuses, servedBy, statusChanges } from '../../../src/agent/port-status.js';
 
 const ROUTER = '11111111-1111-4111-8111-111111111111';
 const NA = 'aaaaaaaa-0000-4000-8000-00000000000a';
@@ -86,4 +86,25 @@ test('admin_state_up false: an instance tap and a router port\'s bridge end are 
     `ip -n ${br} link set tap50000000001 down`,
     `ip -n ${br} link set tap10000000001 master v6b-aaaaaaaa-00 down`,
   ]);
+});
+
+test("a failing daemon's ports are ERROR while plugged and up: the DHCP port of its network, the router's interfaces", () => {
+  const host = 'h1';
+  const ports: Doc[] = [
+    port('d1', 'network:dhcp', `dhcp-${host}-${NA}`),
+    port('d2', 'network:dhcp', `dhcp-other-${NA}`),
+    port('r1', 'network:router_interface', ROUTER),
+    port('g1', 'network:router_gateway', ROUTER),
+    port('v1', 'compute:lab', 'lab-x'),
+  ];
+  assert.deepEqual([...servedBy([`dnsmasq-${NA}`], ports, host)], ['d1']);
+  assert.deepEqual([...servedBy([`radvd-${ROUTER}`], ports, host)], ['r1']);
+  assert.deepEqual([...servedBy([], ports, host)], []);
+  const wiring = [
+    { id: 'd1', tap: 'tapd1', bridge: 'br', adminUp: true, pluggedBy: 'agent' as const },
+    { id: 'r1', tap: 'tapr1', bridge: 'br', adminUp: false, pluggedBy: 'agent' as const },
+    { id: 'v1', tap: 'tapv1', bridge: 'br', adminUp: true, pluggedBy: 'guest' as const },
+  ];
+  const st = portStatuses(wiring, new Map([['tapv1', { master: 'br' }]]), new Set(['d1', 'r1']));
+  assert.deepEqual(Object.fromEntries(st), { d1: 'ERROR', r1: 'DOWN', v1: 'ACTIVE' });
 });
