@@ -24,6 +24,7 @@ import {
   type Type,
 } from '../types.js';
 import { id, name, project, standardTail } from './standard.js';
+import type { FixedIp, FixedIpRequest } from '../../domain/ipv6/port-addresses.js';
 
 export const PORT_STATUSES = ['ACTIVE', 'DOWN', 'BUILD', 'ERROR'] as const;
 
@@ -32,16 +33,8 @@ export const VNIC_TYPES = [
   'accelerator-direct', 'accelerator-direct-physical', 'remote-managed',
 ] as const;
 
-export interface FixedIp {
-  subnet_id: string;
-  ip_address: string;
-}
-
-/** A fixed_ips entry of a request: a subnet, an address, or both. */
-export interface FixedIpRequest {
-  subnet_id?: string;
-  ip_address?: string;
-}
+// A port's address and a request's fixed_ips entry are the addressing rules' types (domain/ipv6).
+export type { FixedIp, FixedIpRequest };
 
 const fixedIp = record({ subnet_id: uuid, ip_address: ipAddress });
 
