@@ -11,9 +11,11 @@
 
 import { randomUUID } from 'node:crypto';
 import { httpBadRequest, resourceNotFound } from '../domain/errors.js';
-import type { Store } from '../store/types.js';
+import type { Doc, Store, Tx } from '../store/types.js';
 import { anyDict, isUuid, string } from '../schema/types.js';
-import { insertDoc, saveDoc, timestamp } from './context.js';
+import { insertDoc, saveDoc, timestamp, type ServerSettings } from './context.js';
+import { servesDhcpRole, type DhcpAgent } from '../domain/dhcp.js';
+import { syncAllDhcpPorts } from './dhcp-ports.js';
 
 const MAX_WAIT_MS = 30_000;
 /** The port statuses an agent reports (Neutron's constants: PORT_STATUS_ACTIVE, _BUILD, _DOWN, _ERROR). */
@@ -23,7 +25,10 @@ export class AgentApi {
   private waiters = new Set<() => void>();
   private closed = false;
 
-  constructor(private readonly store: Store) {}
+  constructor(
+    private readonly store: Store,
+    private readonly settings?: ServerSettings,
+  ) {}
 
   /** The server is closing: long polls end now, without touching the store (which closes next). */
   close(): void {
@@ -112,6 +117,18 @@ export class AgentApi {
     const agentType = string(255).convert(input.agent_type ?? 'v6stack agent', 'agent_type');
     const configurations = input.configurations === undefined ? undefined : anyDict.convert(input.configurations, 'configurations');
     const doc = await this.store.write(async (tx) => {
+      const agent = await this.upsertAgent(tx, host, binary, agentType, configurations);
+      // A DHCP host is alive: networks no live host serves are scheduled to it (their DHCP ports made or moved), in
+      // this transaction (Neutron's network_auto_schedule and allow_automatic_dhcp_failover).
+      if (servesDhcpRole(agent as unknown as DhcpAgent)) await syncAllDhcpPorts(tx, this.settings);
+      return agent;
+    });
+    this.notify();
+    return { status: 200, body: JSON.stringify({ agent: doc }) };
+  }
+
+  private async upsertAgent(tx: Tx, host: string, binary: string, agentType: string, configurations: Record<string, unknown> | undefined): Promise<Doc> {
+    {
       const now = timestamp();
       const existing = (await tx.list('agent', { host: [host] })).find((a) => a.binary === binary);
       if (existing) {
@@ -136,8 +153,6 @@ export class AgentApi {
         tags: [],
         revision_number: 0,
       });
-    });
-    this.notify();
-    return { status: 200, body: JSON.stringify({ agent: doc }) };
+    }
   }
 }
