@@ -12,6 +12,7 @@ import {
   dhcpPortSubnets,
   planDhcpPort,
   scheduleDhcpHost,
+  servesDhcp,
   type DhcpAgent,
   type DhcpPortState,
   type DhcpSubnet,
@@ -41,7 +42,7 @@ async function dhcpLoad(tx: Tx, hosts: readonly string[]): Promise<Map<string, n
 async function carryOut(
   tx: Tx,
   settings: ServerSettings | undefined,
-  network: Doc,
+  networkId: string,
   subnets: Doc[],
   ports: Doc[],
   hosts: readonly string[],
@@ -49,6 +50,8 @@ async function carryOut(
 ): Promise<void> {
   const steps = planDhcpPort(subnets as unknown as DhcpSubnet[], ports as unknown as DhcpPortState[], hosts, scheduleDhcpHost(hosts, load));
   if (!steps.length) return;
+  const network = await tx.get('network', networkId);
+  if (!network) return;
   // The port is the network's, in the network's project (Neutron makes it with the network's tenant_id).
   const project = network.project_id as string;
   const ctx: RequestContext = { projectId: project, isAdmin: true, requestId: 'dhcp-port', ...(settings ? { settings } : {}) };
@@ -56,11 +59,11 @@ async function carryOut(
   for (const step of steps) {
     if (step.op === 'create') {
       await createPort(tx, ctx, {
-        network_id: network.id,
+        network_id: networkId,
         project_id: project,
         name: '',
         device_owner: DEVICE_OWNER_DHCP,
-        device_id: dhcpDeviceId(step.host, network.id),
+        device_id: dhcpDeviceId(step.host, networkId),
         'binding:host_id': step.host,
         fixed_ips: step.subnet_ids.map((id) => ({ subnet_id: id })) as FixedIpRequest[],
       });
@@ -70,7 +73,7 @@ async function carryOut(
     } else if (step.op === 'bind') {
       const doc = byId.get(step.port_id)!;
       // Its new agent reports it ACTIVE once plugged (Neutron: a new binding starts DOWN).
-      Object.assign(doc, { device_id: dhcpDeviceId(step.host, network.id), 'binding:host_id': step.host, status: 'DOWN' });
+      Object.assign(doc, { device_id: dhcpDeviceId(step.host, networkId), 'binding:host_id': step.host, status: 'DOWN' });
       byId.set(doc.id, await saveDoc(tx, 'port', doc));
       load.set(step.host, (load.get(step.host) ?? 0) + 1);
     } else {
@@ -81,17 +84,16 @@ async function carryOut(
 
 /**
  * One network's DHCP port after a change of its subnets. Costs two indexed reads when the network needs no DHCP
- * port and has none (no agent is consulted then).
+ * port and has none (no agent is consulted then), and writes nothing when the port is as the rules want.
  */
 export async function syncDhcpPort(tx: Tx, settings: ServerSettings | undefined, networkId: string): Promise<void> {
-  const [network, subnets, ports] = await Promise.all([
-    tx.get('network', networkId),
+  const [subnets, ports] = await Promise.all([
     tx.list('subnet', { network_id: [networkId] }),
     tx.list('port', { network_id: [networkId], device_owner: [DEVICE_OWNER_DHCP] }),
   ]);
-  if (!network || (!ports.length && !dhcpPortSubnets(subnets as unknown as DhcpSubnet[]).length)) return;
+  if (!ports.length && !dhcpPortSubnets(subnets as unknown as DhcpSubnet[]).length) return;
   const hosts = await liveDhcpHosts(tx, settings);
-  await carryOut(tx, settings, network, subnets, ports, hosts, await dhcpLoad(tx, hosts));
+  await carryOut(tx, settings, networkId, subnets, ports, hosts, await dhcpLoad(tx, hosts));
 }
 
 /**
@@ -100,12 +102,7 @@ export async function syncDhcpPort(tx: Tx, settings: ServerSettings | undefined,
  * scheduled or moved). Writes nothing when everything is as the rules want.
  */
 export async function syncAllDhcpPorts(tx: Tx, settings: ServerSettings | undefined): Promise<void> {
-  const [networks, subnets, ports, hosts] = await Promise.all([
-    tx.list('network'),
-    tx.list('subnet'),
-    tx.list('port', { device_owner: [DEVICE_OWNER_DHCP] }),
-    liveDhcpHosts(tx, settings),
-  ]);
+  const [subnets, ports, hosts] = await Promise.all([tx.list('subnet'), tx.list('port', { device_owner: [DEVICE_OWNER_DHCP] }), liveDhcpHosts(tx, settings)]);
   const group = (docs: Doc[]): Map<string, Doc[]> => {
     const m = new Map<string, Doc[]>();
     for (const d of docs) {
@@ -119,7 +116,9 @@ export async function syncAllDhcpPorts(tx: Tx, settings: ServerSettings | undefi
   const portsOf = group(ports);
   const load = new Map<string, number>();
   for (const p of ports) load.set(p['binding:host_id'] as string, (load.get(p['binding:host_id'] as string) ?? 0) + 1);
-  for (const network of networks) {
-    await carryOut(tx, settings, network, subnetsOf.get(network.id) ?? [], portsOf.get(network.id) ?? [], hosts, load);
+  // Only networks with a DHCP port or a subnet dnsmasq serves can need a change.
+  const candidates = new Set([...portsOf.keys(), ...subnets.filter((s) => servesDhcp(s as unknown as DhcpSubnet)).map((s) => s.network_id as string)]);
+  for (const networkId of [...candidates].sort()) {
+    await carryOut(tx, settings, networkId, subnetsOf.get(networkId) ?? [], portsOf.get(networkId) ?? [], hosts, load);
   }
 }

@@ -11,6 +11,7 @@ import { subnet, type SubnetInput } from '../../schema/index.js';
 import { deleteDoc, insertDoc, newDoc, saveDoc } from '../context.js';
 import { allocateSpecific, releaseAddress, type FixedIp, type Subnet } from '../ipam.js';
 import { syncDhcpPort } from '../dhcp-ports.js';
+import { servesDhcp, type DhcpSubnet } from '../../domain/dhcp.js';
 import type { ResourceDef } from '../resource.js';
 
 async function findPool(tx: Tx, input: Record<string, unknown>, kind: 'pool' | 'default-pool'): Promise<Doc> {
@@ -131,7 +132,8 @@ export const subnets: ResourceDef = {
     const subnet = doc as Subnet;
     if (isAutoAddressSubnet(subnet)) await backfillEui64(tx, subnet);
     // The network's DHCP port, in this transaction; it is not part of the answer (Neutron's is the subnet alone).
-    await syncDhcpPort(tx, ctx.settings, networkId);
+    // A subnet dnsmasq does not serve changes nothing for it (its EUI-64 address came with the back-fill above).
+    if (servesDhcp(subnet as unknown as DhcpSubnet)) await syncDhcpPort(tx, ctx.settings, networkId);
     return doc;
   },
 
@@ -147,8 +149,8 @@ export const subnets: ResourceDef = {
     );
     Object.assign(doc, plain, changes);
     const saved = await saveDoc(tx, 'subnet', doc);
-    // enable_dhcp (IPv4) or an emptied allocation pool changes what the DHCP port serves.
-    await syncDhcpPort(tx, ctx.settings, doc.network_id as string);
+    // enable_dhcp or the allocation pools change what the DHCP port serves.
+    if (input.enable_dhcp !== undefined || input.allocation_pools !== undefined) await syncDhcpPort(tx, ctx.settings, doc.network_id as string);
     return saved;
   },
 
@@ -174,6 +176,6 @@ export const subnets: ResourceDef = {
     await deleteSubnetCascade(tx, subnet);
     await refreshNetwork(tx, subnet.network_id);
     // The DHCP port gave its address back above (as every AUTO_DELETE owner does); it goes with the last served subnet.
-    await syncDhcpPort(tx, ctx.settings, subnet.network_id);
+    if (servesDhcp(subnet as unknown as DhcpSubnet)) await syncDhcpPort(tx, ctx.settings, subnet.network_id);
   },
 };
