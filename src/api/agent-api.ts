@@ -4,6 +4,8 @@
 //   GET /v6stack/v1/changes?since=SEQ[&limit=N][&wait=SECONDS]  -> {"changes": [{seq, kind, id, op}], "last": SEQ}
 //       With `wait`, an empty answer is held until a change arrives or the time is up (long poll, at most 30 s).
 //   PUT /v6stack/v1/agents/<host>/<binary>  {"agent": {"agent_type", "configurations"?}} -> {"agent": {...}}
+//       The heartbeat of a DHCP host (role all or network) also schedules the networks no live host serves: their
+//       DHCP ports are made or moved in its transaction (dhcp-ports.ts).
 //   PUT /v6stack/v1/ports/status  {"host": H, "ports": {"<port id>": "ACTIVE" | "DOWN", ...}} -> {"ports": [...]}
 //       What an agent found on the wire: a port it has plugged (and whose admin state is up) is ACTIVE, else DOWN
 //       (Neutron's update_device_up/down). Only ports whose status changes are written, and returned; ports that
@@ -127,32 +129,31 @@ export class AgentApi {
     return { status: 200, body: JSON.stringify({ agent: doc }) };
   }
 
+  /** The agent's row, made at its first heartbeat, refreshed at every other. */
   private async upsertAgent(tx: Tx, host: string, binary: string, agentType: string, configurations: Record<string, unknown> | undefined): Promise<Doc> {
-    {
-      const now = timestamp();
-      const existing = (await tx.list('agent', { host: [host] })).find((a) => a.binary === binary);
-      if (existing) {
-        Object.assign(existing, { heartbeat_timestamp: now.replace('T', ' ').replace('Z', ''), alive: true, configurations: configurations ?? existing.configurations });
-        return saveDoc(tx, 'agent', existing);
-      }
-      return insertDoc(tx, 'agent', {
-        id: randomUUID(),
-        agent_type: agentType,
-        binary,
-        host,
-        topic: 'N/A',
-        admin_state_up: true,
-        alive: true,
-        availability_zone: null,
-        configurations: configurations ?? {},
-        description: null,
-        created_at: now.replace('T', ' ').replace('Z', ''),
-        started_at: now.replace('T', ' ').replace('Z', ''),
-        heartbeat_timestamp: now.replace('T', ' ').replace('Z', ''),
-        resources_synced: null,
-        tags: [],
-        revision_number: 0,
-      });
+    const now = timestamp();
+    const existing = (await tx.list('agent', { host: [host] })).find((a) => a.binary === binary);
+    if (existing) {
+      Object.assign(existing, { heartbeat_timestamp: now.replace('T', ' ').replace('Z', ''), alive: true, configurations: configurations ?? existing.configurations });
+      return saveDoc(tx, 'agent', existing);
     }
+    return insertDoc(tx, 'agent', {
+      id: randomUUID(),
+      agent_type: agentType,
+      binary,
+      host,
+      topic: 'N/A',
+      admin_state_up: true,
+      alive: true,
+      availability_zone: null,
+      configurations: configurations ?? {},
+      description: null,
+      created_at: now.replace('T', ' ').replace('Z', ''),
+      started_at: now.replace('T', ' ').replace('Z', ''),
+      heartbeat_timestamp: now.replace('T', ' ').replace('Z', ''),
+      resources_synced: null,
+      tags: [],
+      revision_number: 0,
+    });
   }
 }
