@@ -11,6 +11,9 @@ import {
   dhcpHosts,
   dhcpPortSubnets,
   planDhcpPort,
+  poolAddressesAsked,
+  poolCounted,
+  poolExhausted,
   scheduleDhcpHost,
   servesDhcp,
   type DhcpAgent,
@@ -48,7 +51,17 @@ async function carryOut(
   hosts: readonly string[],
   load: Map<string, number>,
 ): Promise<void> {
-  const steps = planDhcpPort(subnets as unknown as DhcpSubnet[], ports as unknown as DhcpPortState[], hosts, scheduleDhcpHost(hosts, load));
+  const facts = subnets as unknown as DhcpSubnet[];
+  const scheduled = scheduleDhcpHost(hosts, load);
+  let steps = planDhcpPort(facts, ports as unknown as DhcpPortState[], hosts, scheduled);
+  if (!steps.length) return;
+  // A small pool may be full: then the port does without an address there rather than failing the change.
+  const full = new Set<string>();
+  for (const id of new Set(poolAddressesAsked(steps, facts))) {
+    const s = facts.find((x) => x.id === id);
+    if (s && poolCounted(s) && poolExhausted(s, (await tx.allocationsOfSubnet(id)).map((a) => a.ip_address))) full.add(id);
+  }
+  if (full.size) steps = planDhcpPort(facts, ports as unknown as DhcpPortState[], hosts, scheduled, full);
   if (!steps.length) return;
   const network = await tx.get('network', networkId);
   if (!network) return;

@@ -7,6 +7,8 @@
 // network is scheduled to it (neutron/scheduler/dhcp_agent_scheduler.py, dhcp_agents_per_network = 1 by default,
 // least-loaded agent first); a network no DHCP agent hosts has no DHCP port.
 
+import { IpAddress } from './ip.js';
+import { poolRanges, poolSize } from './ipam.js';
 import { DEVICE_OWNER_DHCP, dhcpv6Service, isAutoAddressSubnet, type FixedIp, type FixedIpRequest, type Modes } from './ipv6/index.js';
 
 export { DEVICE_OWNER_DHCP };
@@ -41,6 +43,27 @@ export function servesDhcp(s: DhcpSubnet): boolean {
  */
 export function dhcpPortSubnets<S extends DhcpSubnet>(subnets: readonly S[]): S[] {
   return subnets.filter((s) => servesDhcp(s) && (isAutoAddressSubnet(s) || (s.allocation_pools ?? [{}]).length > 0));
+}
+
+/** Pools larger than this are not counted: an address is taken from them as from any other. */
+export const COUNTED_POOL_MAX = 65_536n;
+
+/**
+ * Whether the subnet's pools may have no free address left, given the addresses allocated on it (only asked for
+ * pools of at most COUNTED_POOL_MAX addresses; `allocated` are the subnet's allocation rows).
+ */
+export function poolExhausted(subnet: DhcpSubnet, allocated: readonly string[]): boolean {
+  const ranges = poolRanges(subnet.allocation_pools ?? []);
+  const inPools = allocated.filter((a) => {
+    const ip = IpAddress.parse(a);
+    return ip !== null && ranges.some((r) => r.contains(ip));
+  }).length;
+  return BigInt(inPools) >= poolSize(ranges);
+}
+
+/** Whether the pool is small enough that poolExhausted is worth asking (the count costs a row per allocation). */
+export function poolCounted(subnet: DhcpSubnet): boolean {
+  return !isAutoAddressSubnet(subnet) && poolSize(poolRanges(subnet.allocation_pools ?? [])) <= COUNTED_POOL_MAX;
 }
 
 export interface DhcpAgent {
@@ -87,6 +110,16 @@ export interface DhcpPortState {
   created_at?: string;
 }
 
+/** The subnets a plan takes a new pool address on (to check for room before carrying it out). */
+export function poolAddressesAsked(steps: readonly DhcpPortStep[], subnets: readonly DhcpSubnet[]): string[] {
+  const auto = new Set(subnets.filter((s) => isAutoAddressSubnet(s)).map((s) => s.id));
+  return steps.flatMap((st) => {
+    if (st.op === 'create') return st.subnet_ids.filter((id) => !auto.has(id));
+    if (st.op === 'readdress') return st.fixed_ips.filter((f) => f.ip_address === undefined && f.subnet_id !== undefined).map((f) => f.subnet_id!);
+    return [];
+  });
+}
+
 export type DhcpPortStep =
   /** A new port on `host` with an address on each of `subnet_ids` (IPAM adds the EUI-64 ones). */
   | { op: 'create'; host: string; subnet_ids: string[] }
@@ -108,12 +141,15 @@ export type DhcpPortStep =
  * - its addresses follow the served subnets as _setup_existing_dhcp_port's update does: kept on the subnets still
  *   served, one more for each newly served subnet, released from the ones no longer served (automatic EUI-64
  *   addresses stay with their subnet, as for every port).
+ * `full`: served subnets with no free pool address. No new address is asked there (it would fail the change that
+ * needs the port, where Neutron's agent fails on its own and the change stands); an address the port has stays.
  */
 export function planDhcpPort(
   subnets: readonly DhcpSubnet[],
   ports: readonly DhcpPortState[],
   liveHosts: readonly string[],
   scheduled: string | null,
+  full: ReadonlySet<string> = new Set(),
 ): DhcpPortStep[] {
   const served = dhcpPortSubnets(subnets);
   if (!served.length) return ports.map((p) => ({ op: 'delete', port_id: p.id }));
@@ -127,7 +163,8 @@ export function planDhcpPort(
   const [keep, ...extra] = ranked;
   const steps: DhcpPortStep[] = extra.map((p) => ({ op: 'delete', port_id: p.id }));
   if (!keep) {
-    if (scheduled !== null) steps.push({ op: 'create', host: scheduled, subnet_ids: served.map((s) => s.id) });
+    const room = served.filter((s) => !full.has(s.id));
+    if (scheduled !== null && room.length) steps.push({ op: 'create', host: scheduled, subnet_ids: room.map((s) => s.id) });
     return steps;
   }
   if (!live.has(keep['binding:host_id']) && scheduled !== null) {
@@ -136,7 +173,7 @@ export function planDhcpPort(
   const servedIds = new Set(served.map((s) => s.id));
   const auto = new Set(subnets.filter((s) => isAutoAddressSubnet(s)).map((s) => s.id));
   const kept = keep.fixed_ips.filter((f) => servedIds.has(f.subnet_id));
-  const missing = served.filter((s) => !auto.has(s.id) && !keep.fixed_ips.some((f) => f.subnet_id === s.id));
+  const missing = served.filter((s) => !auto.has(s.id) && !full.has(s.id) && !keep.fixed_ips.some((f) => f.subnet_id === s.id));
   const stale = keep.fixed_ips.filter((f) => !servedIds.has(f.subnet_id) && !auto.has(f.subnet_id));
   if (missing.length || stale.length) {
     steps.push({

@@ -154,6 +154,26 @@ for (const backend of backends()) {
       assert.equal((await dhcpPorts(api, net.id))[0].fixed_ips[0].ip_address, '2001:db8:d7::1');
     });
 
+    it('a full pool does not fail the change: DHCP on is answered as Neutron answers, the port comes when there is room', async () => {
+      await heartbeat(api, 'node-1', 'network');
+      const net = await network(api, 'full');
+      const four = await subnet(api, { network_id: net.id, ip_version: 4, cidr: '192.0.2.0/29', enable_dhcp: false });
+      const vms = [];
+      for (let i = 0; i < 5; i++) vms.push((await api.request('POST', '/v2.0/ports', { port: { network_id: net.id } })).body.port);
+      assert.equal((await api.request('POST', '/v2.0/ports', { port: { network_id: net.id } })).status, 409, 'the pool .2-.6 is full');
+      const on = await api.request('PUT', `/v2.0/subnets/${four.id}`, { subnet: { enable_dhcp: true } });
+      assert.equal(on.status, 200, JSON.stringify(on.body));
+      assert.equal(on.body.subnet.enable_dhcp, true);
+      assert.deepEqual(await dhcpPorts(api, net.id), []);
+      // A heartbeat with the pool still full changes nothing and does not fail.
+      await heartbeat(api, 'node-1', 'network');
+      assert.deepEqual(await dhcpPorts(api, net.id), []);
+      assert.equal((await api.request('DELETE', `/v2.0/ports/${vms[2].id}`)).status, 204);
+      await heartbeat(api, 'node-1', 'network');
+      const [port] = await dhcpPorts(api, net.id);
+      assert.deepEqual(port.fixed_ips, [{ subnet_id: four.id, ip_address: vms[2].fixed_ips[0].ip_address }]);
+    });
+
     it("deleting an agent moves its networks' DHCP ports to a live DHCP host, addresses kept", async () => {
       await heartbeat(api, 'node-1', 'network');
       const net = await network(api, 'moved');

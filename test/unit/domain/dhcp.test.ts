@@ -9,6 +9,9 @@ import {
   dhcpHosts,
   dhcpPortSubnets,
   planDhcpPort,
+  poolAddressesAsked,
+  poolCounted,
+  poolExhausted,
   scheduleDhcpHost,
   servesDhcp,
   type DhcpAgent,
@@ -124,4 +127,28 @@ test('planDhcpPort: of several ports (agent-made, one per host), the live host\'
   const b = port('b', 'h2', [{ subnet_id: 'four', ip_address: '192.0.2.3' }], '2026-12-07T11:00:00Z');
   assert.deepEqual(planDhcpPort([v4('four')], [a, b], ['h2'], 'h2'), [{ op: 'delete', port_id: 'a' }]);
   assert.deepEqual(planDhcpPort([v4('four')], [b, a], [], null), [{ op: 'delete', port_id: 'b' }]);
+});
+
+test('poolExhausted: counts only the allocations inside the pools', () => {
+  const small = v4('s', true, [{ start: '192.0.2.2', end: '192.0.2.4' }]);
+  assert.equal(poolExhausted(small, ['192.0.2.2', '192.0.2.3']), false);
+  assert.equal(poolExhausted(small, ['192.0.2.2', '192.0.2.3', '192.0.2.4']), true);
+  assert.equal(poolExhausted(small, ['192.0.2.1', '192.0.2.2', '192.0.2.3']), false, 'the gateway is outside the pool');
+  assert.equal(poolCounted(small), true);
+  assert.equal(poolCounted(v4('big')), true);
+  assert.equal(poolCounted(v6('sf', 'dhcpv6-stateful')), false, 'a /64 pool is not counted');
+  assert.equal(poolCounted(v6('sl', 'dhcpv6-stateless')), false, 'EUI-64 addresses come from no pool');
+});
+
+test('planDhcpPort: no new address on a full subnet, the one the port has is kept', () => {
+  const subs = [v4('full'), v6('sf', 'dhcpv6-stateful')];
+  assert.deepEqual(planDhcpPort(subs, [], ['h1'], 'h1', new Set(['full'])), [{ op: 'create', host: 'h1', subnet_ids: ['sf'] }]);
+  assert.deepEqual(planDhcpPort([v4('full')], [], ['h1'], 'h1', new Set(['full'])), []);
+  const p = port('p', 'h1', [{ subnet_id: 'full', ip_address: '192.0.2.2' }]);
+  assert.deepEqual(planDhcpPort(subs, [p], ['h1'], 'h1', new Set(['full'])), [
+    { op: 'readdress', port_id: 'p', fixed_ips: [{ subnet_id: 'full', ip_address: '192.0.2.2' }, { subnet_id: 'sf' }] },
+  ]);
+  const steps = planDhcpPort(subs, [], ['h1'], 'h1');
+  assert.deepEqual(poolAddressesAsked(steps, subs), ['full', 'sf']);
+  assert.deepEqual(poolAddressesAsked(planDhcpPort([v6('sl', 'dhcpv6-stateless')], [], ['h1'], 'h1'), [v6('sl', 'dhcpv6-stateless')]), []);
 });
