@@ -8,8 +8,7 @@
 
 import { mkdir, readFile, writeFile, rename } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { plan, networksNeedingDhcp, dhcpDeviceId, DHCP_OWNER, type ApiState, type Doc, type HostRole, type PlanOptions } from './plan.js';
-import { dhcpSubnets } from './dnsmasq.js';
+import { plan, type ApiState, type Doc, type HostRole, type PlanOptions } from './plan.js';
 import { applyActions, diff, observe } from './linux.js';
 import { Supervisor } from './daemons.js';
 import type { RestartPolicy } from './restart-policy.js';
@@ -206,45 +205,6 @@ export class Agent {
     return { networks: [...this.cache.network.values()], subnets: [...this.cache.subnet.values()], ports: [...this.cache.port.values()], routers: [...this.cache.router.values()] };
   }
 
-  /**
-   * The DHCP port of each network that needs DHCP is a real port (device_owner network:dhcp), created here: IPAM
-   * gives it its addresses, so it can never collide with an instance, and it shows in port listings as in Neutron.
-   * Returns true when it changed anything (the answers are taken into the cache; the state is then taken again).
-   */
-  private async ensureDhcpPorts(state: ApiState): Promise<boolean> {
-    const need = new Set(networksNeedingDhcp(state));
-    const mine = state.ports.filter((p) => p.device_owner === DHCP_OWNER && String(p.device_id).startsWith(`dhcp-${this.opts.host}-`));
-    let changed = false;
-    for (const netId of need) {
-      const port = mine.find((p) => p.device_id === dhcpDeviceId(this.opts.host, netId));
-      const subnets = dhcpSubnets(state.subnets.filter((s) => s.network_id === netId) as any) as unknown as Doc[];
-      if (!port) {
-        this.log(`create DHCP port on network ${netId}`);
-        // Only on the subnets it serves (as Neutron's DHCP agent asks): left to IPAM, the port would also take an
-        // address on every other subnet of the network, e.g. a provider's no-DHCP IPv6 subnet.
-        const made = (await this.api('POST', '/v2.0/ports', { port: { network_id: netId, device_owner: DHCP_OWNER, device_id: dhcpDeviceId(this.opts.host, netId), 'binding:host_id': this.opts.host, name: '', fixed_ips: subnets.map((s) => ({ subnet_id: s.id })) } })).port as Doc;
-        this.cache.port.set(made.id as string, made);
-        changed = true;
-        continue;
-      }
-      const missing = subnets.filter((s) => !(port.fixed_ips as Doc[]).some((ip) => ip.subnet_id === s.id));
-      if (missing.length) {
-        this.log(`add subnets ${missing.map((s) => s.id).join(', ')} to DHCP port ${port.id}`);
-        const updated = (await this.api('PUT', `/v2.0/ports/${port.id}`, { port: { fixed_ips: [...port.fixed_ips, ...missing.map((s) => ({ subnet_id: s.id }))] } })).port as Doc;
-        this.cache.port.set(updated.id as string, updated);
-        changed = true;
-      }
-    }
-    for (const p of mine) {
-      if (!need.has(p.network_id)) {
-        this.log(`delete DHCP port ${p.id} (network ${p.network_id} needs no DHCP)`);
-        await this.api('DELETE', `/v2.0/ports/${p.id}`).then(() => this.cache.port.delete(p.id as string), (e: Error) => this.log(e.message));
-        changed = true;
-      }
-    }
-    return changed;
-  }
-
   /** One reconcile pass; concurrent requests collapse into one more pass. */
   sync(): Promise<void> {
     if (this.syncing) {
@@ -293,8 +253,8 @@ export class Agent {
       await this.refreshPeers();
       this.underlay = await observeUnderlay(this.opts.tunnelIp);
     }
-    let state = this.state();
-    if ((this.opts.role ?? 'all') !== 'compute' && (await this.ensureDhcpPorts(state))) state = this.state();
+    // The DHCP ports are the server's to make (api/dhcp-ports.ts): this host serves those bound to it.
+    const state = this.state();
     // dnsmasq logs every DHCP transaction to stderr, which the supervisor relays into this log.
     const desired = plan(state, {
       host: this.opts.host,

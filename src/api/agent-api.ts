@@ -4,6 +4,8 @@
 //   GET /v6stack/v1/changes?since=SEQ[&limit=N][&wait=SECONDS]  -> {"changes": [{seq, kind, id, op}], "last": SEQ}
 //       With `wait`, an empty answer is held until a change arrives or the time is up (long poll, at most 30 s).
 //   PUT /v6stack/v1/agents/<host>/<binary>  {"agent": {"agent_type", "configurations"?}} -> {"agent": {...}}
+//       The heartbeat of a DHCP host (role all or network) also schedules the networks no live host serves: their
+//       DHCP ports are made or moved in its transaction (dhcp-ports.ts).
 //   PUT /v6stack/v1/ports/status  {"host": H, "ports": {"<port id>": "ACTIVE" | "DOWN", ...}} -> {"ports": [...]}
 //       What an agent found on the wire: a port it has plugged (and whose admin state is up) is ACTIVE, else DOWN
 //       (Neutron's update_device_up/down). Only ports whose status changes are written, and returned; ports that
@@ -11,9 +13,11 @@
 
 import { randomUUID } from 'node:crypto';
 import { httpBadRequest, resourceNotFound } from '../domain/errors.js';
-import type { Store } from '../store/types.js';
+import type { Doc, Store, Tx } from '../store/types.js';
 import { anyDict, isUuid, string } from '../schema/types.js';
-import { insertDoc, saveDoc, timestamp } from './context.js';
+import { insertDoc, saveDoc, timestamp, type ServerSettings } from './context.js';
+import { servesDhcpRole, type DhcpAgent } from '../domain/dhcp.js';
+import { syncAllDhcpPorts } from './dhcp-ports.js';
 
 const MAX_WAIT_MS = 30_000;
 /** The port statuses an agent reports (Neutron's constants: PORT_STATUS_ACTIVE, _BUILD, _DOWN, _ERROR). */
@@ -23,7 +27,10 @@ export class AgentApi {
   private waiters = new Set<() => void>();
   private closed = false;
 
-  constructor(private readonly store: Store) {}
+  constructor(
+    private readonly store: Store,
+    private readonly settings?: ServerSettings,
+  ) {}
 
   /** The server is closing: long polls end now, without touching the store (which closes next). */
   close(): void {
@@ -112,32 +119,41 @@ export class AgentApi {
     const agentType = string(255).convert(input.agent_type ?? 'v6stack agent', 'agent_type');
     const configurations = input.configurations === undefined ? undefined : anyDict.convert(input.configurations, 'configurations');
     const doc = await this.store.write(async (tx) => {
-      const now = timestamp();
-      const existing = (await tx.list('agent', { host: [host] })).find((a) => a.binary === binary);
-      if (existing) {
-        Object.assign(existing, { heartbeat_timestamp: now.replace('T', ' ').replace('Z', ''), alive: true, configurations: configurations ?? existing.configurations });
-        return saveDoc(tx, 'agent', existing);
-      }
-      return insertDoc(tx, 'agent', {
-        id: randomUUID(),
-        agent_type: agentType,
-        binary,
-        host,
-        topic: 'N/A',
-        admin_state_up: true,
-        alive: true,
-        availability_zone: null,
-        configurations: configurations ?? {},
-        description: null,
-        created_at: now.replace('T', ' ').replace('Z', ''),
-        started_at: now.replace('T', ' ').replace('Z', ''),
-        heartbeat_timestamp: now.replace('T', ' ').replace('Z', ''),
-        resources_synced: null,
-        tags: [],
-        revision_number: 0,
-      });
+      const agent = await this.upsertAgent(tx, host, binary, agentType, configurations);
+      // A DHCP host is alive: networks no live host serves are scheduled to it (their DHCP ports made or moved), in
+      // this transaction (Neutron's network_auto_schedule and allow_automatic_dhcp_failover).
+      if (servesDhcpRole(agent as unknown as DhcpAgent)) await syncAllDhcpPorts(tx, this.settings);
+      return agent;
     });
     this.notify();
     return { status: 200, body: JSON.stringify({ agent: doc }) };
+  }
+
+  /** The agent's row, made at its first heartbeat, refreshed at every other. */
+  private async upsertAgent(tx: Tx, host: string, binary: string, agentType: string, configurations: Record<string, unknown> | undefined): Promise<Doc> {
+    const now = timestamp();
+    const existing = (await tx.list('agent', { host: [host] })).find((a) => a.binary === binary);
+    if (existing) {
+      Object.assign(existing, { heartbeat_timestamp: now.replace('T', ' ').replace('Z', ''), alive: true, configurations: configurations ?? existing.configurations });
+      return saveDoc(tx, 'agent', existing);
+    }
+    return insertDoc(tx, 'agent', {
+      id: randomUUID(),
+      agent_type: agentType,
+      binary,
+      host,
+      topic: 'N/A',
+      admin_state_up: true,
+      alive: true,
+      availability_zone: null,
+      configurations: configurations ?? {},
+      description: null,
+      created_at: now.replace('T', ' ').replace('Z', ''),
+      started_at: now.replace('T', ' ').replace('Z', ''),
+      heartbeat_timestamp: now.replace('T', ' ').replace('Z', ''),
+      resources_synced: null,
+      tags: [],
+      revision_number: 0,
+    });
   }
 }

@@ -14,6 +14,7 @@ import type { RequestContext, ServerSettings } from './context.js';
 import { saveDoc } from './context.js';
 import { EXTENSIONS } from './extensions.js';
 import { AgentApi } from './agent-api.js';
+import { syncAllDhcpPorts } from './dhcp-ports.js';
 import { applyList, isPlain, pageLinks, pagesById, parseListQuery, pick } from './list.js';
 import type { ResourceDef } from './resource.js';
 import { agents } from './resources/agents.js';
@@ -206,13 +207,16 @@ export class ApiServer {
     this.store = opts.store;
     this.defaultProjectId = opts.defaultProjectId ?? 'default';
     this.logRequests = opts.logRequests ?? false;
-    this.agentApi = new AgentApi(this.store);
+    this.agentApi = new AgentApi(this.store, this.settings);
     this.server = createServer((req, res) => void this.handle(req, res));
     this.server.keepAliveTimeout = 65_000;
   }
 
   /** Listens on every address of both families (`::` with IPv4-mapped addresses) unless told otherwise. */
-  listen(port: number, host = '::'): Promise<{ port: number }> {
+  async listen(port: number, host = '::'): Promise<{ port: number }> {
+    // Before the first request: every network's DHCP port as the rules want it. A store from before the server made
+    // DHCP ports keeps the agents' ports (same device_owner, device_id and binding) instead of getting duplicates.
+    await this.store.write((tx) => syncAllDhcpPorts(tx, this.settings));
     return new Promise((resolve, reject) => {
       this.server.once('error', reject);
       this.server.listen({ port, host, ipv6Only: false }, () => {

@@ -1,9 +1,9 @@
 // End to end, DHCPv6 stateful: a real server and a real agent; through the API a network with a dhcpv6-stateful
-// /64 and a router on it. The agent creates the network's DHCP port (device_owner network:dhcp) through the API,
-// runs dnsmasq with Neutron's command line in qdhcp-<net>, and radvd sends M=1 with a non-autonomous prefix. A lab
-// instance running ISC dhclient (IA_NA) must lease exactly the address IPAM gave its port, with the subnet's DNS
-// server and search list, and reach the router's gateway address. The new port is served by a SIGHUP to dnsmasq
-// (Neutron's reload_allocations), never by a restart.
+// /64 and a router on it. The server makes the network's DHCP port (device_owner network:dhcp) on the agent's host;
+// the agent runs dnsmasq with Neutron's command line in qdhcp-<net>, and radvd sends M=1 with a non-autonomous
+// prefix. A lab instance running ISC dhclient (IA_NA) must lease exactly the address IPAM gave its port, with the
+// subnet's DNS server and search list, and reach the router's gateway address. The new port is served by a SIGHUP
+// to dnsmasq (Neutron's reload_allocations), never by a restart.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

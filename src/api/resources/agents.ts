@@ -2,20 +2,20 @@
 // and lets an operator delete a dead one, as Neutron does.
 
 import { NeutronError } from '../../domain/errors.js';
+import { AGENT_DOWN_TIME_MS, agentAlive } from '../../domain/dhcp.js';
 import { agent } from '../../schema/index.js';
 import { deleteDoc, saveDoc } from '../context.js';
 import type { ResourceDef } from '../resource.js';
+import { syncAllDhcpPorts } from '../dhcp-ports.js';
 
-/** Neutron's agent_down_time default. */
-export const AGENT_DOWN_TIME_MS = 75_000;
+export { AGENT_DOWN_TIME_MS };
 
 export const agents: ResourceDef = {
   kind: 'agent',
   schema: agent,
   /** Neutron's agent_down_time: an agent is alive while its last heartbeat is younger than this. */
   async present(_tx, doc, settings) {
-    const beat = Date.parse(`${String(doc.heartbeat_timestamp).replace(' ', 'T')}Z`);
-    return { ...doc, alive: Number.isFinite(beat) && Date.now() - beat < (settings?.agentDownTimeMs ?? AGENT_DOWN_TIME_MS) };
+    return { ...doc, alive: agentAlive(doc as unknown as { heartbeat_timestamp: string }, Date.now(), settings?.agentDownTimeMs ?? AGENT_DOWN_TIME_MS) };
   },
   async create() {
     throw new NeutronError(405, 'HTTPMethodNotAllowed', 'The server could not comply with the request since it is either malformed or otherwise incorrect.');
@@ -24,7 +24,9 @@ export const agents: ResourceDef = {
     Object.assign(doc, input);
     return saveDoc(tx, 'agent', doc);
   },
-  async remove(tx, _ctx, doc) {
+  async remove(tx, ctx, doc) {
     await deleteDoc(tx, 'agent', doc.id);
+    // Its networks go to another live DHCP host, if there is one (Neutron reschedules a removed agent's networks).
+    await syncAllDhcpPorts(tx, ctx.settings);
   },
 };

@@ -10,6 +10,8 @@ import type { Doc, Tx } from '../../store/types.js';
 import { subnet, type SubnetInput } from '../../schema/index.js';
 import { deleteDoc, insertDoc, newDoc, saveDoc } from '../context.js';
 import { allocateSpecific, releaseAddress, type FixedIp, type Subnet } from '../ipam.js';
+import { syncDhcpPort } from '../dhcp-ports.js';
+import { servesDhcp, type DhcpSubnet } from '../../domain/dhcp.js';
 import type { ResourceDef } from '../resource.js';
 
 async function findPool(tx: Tx, input: Record<string, unknown>, kind: 'pool' | 'default-pool'): Promise<Doc> {
@@ -129,10 +131,13 @@ export const subnets: ResourceDef = {
     await refreshNetwork(tx, networkId);
     const subnet = doc as Subnet;
     if (isAutoAddressSubnet(subnet)) await backfillEui64(tx, subnet);
+    // The network's DHCP port, in this transaction; it is not part of the answer (Neutron's is the subnet alone).
+    // A subnet dnsmasq does not serve changes nothing for it (its EUI-64 address came with the back-fill above).
+    if (servesDhcp(subnet as unknown as DhcpSubnet)) await syncDhcpPort(tx, ctx.settings, networkId);
     return doc;
   },
 
-  async update(tx, _ctx, doc, input) {
+  async update(tx, ctx, doc, input) {
     const siblings = (await tx.list('subnet', { network_id: [doc.network_id as string] })).filter((s) => s.id !== doc.id);
     const changes = applySubnetUpdate(doc as SubnetDoc, input as SubnetInput, { siblings: siblings as SubnetDoc[] });
     if (changes.allocation_pools !== undefined) {
@@ -143,10 +148,13 @@ export const subnets: ResourceDef = {
       Object.entries(input).filter(([k]) => ['name', 'description', 'service_types', 'segment_id'].includes(k)),
     );
     Object.assign(doc, plain, changes);
-    return saveDoc(tx, 'subnet', doc);
+    const saved = await saveDoc(tx, 'subnet', doc);
+    // enable_dhcp or the allocation pools change what the DHCP port serves.
+    if (input.enable_dhcp !== undefined || input.allocation_pools !== undefined) await syncDhcpPort(tx, ctx.settings, doc.network_id as string);
+    return saved;
   },
 
-  async remove(tx, _ctx, doc) {
+  async remove(tx, ctx, doc) {
     const subnet = doc as Subnet;
     const edits: { port: Doc; keep: FixedIp[] }[] = [];
     for (const a of await tx.allocationsOfSubnet(subnet.id)) {
@@ -167,5 +175,7 @@ export const subnets: ResourceDef = {
     }
     await deleteSubnetCascade(tx, subnet);
     await refreshNetwork(tx, subnet.network_id);
+    // The DHCP port gave its address back above (as every AUTO_DELETE owner does); it goes with the last served subnet.
+    if (servesDhcp(subnet as unknown as DhcpSubnet)) await syncDhcpPort(tx, ctx.settings, subnet.network_id);
   },
 };
