@@ -1,9 +1,9 @@
 // Tunnels between hosts: which networks get one, and the commands that create, repair and prune them.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { diffTunnels, networkNodeConflicts, peersFromAgents, planTunnels, underlayProblems, vxlanName, type Peer } from '../../../src/agent/vxlan.js';
+import { diffTunnels, networkNodeConflicts, peersFromAgents, planTunnels, underlayProblems, vxlanName, type Peer } from '../../../src/agent/features/vxlan.js';
 import { plan } from '../../../src/agent/plan.js';
-import type { ActualLink } from '../../../src/agent/linux.js';
+import type { ActualLink } from '../../../src/agent/model.js';
 
 const NET_A = 'aaaaaaaa-1111-4111-8111-111111111111';
 const NET_B = 'bbbbbbbb-2222-4222-8222-222222222222';
