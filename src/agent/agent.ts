@@ -170,9 +170,9 @@ export class Agent {
 
   /** Takes documents of one kind into the cache (`replace`: they are the whole collection). */
   private store<K extends Kind>(kind: K, docs: DocOfKind[K][], replace = false): void {
-    const map = replace ? new Map<string, DocOfKind[K]>() : this.cache[kind];
+    const map: Map<string, DocOfKind[K]> = this.cache[kind];
+    if (replace) map.clear();
     for (const d of docs) map.set(d.id, d);
-    if (replace) (this.cache[kind] as Map<string, DocOfKind[K]>) = map;
   }
 
   /** Only the documents the change feed named; one that is no longer there was deleted. */
@@ -298,24 +298,10 @@ export class Agent {
   }
 
   /**
-   * One pass: bring the copy of the API state up to date, plan every feature, stop the daemons no longer wanted,
-   * make the kernel match (only what changed is read back), start or reload the daemons, report.
+   * One pass: bring the copy of the API state up to date, plan every feature (plan.ts walks the table), stop the
+   * daemons no longer wanted, make the kernel match (applyKernel), start or reload the daemons, report.
    */
   private async reconcileOnce(): Promise<void> {
-    const full = await this.refresh();
-    let state = this.state();
-    if ((this.opts.role ?? 'all') !== 'compute' && (await this.ensureDhcpPorts(state))) state = this.state();
-    const desired = plan(state, this.planOptions());
-    // Daemons first, while their interfaces still exist: radvd's SIGTERM sends the RA that withdraws the router.
-    const stopped = (await this.supervisor.stopUndesired(desired.daemons)) + (await this.supervisor.farewell(desired.daemons));
-    const kernel = await this.applyKernel(desired);
-    const started = await this.supervisor.ensure(desired.daemons);
-    await this.report(desired, kernel.bridgeEnds);
-    this.log(`in sync: ${kernel.actions} kernel actions, ${stopped + started} daemon actions (${full ? 'full resync' : `${kernel.readBack} namespaces read back`})`);
-  }
-
-  /** The documents the change feed named (all of them, and the peers and underlay, on a full pass). True on a full pass. */
-  private async refresh(): Promise<boolean> {
     const full = this.needFull || Date.now() - this.lastFull >= (this.opts.resyncMs ?? 60_000);
     if (full) {
       this.needFull = false;
@@ -329,12 +315,10 @@ export class Agent {
       await this.refreshPeers();
       this.underlay = await observeUnderlay(this.opts.tunnelIp);
     }
-    return full;
-  }
-
-  private planOptions(): PlanOptions {
+    let state = this.state();
+    if ((this.opts.role ?? 'all') !== 'compute' && (await this.ensureDhcpPorts(state))) state = this.state();
     // dnsmasq logs every DHCP transaction to stderr, which the supervisor relays into this log.
-    return {
+    const desired = plan(state, {
       host: this.opts.host,
       stateDir: this.opts.stateDir,
       dnsmasqLogFacility: '-',
@@ -343,7 +327,13 @@ export class Agent {
       ...(this.opts.tunnelIp ? { tunnelIp: this.opts.tunnelIp } : {}),
       ...(this.opts.ipv6Gateway ? { ipv6Gateway: this.opts.ipv6Gateway } : {}),
       ...(this.opts.radvd ? { radvd: this.opts.radvd } : {}),
-    };
+    });
+    // Daemons first, while their interfaces still exist: radvd's SIGTERM sends the RA that withdraws the router.
+    const stopped = (await this.supervisor.stopUndesired(desired.daemons)) + (await this.supervisor.farewell(desired.daemons));
+    const kernel = await this.applyKernel(desired);
+    const started = await this.supervisor.ensure(desired.daemons);
+    await this.report(desired, kernel.bridgeEnds);
+    this.log(`in sync: ${kernel.actions} kernel actions, ${stopped + started} daemon actions (${full ? 'full resync' : `${kernel.readBack} namespaces read back`})`);
   }
 
   /**

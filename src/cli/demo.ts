@@ -1,5 +1,5 @@
 // `v6stack demo`: the talk's topology with an instance per IPv6 mode, and what each instance got beside what the
-// talk shows (src/agent/demo.ts). By default on a private server and agent of its own (a temporary SQLite store, a
+// talk shows (src/lab/demo.ts). By default on a private server and agent of its own (a temporary SQLite store, a
 // host name of its own), removed when it ends; `--keep` leaves it running for exploration until Ctrl-C.
 import type { Command } from 'commander';
 import { spawnSync } from 'node:child_process';

@@ -3,7 +3,7 @@
 // the external subnets' gateways (or, without an IPv6 gateway, the upstream router's RAs, as Neutron's l3 agent).
 // A compute host runs no routers. PURE.
 
-import { GATEWAY_OWNER, ROUTER_INTERFACE_OWNERS, routerNsName, type NamespaceSpec, type PortWiring, type RouteSpec } from '../model.js';
+import { GATEWAY_OWNER, ROUTER_INTERFACE_OWNERS, routerNsName, type NamespaceSpec, type PortDoc, type PortWiring, type RouteSpec, type RouterDoc } from '../model.js';
 import { diffNamespaces, linkFor, wiringOf } from './netns.js';
 import { sortById, type Feature, type PlanContext } from './feature.js';
 
@@ -15,8 +15,15 @@ const ROUTER_SYSCTLS: [string, string][] = [
   ['net.ipv4.ip_forward', '1'],
 ];
 
-/** The routers this host runs, sorted by id, with their interface ports (the RA feature plans radvd on these too). */
-export function hostedRouters(ctx: PlanContext) {
+/** A router this host runs, with its interface ports and its gateway port. */
+export interface HostedRouter {
+  router: RouterDoc;
+  internal: PortDoc[];
+  gateway: PortDoc | undefined;
+}
+
+/** The routers this host runs, sorted by id, with their ports (the RA feature plans radvd on the same interfaces). */
+export function hostedRouters(ctx: PlanContext): HostedRouter[] {
   return (ctx.role === 'compute' ? [] : sortById(ctx.state.routers)).map((router) => {
     const mine = ctx.byDevice.get(router.id) ?? [];
     return { router, internal: mine.filter((p) => ROUTER_INTERFACE_OWNERS.has(p.device_owner)), gateway: mine.find((p) => p.device_owner === GATEWAY_OWNER) };
