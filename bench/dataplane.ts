@@ -23,7 +23,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { labBoot, labDelete, labNsName } from '../src/agent/lab.js';
+import { labBoot, labDelete, labNsName } from '../src/lab/lab.js';
 import { eui64Address } from '../src/domain/eui64.js';
 import { IpPrefix } from '../src/domain/ip.js';
 import { machine, round, stats, type LatencyStats } from './lib.js';

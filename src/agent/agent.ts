@@ -8,14 +8,14 @@
 
 import { mkdir, readFile, writeFile, rename } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { plan, type ApiState, type Doc, type HostRole, type PlanOptions } from './plan.js';
-import { applyActions, diff, observe } from './linux.js';
+import { plan, diff, type ActualLink, type AgentEntry, type ApiState, type DesiredState, type HostRole, type NetworkDoc, type PlanOptions, type PortDoc, type RouterDoc, type SubnetDoc } from './plan.js';
+import { applyActions, observe, observeUnderlay } from './linux.js';
 import { Supervisor } from './daemons.js';
 import type { RestartPolicy } from './restart-policy.js';
 import { releaseAgentLock, takeAgentLock } from './host-state.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { portStatuses, servedBy, statusChanges } from './port-status.js';
-import { networkNodeConflicts, observeUnderlay, peersFromAgents, underlayProblems, type Peer, type Underlay } from './vxlan.js';
+import { networkNodeConflicts, peersFromAgents, underlayProblems, type Peer, type Underlay } from './features/vxlan.js';
 
 export interface AgentOptions {
   server: string;
@@ -41,10 +41,19 @@ export interface AgentOptions {
 /** The change feed's kinds the agent follows, and their collections. */
 const COLLECTIONS = { network: 'networks', subnet: 'subnets', port: 'ports', router: 'routers' } as const;
 type Kind = keyof typeof COLLECTIONS;
+/** The document of each kind, as the agent reads it (the schema's types, narrowed: model.ts). */
+interface DocOfKind {
+  network: NetworkDoc;
+  subnet: SubnetDoc;
+  port: PortDoc;
+  router: RouterDoc;
+}
+type Cache = { [K in Kind]: Map<string, DocOfKind[K]> };
 const RELEVANT = new Set<string>(Object.keys(COLLECTIONS));
 /** Ids per `GET ...?id=&id=` when fetching changed documents. */
 const FETCH_CHUNK = 50;
-export const AGENT_BINARY = 'v6stack-agent';
+export { V6STACK_AGENT_BINARY as AGENT_BINARY } from '../domain/dhcp.js';
+import { V6STACK_AGENT_BINARY as AGENT_BINARY } from '../domain/dhcp.js';
 
 export class Agent {
   private readonly log: (line: string) => void;
@@ -60,7 +69,7 @@ export class Agent {
   private poll: AbortController | null = null;
   private lastSummary: Record<string, unknown> = {};
   /** The agent's copy of the API state, kept current from the change feed. */
-  private cache: Record<Kind, Map<string, Doc>> = { network: new Map(), subnet: new Map(), port: new Map(), router: new Map() };
+  private cache: Cache = { network: new Map(), subnet: new Map(), port: new Map(), router: new Map() };
   /** Documents the feed named since the last pass. */
   private pending: Record<Kind, Set<string>> = { network: new Set(), subnet: new Set(), port: new Set(), router: new Set() };
   private needFull = true;
@@ -150,7 +159,14 @@ export class Agent {
     for (const k of Object.keys(COLLECTIONS) as Kind[]) this.pending[k].clear();
     const kinds = Object.keys(COLLECTIONS) as Kind[];
     const answers = await Promise.all(kinds.map((k) => this.api('GET', `/v2.0/${COLLECTIONS[k]}`)));
-    kinds.forEach((k, i) => (this.cache[k] = new Map((answers[i][COLLECTIONS[k]] as Doc[]).map((d) => [d.id as string, d]))));
+    kinds.forEach((k, i) => this.store(k, answers[i][COLLECTIONS[k]] as DocOfKind[typeof k][], true));
+  }
+
+  /** Takes documents of one kind into the cache (`replace`: they are the whole collection). */
+  private store<K extends Kind>(kind: K, docs: DocOfKind[K][], replace = false): void {
+    const map: Map<string, DocOfKind[K]> = this.cache[kind];
+    if (replace) map.clear();
+    for (const d of docs) map.set(d.id, d);
   }
 
   /** Only the documents the change feed named; one that is no longer there was deleted. */
@@ -162,13 +178,10 @@ export class Agent {
       n += ids.length;
       for (let i = 0; i < ids.length; i += FETCH_CHUNK) {
         const chunk = ids.slice(i, i + FETCH_CHUNK);
-        const docs = (await this.api('GET', `/v2.0/${COLLECTIONS[k]}?${chunk.map((id) => `id=${encodeURIComponent(id)}`).join('&')}`))[COLLECTIONS[k]] as Doc[];
-        const found = new Map(docs.map((d) => [d.id as string, d]));
-        for (const id of chunk) {
-          const d = found.get(id);
-          if (d) this.cache[k].set(id, d);
-          else this.cache[k].delete(id);
-        }
+        const docs = (await this.api('GET', `/v2.0/${COLLECTIONS[k]}?${chunk.map((id) => `id=${encodeURIComponent(id)}`).join('&')}`))[COLLECTIONS[k]] as DocOfKind[typeof k][];
+        const found = new Set(docs.map((d) => d.id));
+        for (const id of chunk) if (!found.has(id)) this.cache[k].delete(id);
+        this.store(k, docs);
       }
     }
     return n;
@@ -180,7 +193,7 @@ export class Agent {
    */
   private async refreshPeers(): Promise<boolean> {
     if (!this.opts.tunnelIp) return false;
-    const agents = (await this.api('GET', `/v2.0/agents?binary=${AGENT_BINARY}`)).agents as Doc[];
+    const agents = (await this.api('GET', `/v2.0/agents?binary=${AGENT_BINARY}`)).agents as AgentEntry[];
     const peers = peersFromAgents(agents, this.opts.host, AGENT_BINARY);
     const changed = JSON.stringify(peers) !== JSON.stringify(this.peers);
     this.peers = peers;
@@ -239,6 +252,10 @@ export class Agent {
     }
   }
 
+  /**
+   * One pass: bring the copy of the API state up to date, plan every feature (plan.ts walks the table), stop the
+   * daemons no longer wanted, make the kernel match (applyKernel), start or reload the daemons, report.
+   */
   private async reconcileOnce(): Promise<void> {
     const full = this.needFull || Date.now() - this.lastFull >= (this.opts.resyncMs ?? 60_000);
     if (full) {
@@ -268,8 +285,18 @@ export class Agent {
     });
     // Daemons first, while their interfaces still exist: radvd's SIGTERM sends the RA that withdraws the router.
     const stopped = (await this.supervisor.stopUndesired(desired.daemons)) + (await this.supervisor.farewell(desired.daemons));
-    // Only namespaces whose plan changed since it was last applied are read back and diffed (all on a full pass);
-    // namespaces the agent owned and no longer wants are always in, to be deleted.
+    const kernel = await this.applyKernel(desired);
+    const started = await this.supervisor.ensure(desired.daemons);
+    await this.report(desired, kernel.bridgeEnds);
+    this.log(`in sync: ${kernel.actions} kernel actions, ${stopped + started} daemon actions (${full ? 'full resync' : `${kernel.readBack} namespaces read back`})`);
+  }
+
+  /**
+   * Observe, diff (the features' diffs, plan.ts) and apply the kernel's part. Only namespaces whose plan changed since
+   * it was last applied are read back and diffed (all on a full pass); namespaces the agent owned and no longer wants
+   * are always in, to be deleted. The ledger names every namespace the agent may have made before it acts.
+   */
+  private async applyKernel(desired: DesiredState): Promise<{ actions: number; readBack: number; bridgeEnds: Map<string, ActualLink> }> {
     const names = desired.namespaces.map((n) => n.name);
     const wanted = new Set(names);
     const specs = new Map(desired.namespaces.map((n) => [n.name, JSON.stringify(n)]));
@@ -286,9 +313,13 @@ export class Agent {
     await this.saveLedger();
     for (const n of touched) this.applied.set(n.name, specs.get(n.name)!);
     for (const n of [...this.applied.keys()]) if (!wanted.has(n)) this.applied.delete(n);
-    const started = await this.supervisor.ensure(desired.daemons);
+    return { actions: actions.length, readBack: touched.length, bridgeEnds: actual.ns.get(desired.bridgeNs)?.links ?? new Map() };
+  }
+
+  /** Multi-host problems, port status, the watch on the bridge ends, and the summary the heartbeat carries. */
+  private async report(desired: DesiredState, bridgeEnds: Map<string, ActualLink>): Promise<void> {
     this.reportProblems(desired.tunnels);
-    await this.reportPortStatus(desired.wiring, actual.ns.get(desired.bridgeNs)?.links ?? new Map());
+    await this.reportPortStatus(desired.wiring, bridgeEnds);
     this.ownTaps = new Set(desired.namespaces.flatMap((n) => n.links.map((l) => l.tap)));
     this.watchBridgeEnds(desired.bridgeNs);
     this.lastSummary = {
@@ -296,7 +327,6 @@ export class Agent {
       ...(this.opts.tunnelIp ? { tunneling_ip: this.opts.tunnelIp, tunnel_types: ['vxlan'], tunnels: desired.tunnels.length, peers: this.peers.map((p) => p.tunnelIp), ...(this.underlay ? { underlay_mtu: this.underlay.mtu } : {}) } : {}),
       bridge_namespace: desired.bridgeNs,
       bridges: desired.bridges.length, routers: desired.namespaces.filter((n) => n.kind === 'router').length, dhcp_networks: desired.namespaces.filter((n) => n.kind === 'dhcp').length, daemons: this.supervisor.ids().length };
-    this.log(`in sync: ${actions.length} kernel actions, ${stopped + started} daemon actions (${full ? 'full resync' : `${touched.length} namespaces read back`})`);
   }
 
   /**
@@ -309,7 +339,7 @@ export class Agent {
     const ids = Object.keys(changes);
     if (!ids.length) return;
     const r = await this.api('PUT', '/v6stack/v1/ports/status', { host: this.opts.host, ports: changes });
-    for (const d of r.ports as Doc[]) this.cache.port.set(d.id as string, d);
+    this.store('port', r.ports as PortDoc[]);
     const up = ids.filter((id) => changes[id] === 'ACTIVE');
     const down = ids.filter((id) => changes[id] === 'DOWN');
     const error = ids.filter((id) => changes[id] === 'ERROR');

@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, readFile, readdir, rename, rm, stat, writeFile, chmod } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import type { DaemonSpec } from './plan.js';
+import type { DaemonSpec } from './model.js';
 import { goodbyeConf, radvdStanzas } from './radvd.js';
 import { afterExit, afterStart, DEFAULT_RESTART_POLICY, freshHealth, isFailing, likelyFix, type DaemonHealth, type RestartPolicy } from './restart-policy.js';
 

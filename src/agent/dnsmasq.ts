@@ -9,6 +9,8 @@
 // in domain/ipv6 (`dhcpv6Service`, `dnsmasqRangeMode`).
 
 import { dhcpv6Service, dnsmasqRangeMode } from '../domain/ipv6/index.js';
+import type { Port, Subnet } from '../schema/index.js';
+import { servesDhcp } from '../domain/dhcp.js';
 
 export const DEFAULT_DNS_DOMAIN = 'openstacklocal';
 /** Neutron's dnsmasq_lease_max default (2**24). */
@@ -16,22 +18,11 @@ export const DNSMASQ_LEASE_MAX = 2 ** 24;
 /** Neutron's HOST_DHCPV6_TAG. */
 const HOST_DHCPV6_TAG = 'tag:dhcpv6,';
 
-export interface DhcpSubnet {
-  id: string;
-  cidr: string;
-  ip_version: number;
-  enable_dhcp: boolean;
-  ipv6_address_mode?: string | null;
-  dns_nameservers?: string[];
-  gateway_ip?: string | null;
-  host_routes?: { destination: string; nexthop: string }[];
-}
+/** A subnet as dnsmasq's configuration reads it. */
+export type DhcpSubnet = Pick<Subnet, 'id' | 'cidr' | 'ip_version' | 'enable_dhcp'> & Partial<Pick<Subnet, 'ipv6_ra_mode' | 'ipv6_address_mode' | 'dns_nameservers' | 'gateway_ip' | 'host_routes'>>;
 
-export interface DhcpPort {
-  id: string;
-  mac_address: string;
-  fixed_ips: { subnet_id: string; ip_address: string }[];
-}
+/** A port as dnsmasq's hosts file reads it. */
+export type DhcpPort = Pick<Port, 'id' | 'mac_address' | 'fixed_ips'>;
 
 export interface DnsmasqInput {
   networkMtu: number;
@@ -58,15 +49,14 @@ export interface DnsmasqConfig {
   addnHosts: string;
 }
 
-/** The DHCPv6 subnets dnsmasq serves: enable_dhcp, IPv6, stateful or stateless, prefix length >= 64. */
-export function dhcpv6Subnets(subnets: DhcpSubnet[]): DhcpSubnet[] {
-  return subnets.filter((s) => s.ip_version === 6 && dhcpv6Service(s) !== null && Number(s.cidr.split('/')[1]) >= 64);
+/** The DHCPv6 subnets dnsmasq serves (domain/dhcp decides which subnets are served). */
+export function dhcpv6Subnets<S extends DhcpSubnet>(subnets: readonly S[]): S[] {
+  return subnets.filter((s) => s.ip_version === 6 && servesDhcp(s));
 }
 
-/** Every subnet dnsmasq serves: the DHCPv6 ones and the IPv4 subnets with enable_dhcp. */
-export function dhcpSubnets(subnets: DhcpSubnet[]): DhcpSubnet[] {
-  const v6 = new Set(dhcpv6Subnets(subnets));
-  return subnets.filter((s) => v6.has(s) || (s.ip_version === 4 && dnsmasqRangeMode(s) !== null));
+/** Every subnet dnsmasq serves: the same rule the server's DHCP port follows (domain/dhcp servesDhcp). */
+export function dhcpSubnets<S extends DhcpSubnet>(subnets: readonly S[]): S[] {
+  return subnets.filter((s) => servesDhcp(s));
 }
 
 /** 24 -> 255.255.255.0 */

@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { bridgeNsName } from './plan.js';
+import { bridgeNsName } from './model.js';
 
 export const AGENT_PID_FILE = 'agent.pid';
 

@@ -1,50 +1,39 @@
-// Observe and change the host's kernel state with iproute2 and sysctl, always through execFile with argument
-// vectors (no shell, so names and addresses from the API are never interpreted). `diff` is pure: from the desired
-// state and what `observe` saw, it computes the commands that make them equal, and nothing for what already is.
+// The kernel I/O of the agent: observe and change the host's kernel state with iproute2 and sysctl, always through
+// execFile with argument vectors (no shell, so names and addresses from the API are never interpreted). What to
+// change is decided by the features' pure diffs (features/*, walked by plan.ts diff); this file reads the kernel
+// (observe) and carries the actions out (applyActions: `ip -batch` per namespace, namespaces side by side).
 
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import type { DesiredState, NamespaceSpec, RouteSpec } from './plan.js';
-import { MANAGED_LINK_PREFIXES } from './plan.js';
-import { diffTunnels, type FdbEntry } from './vxlan.js';
+import { canonicalIp } from '../domain/ip.js';
+import { acceptRaKey } from './features/netns.js';
+import type { Action, ActualLink, ActualNamespace, ActualState, DesiredState, FdbEntry, RouteSpec } from './model.js';
+
+export type { Action, ActualLink, ActualNamespace, ActualState };
 
 const run = promisify(execFile);
 
-export interface ActualLink {
-  name: string;
-  kind: string | null;
-  mac: string;
+/** What `ip -json -details addr show` prints per link (the fields read here). */
+interface IpLinkJson {
+  ifname: string;
+  address?: string;
   mtu: number;
-  up: boolean;
-  master: string | null;
-  /** Global-scope addresses, "addr/len" (the kernel's link-locals are not ours to manage). */
-  addresses: string[];
-  /** A vxlan link's VNI and source address. */
-  vxlan?: { id: number; local: string } | null;
+  flags: string[];
+  master?: string;
+  linkinfo?: { info_kind?: string; info_data?: { id: number; local?: string; local6?: string } };
+  addr_info?: { local: string; prefixlen: number; scope: string }[];
 }
-
-export interface ActualNamespace {
-  links: Map<string, ActualLink>;
-  routes: RouteSpec[];
-  sysctls: Map<string, string>;
+/** `ip -json route show default`. */
+interface IpRouteJson {
+  gateway?: string;
+  dev: string;
+  protocol?: string;
 }
-
-export interface ActualState {
-  namespaces: Set<string>;
-  ns: Map<string, ActualNamespace>;
-  /** The bridge namespace's FDB entries of vxlan links (read only when there are tunnels to check). */
-  fdb: FdbEntry[];
-}
-
-/** One step of a plan: a line for the log and the commands that do it. */
-export interface Action {
-  desc: string;
-  cmds: string[][];
-  /**
-   * The namespace whose own links, addresses and routes it changes. Consecutive actions of different namespaces
-   * are independent and run side by side; an action without one is a barrier (bridges before plugs, deletions last).
-   */
-  ns?: string;
+/** `bridge -json fdb show`. */
+interface FdbJson {
+  mac: string;
+  ifname?: string;
+  dst?: string;
 }
 
 export async function exec(argv: string[]): Promise<string> {
@@ -68,7 +57,7 @@ export async function observeNamespace(ns: string, sysctls: string[]): Promise<A
     // -e: a link's key (net.ipv6.conf.<link>.accept_ra) is unknown until the link exists; it is then just absent.
     sysctls.length ? exec(['ip', 'netns', 'exec', ns, 'sysctl', '-e', ...sysctls]) : Promise.resolve(''),
   ]);
-  const raw = JSON.parse(addrs || '[]') as any[];
+  const raw = JSON.parse(addrs || '[]') as IpLinkJson[];
   for (const l of raw) {
     links.set(l.ifname, {
       name: l.ifname,
@@ -77,14 +66,14 @@ export async function observeNamespace(ns: string, sysctls: string[]): Promise<A
       mtu: l.mtu,
       up: (l.flags as string[]).includes('UP'),
       master: l.master ?? null,
-      addresses: ((l.addr_info ?? []) as any[]).filter((a) => a.scope === 'global').map((a) => `${a.local}/${a.prefixlen}`),
-      vxlan: l.linkinfo?.info_kind === 'vxlan' ? { id: l.linkinfo.info_data?.id, local: l.linkinfo.info_data?.local6 ?? l.linkinfo.info_data?.local ?? '' } : null,
+      addresses: (l.addr_info ?? []).filter((a) => a.scope === 'global').map((a) => `${a.local}/${a.prefixlen}`),
+      vxlan: l.linkinfo?.info_kind === 'vxlan' ? { id: l.linkinfo.info_data?.id ?? -1, local: l.linkinfo.info_data?.local6 ?? l.linkinfo.info_data?.local ?? '' } : null,
     });
   }
   const routes: RouteSpec[] = [];
   for (const [family, out] of [[6, v6], [4, v4]] as const) {
     // A default route the kernel learnt from an RA (accept_ra 2 on qg-) is the kernel's to keep, not ours.
-    for (const x of JSON.parse(out || '[]') as any[]) if (x.gateway && x.protocol !== 'ra') routes.push({ family, via: x.gateway, dev: x.dev });
+    for (const x of JSON.parse(out || '[]') as IpRouteJson[]) if (x.gateway && x.protocol !== 'ra') routes.push({ family, via: x.gateway, dev: x.dev });
   }
   const values = new Map<string, string>();
   for (const line of sysctlOut.split('\n')) {
@@ -112,145 +101,13 @@ export async function observe(desired: DesiredState, owned: Iterable<string>): P
   const brLinks = ns.get(desired.bridgeNs)?.links;
   let fdb: FdbEntry[] = [];
   if (desired.tunnels.length || [...(brLinks?.values() ?? [])].some((l) => l.kind === 'vxlan')) {
-    const raw = JSON.parse((await exec(['bridge', '-n', desired.bridgeNs, '-json', 'fdb', 'show'])) || '[]') as any[];
+    const raw = JSON.parse((await exec(['bridge', '-n', desired.bridgeNs, '-json', 'fdb', 'show'])) || '[]') as FdbJson[];
     fdb = raw.filter((e) => e.ifname && e.dst).map((e) => ({ mac: String(e.mac), dev: String(e.ifname), dst: String(e.dst) }));
   }
   return { namespaces, ns, fdb };
 }
 
-const acceptRaKey = (link: string): string => `net.ipv6.conf.${link}.accept_ra`;
 
-/** qr-0123456789a -> tap0123456789a: the bridge end the agent gives every link it plugs. */
-const peerTap = (link: string): string => `tap${link.slice(link.indexOf('-') + 1)}`;
-const same = (a: string[], b: string[]): boolean => a.length === b.length && a.every((x) => b.includes(x));
-const canonAddr = (cidr: string): string => cidr.toLowerCase();
-
-function nsCreate(name: string, sysctls: [string, string][]): Action[] {
-  const out: Action[] = [{ desc: `create namespace ${name}`, cmds: [['ip', 'netns', 'add', name], ['ip', '-n', name, 'link', 'set', 'lo', 'up']] }];
-  if (sysctls.length) out.push({ desc: `sysctl ${name} ${sysctls.map(([k, v]) => `${k}=${v}`).join(' ')}`, cmds: [['ip', 'netns', 'exec', name, 'sysctl', '-qw', ...sysctls.map(([k, v]) => `${k}=${v}`)]] });
-  return out;
-}
-
-function nsSysctls(name: string, want: [string, string][], actual: ActualNamespace | undefined): Action[] {
-  if (!actual) return nsCreate(name, want);
-  const diff = want.filter(([k, v]) => actual.sysctls.get(k) !== v);
-  return diff.length ? [{ desc: `sysctl ${name} ${diff.map(([k, v]) => `${k}=${v}`).join(' ')}`, cmds: [['ip', 'netns', 'exec', name, 'sysctl', '-qw', ...diff.map(([k, v]) => `${k}=${v}`)]] }] : [];
-}
-
-/**
- * The commands that turn `actual` into `desired`. Only differences produce commands; the agent's own namespaces
- * (those it planned before, the `owned` ledger) that are no longer desired are deleted, with everything in them.
- */
-export function diff(desired: DesiredState, actual: ActualState, owned: Iterable<string> = []): Action[] {
-  const actions: Action[] = [];
-  const brNs = desired.bridgeNs;
-  const br = actual.ns.get(brNs);
-  actions.push(...nsSysctls(brNs, desired.bridgeNsSysctls, br));
-  const brLinks = br?.links ?? new Map<string, ActualLink>();
-
-  for (const b of desired.bridges) {
-    const have = brLinks.get(b.name);
-    if (!have) {
-      actions.push({ desc: `create bridge ${b.name} (network ${b.networkId}, mtu ${b.mtu})`, cmds: [['ip', '-n', brNs, 'link', 'add', b.name, 'mtu', String(b.mtu), 'type', 'bridge'], ['ip', '-n', brNs, 'link', 'set', b.name, 'up']] });
-      continue;
-    }
-    if (have.mtu !== b.mtu) actions.push({ desc: `set bridge ${b.name} mtu ${b.mtu}`, cmds: [['ip', '-n', brNs, 'link', 'set', b.name, 'mtu', String(b.mtu)]] });
-    if (!have.up) actions.push({ desc: `set bridge ${b.name} up`, cmds: [['ip', '-n', brNs, 'link', 'set', b.name, 'up']] });
-  }
-
-  actions.push(...diffTunnels(desired.tunnels, brNs, brLinks, actual.fdb));
-
-  // Instances' taps (plugged by the hypervisor, here `lab boot`) follow their port's admin_state_up.
-  for (const w of desired.wiring) {
-    const tap = w.pluggedBy === 'guest' ? brLinks.get(w.tap) : undefined;
-    if (tap && tap.up !== w.adminUp) {
-      actions.push({ desc: `set ${w.tap} ${w.adminUp ? 'up' : 'down (admin_state_up false)'} (port ${w.id})`, cmds: [['ip', '-n', brNs, 'link', 'set', w.tap, w.adminUp ? 'up' : 'down']] });
-    }
-  }
-
-  const desiredTaps = new Set<string>();
-  for (const spec of desired.namespaces) {
-    const a = actual.ns.get(spec.name);
-    for (const action of [...nsSysctls(spec.name, spec.sysctls, a), ...diffNamespace(spec, a, brNs, brLinks)]) actions.push({ ...action, ns: spec.name });
-    for (const l of spec.links) desiredTaps.add(l.tap);
-  }
-
-  // Leftovers: links in our namespaces, bridge ends of ports the API no longer has, bridges of deleted networks,
-  // namespaces we planned before. A namespace goes with its links (the veth peers in the bridge namespace too).
-  const desiredNs = new Set(desired.namespaces.map((n) => n.name));
-  const known = new Set([...desired.knownTaps, ...desiredTaps]);
-  // Deleting one end of a veth deletes the other: bridge ends of links (or namespaces) deleted above go by themselves.
-  const vanishing = new Set<string>();
-  const goneNs = [...owned].filter((name) => !desiredNs.has(name) && actual.namespaces.has(name));
-  for (const spec of desired.namespaces) {
-    const wanted = new Set(spec.links.map((l) => l.name));
-    for (const name of actual.ns.get(spec.name)?.links.keys() ?? []) if (!wanted.has(name)) vanishing.add(peerTap(name));
-  }
-  for (const ns of goneNs) for (const name of actual.ns.get(ns)?.links.keys() ?? []) vanishing.add(peerTap(name));
-  for (const [name, l] of brLinks) {
-    if (name.startsWith('tap') && l.kind === 'veth' && !known.has(name) && !vanishing.has(name)) actions.push({ desc: `delete ${name} (its port is gone)`, cmds: [['ip', '-n', brNs, 'link', 'del', name]] });
-  }
-  for (const name of goneNs) actions.push({ desc: `delete namespace ${name}`, cmds: [['ip', 'netns', 'del', name]] });
-  const bridges = new Set(desired.bridges.map((b) => b.name));
-  for (const [name, l] of brLinks) {
-    if (name.startsWith('v6b-') && l.kind === 'bridge' && !bridges.has(name)) actions.push({ desc: `delete bridge ${name}`, cmds: [['ip', '-n', brNs, 'link', 'del', name]] });
-  }
-  return actions;
-}
-
-function diffNamespace(spec: NamespaceSpec, a: ActualNamespace | undefined, brNs: string, brLinks: Map<string, ActualLink>): Action[] {
-  const out: Action[] = [];
-  const ns = spec.name;
-  const links = a?.links ?? new Map<string, ActualLink>();
-  const wanted = new Set(spec.links.map((l) => l.name));
-  for (const [name] of links) {
-    if (MANAGED_LINK_PREFIXES.some((p) => name.startsWith(p)) && !wanted.has(name)) out.push({ desc: `delete ${ns} ${name}`, cmds: [['ip', '-n', ns, 'link', 'del', name]] });
-  }
-  for (const l of spec.links) {
-    const have = links.get(l.name);
-    const tap = brLinks.get(l.tap);
-    if (!have) {
-      const cmds: string[][] = [];
-      if (tap) cmds.push(['ip', '-n', brNs, 'link', 'del', l.tap]);
-      cmds.push(
-        ['ip', '-n', brNs, 'link', 'add', l.tap, 'mtu', String(l.mtu), 'type', 'veth', 'peer', 'name', l.name, 'netns', ns, 'address', l.mac, 'mtu', String(l.mtu)],
-        ['ip', '-n', brNs, 'link', 'set', l.tap, 'master', l.bridge, l.up ? 'up' : 'down'],
-      );
-      for (const addr of l.addresses) cmds.push(['ip', '-n', ns, 'addr', 'add', addr, 'dev', l.name, 'nodad']);
-      cmds.push(['ip', '-n', ns, 'link', 'set', l.name, 'up']);
-      out.push({ desc: `plug ${ns} ${l.name} (${l.mac}) into ${l.bridge} via ${l.tap}${l.addresses.length ? ' with ' + l.addresses.join(' ') : ''}`, cmds });
-      continue;
-    }
-    if (have.mac !== l.mac) out.push({ desc: `set ${ns} ${l.name} address ${l.mac}`, cmds: [['ip', '-n', ns, 'link', 'set', l.name, 'down'], ['ip', '-n', ns, 'link', 'set', l.name, 'address', l.mac], ['ip', '-n', ns, 'link', 'set', l.name, 'up']] });
-    if (have.mtu !== l.mtu) out.push({ desc: `set ${ns} ${l.name} mtu ${l.mtu}`, cmds: [['ip', '-n', ns, 'link', 'set', l.name, 'mtu', String(l.mtu)], ...(tap ? [['ip', '-n', brNs, 'link', 'set', l.tap, 'mtu', String(l.mtu)]] : [])] });
-    if (tap && (tap.master !== l.bridge || tap.up !== l.up)) {
-      out.push({ desc: `attach ${l.tap} to ${l.bridge}, ${l.up ? 'up' : 'down (admin_state_up false)'}`, cmds: [['ip', '-n', brNs, 'link', 'set', l.tap, 'master', l.bridge, l.up ? 'up' : 'down']] });
-    }
-    const haveAddrs = have.addresses.map(canonAddr);
-    const wantAddrs = l.addresses.map(canonAddr);
-    for (const addr of wantAddrs) if (!haveAddrs.includes(addr)) out.push({ desc: `add ${addr} to ${ns} ${l.name}`, cmds: [['ip', '-n', ns, 'addr', 'add', addr, 'dev', l.name, 'nodad']] });
-    for (const addr of haveAddrs) if (!wantAddrs.includes(addr)) out.push({ desc: `remove ${addr} from ${ns} ${l.name}`, cmds: [['ip', '-n', ns, 'addr', 'del', addr, 'dev', l.name]] });
-    if (!have.up) out.push({ desc: `set ${ns} ${l.name} up`, cmds: [['ip', '-n', ns, 'link', 'set', l.name, 'up']] });
-  }
-  for (const l of spec.links) {
-    if (l.acceptRa === undefined || a?.sysctls.get(acceptRaKey(l.name)) === String(l.acceptRa)) continue;
-    const why = l.acceptRa === 2 ? ' (no IPv6 gateway: the default route comes from the upstream RAs)' : '';
-    out.push({ desc: `sysctl ${ns} ${acceptRaKey(l.name)}=${l.acceptRa}${why}`, cmds: [['ip', 'netns', 'exec', ns, 'sysctl', '-qw', `${acceptRaKey(l.name)}=${l.acceptRa}`]] });
-  }
-  const routes = a?.routes ?? [];
-  for (const family of [6, 4] as const) {
-    const want = spec.routes.find((r) => r.family === family);
-    const have = routes.filter((r) => r.family === family);
-    if (want && !(have.length === 1 && have[0]!.via === want.via && have[0]!.dev === want.dev)) {
-      out.push({ desc: `${ns}: default route (IPv${family}) via ${want.via} dev ${want.dev}`, cmds: [['ip', '-n', ns, `-${family}`, 'route', 'replace', 'default', 'via', want.via, 'dev', want.dev]] });
-    } else if (!want && have.length) {
-      out.push({ desc: `${ns}: remove default route (IPv${family})`, cmds: [['ip', '-n', ns, `-${family}`, 'route', 'del', 'default']] });
-    }
-  }
-  return out;
-}
-
-export { same as sameSet };
 
 const APPLY_PARALLEL = 4;
 
@@ -341,4 +198,13 @@ async function applyOne(a: Action, log: (line: string) => void): Promise<void> {
       throw new Error(`${cmd.join(' ')}: ${(err.stderr ?? err.message).trim()}`);
     }
   }
+}
+
+/** The underlay link that carries the tunnels: the interface holding the tunnel address (features/vxlan.ts). */
+export async function observeUnderlay(tunnelIp: string): Promise<{ dev: string; mtu: number } | null> {
+  const norm = (a: string): string => canonicalIp(a) ?? a.toLowerCase();
+  const links = JSON.parse((await exec(['ip', '-json', 'addr', 'show'])) || '[]') as { ifname: string; mtu: number; addr_info?: { local: string }[] }[];
+  const want = norm(tunnelIp);
+  const l = links.find((x) => (x.addr_info ?? []).some((a) => norm(a.local) === want));
+  return l ? { dev: l.ifname, mtu: l.mtu } : null;
 }

@@ -3,7 +3,7 @@
 // once a pass has applied without error; an instance's port is plugged when its tap (made by the hypervisor, here
 // `v6stack lab boot`) is on the network's bridge. PURE: the bridge namespace's links are read by the caller.
 
-import { DHCP_OWNER, ROUTER_INTERFACE_OWNERS, dhcpDeviceId, type Doc, type PortWiring } from './plan.js';
+import { DHCP_OWNER, ROUTER_INTERFACE_OWNERS, dhcpDeviceId, type PortDoc, type PortWiring } from './model.js';
 
 export type PortStatus = 'ACTIVE' | 'DOWN' | 'ERROR';
 
@@ -26,14 +26,14 @@ export function portStatuses(wiring: PortWiring[], bridgeEnds: Map<string, { mas
  * The ports a daemon serves, by daemon id: dnsmasq-<network> the network's DHCP port of this host, radvd-<router>
  * the router's interface ports (its gateway port is not radvd's).
  */
-export function servedBy(daemonIds: string[], ports: Doc[], host: string): Set<string> {
+export function servedBy(daemonIds: string[], ports: readonly Pick<PortDoc, 'id' | 'device_owner' | 'device_id'>[], host: string): Set<string> {
   const out = new Set<string>();
   for (const id of daemonIds) {
     const dhcp = /^dnsmasq-(.+)$/.exec(id);
     const radvd = /^radvd-(.+)$/.exec(id);
     for (const p of ports) {
-      if (dhcp && p.device_owner === DHCP_OWNER && p.device_id === dhcpDeviceId(host, dhcp[1]!)) out.add(String(p.id));
-      if (radvd && p.device_id === radvd[1] && ROUTER_INTERFACE_OWNERS.has(String(p.device_owner))) out.add(String(p.id));
+      if (dhcp && p.device_owner === DHCP_OWNER && p.device_id === dhcpDeviceId(host, dhcp[1]!)) out.add(p.id);
+      if (radvd && p.device_id === radvd[1] && ROUTER_INTERFACE_OWNERS.has(p.device_owner)) out.add(p.id);
     }
   }
   return out;

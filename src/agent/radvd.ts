@@ -3,15 +3,15 @@
 // that has an IPv6 subnet with an RA mode; the flags and RDNSS come from domain/ipv6 (`raFlags`, `rdnssInRa`).
 
 import { IPV6_MIN_MTU, raFlags, rdnssInRa, type RaFlags } from '../domain/ipv6/index.js';
+import type { Subnet } from '../schema/index.js';
+import type { RadvdOptions } from './model.js';
+
+export type { RadvdOptions };
 /** Neutron's MAX_RDNSS_ENTRIES (ra.py). */
 export const MAX_RDNSS_ENTRIES = 3;
 
-export interface RaSubnet {
-  cidr: string;
-  ipv6_ra_mode?: string | null;
-  ipv6_address_mode?: string | null;
-  dns_nameservers?: string[];
-}
+/** A subnet as radvd's stanza reads it. */
+export type RaSubnet = Pick<Subnet, 'cidr'> & Partial<Pick<Subnet, 'ipv6_ra_mode' | 'ipv6_address_mode' | 'dns_nameservers'>>;
 
 export interface RaInterface {
   /** qr-<port id[:11]> */
@@ -20,13 +20,6 @@ export interface RaInterface {
   mtu: number;
   /** The port's IPv6 subnets (others are ignored). */
   subnets: RaSubnet[];
-}
-
-export interface RadvdOptions {
-  /** [DEFAULT] min_rtr_adv_interval, Neutron's default 30 s. */
-  minRtrAdvInterval?: number;
-  /** [DEFAULT] max_rtr_adv_interval, Neutron's default 100 s. */
-  maxRtrAdvInterval?: number;
 }
 
 const isV6 = (cidr: string): boolean => cidr.includes(':');

@@ -1,5 +1,5 @@
 // `v6stack demo`: the talk's topology with an instance per IPv6 mode, and what each instance got beside what the
-// talk shows (src/agent/demo.ts). By default on a private server and agent of its own (a temporary SQLite store, a
+// talk shows (src/lab/demo.ts). By default on a private server and agent of its own (a temporary SQLite store, a
 // host name of its own), removed when it ends; `--keep` leaves it running for exploration until Ctrl-C.
 import type { Command } from 'commander';
 import { spawnSync } from 'node:child_process';
@@ -8,13 +8,14 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent } from '../agent/agent.js';
-import { bootInstances, buildTopology, DEMO_DNS4, DEMO_DNS6, DEMO_NETWORKS, observeInstance, renderReport, type InstanceView } from '../agent/demo.js';
-import { labDc } from '../agent/dc.js';
-import { labDelete, labNsName, type LabOptions } from '../agent/lab.js';
+import { bootInstances, buildTopology, DEMO_DNS4, DEMO_DNS6, DEMO_NETWORKS, observeInstance, renderReport, type InstanceView } from '../lab/demo.js';
+import { labDc } from '../lab/dc.js';
+import { labDelete, labNsName, type LabOptions } from '../lab/lab.js';
 import { bridgeNsName } from '../agent/plan.js';
 import { linkLocalFromMac } from '../domain/eui64.js';
 import { ApiServer } from '../api/server.js';
 import { openStore } from '../store/index.js';
+import type { Port } from '../schema/index.js';
 
 interface DemoCliOptions {
   keep?: boolean;
@@ -107,10 +108,10 @@ export function registerDemoCommand(program: Command): void {
             return a.includes('inet6') && !a.includes('tentative') && r.includes('via');
           }).catch((e: Error) => say(e.message));
         }
-        const peers = topo.networks.map(({ spec }, i) => ({ instance: spec.instance, address: (ports[i]!.fixed_ips as any[]).find((f) => f.ip_address.includes(':'))?.ip_address as string }));
+        const peers = topo.networks.map(({ spec }, i) => ({ instance: spec.instance, address: ports[i]!.fixed_ips.find((f) => f.ip_address.includes(':'))?.ip_address as string }));
         for (const [i, { spec, v4 }] of topo.networks.entries()) {
-          const rport = (await call('GET', `/v2.0/ports?device_id=${topo.router.id}&network_id=${topo.networks[i]!.net.id}`)).ports.find((p: any) => p.fixed_ips.some((f: any) => f.ip_address.includes(':')));
-          views.push(observeInstance(lab.stateDir, spec, ports[i]!, { router6: linkLocalFromMac(rport.mac_address).toString(), router4: v4.gateway_ip }, DEMO_DNS6, peers));
+          const rport = ((await call('GET', `/v2.0/ports?device_id=${topo.router.id}&network_id=${topo.networks[i]!.net.id}`)).ports as Port[]).find((p) => p.fixed_ips.some((f) => f.ip_address.includes(':')))!;
+          views.push(observeInstance(lab.stateDir, spec, ports[i]!, { router6: linkLocalFromMac(rport.mac_address).toString(), router4: v4.gateway_ip as string }, DEMO_DNS6, peers));
         }
         if (o.json) console.log(JSON.stringify(views, null, 2));
         else console.log(`\n${renderReport(views)}`);

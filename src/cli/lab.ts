@@ -2,13 +2,13 @@
 import { Option, type Command } from 'commander';
 import { hostname } from 'node:os';
 import { resolveEndpoint } from './http.js';
-import { labBoot, labDelete, labExec } from '../agent/lab.js';
-import { followDc, labDc } from '../agent/dc.js';
-import { decodeSummary, labCapture } from '../agent/lab-capture.js';
-import { inspectInstance } from '../agent/lab-show.js';
+import { labBoot, labDelete, labExec } from '../lab/lab.js';
+import { followDc, labDc } from '../lab/dc.js';
+import { decodeSummary, labCapture } from '../lab/lab-capture.js';
+import { inspectInstance } from '../lab/lab-show.js';
 import { spawnSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
-import { GUEST_OSES, type GuestOs } from '../agent/guest-os.js';
+import { GUEST_OSES, type GuestOs } from '../lab/guest-os.js';
 
 interface LabCliOptions {
   server?: string;

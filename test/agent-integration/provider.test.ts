@@ -14,7 +14,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { dcMac } from '../../src/agent/dc.js';
+import { dcMac } from '../../src/lab/dc.js';
 import { eui64Address, linkLocalFromMac } from '../../src/domain/eui64.js';
 import { IpPrefix } from '../../src/domain/ip.js';
 import { ipJson, parseRdisc6, pingFrom, sh, skipReason, startEnv, until } from './lab-harness.js';

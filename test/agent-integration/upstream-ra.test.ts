@@ -8,7 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AgentProcess, ipJson, pingFrom, sh, skipReason, startEnv, until } from './lab-harness.js';
-import { dcMac } from '../../src/agent/dc.js';
+import { dcMac } from '../../src/lab/dc.js';
 import { linkLocalFromMac } from '../../src/domain/eui64.js';
 
 const skip = skipReason(['ip', 'radvd', 'ping', 'sysctl']);

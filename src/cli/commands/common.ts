@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import { collect, isCleared, valuesOf, type ListOption } from '../args.js';
 import { formatList, formatOne, type Column, type OutputOptions } from '../format.js';
-import { CliError, NeutronClient, resolveEndpoint, type Body, type ResourceType } from '../http.js';
+import { CliError, NeutronClient, resolveEndpoint, type Body, type ResourceType, type Shown } from '../http.js';
 
 export function clientOf(cmd: Command): NeutronClient {
   const g = cmd.optsWithGlobals() as { osEndpoint?: string; osProjectId?: string };
@@ -17,11 +17,11 @@ export function withOutput(cmd: Command): Command {
     .option('-c, --column <column>', 'specify the column(s) to include, can be repeated to show multiple columns', collect);
 }
 
-export function printOne(columns: Column[], record: Body, opts: OutputOptions): void {
+export function printOne(columns: Column[], record: Readonly<Record<string, unknown>>, opts: OutputOptions): void {
   process.stdout.write(formatOne(columns, record, opts));
 }
 
-export function printList(columns: Column[], records: Body[], opts: OutputOptions): void {
+export function printList(columns: Column[], records: Readonly<Record<string, unknown>>[], opts: OutputOptions): void {
   process.stdout.write(formatList(columns, records, opts));
 }
 
@@ -44,10 +44,10 @@ export async function deleteMany(client: NeutronClient, type: ResourceType, noun
 }
 
 /** Sets tags after a create, as the openstack client does (tags are a sub-resource), and returns the fresh body. */
-export async function applyTags(client: NeutronClient, type: ResourceType, body: Body, tags: string[] | undefined): Promise<Body> {
+export async function applyTags<D extends Shown>(client: NeutronClient, type: ResourceType<D>, body: D, tags: string[] | undefined): Promise<D> {
   if (!tags || !tags.length) return body;
-  await client.setTags(type, body.id as string, tags);
-  return client.get(type, body.id as string);
+  await client.setTags(type, body.id, tags);
+  return client.get(type, body.id);
 }
 
 /** `set --tag X` adds to the existing tags; `--no-tag` clears them first. */

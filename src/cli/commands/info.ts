@@ -1,7 +1,8 @@
 // `extension list` and `network agent list`, as the openstack client names them.
 import type { Command } from 'commander';
 import type { OutputOptions } from '../format.js';
-import { queryString } from '../http.js';
+import { queryString, type Shown } from '../http.js';
+import type { Agent } from '../../schema/index.js';
 import { AGENT_LIST, EXTENSION_LIST, EXTENSION_LIST_LONG } from '../views.js';
 import { clientOf, printList, withOutput } from './common.js';
 
@@ -28,7 +29,7 @@ export function registerExtensionCommands(extension: Command): void {
       .option('--long', 'list additional fields in output'),
   ).action(async (o: OutputOptions & { long?: boolean }, cmd: Command) => {
     const r = await clientOf(cmd).request('GET', 'extensions');
-    printList(o.long ? EXTENSION_LIST_LONG : EXTENSION_LIST, r?.extensions ?? [], o);
+    printList(o.long ? EXTENSION_LIST_LONG : EXTENSION_LIST, (r?.extensions ?? []) as Shown[], o);
   });
 }
 
@@ -42,6 +43,6 @@ export function registerAgentCommands(agent: Command): void {
   ).action(async (o: OutputOptions & { agentType?: string; host?: string }, cmd: Command) => {
     const q = { agent_type: o.agentType === undefined ? undefined : (AGENT_TYPES[o.agentType] ?? o.agentType), host: o.host };
     const r = await clientOf(cmd).request('GET', `agents${queryString(q)}`);
-    printList(AGENT_LIST, r?.agents ?? [], o);
+    printList(AGENT_LIST, (r?.agents ?? []) as Agent[], o);
   });
 }

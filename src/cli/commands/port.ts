@@ -4,6 +4,7 @@ import { collect, isCleared, keyValueList, valuesOf, type ListOption } from '../
 import type { OutputOptions } from '../format.js';
 import { CliError, NETWORK, PORT, ROUTER, SECURITY_GROUP, SUBNET, type Body, type NeutronClient } from '../http.js';
 import { PORT_LIST, PORT_LIST_LONG, PORT_SHOW } from '../views.js';
+import type { AddressPair, FixedIp } from '../../schema/index.js';
 import { applyTags, clientOf, deleteMany, printList, printOne, removeTags, updateTags, withOutput, withTags } from './common.js';
 
 type KV = Record<string, string>;
@@ -184,7 +185,7 @@ export function registerPortCommands(port: Command): void {
       const p = await client.find(PORT, name);
       const attrs: Body = {};
       if (o.fixedIp) {
-        const left: Body[] = [...(p.fixed_ips ?? [])];
+        const left: FixedIp[] = [...(p.fixed_ips ?? [])];
         for (const ip of await fixedIps(client, valuesOf(o.fixedIp))) {
           const i = left.findIndex((x) => (!ip.subnet_id || x.subnet_id === ip.subnet_id) && (!ip.ip_address || x.ip_address === ip.ip_address));
           if (i < 0) throw new CliError(`Port does not contain fixed-ip ${JSON.stringify(ip)}`);
@@ -198,7 +199,7 @@ export function registerPortCommands(port: Command): void {
         attrs.security_groups = (p.security_groups ?? []).filter((id: string) => !drop.includes(id));
       }
       if (o.allowedAddress) {
-        const left: Body[] = [...(p.allowed_address_pairs ?? [])];
+        const left: AddressPair[] = [...(p.allowed_address_pairs ?? [])];
         for (const pair of addressPairs(valuesOf(o.allowedAddress))) {
           const i = left.findIndex((x) => x.ip_address === pair.ip_address && (!pair.mac_address || x.mac_address === pair.mac_address));
           if (i < 0) throw new CliError(`Port does not contain allowed-address-pair ${JSON.stringify(pair)}`);

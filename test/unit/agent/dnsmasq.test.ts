@@ -3,11 +3,11 @@
 // facts (section 2).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { renderDnsmasq, dhcpv6Subnets, hostNameFor } from '../../../src/agent/dnsmasq.js';
+import { renderDnsmasq, dhcpv6Subnets, hostNameFor, type DhcpSubnet } from '../../../src/agent/dnsmasq.js';
 
-const STATEFUL = { id: 's1', cidr: '2001:db8:cafe:1::/64', ip_version: 6, enable_dhcp: true, ipv6_ra_mode: 'dhcpv6-stateful', ipv6_address_mode: 'dhcpv6-stateful', dns_nameservers: ['2001:db8:cafe:a::e'] };
-const STATELESS = { id: 's2', cidr: '2001:db8:cafe:2::/64', ip_version: 6, enable_dhcp: true, ipv6_ra_mode: 'dhcpv6-stateless', ipv6_address_mode: 'dhcpv6-stateless', dns_nameservers: ['2001:db8:cafe:a::e', '2001:db8:cafe:a::f'] };
-const SLAAC = { id: 's3', cidr: '2001:db8:cafe:3::/64', ip_version: 6, enable_dhcp: true, ipv6_ra_mode: 'slaac', ipv6_address_mode: 'slaac', dns_nameservers: [] };
+const STATEFUL: DhcpSubnet = { id: 's1', cidr: '2001:db8:cafe:1::/64', ip_version: 6, enable_dhcp: true, ipv6_ra_mode: 'dhcpv6-stateful', ipv6_address_mode: 'dhcpv6-stateful', dns_nameservers: ['2001:db8:cafe:a::e'] };
+const STATELESS: DhcpSubnet = { id: 's2', cidr: '2001:db8:cafe:2::/64', ip_version: 6, enable_dhcp: true, ipv6_ra_mode: 'dhcpv6-stateless', ipv6_address_mode: 'dhcpv6-stateless', dns_nameservers: ['2001:db8:cafe:a::e', '2001:db8:cafe:a::f'] };
+const SLAAC: DhcpSubnet = { id: 's3', cidr: '2001:db8:cafe:3::/64', ip_version: 6, enable_dhcp: true, ipv6_ra_mode: 'slaac', ipv6_address_mode: 'slaac', dns_nameservers: [] };
 const VM = { id: 'p-vm', mac_address: 'fa:16:3e:22:38:6b', fixed_ips: [{ subnet_id: 's1', ip_address: '2001:db8:cafe:1::4' }] };
 const DHCP = { id: 'p-dhcp', mac_address: 'fa:16:3e:00:00:12', fixed_ips: [{ subnet_id: 's1', ip_address: '2001:db8:cafe:1::2' }] };
 const BASE = ['dnsmasq', '-k', '--no-hosts', '--no-resolv', '--pid-file=/s/d/pid', '--dhcp-hostsfile=/s/d/host', '--addn-hosts=/s/d/addn_hosts', '--dhcp-optsfile=/s/d/opts', '--dhcp-leasefile=/s/d/leases', '--dhcp-match=set:ipxe,175', '--dhcp-userclass=set:ipxe6,iPXE', '--local-service', '--bind-dynamic'];
@@ -54,7 +54,7 @@ test('dhcpv6-stateless: the same static range, no host lines, options only', () 
 });
 
 test('SLAAC, IPv4, disabled DHCP and prefixes longer than /64... are not served; small subnets bound the lease count', () => {
-  const v4 = { id: 'v4', cidr: '10.0.0.0/24', ip_version: 4, enable_dhcp: true };
+  const v4: DhcpSubnet = { id: 'v4', cidr: '10.0.0.0/24', ip_version: 4, enable_dhcp: true };
   const off = { ...STATEFUL, id: 'off', enable_dhcp: false };
   const short = { ...STATEFUL, id: 'short', cidr: '2001:db8::/56' };
   const small = { ...STATEFUL, id: 'small', cidr: '2001:db8:cafe:9::/120' };
@@ -72,8 +72,8 @@ test('SLAAC, IPv4, disabled DHCP and prefixes longer than /64... are not served;
 });
 
 test('IPv4: static range with the netmask, a host line per address, router, DNS and classless static routes', () => {
-  const v4 = { id: 'v4', cidr: '192.0.2.0/24', ip_version: 4, enable_dhcp: true, gateway_ip: '192.0.2.1', dns_nameservers: ['192.0.2.53'], host_routes: [{ destination: '198.51.100.0/24', nexthop: '192.0.2.254' }] };
-  const other = { id: 'v4b', cidr: '192.0.2.128/25', ip_version: 4, enable_dhcp: false, gateway_ip: null };
+  const v4: DhcpSubnet = { id: 'v4', cidr: '192.0.2.0/24', ip_version: 4, enable_dhcp: true, gateway_ip: '192.0.2.1', dns_nameservers: ['192.0.2.53'], host_routes: [{ destination: '198.51.100.0/24', nexthop: '192.0.2.254' }] };
+  const other: DhcpSubnet = { id: 'v4b', cidr: '192.0.2.128/25', ip_version: 4, enable_dhcp: false, gateway_ip: null };
   const vm = { id: 'p', mac_address: 'fa:16:3e:22:38:6b', fixed_ips: [{ subnet_id: 'v4', ip_address: '192.0.2.5' }, { subnet_id: 's1', ip_address: '2001:db8:cafe:1::4' }] };
   const c = renderDnsmasq({ networkMtu: 1500, subnets: [v4, other, STATEFUL], ports: [vm], interfaceName: 'ns-x', dir: '/s/d' });
   assert.deepEqual(c.argv.filter((a) => a.startsWith('--dhcp-range') || a.startsWith('--dhcp-lease-max')), [

@@ -3,13 +3,14 @@
 // port. Which namespaces, interfaces, addresses, radvd stanzas and dnsmasq files it plans for each mode.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { plan, networksNeedingDhcp, type ApiState, type PlanOptions } from '../../../src/agent/plan.js';
+import { plan, networksNeedingDhcp, type ApiState, type NetworkDoc, type PlanOptions, type SubnetDoc } from '../../../src/agent/plan.js';
+import type { Ipv6Mode } from '../../../src/domain/ipv6/index.js';
 
 const ROUTER = '11111111-1111-4111-8111-111111111111';
 const NA = 'aaaaaaaa-0000-4000-8000-00000000000a'; // slaac
 const NB = 'bbbbbbbb-0000-4000-8000-00000000000b'; // dhcpv6-stateless
 const NC = 'cccccccc-0000-4000-8000-00000000000c'; // dhcpv6-stateful
-const subnet = (id: string, net: string, cidr: string, mode: string, dns: string[] = []) => ({ id, network_id: net, ip_version: 6, cidr, gateway_ip: cidr.replace('/64', ''), enable_dhcp: true, ipv6_ra_mode: mode, ipv6_address_mode: mode, dns_nameservers: dns });
+const subnet = (id: string, net: string, cidr: string, mode: Ipv6Mode, dns: string[] = []): SubnetDoc => ({ id, network_id: net, ip_version: 6, cidr, gateway_ip: cidr.replace('/64', ''), enable_dhcp: true, ipv6_ra_mode: mode, ipv6_address_mode: mode, dns_nameservers: dns });
 const port = (id: string, net: string, mac: string, owner: string, device: string, ips: [string, string][]) => ({
   id,
   network_id: net,
@@ -228,9 +229,9 @@ test('plan: the gateway link — default routes via the external gateway_ips; no
   const EXT = 'eeeeeeee-0000-4000-8000-00000000000e';
   const withGateway = (v6: boolean): ApiState => {
     const s = topology();
-    s.networks.push({ id: EXT, mtu: 1500, 'router:external': true });
-    s.subnets.push({ id: 'e4', network_id: EXT, ip_version: 4, cidr: '192.0.2.0/24', gateway_ip: '192.0.2.1' } as any);
-    if (v6) s.subnets.push({ id: 'e6', network_id: EXT, ip_version: 6, cidr: '2001:db8:e::/64', gateway_ip: '2001:db8:e::1' } as any);
+    s.networks.push({ id: EXT, mtu: 1500, 'router:external': true } as NetworkDoc);
+    s.subnets.push({ id: 'e4', network_id: EXT, ip_version: 4, cidr: '192.0.2.0/24', gateway_ip: '192.0.2.1', enable_dhcp: false, ipv6_ra_mode: null, ipv6_address_mode: null });
+    if (v6) s.subnets.push({ id: 'e6', network_id: EXT, ip_version: 6, cidr: '2001:db8:e::/64', gateway_ip: '2001:db8:e::1', enable_dhcp: false, ipv6_ra_mode: null, ipv6_address_mode: null });
     s.ports.push(port('ge000000001-x', EXT, 'fa:16:3e:00:0e:01', 'network:router_gateway', ROUTER, v6 ? [['e4', '192.0.2.5'], ['e6', '2001:db8:e::5']] : [['e4', '192.0.2.5']]));
     return s;
   };

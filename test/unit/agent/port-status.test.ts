@@ -2,13 +2,13 @@
 // from the bridge namespace's links, and the kernel commands an admin_state_up false gives (the bridge end down).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { plan, type ApiState, type Doc } from '../../../src/agent/plan.js';
-import { diff, type ActualLink, type ActualState } from '../../../src/agent/linux.js';
+import { plan, type ApiState, type PortDoc } from '../../../src/agent/plan.js';
+import { diff, type ActualLink, type ActualState } from '../../../src/agent/plan.js';
 import { portStatuses, servedBy, statusChanges } from '../../../src/agent/port-status.js';
 
 const ROUTER = '11111111-1111-4111-8111-111111111111';
 const NA = 'aaaaaaaa-0000-4000-8000-00000000000a';
-const port = (id: string, owner: string, device: string, extra: Doc = {}): Doc => ({
+const port = (id: string, owner: string, device: string, extra: Partial<PortDoc> = {}): PortDoc => ({
   id,
   network_id: NA,
   mac_address: `fa:16:3e:00:0a:${id.slice(0, 2)}`,
@@ -90,7 +90,7 @@ test('admin_state_up false: an instance tap and a router port\'s bridge end are 
 
 test("a failing daemon's ports are ERROR while plugged and up: the DHCP port of its network, the router's interfaces", () => {
   const host = 'h1';
-  const ports: Doc[] = [
+  const ports: PortDoc[] = [
     port('d1', 'network:dhcp', `dhcp-${host}-${NA}`),
     port('d2', 'network:dhcp', `dhcp-other-${NA}`),
     port('r1', 'network:router_interface', ROUTER),

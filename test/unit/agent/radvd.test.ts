@@ -3,9 +3,9 @@
 // the lab facts, section 1).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { renderRadvdConf } from '../../../src/agent/radvd.js';
+import { renderRadvdConf, type RaSubnet } from '../../../src/agent/radvd.js';
 
-const SLAAC = { cidr: '2001:db8:cafe::/64', ipv6_ra_mode: 'slaac', ipv6_address_mode: 'slaac', dns_nameservers: [] };
+const SLAAC: RaSubnet = { cidr: '2001:db8:cafe::/64', ipv6_ra_mode: 'slaac', ipv6_address_mode: 'slaac', dns_nameservers: [] };
 
 test('slaac: the template with Neutron defaults, as the lab measured it', () => {
   assert.equal(
@@ -50,7 +50,7 @@ test('slaac with DNS servers: RDNSS, at most three; intervals are parameters', (
 });
 
 test('dhcpv6-stateless: O flag, autonomous prefix, no RDNSS (DNS comes from DHCPv6)', () => {
-  const s = { cidr: '2001:db8:cafe:1::/64', ipv6_ra_mode: 'dhcpv6-stateless', ipv6_address_mode: 'dhcpv6-stateless', dns_nameservers: ['2001:db8::53'] };
+  const s: RaSubnet = { cidr: '2001:db8:cafe:1::/64', ipv6_ra_mode: 'dhcpv6-stateless', ipv6_address_mode: 'dhcpv6-stateless', dns_nameservers: ['2001:db8::53'] };
   assert.equal(
     renderRadvdConf([{ name: 'qr-r2', mtu: 1450, subnets: [s] }]),
     `interface qr-r2
@@ -72,7 +72,7 @@ test('dhcpv6-stateless: O flag, autonomous prefix, no RDNSS (DNS comes from DHCP
 });
 
 test('dhcpv6-stateful: M flag, prefix not autonomous', () => {
-  const s = { cidr: '2001:db8:cafe:2::/64', ipv6_ra_mode: 'dhcpv6-stateful', ipv6_address_mode: 'dhcpv6-stateful' };
+  const s: RaSubnet = { cidr: '2001:db8:cafe:2::/64', ipv6_ra_mode: 'dhcpv6-stateful', ipv6_address_mode: 'dhcpv6-stateful' };
   assert.equal(
     renderRadvdConf([{ name: 'qr-r3', mtu: 1450, subnets: [s] }]),
     `interface qr-r3
@@ -94,9 +94,9 @@ test('dhcpv6-stateful: M flag, prefix not autonomous', () => {
 });
 
 test('several ports and subnets: one stanza per port, autonomous prefixes first; IPv4, mode-less and small-MTU cases', () => {
-  const v4 = { cidr: '10.0.0.0/24' };
-  const noRa = { cidr: '2001:db8:beef::/64', ipv6_ra_mode: null, ipv6_address_mode: null };
-  const stateful = { cidr: '2001:db8:cafe:2::/64', ipv6_ra_mode: 'dhcpv6-stateful', ipv6_address_mode: 'dhcpv6-stateful' };
+  const v4: RaSubnet = { cidr: '10.0.0.0/24' };
+  const noRa: RaSubnet = { cidr: '2001:db8:beef::/64', ipv6_ra_mode: null, ipv6_address_mode: null };
+  const stateful: RaSubnet = { cidr: '2001:db8:cafe:2::/64', ipv6_ra_mode: 'dhcpv6-stateful', ipv6_address_mode: 'dhcpv6-stateful' };
   assert.equal(
     renderRadvdConf([
       { name: 'qr-a', mtu: 1200, subnets: [stateful, SLAAC, v4] },
@@ -130,11 +130,11 @@ test('several ports and subnets: one stanza per port, autonomous prefixes first;
 
 test('radvdStanzas splits a rendered conf by interface; goodbyeConf deprecates the prefixes of leaving ones', async () => {
   const { renderRadvdConf, radvdStanzas, goodbyeConf } = await import('../../../src/agent/radvd.js');
-  const slaac = { id: 'a', cidr: '2001:db8:1::/64', ip_version: 6, ipv6_ra_mode: 'slaac', ipv6_address_mode: 'slaac', dns_nameservers: [] };
-  const stateful = { id: 'b', cidr: '2001:db8:2::/64', ip_version: 6, ipv6_ra_mode: 'dhcpv6-stateful', ipv6_address_mode: 'dhcpv6-stateful', dns_nameservers: [] };
+  const slaac: RaSubnet = { cidr: '2001:db8:1::/64', ipv6_ra_mode: 'slaac', ipv6_address_mode: 'slaac', dns_nameservers: [] };
+  const stateful: RaSubnet = { cidr: '2001:db8:2::/64', ipv6_ra_mode: 'dhcpv6-stateful', ipv6_address_mode: 'dhcpv6-stateful', dns_nameservers: [] };
   const conf = renderRadvdConf([
-    { name: 'qr-a', mtu: 1500, subnets: [slaac] as any },
-    { name: 'qr-b', mtu: 1500, subnets: [stateful] as any },
+    { name: 'qr-a', mtu: 1500, subnets: [slaac] },
+    { name: 'qr-b', mtu: 1500, subnets: [stateful] },
   ])!;
   const st = radvdStanzas(conf);
   assert.deepEqual([...st.keys()], ['qr-a', 'qr-b']);

@@ -1,13 +1,13 @@
 // Tunnels between hosts: which networks get one, and the commands that create, repair and prune them.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { diffTunnels, networkNodeConflicts, peersFromAgents, planTunnels, underlayProblems, vxlanName, type Peer } from '../../../src/agent/vxlan.js';
+import { diffTunnels, networkNodeConflicts, peersFromAgents, planTunnels, underlayProblems, vxlanName, type Peer } from '../../../src/agent/features/vxlan.js';
 import { plan } from '../../../src/agent/plan.js';
-import type { ActualLink } from '../../../src/agent/linux.js';
+import type { ActualLink, ApiState } from '../../../src/agent/model.js';
 
 const NET_A = 'aaaaaaaa-1111-4111-8111-111111111111';
 const NET_B = 'bbbbbbbb-2222-4222-8222-222222222222';
-const state = {
+const state: ApiState = {
   networks: [
     { id: NET_A, mtu: 1450, 'provider:network_type': 'vxlan', 'provider:segmentation_id': 1001 },
     { id: NET_B, mtu: 1500, 'provider:network_type': 'flat', 'provider:segmentation_id': null },
@@ -23,10 +23,10 @@ test('planTunnels: a VXLAN network on a host with a tunnel address gets one, flo
   const bridges = [{ name: 'v6b-aaaaaaaa-11', networkId: NET_A, mtu: 1450 }, { name: 'v6b-bbbbbbbb-22', networkId: NET_B, mtu: 1500 }];
   // h2 is a compute host with a port on NET_A, h4 a compute host without one; h3 bridges everything.
   const peers = [peer('h2', 'fd00::2', 'compute'), peer('h3', 'fd00::3', 'all'), peer('h4', 'fd00::4', 'compute'), peer('self', 'fd00:0::1')];
-  assert.deepEqual(planTunnels(state as any, bridges, 'fd00::1', peers), [
+  assert.deepEqual(planTunnels(state, bridges, 'fd00::1', peers), [
     { name: vxlanName(NET_A), bridge: 'v6b-aaaaaaaa-11', networkId: NET_A, vni: 1001, local: 'fd00::1', mtu: 1450, peers: ['fd00::2', 'fd00::3'] },
   ]);
-  assert.deepEqual(planTunnels(state as any, bridges, undefined, peers), [], 'no tunnel address, no tunnels (one host)');
+  assert.deepEqual(planTunnels(state, bridges, undefined, peers), [], 'no tunnel address, no tunnels (one host)');
 });
 
 test('peersFromAgents: every other v6stack agent with a tunnel address, alive or not; its role (all when unknown)', () => {
@@ -52,13 +52,13 @@ test('underlayProblems: a network whose frames plus 70 bytes (VXLAN over IPv6) e
 
 test('plan: a compute host bridges only networks with ports bound to it, and runs no router or DHCP', () => {
   const withRouter = { ...state, routers: [{ id: 'r1' }] };
-  const compute = plan(withRouter as any, { host: 'h2', stateDir: '/s', role: 'compute', tunnelIp: 'fd00::2', peers: [peer('h1', 'fd00::1')] });
+  const compute = plan(withRouter, { host: 'h2', stateDir: '/s', role: 'compute', tunnelIp: 'fd00::2', peers: [peer('h1', 'fd00::1')] });
   assert.deepEqual(compute.bridges.map((b) => b.networkId), [NET_A]);
   assert.deepEqual(compute.namespaces, []);
   assert.equal(compute.tunnels.length, 1);
-  const other = plan(withRouter as any, { host: 'h3', stateDir: '/s', role: 'compute' });
+  const other = plan(withRouter, { host: 'h3', stateDir: '/s', role: 'compute' });
   assert.deepEqual(other.bridges, [], 'no port bound here');
-  const network = plan(withRouter as any, { host: 'h1', stateDir: '/s', role: 'network', tunnelIp: 'fd00::1', peers: [peer('h2', 'fd00::2', 'compute')] });
+  const network = plan(withRouter, { host: 'h1', stateDir: '/s', role: 'network', tunnelIp: 'fd00::1', peers: [peer('h2', 'fd00::2', 'compute')] });
   assert.deepEqual(network.bridges.map((b) => b.networkId).sort(), [NET_A, NET_B].sort());
   assert.deepEqual(network.namespaces.map((n) => n.name), ['qrouter-r1']);
 });

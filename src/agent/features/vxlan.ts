@@ -12,54 +12,31 @@
 // (50 over IPv4): a network's MTU must leave that much of the underlay's (the server derives it so with
 // --overlay-ip-version 6; `underlayProblems` names the networks that do not fit, which the agent logs as errors).
 //
-// planTunnels and diffTunnels are PURE, like plan() and diff(): from the API state and the agents list, the
-// tunnels; from the desired tunnels and what the bridge namespace has, the commands that make them equal.
+// PURE, as every feature: planTunnels from the API state and the agents list, diffTunnels from the desired tunnels
+// and what the bridge namespace has. The underlay itself is read by linux.ts (observeUnderlay).
 
-import { encapOverhead } from '../domain/mtu.js';
-import { canonicalIp } from '../domain/ip.js';
-import { exec, type Action, type ActualLink } from './linux.js';
-import type { ApiState, BridgeSpec, Doc, HostRole } from './plan.js';
+import { encapOverhead } from '../../domain/mtu.js';
+import { canonicalIp } from '../../domain/ip.js';
+import type { Action, ActualLink, AgentEntry, ApiState, BridgeSpec, FdbEntry, HostRole, Peer, TunnelSpec } from '../model.js';
+import type { Feature } from './feature.js';
+
+export type { FdbEntry, Peer, TunnelSpec };
 
 export const VXLAN_PORT = 4789;
 export const vxlanName = (networkId: string): string => `vx-${networkId.slice(0, 11)}`;
 
-export interface TunnelSpec {
-  name: string;
-  bridge: string;
-  networkId: string;
-  vni: number;
-  /** This host's tunnel (underlay) address. */
-  local: string;
-  mtu: number;
-  /** The tunnel addresses of the other hosts that have this network, sorted. */
-  peers: string[];
-}
-
 /** Another agent host, as its heartbeat describes it in GET /v2.0/agents. */
-export interface Peer {
-  host: string;
-  tunnelIp: string;
-  role: HostRole;
-}
-
-/** One FDB entry of a vxlan link: `bridge fdb show` as JSON gives mac, ifname and dst. */
-export interface FdbEntry {
-  mac: string;
-  dev: string;
-  dst: string;
-}
-
 /**
  * The other hosts with a tunnel address, from the agents list: every registered v6stack agent that reports
  * tunneling_ip, alive or not (a dead agent's host still runs its instances and its kernel state).
  */
-export function peersFromAgents(agents: Doc[], self: string, binary: string): Peer[] {
+export function peersFromAgents(agents: readonly AgentEntry[], self: string, binary: string): Peer[] {
   const out = new Map<string, Peer>();
   for (const a of agents) {
     const ip = a.configurations?.tunneling_ip;
     if (a.binary !== binary || a.host === self || typeof ip !== 'string' || !ip) continue;
     const role = a.configurations?.role;
-    out.set(a.host as string, { host: a.host as string, tunnelIp: ip, role: role === 'compute' || role === 'network' ? role : 'all' });
+    out.set(a.host, { host: a.host, tunnelIp: ip, role: role === 'compute' || role === 'network' ? role : 'all' });
   }
   return [...out.values()].sort((x, y) => x.host.localeCompare(y.host));
 }
@@ -71,13 +48,13 @@ export function peersFromAgents(agents: Doc[], self: string, binary: string): Pe
  */
 export function planTunnels(state: ApiState, bridges: BridgeSpec[], tunnelIp: string | undefined, peers: Peer[]): TunnelSpec[] {
   if (!tunnelIp) return [];
-  const networks = new Map(state.networks.map((n) => [n.id as string, n]));
+  const networks = new Map(state.networks.map((n) => [n.id, n]));
   const bound = new Map<string, Set<string>>();
   for (const p of state.ports) {
     const host = p['binding:host_id'];
     if (typeof host !== 'string' || !host) continue;
     if (!bound.has(host)) bound.set(host, new Set());
-    bound.get(host)!.add(p.network_id as string);
+    bound.get(host)!.add(p.network_id);
   }
   const others = peers.filter((p) => norm(p.tunnelIp) !== norm(tunnelIp));
   const out: TunnelSpec[] = [];
@@ -162,10 +139,12 @@ export function diffTunnels(tunnels: TunnelSpec[], brNs: string, links: Map<stri
   return out;
 }
 
-/** I/O: the interface of this (the agent's) namespace that holds the tunnel address, and its MTU. */
-export async function observeUnderlay(tunnelIp: string): Promise<Underlay | null> {
-  const links = JSON.parse((await exec(['ip', '-json', 'addr', 'show'])) || '[]') as { ifname: string; mtu: number; addr_info?: { local: string }[] }[];
-  const want = norm(tunnelIp);
-  const l = links.find((x) => (x.addr_info ?? []).some((a) => norm(a.local) === want));
-  return l ? { dev: l.ifname, mtu: l.mtu } : null;
-}
+export const vxlan: Feature = {
+  name: 'vxlan',
+  applies: ['kernel'],
+  plan: (ctx, planned) => ({ tunnels: planTunnels(ctx.state, planned.bridges, ctx.opts.tunnelIp, ctx.opts.peers ?? []) }),
+  diff(desired, actual) {
+    const brLinks = actual.ns.get(desired.bridgeNs)?.links ?? new Map<string, ActualLink>();
+    return { build: diffTunnels(desired.tunnels, desired.bridgeNs, brLinks, actual.fdb), teardown: [] };
+  },
+};

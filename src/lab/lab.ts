@@ -7,9 +7,10 @@ import { closeSync, openSync } from 'node:fs';
 import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { captureFile, startCapture, stopCapture } from './lab-capture.js';
-import { dhcpClientsFor, guestConfig, type GuestOs, type GuestSubnet } from './guest-os.js';
-import { exec } from './linux.js';
-import { bridgeName, bridgeNsName, ROUTER_INTERFACE_OWNERS, tapName, type Doc } from './plan.js';
+import { dhcpClientsFor, guestConfig, type GuestOs } from './guest-os.js';
+import { exec } from '../agent/linux.js';
+import { bridgeName, bridgeNsName, ROUTER_INTERFACE_OWNERS, tapName } from '../agent/model.js';
+import type { Network, Port, Subnet } from '../schema/index.js';
 import { isAutoAddressSubnet, routerAdvertises } from '../domain/ipv6/index.js';
 
 export interface LabOptions {
@@ -35,13 +36,24 @@ async function api(server: string, method: string, path: string, body?: unknown)
   return text ? JSON.parse(text) : null;
 }
 
+/** What `ip -json` prints of a link, an address list or a route (the fields the lab reads). */
+export interface IpJson {
+  ifname?: string;
+  address?: string;
+  master?: string;
+  flags?: string[];
+  gateway?: string;
+  dst?: string;
+  addr_info?: { local: string; prefixlen: number; scope: string; tentative?: boolean }[];
+}
+
 const namespaceExists = (ns: string): boolean => spawnSync('ip', ['netns', 'exec', ns, 'true'], { stdio: 'ignore' }).status === 0;
 
 /** The port `ref` names: its id, else its name (one port only). */
-async function findPort(server: string, ref: string): Promise<Doc> {
-  const byId = (await api(server, 'GET', `/v2.0/ports?id=${encodeURIComponent(ref)}`)).ports as Doc[];
+async function findPort(server: string, ref: string): Promise<Port> {
+  const byId = (await api(server, 'GET', `/v2.0/ports?id=${encodeURIComponent(ref)}`)).ports as Port[];
   if (byId.length) return byId[0]!;
-  const byName = (await api(server, 'GET', `/v2.0/ports?name=${encodeURIComponent(ref)}`)).ports as Doc[];
+  const byName = (await api(server, 'GET', `/v2.0/ports?name=${encodeURIComponent(ref)}`)).ports as Port[];
   if (byName.length > 1) throw new Error(`more than one port is named ${ref}: give its id`);
   if (!byName.length) throw new Error(`no port ${ref}`);
   return byName[0]!;
@@ -126,14 +138,14 @@ const PORT_RECORD = 'port.json';
  * A boot that fails before the instance is plugged removes everything it made (namespace, port); one that is
  * plugged but does not get its addresses within the time limit throws LabBootIncomplete and keeps the instance.
  */
-export async function labBoot(opts: LabOptions, network: string, name: string, fixedIp?: string | LabPortRequest): Promise<Doc> {
+export async function labBoot(opts: LabOptions, network: string, name: string, fixedIp?: string | LabPortRequest): Promise<Port> {
   const want: LabPortRequest = typeof fixedIp === 'string' ? { fixedIps: [{ ip_address: fixedIp }] } : (fixedIp ?? {});
   const log = opts.log ?? ((l: string) => console.error(`lab: ${l}`));
   const t0 = Date.now();
   const limit = want.timeoutMs ?? DEFAULT_BOOT_TIMEOUT_MS;
   const deadline = t0 + limit;
   const left = (): number => deadline - Date.now();
-  let existing: Doc | undefined;
+  let existing: Port | undefined;
   if (want.port) {
     existing = await findPort(opts.server, want.port);
     if (!name) name = /^[A-Za-z0-9_.-]{1,40}$/.test(String(existing.name)) ? String(existing.name) : `i${process.pid}`;
@@ -141,10 +153,10 @@ export async function labBoot(opts: LabOptions, network: string, name: string, f
   if (!/^[A-Za-z0-9_.-]{1,40}$/.test(name)) throw new Error(`bad lab instance name: ${name}`);
   const ns = labNsName(name);
   if (namespaceExists(ns)) throw new Error(`lab instance ${name} already exists (namespace ${ns}): \`v6stack lab delete ${name}\` first, or choose another --name`);
-  const held = ((await api(opts.server, 'GET', `/v2.0/ports?device_id=${encodeURIComponent(ns)}`)).ports as Doc[]).filter((p) => p.id !== existing?.id);
+  const held = ((await api(opts.server, 'GET', `/v2.0/ports?device_id=${encodeURIComponent(ns)}`)).ports as Port[]).filter((p) => p.id !== existing?.id);
   if (held.length) throw new Error(`lab instance name ${name} is in use: port ${held[0]!.id} has device_id ${ns} (\`v6stack lab delete ${name}\` removes it)`);
-  let net: Doc | undefined;
-  let port: Doc;
+  let net: Network | undefined;
+  let port: Port;
   if (existing) {
     if (existing.device_id && existing.device_id !== ns) throw new Error(`port ${existing.id} is in use (device_owner ${existing.device_owner || '-'}, device_id ${existing.device_id})`);
     if (want.fixedIps || want.mac) throw new Error('--ip and --mac are the port\'s own with --port (set them with `port set`)');
@@ -159,7 +171,7 @@ export async function labBoot(opts: LabOptions, network: string, name: string, f
     port = (await api(opts.server, 'POST', '/v2.0/ports', { port: { network_id: net.id, device_owner: LAB_OWNER, device_id: ns, name: ns, 'binding:host_id': opts.host, ...(want.fixedIps ? { fixed_ips: want.fixedIps } : {}), ...(want.mac ? { mac_address: want.mac } : {}) } })).port;
   }
   const record: PortRecord = { id: String(port.id), created: !existing };
-  log(`port ${port.id} ${port.mac_address} ${(port.fixed_ips as Doc[]).map((i) => i.ip_address).join(' ')}${existing ? ' (existing port)' : ''}`);
+  log(`port ${port.id} ${port.mac_address} ${port.fixed_ips.map((i) => i.ip_address).join(' ')}${existing ? ' (existing port)' : ''}`);
   const dir = join(opts.stateDir, name);
   let madeNs = false;
   try {
@@ -199,11 +211,11 @@ export async function labBoot(opts: LabOptions, network: string, name: string, f
   }
 
   const missing: string[] = [];
-  const subnets: Doc[] = (await api(opts.server, 'GET', `/v2.0/subnets?network_id=${net.id}`)).subnets;
+  const subnets: Subnet[] = (await api(opts.server, 'GET', `/v2.0/subnets?network_id=${net.id}`)).subnets;
   // The guest's network configuration for its OS and this network's subnets (the talk's files), kept under the
   // instance's directory as the guest would have it, and the DHCP clients ifup would start for it.
   const os = want.os ?? 'ubuntu';
-  const config = guestConfig(os, subnets as GuestSubnet[]);
+  const config = guestConfig(os, subnets);
   await mkdir(join(dir, 'guest', dirname(config.path)), { recursive: true });
   await writeFile(join(dir, 'guest', config.path), config.content);
   log(`${os}: ${config.path}: ${config.content.trim().replaceAll('\n', '; ')}`);
@@ -293,22 +305,22 @@ async function stopDhclients(dir: string, log: (l: string) => void): Promise<voi
  * dhcpv6-stateless addresses we wait (bounded) for the router's advertisement to give them, when a router is on the
  * network to send one; so what follows a boot (`lab exec`, `lab capture`, `lab show`) sees a configured instance.
  */
-async function awaitRouterAdvertisement(opts: LabOptions, ns: string, networkId: string, port: Doc, subnets: Doc[], log: (l: string) => void, budgetMs: number): Promise<string | null> {
+async function awaitRouterAdvertisement(opts: LabOptions, ns: string, networkId: string, port: Port, subnets: Subnet[], log: (l: string) => void, budgetMs: number): Promise<string | null> {
   const auto = new Set(subnets.filter((s) => isAutoAddressSubnet(s)).map((s) => s.id as string));
-  const want = (port.fixed_ips as Doc[]).filter((f) => auto.has(f.subnet_id)).map((f) => String(f.ip_address));
+  const want = port.fixed_ips.filter((f) => auto.has(f.subnet_id)).map((f) => String(f.ip_address));
   // Subnets whose router advertises (ipv6_ra_mode set): the instance's IPv6 default route comes from the RA.
   const advertised = subnets.some((s) => s.ip_version === 6 && routerAdvertises(s));
   if (!want.length && !advertised) return null;
-  const owners = ((await api(opts.server, 'GET', `/v2.0/ports?network_id=${networkId}&fields=device_owner`)).ports as Doc[]).map((p) => String(p.device_owner));
+  const owners = ((await api(opts.server, 'GET', `/v2.0/ports?network_id=${networkId}&fields=device_owner`)).ports as Pick<Port, 'device_owner'>[]).map((p) => p.device_owner);
   if (!owners.some((o) => ROUTER_INTERFACE_OWNERS.has(o))) {
     if (want.length) log(`no router on the network yet: ${want.join(' ')} will come with its first RA`);
     return null;
   }
   const have = async (): Promise<string[]> => {
     const out = await exec(['ip', '-n', ns, '-json', '-6', 'addr', 'show', 'dev', 'eth0', 'scope', 'global']);
-    return ((JSON.parse(out || '[]') as Doc[])[0]?.addr_info ?? []).filter((a: Doc) => !a.tentative).map((a: Doc) => String(a.local));
+    return ((JSON.parse(out || '[]') as IpJson[])[0]?.addr_info ?? []).filter((a) => !a.tentative).map((a) => a.local);
   };
-  const route = async (): Promise<boolean> => (JSON.parse((await exec(['ip', '-n', ns, '-json', '-6', 'route', 'show', 'default'])) || '[]') as Doc[]).length > 0;
+  const route = async (): Promise<boolean> => (JSON.parse((await exec(['ip', '-n', ns, '-json', '-6', 'route', 'show', 'default'])) || '[]') as IpJson[]).length > 0;
   const t0 = Date.now();
   log(`waiting for the router's advertisement${want.length ? ` (to give ${want.join(' ')})` : ''} and the IPv6 default route`);
   try {
@@ -361,7 +373,7 @@ export async function labDelete(opts: LabOptions, name: string): Promise<void> {
   const record = JSON.parse(await readFile(join(dir, PORT_RECORD), 'utf8').catch(() => 'null')) as PortRecord | null;
   const hadDir = await stat(dir).then(() => true, () => false);
   const hadNs = namespaceExists(ns);
-  const ports: Doc[] = ((await api(opts.server, 'GET', `/v2.0/ports?device_id=${encodeURIComponent(ns)}`)).ports as Doc[]).filter((x) => x.device_owner === LAB_OWNER);
+  const ports: Port[] = ((await api(opts.server, 'GET', `/v2.0/ports?device_id=${encodeURIComponent(ns)}`)).ports as Port[]).filter((x) => x.device_owner === LAB_OWNER);
   if (!hadDir && !hadNs && !ports.length) throw new Error(`no lab instance ${name} (no namespace ${ns}, no port with device_id ${ns}, nothing in ${dir})`);
   if (await stopCapture(dir)) log(`stopped the capture (${captureFile(dir)} is removed with the instance)`);
   await stopDhclients(dir, log);

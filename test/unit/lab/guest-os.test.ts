@@ -1,11 +1,12 @@
 // The guest configurations of the talk's slides, per OS and mode, and the DHCP clients ifup starts for them.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { dhcpClientsFor, guestConfig, type GuestOs } from '../../../src/agent/guest-os.js';
+import { dhcpClientsFor, guestConfig, type GuestOs, type GuestSubnet } from '../../../src/lab/guest-os.js';
+import type { Ipv6Mode } from '../../../src/domain/ipv6/index.js';
 
-const v4 = { ip_version: 4, enable_dhcp: true };
-const v6 = (mode: string) => ({ ip_version: 6, enable_dhcp: true, ipv6_ra_mode: mode, ipv6_address_mode: mode });
-const flags = (os: GuestOs, subnets: any[]) => dhcpClientsFor(os, guestConfig(os, subnets)).map((c) => c.flags.join(' '));
+const v4: GuestSubnet = { ip_version: 4, enable_dhcp: true };
+const v6 = (mode: Ipv6Mode): GuestSubnet => ({ ip_version: 6, enable_dhcp: true, ipv6_ra_mode: mode, ipv6_address_mode: mode });
+const flags = (os: GuestOs, subnets: GuestSubnet[]) => dhcpClientsFor(os, guestConfig(os, subnets)).map((c) => c.flags.join(' '));
 
 test('Ubuntu: /etc/network/interfaces as the talk shows it for each mode', () => {
   assert.deepEqual(guestConfig('ubuntu', [v4, v6('slaac')]), { path: '/etc/network/interfaces', content: 'auto eth0\niface eth0 inet dhcp\niface eth0 inet6 auto\n' });

@@ -10,16 +10,13 @@
 //   IPv4 with DHCP     iface eth0 inet dhcp                      BOOTPROTO="dhcp"
 
 import { hostIpv6Setup } from '../domain/ipv6/index.js';
+import type { Subnet } from '../schema/index.js';
 
 export const GUEST_OSES = ['ubuntu', 'rhel'] as const;
 export type GuestOs = (typeof GUEST_OSES)[number];
 
-export interface GuestSubnet {
-  ip_version: number;
-  enable_dhcp: boolean;
-  ipv6_address_mode?: string | null;
-  ipv6_ra_mode?: string | null;
-}
+/** A subnet as the guest's configuration reads it. */
+export type GuestSubnet = Pick<Subnet, 'ip_version' | 'enable_dhcp'> & Partial<Pick<Subnet, 'ipv6_address_mode' | 'ipv6_ra_mode'>>;
 
 export interface GuestConfig {
   /** Where the file lives in the guest. */

@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { labNsName } from './lab.js';
+import { labNsName, type IpJson } from './lab.js';
 
 export interface InstanceState {
   namespace: string;
@@ -30,7 +30,7 @@ function run(argv: string[]): { status: number; stdout: string } {
   return { status: r.status ?? -1, stdout: r.stdout ?? '' };
 }
 
-function ipJson(ns: string, args: string[]): any[] {
+function ipJson(ns: string, args: string[]): IpJson[] {
   const r = run(['ip', '-n', ns, '-json', ...args]);
   return r.status === 0 && r.stdout.trim() ? JSON.parse(r.stdout) : [];
 }
@@ -66,7 +66,7 @@ export function inspectInstance(labDir: string, name: string): InstanceState {
   const ns = labNsName(name);
   const link = ipJson(ns, ['link', 'show', 'dev', 'eth0'])[0];
   const addrs = (family: string): string[] =>
-    (ipJson(ns, [family, 'addr', 'show', 'dev', 'eth0'])[0]?.addr_info ?? []).filter((a: any) => a.scope === 'global').map((a: any) => a.local as string);
+    (ipJson(ns, [family, 'addr', 'show', 'dev', 'eth0'])[0]?.addr_info ?? []).filter((a) => a.scope === 'global').map((a) => a.local);
   const gw = (family: string): string | null => ipJson(ns, [family, 'route', 'show', 'default'])[0]?.gateway ?? null;
   const ra = raSummary(ns);
   const dir = join(labDir, name);

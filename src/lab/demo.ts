@@ -14,7 +14,7 @@
 import { spawnSync } from 'node:child_process';
 import { labBoot, labNsName, type LabOptions } from './lab.js';
 import { DHCPV6_STATEFUL, DHCPV6_STATELESS, IPV6_SLAAC, raFlags, type Ipv6Mode } from '../domain/ipv6/index.js';
-import type { Doc } from './plan.js';
+import type { Network, Port, Router, Subnet } from '../schema/index.js';
 import { inspectInstance, type InstanceState } from './lab-show.js';
 
 export const DEMO_DNS6 = '2001:db8:cafe:a::e';
@@ -67,9 +67,9 @@ export const DEMO_NETWORKS: DemoNetwork[] = [
 type Api = (method: string, path: string, body?: unknown) => Promise<any>;
 
 export interface DemoTopology {
-  publicNet: Doc;
-  router: Doc;
-  networks: { spec: DemoNetwork; net: Doc; v4: Doc; v6: Doc }[];
+  publicNet: Network;
+  router: Router;
+  networks: { spec: DemoNetwork; net: Network; v4: Subnet; v6: Subnet }[];
 }
 
 /** The talk's networks, subnets and router, through the API (as `neutron net-create ...` would). */
@@ -98,8 +98,8 @@ export async function buildTopology(api: Api, log: (l: string) => void): Promise
 }
 
 /** One lab instance per private network, with the talk's MAC (and fixed address where the talk has one). */
-export async function bootInstances(lab: LabOptions, topo: DemoTopology, log: (l: string) => void): Promise<Doc[]> {
-  const ports: Doc[] = [];
+export async function bootInstances(lab: LabOptions, topo: DemoTopology, log: (l: string) => void): Promise<Port[]> {
+  const ports: Port[] = [];
   for (const { spec, net, v4, v6 } of topo.networks) {
     const fixedIps = spec.fixedV6 ? [{ subnet_id: v4.id }, { subnet_id: v6.id, ip_address: spec.fixedV6 }] : undefined;
     const port = await labBoot({ ...lab, log: () => {} }, net.id, spec.instance, { mac: spec.mac, ...(fixedIps ? { fixedIps } : {}) });
@@ -125,7 +125,7 @@ export type InstanceView = Pick<InstanceState, 'ipv6' | 'ipv4' | 'router6' | 'ro
 export function observeInstance(
   labDir: string,
   spec: DemoNetwork,
-  port: Doc,
+  port: Pick<Port, 'fixed_ips'>,
   expect: InstanceView['expect'],
   dnsHost: string | null,
   peers: { instance: string; address: string }[] = [],
@@ -137,7 +137,7 @@ export function observeInstance(
     instance: spec.instance,
     expect,
     mode: spec.mode,
-    api: (port.fixed_ips as Doc[]).map((f) => f.ip_address as string),
+    api: port.fixed_ips.map((f) => f.ip_address),
     ipv6: seen.ipv6,
     ipv4: seen.ipv4,
     router6: seen.router6,

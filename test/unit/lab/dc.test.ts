@@ -2,11 +2,11 @@
 // router whose gateway port is on the network, via the gateway port's address of the same family.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { dcPlan, dcRadvdConf } from '../../../src/agent/dc.js';
+import { dcPlan, dcRadvdConf, type DcPort, type DcSubnet } from '../../../src/lab/dc.js';
 
 test('dcPlan: gateways on eth0, hosts on lo, routes to every tenant subnet via the right qg- address', () => {
   const pub = { id: 'pub' };
-  const subnets = [
+  const subnets: DcSubnet[] = [
     { id: 'p4', network_id: 'pub', cidr: '192.0.2.0/26', ip_version: 4, gateway_ip: '192.0.2.1' },
     { id: 'p6', network_id: 'pub', cidr: '2001:db8:cafe:d::/64', ip_version: 6, gateway_ip: '2001:db8:cafe:d::1' },
     { id: 'nogw', network_id: 'pub', cidr: '2001:db8:cafe:e::/64', ip_version: 6, gateway_ip: null },
@@ -14,7 +14,7 @@ test('dcPlan: gateways on eth0, hosts on lo, routes to every tenant subnet via t
     { id: 't6', network_id: 'n1', cidr: '2001:db8:cafe::/64', ip_version: 6, gateway_ip: '2001:db8:cafe::' },
     { id: 'o6', network_id: 'n2', cidr: '2001:db8:beef::/64', ip_version: 6, gateway_ip: '2001:db8:beef::' },
   ];
-  const ports = [
+  const ports: DcPort[] = [
     { id: 'g1', device_id: 'r1', device_owner: 'network:router_gateway', network_id: 'pub', fixed_ips: [{ subnet_id: 'p4', ip_address: '192.0.2.5' }, { subnet_id: 'p6', ip_address: '2001:db8:cafe:d::5' }] },
     { id: 'i1', device_id: 'r1', device_owner: 'network:router_interface', network_id: 'n1', fixed_ips: [{ subnet_id: 't4', ip_address: '192.0.2.65' }] },
     { id: 'i2', device_id: 'r1', device_owner: 'network:router_interface', network_id: 'n1', fixed_ips: [{ subnet_id: 't6', ip_address: '2001:db8:cafe::' }] },
@@ -37,11 +37,11 @@ test('dcPlan: gateways on eth0, hosts on lo, routes to every tenant subnet via t
 
 test('dcPlan and dcRadvdConf on an external network with no IPv6 subnet: default router only, tenant prefixes via qg-\'s link-local', () => {
   const ext = { id: 'ext', mtu: 1500 };
-  const subnets = [
+  const subnets: DcSubnet[] = [
     { id: 'e4', network_id: 'ext', ip_version: 4, cidr: '192.0.2.0/26', gateway_ip: '192.0.2.1' },
     { id: 't6', network_id: 'n1', ip_version: 6, cidr: '2001:db8:cafe::/64', gateway_ip: '2001:db8:cafe::' },
   ];
-  const ports = [
+  const ports: DcPort[] = [
     { id: 'g1', device_id: 'r1', device_owner: 'network:router_gateway', network_id: 'ext', mac_address: 'fa:16:3e:11:22:33', fixed_ips: [{ subnet_id: 'e4', ip_address: '192.0.2.5' }] },
     { id: 'i1', device_id: 'r1', device_owner: 'network:router_interface', network_id: 'n1', fixed_ips: [{ subnet_id: 't6', ip_address: '2001:db8:cafe::' }] },
   ];
@@ -56,7 +56,7 @@ test('dcPlan and dcRadvdConf on an external network with no IPv6 subnet: default
 
 test('dcRadvdConf: the upstream router advertises each provider subnet with an address mode, flags per mode, no RDNSS', () => {
   const ext = { id: 'ext', mtu: 1500 };
-  const subnets = [
+  const subnets: DcSubnet[] = [
     // The talk's external-subnet-v6 (slaac/slaac), an external-router stateless and a stateful subnet, a static one.
     { id: 's', network_id: 'ext', ip_version: 6, cidr: '2001:db8:cafe:16::/64', gateway_ip: '2001:db8:cafe:16::1', ipv6_ra_mode: 'slaac', ipv6_address_mode: 'slaac', dns_nameservers: ['2001:db8:cafe:a::e'] },
     { id: 'l', network_id: 'ext', ip_version: 6, cidr: '2001:db8:cafe:17::/64', gateway_ip: '2001:db8:cafe:17::1', ipv6_ra_mode: null, ipv6_address_mode: 'dhcpv6-stateless' },

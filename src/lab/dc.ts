@@ -16,10 +16,11 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { exec } from './linux.js';
-import { labDaemonPid, labNsName, stopLabDaemon, type LabOptions } from './lab.js';
-import { bridgeName, bridgeNsName, GATEWAY_OWNER, ROUTER_INTERFACE_OWNERS, type Doc } from './plan.js';
-import { renderDefaultRouterInterface, renderRadvdInterface } from './radvd.js';
+import { exec } from '../agent/linux.js';
+import { labDaemonPid, labNsName, stopLabDaemon, type IpJson, type LabOptions } from './lab.js';
+import { bridgeName, bridgeNsName, GATEWAY_OWNER, ROUTER_INTERFACE_OWNERS } from '../agent/model.js';
+import type { Network, Port, Subnet } from '../schema/index.js';
+import { renderDefaultRouterInterface, renderRadvdInterface } from '../agent/radvd.js';
 import { linkLocalFromMac } from '../domain/eui64.js';
 import { upstreamRaFlags } from '../domain/ipv6/index.js';
 
@@ -47,10 +48,15 @@ export interface DcPlan {
 }
 
 const family = (cidr: string): 4 | 6 => (cidr.includes(':') ? 6 : 4);
-const byCidr = (a: Doc, b: Doc): number => String(a.cidr).localeCompare(String(b.cidr));
+/** The documents as the DC reads them (the schema's types, narrowed to what it uses). */
+export type DcNetwork = Pick<Network, 'id'> & Partial<Pick<Network, 'mtu'>>;
+export type DcSubnet = Pick<Subnet, 'id' | 'network_id' | 'ip_version' | 'cidr' | 'gateway_ip'> & Partial<Pick<Subnet, 'ipv6_ra_mode' | 'ipv6_address_mode' | 'dns_nameservers'>>;
+export type DcPort = Pick<Port, 'id' | 'network_id' | 'device_owner' | 'device_id' | 'fixed_ips'> & Partial<Pick<Port, 'mac_address'>>;
+
+const byCidr = (a: DcSubnet, b: DcSubnet): number => a.cidr.localeCompare(b.cidr);
 
 /** The IPv6 subnets of the network whose hosts expect RAs from the upstream router (domain/ipv6 `upstreamRaFlags`). */
-function advertisedSubnets(network: Doc, subnets: Doc[]): Doc[] {
+function advertisedSubnets(network: DcNetwork, subnets: DcSubnet[]): DcSubnet[] {
   return subnets.filter((s) => s.network_id === network.id && s.ip_version === 6 && upstreamRaFlags(s) !== null).sort(byCidr);
 }
 
@@ -59,21 +65,21 @@ function advertisedSubnets(network: Doc, subnets: Doc[]): Doc[] {
  * internal subnet of every router whose gateway port is on the network, via that port's address of the same family,
  * and the prefixes it advertises.
  */
-export function dcPlan(network: Doc, subnets: Doc[], ports: Doc[], hosts: string[]): DcPlan {
+export function dcPlan(network: DcNetwork, subnets: DcSubnet[], ports: DcPort[], hosts: string[]): DcPlan {
   const mine = subnets.filter((s) => s.network_id === network.id);
-  const addresses = mine.filter((s) => s.gateway_ip).map((s) => `${s.gateway_ip}/${String(s.cidr).split('/')[1]}`);
-  const byId = new Map(subnets.map((s) => [s.id as string, s]));
+  const addresses = mine.filter((s) => s.gateway_ip).map((s) => `${s.gateway_ip}/${s.cidr.split('/')[1]}`);
+  const byId = new Map(subnets.map((s) => [s.id, s]));
   const routes: DcRoute[] = [];
   const gateways = ports.filter((p) => p.device_owner === GATEWAY_OWNER && p.network_id === network.id);
-  for (const gw of [...gateways].sort((a, b) => String(a.id).localeCompare(String(b.id)))) {
+  for (const gw of [...gateways].sort((a, b) => a.id.localeCompare(b.id))) {
     const via = new Map<number, string>();
-    for (const ip of gw.fixed_ips as Doc[]) via.set(family(ip.ip_address), ip.ip_address);
+    for (const ip of gw.fixed_ips) via.set(family(ip.ip_address), ip.ip_address);
     // No IPv6 address on the external network: tenant prefixes are reached through qg-'s link-local address.
-    if (!via.has(6)) via.set(6, linkLocalFromMac(gw.mac_address).toString());
+    if (!via.has(6) && gw.mac_address) via.set(6, linkLocalFromMac(gw.mac_address).toString());
     const internal = ports.filter((p) => p.device_id === gw.device_id && ROUTER_INTERFACE_OWNERS.has(p.device_owner));
     const seen = new Set<string>();
     for (const p of internal) {
-      for (const ip of p.fixed_ips as Doc[]) {
+      for (const ip of p.fixed_ips) {
         const s = byId.get(ip.subnet_id);
         if (!s || seen.has(s.id)) continue;
         seen.add(s.id);
@@ -82,7 +88,7 @@ export function dcPlan(network: Doc, subnets: Doc[], ports: Doc[], hosts: string
       }
     }
   }
-  const advertised = advertisedSubnets(network, subnets).map((s) => s.cidr as string);
+  const advertised = advertisedSubnets(network, subnets).map((s) => s.cidr);
   return { addresses, hosts, routes, advertised, defaultRouterOnly: !mine.some((s) => s.ip_version === 6) };
 }
 
@@ -93,9 +99,9 @@ export function dcPlan(network: Doc, subnets: Doc[], ports: Doc[], hosts: string
  * dhcpv6-stateless A+O; dhcpv6-stateful M with the prefix not autonomous. No RDNSS: the talk's router sent none
  * (its instances had DNS from DHCPv6 or the config drive).
  */
-export function dcRadvdConf(network: Doc, subnets: Doc[]): string | null {
+export function dcRadvdConf(network: DcNetwork, subnets: DcSubnet[]): string | null {
   // The subnets without their dns_nameservers: the talk's router sent no RDNSS.
-  const adv = advertisedSubnets(network, subnets).map((s) => ({ cidr: s.cidr as string, ipv6_ra_mode: s.ipv6_ra_mode, ipv6_address_mode: s.ipv6_address_mode }));
+  const adv = advertisedSubnets(network, subnets).map((s) => ({ cidr: s.cidr, ipv6_ra_mode: s.ipv6_ra_mode, ipv6_address_mode: s.ipv6_address_mode }));
   if (adv.length) return renderRadvdInterface({ name: 'eth0', mtu: network.mtu ?? 1500, subnets: adv }, {}, upstreamRaFlags);
   if (subnets.some((s) => s.network_id === network.id && s.ip_version === 6)) return null;
   // No IPv6 subnet at all: the upstream router only says it is a default router (router lifetime 300 s, no prefix).
@@ -126,7 +132,7 @@ async function has(argv: string[]): Promise<boolean> {
   }
 }
 
-const ipJson = async (argv: string[]): Promise<any[]> => JSON.parse((await exec(argv)) || '[]');
+const ipJson = async (argv: string[]): Promise<IpJson[]> => JSON.parse((await exec(argv)) || '[]') as IpJson[];
 
 const radvdPid = (dir: string): Promise<number | null> => labDaemonPid(dir, 'radvd.pid', 'radvd.conf');
 
@@ -167,7 +173,7 @@ export async function labDc(opts: LabOptions, network: string, name: string, hos
   const log = opts.log ?? ((l: string) => console.error(`lab: ${l}`));
   if (!/^[A-Za-z0-9_.-]{1,12}$/.test(name)) throw new Error(`bad DC name ${JSON.stringify(name)}: 1 to 12 letters, digits, '_', '.', '-'`);
   for (const h of hosts) if (!/^[0-9a-fA-F:.]+$/.test(h)) throw new Error(`bad host address ${h}`);
-  let net: Doc | undefined = (await api(opts.server, `/v2.0/networks?id=${encodeURIComponent(network)}`)).networks[0];
+  let net: Network | undefined = (await api(opts.server, `/v2.0/networks?id=${encodeURIComponent(network)}`)).networks[0];
   net ??= (await api(opts.server, `/v2.0/networks?name=${encodeURIComponent(network)}`)).networks[0];
   if (!net) throw new Error(`no network ${network}`);
   if (!net['router:external']) throw new Error(`network ${net.name || net.id} is not external (router:external): a DC sits beyond an external network`);
@@ -196,13 +202,13 @@ export async function labDc(opts: LabOptions, network: string, name: string, hos
   }
   // Plugged into this network's bridge (a re-run may name another network, or the bridge may have been remade).
   const upLink = (await ipJson(['ip', '-n', brNs, '-json', 'link', 'show', 'dev', up]))[0];
-  if (upLink?.master !== bridge || !(upLink.flags as string[]).includes('UP')) await exec(['ip', '-n', brNs, 'link', 'set', up, 'master', bridge, 'up']);
+  if (upLink?.master !== bridge || !(upLink.flags ?? []).includes('UP')) await exec(['ip', '-n', brNs, 'link', 'set', up, 'master', bridge, 'up']);
   await exec(['ip', '-n', ns, 'link', 'set', 'eth0', 'up']);
 
   // Addresses: the gateways on eth0, the hosts on lo; global ones no longer planned go.
   const wantLo = plan.hosts.map((h) => `${h}/${family(h) === 6 ? 128 : 32}`);
   for (const [dev, want] of [['eth0', plan.addresses], ['lo', wantLo]] as const) {
-    const have = ((await ipJson(['ip', '-n', ns, '-json', 'addr', 'show', 'dev', dev]))[0]?.addr_info ?? []).filter((a: any) => a.scope === 'global').map((a: any) => `${a.local}/${a.prefixlen}`);
+    const have = ((await ipJson(['ip', '-n', ns, '-json', 'addr', 'show', 'dev', dev]))[0]?.addr_info ?? []).filter((a) => a.scope === 'global').map((a) => `${a.local}/${a.prefixlen}`);
     for (const a of have) if (!want.includes(a)) await exec(['ip', '-n', ns, 'addr', 'del', a, 'dev', dev]);
     for (const a of want) if (!have.includes(a)) await exec(['ip', '-n', ns, 'addr', 'add', a, 'dev', dev, 'nodad']);
   }

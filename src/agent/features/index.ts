@@ -1,0 +1,15 @@
+// The agent's data-plane features, in the order they build: what a feature plans may use what the features before
+// it planned (a tunnel rides its network's bridge), their kernel actions run in this order, and their teardowns in
+// the reverse order (namespaces go before the bridges they were plugged into). A new feature (HA, PD, BGP, metadata)
+// is a file in this folder and a row here; the reconciler (agent.ts) and the walks (plan.ts) stay as they are.
+
+import type { Feature } from './feature.js';
+import { l2 } from './l2.js';
+import { vxlan } from './vxlan.js';
+import { l3 } from './l3.js';
+import { ra } from './ra.js';
+import { dhcp } from './dhcp.js';
+
+export const FEATURES: readonly Feature[] = [l2, vxlan, l3, ra, dhcp];
+
+export type { Feature, FeatureActions, PlanContext } from './feature.js';

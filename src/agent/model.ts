@@ -1,0 +1,234 @@
+// What the agent's rooms share: the API documents as the agent reads them (typed from the resource schema), the
+// options of a plan, the desired state every feature contributes to, what the kernel was seen to hold, and the names
+// the agent gives namespaces, bridges and links. PURE and a leaf: it imports nothing of the agent, so every feature
+// (features/*), the kernel I/O (linux.ts), the supervisor (daemons.ts) and the reconciler (agent.ts) can import it
+// without a circle.
+
+import type { Agent as AgentDoc, Network, Port, Router, Subnet } from '../schema/index.js';
+import { DEVICE_OWNER_DHCP as DHCP_OWNER, DEVICE_OWNER_ROUTER_GW as GATEWAY_OWNER, ROUTER_INTERFACE_OWNERS } from '../domain/ipv6/index.js';
+
+export { ROUTER_INTERFACE_OWNERS, GATEWAY_OWNER, DHCP_OWNER };
+
+// ---- The API state, as GET /v2.0/{networks,subnets,ports,routers} returns it. Each is the schema's document type
+// narrowed to the fields the agent reads (a test or the lab may hand over no more than those).
+
+export type NetworkDoc = Pick<Network, 'id' | 'mtu'> & Partial<Pick<Network, 'provider:network_type' | 'provider:segmentation_id'>>;
+export type SubnetDoc = Pick<Subnet, 'id' | 'network_id' | 'ip_version' | 'cidr' | 'enable_dhcp' | 'ipv6_ra_mode' | 'ipv6_address_mode'> &
+  Partial<Pick<Subnet, 'gateway_ip' | 'dns_nameservers' | 'host_routes'>>;
+export type PortDoc = Pick<Port, 'id' | 'network_id' | 'mac_address' | 'fixed_ips' | 'device_owner' | 'device_id'> &
+  Partial<Pick<Port, 'admin_state_up' | 'binding:host_id' | 'status'>>;
+export type RouterDoc = Pick<Router, 'id'>;
+/** An entry of GET /v2.0/agents, as vxlan peersFromAgents reads it. */
+export type AgentEntry = Pick<AgentDoc, 'host' | 'binary' | 'configurations'>;
+
+export interface ApiState {
+  networks: NetworkDoc[];
+  subnets: SubnetDoc[];
+  ports: PortDoc[];
+  routers: RouterDoc[];
+}
+
+// ---- Options.
+
+export type HostRole = 'all' | 'network' | 'compute';
+export const HOST_ROLES: HostRole[] = ['all', 'network', 'compute'];
+
+/** radvd's intervals (Neutron's [DEFAULT] min_rtr_adv_interval / max_rtr_adv_interval). */
+export interface RadvdOptions {
+  /** [DEFAULT] min_rtr_adv_interval, Neutron's default 30 s. */
+  minRtrAdvInterval?: number;
+  /** [DEFAULT] max_rtr_adv_interval, Neutron's default 100 s. */
+  maxRtrAdvInterval?: number;
+}
+
+/** Another agent host, as its heartbeat describes it in GET /v2.0/agents. */
+export interface Peer {
+  host: string;
+  tunnelIp: string;
+  role: HostRole;
+}
+
+export interface PlanOptions {
+  host: string;
+  /** Where daemon configs live (one directory per daemon). */
+  stateDir: string;
+  radvd?: RadvdOptions;
+  dnsDomain?: string;
+  leaseSeconds?: number;
+  /** dnsmasq's --log-facility with --log-dhcp ('-' = stderr, relayed into the agent's log); none by default. */
+  dnsmasqLogFacility?: string;
+  /**
+   * What this host runs: `all` (one host: every network, router and DHCP server), `network` (the same, on a host
+   * among several), `compute` (only the bridges of networks with a port bound here: no routers, no DHCP).
+   */
+  role?: HostRole;
+  /** This host's tunnel (underlay) address: its networks' bridges get vxlan links to the peers. */
+  tunnelIp?: string;
+  /** The other agent hosts with a tunnel address (from the agents list; see features/vxlan.ts peersFromAgents). */
+  peers?: Peer[];
+  /**
+   * The upstream router's link-local address, for routers whose external network has no IPv6 gateway_ip (Neutron's
+   * l3 agent ipv6_gateway). Without it such routers learn their IPv6 default route from the upstream RAs.
+   */
+  ipv6Gateway?: string;
+}
+
+// ---- The desired state of one host.
+
+export interface LinkSpec {
+  /** Name inside the namespace (qr-, qg-, ns-, eth0). */
+  name: string;
+  /** Bridge end, in the bridge namespace. */
+  tap: string;
+  bridge: string;
+  mac: string;
+  mtu: number;
+  /** Global addresses, "addr/len", added nodad. */
+  addresses: string[];
+  /** The port's admin_state_up: when false the bridge end is set down (Neutron's Linux bridge agent does the same). */
+  up: boolean;
+  /**
+   * The link's accept_ra, where the agent manages it (the gateway link): 2 when the router learns its IPv6 default
+   * route from the upstream router's RAs (accepted although the router forwards), 0 otherwise.
+   */
+  acceptRa?: 0 | 2;
+}
+
+/**
+ * A port whose wiring this host reports (its status): the router and DHCP ports it plugs itself, and the ports of
+ * instances bound to this host (binding:host_id), which the hypervisor (here `v6stack lab boot`) plugs into the
+ * network's bridge through tap<port id[:11]>.
+ */
+export interface PortWiring {
+  id: string;
+  tap: string;
+  bridge: string;
+  adminUp: boolean;
+  pluggedBy: 'agent' | 'guest';
+}
+
+export interface RouteSpec {
+  family: 4 | 6;
+  via: string;
+  dev: string;
+}
+
+export interface NamespaceSpec {
+  name: string;
+  kind: 'router' | 'dhcp';
+  /** sysctl key, value; applied in this order, before any link is created. */
+  sysctls: [string, string][];
+  links: LinkSpec[];
+  /** Default routes. */
+  routes: RouteSpec[];
+}
+
+export interface DaemonFile {
+  name: string;
+  content: string;
+  mode: number;
+}
+
+export interface DaemonSpec {
+  /** Unique and stable: radvd-<router id>, dnsmasq-<network id>. */
+  id: string;
+  kind: 'radvd' | 'dnsmasq';
+  namespace: string;
+  dir: string;
+  argv: string[];
+  files: DaemonFile[];
+  /** How a config file change is taken: SIGHUP (radvd, dnsmasq) or a restart; a changed command line always restarts. */
+  reload: 'hup' | 'restart';
+}
+
+export interface BridgeSpec {
+  name: string;
+  networkId: string;
+  mtu: number;
+}
+
+export interface TunnelSpec {
+  name: string;
+  bridge: string;
+  networkId: string;
+  vni: number;
+  /** This host's tunnel (underlay) address. */
+  local: string;
+  mtu: number;
+  /** The tunnel addresses of the other hosts that have this network, sorted. */
+  peers: string[];
+}
+
+export interface DesiredState {
+  bridgeNs: string;
+  bridgeNsSysctls: [string, string][];
+  bridges: BridgeSpec[];
+  namespaces: NamespaceSpec[];
+  daemons: DaemonSpec[];
+  /** tap<port id[:11]> of every port the API knows: bridge ends of other plugs (lab instances) are left alone. */
+  knownTaps: string[];
+  tunnels: TunnelSpec[];
+  /** The ports whose status this host reports, sorted by id (see port-status.ts). */
+  wiring: PortWiring[];
+}
+
+// ---- What the kernel has (linux.ts observe reads it; the features' diffs compare against it).
+
+export interface ActualLink {
+  name: string;
+  kind: string | null;
+  mac: string;
+  mtu: number;
+  up: boolean;
+  master: string | null;
+  /** Global-scope addresses, "addr/len" (the kernel's link-locals are not ours to manage). */
+  addresses: string[];
+  /** A vxlan link's VNI and source address. */
+  vxlan?: { id: number; local: string } | null;
+}
+
+export interface ActualNamespace {
+  links: Map<string, ActualLink>;
+  routes: RouteSpec[];
+  sysctls: Map<string, string>;
+}
+
+/** One FDB entry of a vxlan link: `bridge fdb show` as JSON gives mac, ifname and dst. */
+export interface FdbEntry {
+  mac: string;
+  dev: string;
+  dst: string;
+}
+
+export interface ActualState {
+  namespaces: Set<string>;
+  ns: Map<string, ActualNamespace>;
+  /** The bridge namespace's FDB entries of vxlan links (read only when there are tunnels to check). */
+  fdb: FdbEntry[];
+}
+
+/** One step of a plan: a line for the log and the commands that do it. */
+export interface Action {
+  desc: string;
+  cmds: string[][];
+  /**
+   * The namespace whose own links, addresses and routes it changes. Consecutive actions of different namespaces
+   * are independent and run side by side; an action without one is a barrier (bridges before plugs, deletions last).
+   */
+  ns?: string;
+}
+
+// ---- Names.
+
+export const bridgeNsName = (host: string): string => `v6stack-br-${host}`;
+export const bridgeName = (networkId: string): string => `v6b-${networkId.slice(0, 11)}`;
+export const tapName = (portId: string): string => `tap${portId.slice(0, 11)}`;
+export const routerNsName = (routerId: string): string => `qrouter-${routerId}`;
+export const dhcpNsName = (networkId: string): string => `qdhcp-${networkId}`;
+/** The device_id of the DHCP port a host serves on a network: the server names it (domain/dhcp). */
+export { dhcpDeviceId } from '../domain/dhcp.js';
+
+/** Namespace prefixes the agent manages. */
+export const MANAGED_NS_PREFIXES = ['qrouter-', 'qdhcp-'];
+/** Link name prefixes the agent manages inside its namespaces. */
+export const MANAGED_LINK_PREFIXES = ['qr-', 'qg-', 'ns-'];
