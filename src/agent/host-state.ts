@@ -186,6 +186,8 @@ export async function down(o: DownOptions): Promise<string[]> {
       if (pid !== process.pid) await stopPid(pid, 'SIGTERM');
     }
     const r = spawnSync('ip', ['netns', 'del', ns], { encoding: 'utf8' });
+    // A lab instance's /etc/netns/NS (its resolv.conf) goes with its namespace.
+    rmSync(`/etc/netns/${ns}`, { recursive: true, force: true });
     if (r.status === 0) removed.push(`namespace ${ns}`);
     else o.log(`could not delete namespace ${ns}: ${(r.stderr ?? '').trim()}`);
   }

@@ -2,10 +2,10 @@
 import { Option, type Command } from 'commander';
 import { hostname } from 'node:os';
 import { resolveEndpoint } from './http.js';
-import { labBoot, labDelete, labExec } from '../lab/lab.js';
+import { LabBootIncomplete, labBoot, labDelete, labExec } from '../lab/lab.js';
 import { followDc, labDc } from '../lab/dc.js';
 import { decodeSummary, labCapture } from '../lab/lab-capture.js';
-import { inspectInstance } from '../lab/lab-show.js';
+import { writeGuestResolvConf } from '../lab/lab-show.js';
 import { spawnSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { GUEST_OSES, type GuestOs } from '../lab/guest-os.js';
@@ -33,7 +33,7 @@ export function registerLabCommands(program: Command): void {
     .option('--capture', 'capture eth0 from before it comes up (see `lab capture`)')
     .option('--timeout <s>', 'give up after this many seconds in all, saying what was missing (env V6STACK_LAB_TIMEOUT)', process.env.V6STACK_LAB_TIMEOUT ?? '60')
     .action(async (o: LabCliOptions & { network?: string; port?: string; name?: string; ip?: string; mac?: string; os: GuestOs; capture?: boolean; timeout: string }) => {
-      if (!o.network === !o.port) throw new Error('lab boot: give --network NET (a new port) or --port PORT (an existing one), not both');
+      if (!o.network === !o.port) throw new Error(`lab boot: give either --network NET (a new port) or --port PORT (an existing one)${o.network ? ', not both' : ''}`);
       const timeout = Number(o.timeout);
       if (!(timeout > 0)) throw new Error(`--timeout must be a positive number of seconds, not ${o.timeout}`);
       const name = o.name ?? (o.port ? '' : `i${process.pid}`);
@@ -44,8 +44,13 @@ export function registerLabCommands(program: Command): void {
         os: o.os,
         timeoutMs: timeout * 1000,
         ...(o.capture ? { capture: true } : {}),
+      }).catch((e: unknown) => {
+        // An instance kept after an incomplete boot still gets the resolv.conf of what it did receive.
+        if (e instanceof LabBootIncomplete) writeGuestResolvConf(o.stateDir, e.instance);
+        throw e;
       });
       const ns = String(port.device_id);
+      writeGuestResolvConf(o.stateDir, ns.replace(/^lab-/, ''));
       console.log(JSON.stringify({ name: ns.replace(/^lab-/, ''), namespace: ns, port_id: port.id, mac_address: port.mac_address, fixed_ips: port.fixed_ips }));
     });
   common(lab.command('dc').description("build or refresh the data centre beyond an external network: the upstream router owning its subnets' gateways, hosts behind it, routes back to the tenants"))
@@ -89,7 +94,7 @@ export function registerLabCommands(program: Command): void {
       const res = await fetch(`${server}/v2.0/ports?device_id=${encodeURIComponent(ns)}`);
       if (!res.ok) throw new Error(`GET ports: ${res.status} ${await res.text()}`);
       const port = ((await res.json()) as { ports: any[] }).ports[0] ?? null;
-      const seen = inspectInstance(o.stateDir, name);
+      const seen = writeGuestResolvConf(o.stateDir, name);
       if (o.format === 'json') return console.log(JSON.stringify({ port, ...seen }, null, 2));
       const api = port ? (port.fixed_ips as { ip_address: string }[]).map((f) => f.ip_address) : [];
       const have = [...seen.ipv4, ...seen.ipv6];

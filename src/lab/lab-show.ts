@@ -4,9 +4,9 @@
 // port; `v6stack demo` builds its report from it.
 
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { labNsName, type IpJson } from './lab.js';
+import { guestEtcDir, labNsName, type IpJson } from './lab.js';
 
 export interface InstanceState {
   namespace: string;
@@ -94,4 +94,25 @@ export function inspectInstance(labDir: string, name: string): InstanceState {
     guestFile,
     capture: existsSync(join(dir, 'capture.pcap')) ? join(dir, 'capture.pcap') : null,
   };
+}
+
+/** The resolv.conf a guest's resolvconf writes from what it received: its search domain and DNS servers, in order. */
+export function guestResolvConf(name: string, seen: Pick<InstanceState, 'dns' | 'search'>): string {
+  return [
+    `# lab instance ${name}: the DNS servers and search domain it received (DHCPv4, DHCPv6, or the RA's RDNSS)`,
+    ...(seen.search ? [`search ${seen.search}`] : []),
+    ...seen.dns.map((d) => `nameserver ${d}`),
+    '',
+  ].join('\n');
+}
+
+/**
+ * Writes the instance's /etc/resolv.conf as `ip netns exec` shows it (/etc/netns/lab-NAME/resolv.conf), so
+ * `lab exec NAME -- cat /etc/resolv.conf` sees the guest's DNS, not the host's; returns what it saw.
+ */
+export function writeGuestResolvConf(labDir: string, name: string): InstanceState {
+  const seen = inspectInstance(labDir, name);
+  mkdirSync(guestEtcDir(name), { recursive: true });
+  writeFileSync(join(guestEtcDir(name), 'resolv.conf'), guestResolvConf(name, seen));
+  return seen;
 }

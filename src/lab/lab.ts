@@ -124,7 +124,21 @@ export interface LabPortRequest {
 export const DEFAULT_BOOT_TIMEOUT_MS = 60_000;
 
 /** The instance is plugged but did not get everything in time: it is kept, for `lab show` and `lab capture`. */
-export class LabBootIncomplete extends Error {}
+export class LabBootIncomplete extends Error {
+  constructor(
+    message: string,
+    /** The instance, kept for `lab show` and `lab capture`. */
+    readonly instance: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * `ip netns exec` binds the files of /etc/netns/NS/ over /etc/: the instance's resolv.conf lives there (written by
+ * `lab-show.ts` writeGuestResolvConf from what the instance received), and goes with the instance.
+ */
+export const guestEtcDir = (name: string): string => `/etc/netns/${labNsName(name)}`;
 
 /** Which port the instance plugs and whether the lab created it (then `lab delete` deletes it; else it unbinds it). */
 interface PortRecord {
@@ -259,6 +273,7 @@ export async function labBoot(opts: LabOptions, network: string, name: string, f
     throw new LabBootIncomplete(
       `lab boot ${name}: gave up after ${Math.round((Date.now() - t0) / 1000)} s: ${missing.join('; ')}. The instance is kept to look at: \`v6stack lab show ${name}\`, ` +
         `\`v6stack lab capture ${name} --seconds 10 --decode\`, the ERROR lines of the agent's log and \`openstack port list --network ${net.id} -c ID -c Status\` (a port in ERROR: its daemon keeps failing); \`v6stack lab delete ${name}\` removes it`,
+      name,
     );
   }
   log(`booted in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
@@ -272,6 +287,7 @@ async function undoBoot(opts: LabOptions, name: string, record: PortRecord, made
   await stopDhclients(dir, log);
   if (madeNs) await exec(['ip', 'netns', 'del', labNsName(name)]).catch(() => '');
   await rm(dir, { recursive: true, force: true });
+  await rm(guestEtcDir(name), { recursive: true, force: true });
   await releasePort(opts, record, log).catch((e: Error) => log(`could not remove port ${record.id}: ${e.message}`));
 }
 
@@ -380,6 +396,7 @@ export async function labDelete(opts: LabOptions, name: string): Promise<void> {
   // A DC's radvd (dc.ts): its SIGTERM sends the goodbye RA, so hosts on the provider network drop it at once.
   await stopLabDaemon(dir, 'radvd.pid', 'radvd.conf', log);
   await rm(dir, { recursive: true, force: true });
+  await rm(guestEtcDir(name), { recursive: true, force: true });
   if (hadNs) {
     await exec(['ip', 'netns', 'del', ns]);
     log(`deleted namespace ${ns}`);

@@ -79,7 +79,9 @@ function leftovers(names: string[]): string[] {
         return [];
       }
     });
-  return [...ns.map((n) => `namespace ${n}`), ...procs];
+  // A lab instance's /etc/netns/lab-NAME (its resolv.conf) goes with it.
+  const etc = existsSync('/etc/netns') ? readdirSync('/etc/netns').filter((n) => names.some((x) => n === `lab-${x}`)) : [];
+  return [...ns.map((n) => `namespace ${n}`), ...procs, ...etc.map((n) => `/etc/netns/${n}`)];
 }
 
 test("README's main command: `npm start` from the repository root, then the tour's CLI, four networks behind one router, an instance on each, and `v6stack down`", { skip, timeout: 600_000 }, async (t) => {
@@ -172,6 +174,11 @@ test("README's main command: `npm start` from the repository root, then the tour
         assert.equal(have.router4, gw, `${inst}: IPv4 default route via the subnet's gateway`);
         assert.ok(have.dns.includes(spec.v4.dns), `${inst}: DHCPv4 DNS server ${spec.v4.dns} (${have.dns.join(' ')})`);
       }
+      // As the guest sees it: `lab exec NAME -- cat /etc/resolv.conf` names what it received, not the host's servers.
+      const resolv = await v6ok(['lab', 'exec', inst, '--', 'cat', '/etc/resolv.conf']);
+      const nameservers = [...resolv.matchAll(/^nameserver (\S+)$/gm)].map((m) => m[1]);
+      assert.deepEqual(nameservers, have.dns, `${inst}: /etc/resolv.conf as the guest sees it\n${resolv}`);
+      for (const dns of [spec.v6?.dns, spec.v4?.dns]) if (dns) assert.ok(nameservers.includes(dns), `${inst}: resolv.conf names ${dns}\n${resolv}`);
       if (i === 0) {
         // SLAAC: the DNS server can only have come in the RA (RDNSS): no DHCPv6 client ran.
         assert.ok(!existsSync(`/run/v6stack/lab/${inst}/dhclient.env`), 'no DHCPv6 on a SLAAC network');
