@@ -10,6 +10,7 @@ import { ApiServer, MAX_REQUEST_BODY_SIZE } from '../api/server.js';
 import { DEFAULT_DB_PATH, openStore } from '../store/index.js';
 import { DEFAULT_MTU_CONFIG, type OverlayIpVersion } from '../domain/mtu.js';
 import { AGENT_DOWN_TIME_MS } from '../api/resources/agents.js';
+import { IPV6_MIN_MTU } from '../domain/ipv6/index.js';
 
 interface ServerOptions {
   port: string;
@@ -40,7 +41,7 @@ async function runServer(opts: ServerOptions, withAgent: boolean): Promise<void>
   }
   const store = await openStore(opts.db);
   const globalPhysnetMtu = Number(opts.globalPhysnetMtu);
-  if (!Number.isInteger(globalPhysnetMtu) || globalPhysnetMtu < 1280) throw new Error(`--global-physnet-mtu must be an integer of at least 1280, not ${opts.globalPhysnetMtu}`);
+  if (!Number.isInteger(globalPhysnetMtu) || globalPhysnetMtu < IPV6_MIN_MTU) throw new Error(`--global-physnet-mtu must be an integer of at least ${IPV6_MIN_MTU} (IPv6's minimum link MTU), not ${opts.globalPhysnetMtu}`);
   const agentDownTime = Number(opts.agentDownTime);
   if (!(agentDownTime > 0)) throw new Error(`--agent-down-time must be a positive number of seconds, not ${opts.agentDownTime}`);
   const settings = { mtu: { globalPhysnetMtu, overlayIpVersion: Number(opts.overlayIpVersion) as OverlayIpVersion }, agentDownTimeMs: agentDownTime * 1000 };
