@@ -195,6 +195,11 @@ export async function startEnv(opts: { listen?: string; serverArgs?: string[] } 
       const names = new Set((all ? (JSON.parse(all) as { name: string }[]) : []).map((n) => n.name));
       for (const ns of [...owned, ...env.extraNs, `v6stack-br-${host}`, ...[...names].filter((n) => n.startsWith(`lab-${tag}`))]) {
         if (names.has(ns)) sh(['ip', 'netns', 'del', ns]);
+        // A lab instance the CLI booted or showed has its resolv.conf in /etc/netns/NS: it goes with the namespace.
+        rmSync(`/etc/netns/${ns}`, { recursive: true, force: true });
+      }
+      for (const ns of (() => { try { return readdirSync('/etc/netns'); } catch { return []; } })()) {
+        if (ns.startsWith(`lab-${tag}`)) rmSync(`/etc/netns/${ns}`, { recursive: true, force: true });
       }
       await server.stop().catch(() => {});
       rmSync(dir, { recursive: true, force: true });
