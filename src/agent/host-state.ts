@@ -180,14 +180,14 @@ export async function down(o: DownOptions): Promise<string[]> {
   const present = new Set(netnsList());
   const namespaces = [...lab.map((n) => `lab-${n}`), ...owned, bridgeNsName(o.host)];
   for (const ns of [...new Set(namespaces)]) {
+    // A lab instance's /etc/netns/NS (its resolv.conf) goes with it, even when its namespace is already gone.
+    rmSync(`/etc/netns/${ns}`, { recursive: true, force: true });
     if (!present.has(ns)) continue;
     // Whatever still runs in it (a daemon whose pid file was lost) would keep it, and its links, alive.
     for (const pid of (spawnSync('ip', ['netns', 'pids', ns], { encoding: 'utf8' }).stdout ?? '').split(/\s+/).filter(Boolean).map(Number)) {
       if (pid !== process.pid) await stopPid(pid, 'SIGTERM');
     }
     const r = spawnSync('ip', ['netns', 'del', ns], { encoding: 'utf8' });
-    // A lab instance's /etc/netns/NS (its resolv.conf) goes with its namespace.
-    rmSync(`/etc/netns/${ns}`, { recursive: true, force: true });
     if (r.status === 0) removed.push(`namespace ${ns}`);
     else o.log(`could not delete namespace ${ns}: ${(r.stderr ?? '').trim()}`);
   }
