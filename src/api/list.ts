@@ -57,6 +57,12 @@ export function parseListQuery(params: URLSearchParams, attributes: ReadonlySet<
   if (q.marker !== null && !isStorableText(q.marker)) throw httpBadRequest('Invalid marker');
   const reverse = params.get('page_reverse');
   q.pageReverse = reverse !== null && bool.convert(reverse, 'page_reverse');
+  // Neutron pages only with a limit (api_common.get_limit_and_marker): without one, marker and page_reverse are
+  // ignored and the whole collection is answered.
+  if (q.limit === null) {
+    q.marker = null;
+    q.pageReverse = false;
+  }
   return q;
 }
 
@@ -133,10 +139,9 @@ export function applyList(docs: Doc[], q: ListQuery, selfUrl: URL, onMissingMark
       start = at + 1;
     }
     const end = q.limit === null ? items.length : start + q.limit;
-    const more = end < items.length;
     items = items.slice(start, end);
     if (q.pageReverse) items.reverse();
-    links.push(...pageLinks(items[0]?.id, items[items.length - 1]?.id, more, q, selfUrl));
+    links.push(...pageLinks(items[0]?.id, items[items.length - 1]?.id, items.length, q, selfUrl));
   }
   if (q.fields) items = items.map((d) => pick(d, q.fields!));
   return { items, links };
@@ -150,22 +155,27 @@ export function pagesById(q: ListQuery): boolean {
   return q.limit !== null && !q.memoryFilters.length && q.sorts.every((s) => s.key === 'id') && q.sorts.length <= 1 && !q.columnFilters.id;
 }
 
-/** Neutron's `next`/`previous` links of a page, from its first and last ids (in the order returned). */
-export function pageLinks(first: string | undefined, last: string | undefined, more: boolean, q: ListQuery, selfUrl: URL): ListResult['links'] {
+/**
+ * Neutron's `next`/`previous` links of a page (neutron/api/api_common.py get_pagination_links), from its first and
+ * last ids (in the order returned) and how many it holds. `next` always pages forward from the last item and
+ * `previous` backward from the first; `next` is left out only on a short forward page and `previous` only on a short
+ * reverse page. So a full last page still has a `next` link (to an empty page), and the first page a `previous` one:
+ * clients and Tempest walk the links until they stop, as they do against Neutron.
+ */
+export function pageLinks(first: string | undefined, last: string | undefined, count: number, q: ListQuery, selfUrl: URL): ListResult['links'] {
   const links: ListResult['links'] = [];
-  if (first === undefined || last === undefined) return links;
-  const link = (marker: string, reverse: boolean): string => {
+  if (q.limit === null) return links;
+  const short = count < q.limit;
+  const link = (marker: string | undefined, reverse: boolean): string => {
     const u = new URL(selfUrl.href);
     u.searchParams.delete('marker');
     u.searchParams.delete('page_reverse');
-    u.searchParams.set('marker', marker);
+    if (marker !== undefined) u.searchParams.set('marker', marker);
     if (reverse) u.searchParams.set('page_reverse', 'True');
     return u.href;
   };
-  if (q.pageReverse ? true : more) links.push({ rel: 'next', href: link(q.pageReverse ? first : last, q.pageReverse) });
-  if (q.marker !== null || q.pageReverse) {
-    if (!q.pageReverse || more) links.push({ rel: 'previous', href: link(q.pageReverse ? last : first, !q.pageReverse) });
-  }
+  if (!(short && !q.pageReverse)) links.push({ rel: 'next', href: link(last, false) });
+  if (!(short && q.pageReverse)) links.push({ rel: 'previous', href: link(first, true) });
   return links;
 }
 

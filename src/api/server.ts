@@ -361,10 +361,10 @@ export class ApiServer {
         const limit = q.limit!;
         if (q.marker !== null && (await tx.count(resource.kind, { ...q.columnFilters, id: [q.marker] })) === 0) throw notFound(resource.kind, q.marker);
         const desc = (q.sorts[0]?.desc ?? false) !== q.pageReverse;
-        const raw = await tx.listPage(resource.kind, q.columnFilters, { ...(q.marker !== null ? { after: q.marker } : {}), desc, limit: limit + 1 });
-        const page = raw.slice(0, limit).map((b) => JSON.parse(b) as Doc);
+        const raw = await tx.listPage(resource.kind, q.columnFilters, { ...(q.marker !== null ? { after: q.marker } : {}), desc, limit });
+        const page = raw.map((b) => JSON.parse(b) as Doc);
         if (q.pageReverse) page.reverse();
-        const links = pageLinks(page[0]?.id as string | undefined, page[page.length - 1]?.id as string | undefined, raw.length > limit, q, url);
+        const links = pageLinks(page[0]?.id as string | undefined, page[page.length - 1]?.id as string | undefined, page.length, q, url);
         const body: Record<string, unknown> = { [resource.schema.plural]: q.fields ? page.map((d) => pick(d, q.fields!)) : page };
         if (links.length) body[`${resource.schema.plural}_links`] = links;
         return JSON.stringify(body);

@@ -134,8 +134,8 @@ for (const backend of backends()) {
       page = await get(`limit=5&marker=${all[22]}&page_reverse=True`);
       for (;;) {
         back.unshift(...page.ids);
-        const prev = page.links.find((l) => l[0] === 'next');
-        if (!prev || !page.ids.length) break;
+        const prev = page.links.find((l) => l[0] === 'previous');
+        if (!prev) break;
         page = await get(`limit=5&marker=${prev[1]}&page_reverse=True`);
       }
       assert.deepEqual(back, all.slice(0, 22));

@@ -162,8 +162,8 @@ export const subnets: ResourceDef = {
       if (!port) continue;
       const owner = port.device_owner as string;
       const others = (port.fixed_ips as FixedIp[]).filter((f) => f.subnet_id !== subnet.id);
-      // Ports keep only their automatic address here: it goes with the subnet, unless it is all they have.
-      if (!subnetDeleteTakesAddress(subnet, owner, others.length)) throw inUse.subnet(subnet.id);
+      // A port's automatic address goes with the subnet; any other allocation keeps the subnet in use.
+      if (!subnetDeleteTakesAddress(subnet, owner)) throw inUse.subnet(subnet.id);
       edits.push({ port, keep: others });
     }
     for (const { port, keep } of edits) {

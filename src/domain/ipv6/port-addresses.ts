@@ -198,12 +198,13 @@ export function backfillAddress(subnet: AddressingSubnet, port: AddressedPort & 
 
 /**
  * Whether deleting a subnet may take a port's address on it instead of failing with SubnetInUse
- * (_remove_subnet_ip_allocations_from_ports): never from router interfaces; always from DHCP (and the other
- * AUTO_DELETE_PORT_OWNERS); from other ports only on an auto-address subnet, and only when the port keeps another
- * address (f987486feb: a port is not left without any).
+ * (db_base_plugin_v2._remove_subnet_ip_allocations_from_ports): never from router interfaces; always from DHCP (and
+ * the other AUTO_DELETE_PORT_OWNERS); from every other port on an auto-address (SLAAC / DHCPv6-stateless) subnet, even
+ * when it is the port's only address (Neutron Zed answers 204 there and leaves the port without addresses; Tempest's
+ * IPv6 tests delete such subnets under their ports).
  */
-export function subnetDeleteTakesAddress(subnet: AddressingSubnet, deviceOwner: string, otherAddresses: number): boolean {
+export function subnetDeleteTakesAddress(subnet: AddressingSubnet, deviceOwner: string): boolean {
   if (ROUTER_INTERFACE_OWNERS.has(deviceOwner)) return false;
   if (AUTO_DELETE_PORT_OWNERS.has(deviceOwner)) return true;
-  return isAuto(subnet) && otherAddresses > 0;
+  return isAuto(subnet);
 }

@@ -49,8 +49,12 @@ export interface Route {
   nexthop: string;
 }
 
-/** extraroute's routes: each a cidr and a next hop of the same family (InvalidRoutes otherwise). */
+/**
+ * extraroute's routes: each a cidr and a next hop of the same family (InvalidRoutes otherwise). `null` is no routes
+ * (extraroute's convert_none_to_empty_list): `{"routes": null}` clears them, as Tempest's extra-route tests do.
+ */
 const routes = withConverter(listOf(record({ destination: cidrText, nexthop: ipAddress })) as unknown as Type<Route[]>, (value, attr) => {
+  if (value === null) return [];
   if (!Array.isArray(value)) throw badAttribute(attr, `'${pyStr(value)}' is not a list`);
   return value.map((r) => {
     const o = r as Record<string, unknown> | null;

@@ -454,7 +454,7 @@ describe('MAC change, new subnet, subnet delete', () => {
     // [subnet, owner, other addresses of the port, takes]
     const ROWS: [AddressingSubnet, string, number, boolean][] = [
       [SLAAC, 'compute:nova', 1, true],
-      [SLAAC, 'compute:nova', 0, false],
+      [SLAAC, 'compute:nova', 0, true],
       [SLAAC, 'network:router_interface', 1, false],
       [SLAAC, 'network:dhcp', 0, true],
       [STATEFUL, 'compute:nova', 1, false],
@@ -464,6 +464,6 @@ describe('MAC change, new subnet, subnet delete', () => {
       [V4, 'network:dhcp', 0, true],
       [V4, '', 1, false],
     ];
-    for (const [s, owner, others, want] of ROWS) assert.equal(subnetDeleteTakesAddress(s, owner, others), want, `${s.id} ${owner} ${others}`);
+    for (const [s, owner, others, want] of ROWS) assert.equal(subnetDeleteTakesAddress(s, owner), want, `${s.id} ${owner} ${others}`);
   });
 });
