@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { backends, freshStoreUrl, spawnServer, type ServerProcess } from '../helpers/v6stack.js';
 import { freePort, run, type RunResult } from './util.js';
 import { repoRoot } from './http-cases-compare.js';
@@ -53,6 +54,13 @@ for (const backend of backends()) {
     const nj = async (...args: string[]) =>
       JSON.parse(ok(await run(neutronBin!, [...args, '-f', 'json'], { env: clientEnv(home, { OS_AUTH_TYPE: 'none', OS_ENDPOINT: server!.url }), timeoutMs: CALL_TIMEOUT_MS }), args));
 
+    /** v6stack's own CLI: `bgp routes`, `bgp why`. */
+    const v6stack = (...args: string[]) => {
+      const r = spawnSync(process.execPath, ['dist/src/cli/main.js', '--os-endpoint', server!.url, ...args], { encoding: 'utf8', timeout: CALL_TIMEOUT_MS });
+      assert.equal(r.status, 0, `v6stack ${args.join(' ')}: ${r.stdout} ${r.stderr}`);
+      return JSON.parse(r.stdout);
+    };
+
     it("builds the talk's scope, networks and router with the openstack CLI", async () => {
       await oj('address', 'scope', 'create', '--ip-version', '6', 'bgp-v6');
       await oj('subnet', 'pool', 'create', '--pool-prefix', '2001:db8:cafe:17::/64', '--address-scope', 'bgp-v6', 'public-v6-pool');
@@ -83,8 +91,12 @@ for (const backend of backends()) {
       assert.deepEqual(await oj('bgp', 'speaker', 'list', 'advertised', 'routes', 'speaker1'), [{ Destination: '2001:db8:bad:face::/64', Nexthop: '2001:db8:cafe:17::7' }]);
       const legacy = await nj('bgp-speaker-advertiseroute-list', 'speaker1');
       assert.deepEqual(legacy, [{ destination: '2001:db8:bad:face::/64', next_hop: '2001:db8:cafe:17::7' }]);
+      assert.deepEqual(v6stack('bgp', 'routes', 'speaker1', '-f', 'json'), [{ Destination: '2001:db8:bad:face::/64', Nexthop: '2001:db8:cafe:17::7' }]);
+      assert.deepEqual(v6stack('bgp', 'why', 'face', '-f', 'json'), [{ Speaker: 'speaker1', Subnet: '2001:db8:bad:face::/64', Advertised: true, 'Next hops': ['2001:db8:cafe:17::7'], 'Why not': '' }]);
       await oc('router', 'remove', 'subnet', 'r1', 'face');
       assert.deepEqual(await oj('bgp', 'speaker', 'list', 'advertised', 'routes', 'speaker1'), [], 'withdrawn with the interface');
+      const why = v6stack('bgp', 'why', 'face', '--speaker', 'speaker1', '-f', 'json');
+      assert.deepEqual([why[0].Advertised, why[0]['Why not']], [false, 'the subnet is on no router interface']);
       await oc('bgp', 'speaker', 'remove', 'peer', 'speaker1', 'peer1');
       await oc('bgp', 'speaker', 'remove', 'network', 'speaker1', 'public');
       assert.deepEqual((await oj('bgp', 'speaker', 'show', 'speaker1')).networks, []);

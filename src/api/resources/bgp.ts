@@ -293,3 +293,40 @@ export const bgpPeers: ResourceDef = {
 };
 
 export { speakerNotFound, peerNotFound };
+
+/**
+ * What a BGP agent host runs (Neutron's BgpDrAgent RPC get_bgp_speakers: get_bgp_speaker_with_advertised_routes):
+ * each speaker scheduled to this host's enabled BGP agent, with its peers (passwords included: the agent needs them
+ * for TCP MD5) and its advertised routes. Served on v6stack's agent API only, never on /v2.0.
+ */
+export async function hostedBgpSpeakers(tx: Tx, host: string): Promise<HostedBgpSpeakerDoc[]> {
+  const agents = (await tx.list('agent', { host: [host] })).filter((a) => a.agent_type === AGENT_TYPE_BGP_ROUTING && a.admin_state_up === true);
+  if (!agents.length) return [];
+  const bindings = await tx.list('bgp_dragent_binding', { id: agents.map((a) => a.id) });
+  if (!bindings.length) return [];
+  const topo = await bgpTopology(tx);
+  const out: HostedBgpSpeakerDoc[] = [];
+  for (const b of bindings) {
+    const s = await tx.get('bgp_speaker', b.bgp_speaker_id as string);
+    if (!s) continue;
+    const peers = (s.peers as string[]).length ? await tx.list('bgp_peer', { id: s.peers as string[] }) : [];
+    out.push({
+      id: s.id,
+      local_as: s.local_as as number,
+      ip_version: s.ip_version as 4 | 6,
+      networks: s.networks as string[],
+      peers: peers.map((p) => ({ id: p.id, peer_ip: p.peer_ip as string, remote_as: p.remote_as as number, auth_type: p.auth_type as 'none' | 'md5', password: (p.password as string | null) ?? null })),
+      advertised_routes: advertisedRoutes(speakerView(s), topo),
+    });
+  }
+  return out.sort((a, b) => a.id.localeCompare(b.id));
+}
+
+export interface HostedBgpSpeakerDoc {
+  id: string;
+  local_as: number;
+  ip_version: 4 | 6;
+  networks: string[];
+  peers: { id: string; peer_ip: string; remote_as: number; auth_type: 'none' | 'md5'; password: string | null }[];
+  advertised_routes: { destination: string; next_hop: string }[];
+}
