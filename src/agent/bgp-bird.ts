@@ -55,13 +55,15 @@ export function renderBirdConf(s: BirdSpeaker): string {
     `# v6stack BGP speaker ${s.speakerId} (AS ${s.localAs}); rewritten by the agent, reloaded with SIGHUP`,
     `router id ${s.routerId};`,
     'log stderr all;',
-    // Interfaces and their addresses: BIRD resolves the static routes' next hops on the gateway's link.
+    // Interfaces and their addresses (the sessions' local addresses).
     'protocol device { }',
     '',
     `protocol static advertised {`,
     `  ${family};`,
   ];
-  for (const r of s.routes) lines.push(`  route ${r.destination} via ${r.next_hop};`);
+  // Blackhole routes with the next hop as an attribute: they are never installed (no kernel protocol), and a next
+  // hop that is our own gateway address would not resolve as a `via` neighbour in BIRD.
+  for (const r of s.routes) lines.push(`  route ${r.destination} blackhole { bgp_next_hop = ${r.next_hop}; };`);
   lines.push('}', '');
   for (const p of s.peers) {
     if (p.password !== null && !birdStringSafe(p.password)) {

@@ -45,7 +45,7 @@ test("a speaker runs as BIRD in its gateway router's namespace, one session per 
   const conf = d[0]!.files[0]!.content;
   assert.equal(d[0]!.files[0]!.mode, 0o600, 'the passwords are in it');
   assert.match(conf, /router id 192\.0\.2\.7;/);
-  assert.match(conf, /route 2001:db8:bad:face::\/64 via 2001:db8:cafe:17::7;/);
+  assert.match(conf, /route 2001:db8:bad:face::\/64 blackhole \{ bgp_next_hop = 2001:db8:cafe:17::7; \};/);
   assert.match(conf, /local 2001:db8:cafe:17::7 as 65001;\n  neighbor 2001:db8:cafe:17::1 as 65000;\n  password "talk-secret";/);
   assert.match(conf, /local 192\.0\.2\.7 as 65001;\n  neighbor 192\.0\.2\.1 as 65000;\n  graceful restart on;/);
   assert.match(conf, /next hop keep/);
