@@ -35,6 +35,11 @@ export interface AgentOptions {
   radvd?: PlanOptions['radvd'];
   /** How daemons that exit are restarted (default: 1 s doubling to 60 s; failing from the third exit in a row). */
   restartPolicy?: RestartPolicy;
+  /**
+   * Also be this host's BGP dynamic routing agent (Neutron's neutron-bgp-dragent): heartbeat as one, and run a BIRD
+   * for each BGP speaker scheduled here (features/bgp.ts). Off by default.
+   */
+  bgp?: boolean;
   log?: (line: string) => void;
 }
 
@@ -50,6 +55,11 @@ interface DocOfKind {
 }
 type Cache = { [K in Kind]: Map<string, DocOfKind[K]> };
 const RELEVANT = new Set<string>(Object.keys(COLLECTIONS));
+/** Kinds whose changes move a BGP speaker's routes or peers besides the four collections (scopes, pools, BGP's own). */
+const BGP_RELEVANT = new Set<string>(['bgp_speaker', 'bgp_peer', 'bgp_dragent_binding', 'subnetpool', 'address_scope']);
+/** Neutron's BGP agent binary and type (neutron_dynamic_routing/services/bgp/common/constants.py). */
+const BGP_AGENT_BINARY = 'neutron-bgp-dragent';
+const BGP_AGENT_TYPE = 'BGP dynamic routing agent';
 /** Ids per `GET ...?id=&id=` when fetching changed documents. */
 const FETCH_CHUNK = 50;
 export { V6STACK_AGENT_BINARY as AGENT_BINARY } from '../domain/dhcp.js';
@@ -272,6 +282,9 @@ export class Agent {
     }
     // The DHCP ports are the server's to make (api/dhcp-ports.ts): this host serves those bound to it.
     const state = this.state();
+    // The BGP speakers scheduled here, with their peers and the routes the server derived (read on every pass: the
+    // routes follow routers, ports, subnets and pools, so any change may move them).
+    if (this.opts.bgp) state.bgpSpeakers = (await this.api('GET', `/v6stack/v1/bgp-speakers?host=${encodeURIComponent(this.opts.host)}`)).bgp_speakers;
     // dnsmasq logs every DHCP transaction to stderr, which the supervisor relays into this log.
     const desired = plan(state, {
       host: this.opts.host,
@@ -399,6 +412,7 @@ export class Agent {
             agents = true; // another agent came, went or heartbeated: its tunnel address or role may have changed
             continue;
           }
+          if (this.opts.bgp && BGP_RELEVANT.has(c.kind)) relevant = true;
           if (!RELEVANT.has(c.kind)) continue;
           this.pending[c.kind as Kind].add(c.id);
           relevant = true;
@@ -423,6 +437,10 @@ export class Agent {
       // failing_daemons: each daemon that keeps failing, with its last words and the likely fix (see restart-policy.ts).
       const configurations = { ...this.lastSummary, failing_daemons: this.supervisor.failing(), role: this.opts.role ?? 'all', ...(this.opts.tunnelIp ? { tunneling_ip: this.opts.tunnelIp, tunnel_types: ['vxlan'] } : {}) };
       this.selfAgentId = (await this.api('PUT', `/v6stack/v1/agents/${encodeURIComponent(this.opts.host)}/${AGENT_BINARY}`, { agent: { agent_type: 'v6stack agent', configurations } })).agent.id;
+      if (this.opts.bgp) {
+        const speakers = this.supervisor.ids().filter((id) => id.startsWith('bgp-')).length;
+        await this.api('PUT', `/v6stack/v1/agents/${encodeURIComponent(this.opts.host)}/${BGP_AGENT_BINARY}`, { agent: { agent_type: BGP_AGENT_TYPE, configurations: { bgp_speakers: speakers, engine: 'bird' } } });
+      }
     } catch (e) {
       this.log(`heartbeat: ${(e as Error).message}`);
     }

@@ -209,11 +209,13 @@ export class Supervisor {
     await rename(`${path}.tmp`, path);
   }
 
-  /** On agent shutdown: radvd is killed without its goodbye RA, dnsmasq stopped normally; kernel state stays. */
+  /** On agent shutdown: radvd is killed without its goodbye RA, BIRD without a Cease, dnsmasq stopped normally; kernel state stays. */
   async shutdown(): Promise<void> {
     this.stopping = true;
     for (const t of this.tracked.values()) if (t.timer) clearTimeout(t.timer);
-    await Promise.all([...this.running.values()].map((r) => this.stop(r, r.spec.kind === 'radvd' ? 'SIGKILL' : 'SIGTERM')));
+    // BIRD too: killed, its BGP sessions end without a Cease, so peers with graceful restart (RFC 4724) keep its
+    // routes while the agent restarts, instead of withdrawing and re-learning every prefix.
+    await Promise.all([...this.running.values()].map((r) => this.stop(r, r.spec.kind === 'radvd' || r.spec.kind === 'bird' ? 'SIGKILL' : 'SIGTERM')));
   }
 
   ids(): string[] {

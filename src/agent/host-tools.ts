@@ -8,8 +8,11 @@ import { join } from 'node:path';
 export interface HostTool {
   program: string;
   debianPackage: string;
-  /** agent: the data-plane agent runs it; lab: `lab boot/capture/show`; tour: the README's commands. */
-  neededBy: 'agent' | 'lab' | 'tour';
+  /**
+   * agent: the data-plane agent runs it; lab: `lab boot/capture/show`; tour: the README's commands; bgp: the agent's
+   * BGP speakers (optional: without it the agent does not offer itself as a BGP dynamic routing agent).
+   */
+  neededBy: 'agent' | 'lab' | 'tour' | 'bgp';
 }
 
 export const HOST_TOOLS: readonly HostTool[] = [
@@ -18,6 +21,7 @@ export const HOST_TOOLS: readonly HostTool[] = [
   { program: 'sysctl', debianPackage: 'procps', neededBy: 'agent' },
   { program: 'radvd', debianPackage: 'radvd', neededBy: 'agent' },
   { program: 'dnsmasq', debianPackage: 'dnsmasq-base', neededBy: 'agent' },
+  { program: 'bird', debianPackage: 'bird2', neededBy: 'bgp' },
   { program: 'dhclient', debianPackage: 'isc-dhcp-client', neededBy: 'lab' },
   { program: 'tcpdump', debianPackage: 'tcpdump', neededBy: 'lab' },
   { program: 'ping', debianPackage: 'iputils-ping', neededBy: 'lab' },

@@ -21,11 +21,23 @@ export type RouterDoc = Pick<Router, 'id'>;
 /** An entry of GET /v2.0/agents, as vxlan peersFromAgents reads it. */
 export type AgentEntry = Pick<AgentDoc, 'host' | 'binary' | 'configurations'>;
 
+/** A BGP speaker this host's BGP agent runs, as GET /v6stack/v1/bgp-speakers?host= gives it (routes derived). */
+export interface BgpSpeakerDoc {
+  id: string;
+  local_as: number;
+  ip_version: 4 | 6;
+  networks: string[];
+  peers: { id: string; peer_ip: string; remote_as: number; auth_type: 'none' | 'md5'; password: string | null }[];
+  advertised_routes: { destination: string; next_hop: string }[];
+}
+
 export interface ApiState {
   networks: NetworkDoc[];
   subnets: SubnetDoc[];
   ports: PortDoc[];
   routers: RouterDoc[];
+  /** The BGP speakers scheduled to this host (features/bgp.ts); absent or empty: none. */
+  bgpSpeakers?: BgpSpeakerDoc[];
 }
 
 // ---- Options.
@@ -130,9 +142,9 @@ export interface DaemonFile {
 }
 
 export interface DaemonSpec {
-  /** Unique and stable: radvd-<router id>, dnsmasq-<network id>. */
+  /** Unique and stable: radvd-<router id>, dnsmasq-<network id>, bgp-<speaker id>. */
   id: string;
-  kind: 'radvd' | 'dnsmasq';
+  kind: 'radvd' | 'dnsmasq' | 'bird';
   namespace: string;
   dir: string;
   argv: string[];

@@ -6,6 +6,8 @@
 //   PUT /v6stack/v1/agents/<host>/<binary>  {"agent": {"agent_type", "configurations"?}} -> {"agent": {...}}
 //       The heartbeat of a DHCP host (role all or network) also schedules the networks no live host serves: their
 //       DHCP ports are made or moved in its transaction (dhcp-ports.ts).
+//   GET /v6stack/v1/bgp-speakers?host=H  -> {"bgp_speakers": [{id, local_as, ip_version, networks, peers (with
+//       passwords), advertised_routes}]}: what host H's BGP agent runs (api/resources/bgp.ts hostedBgpSpeakers).
 //   PUT /v6stack/v1/ports/status  {"host": H, "ports": {"<port id>": "ACTIVE" | "DOWN", ...}} -> {"ports": [...]}
 //       What an agent found on the wire: a port it has plugged (and whose admin state is up) is ACTIVE, else DOWN
 //       (Neutron's update_device_up/down). Only ports whose status changes are written, and returned; ports that
@@ -18,6 +20,7 @@ import { anyDict, isUuid, string } from '../schema/types.js';
 import { insertDoc, saveDoc, timestamp, type ServerSettings } from './context.js';
 import { servesDhcpRole, type DhcpAgent } from '../domain/dhcp.js';
 import { syncAllDhcpPorts } from './dhcp-ports.js';
+import { hostedBgpSpeakers } from './resources/bgp.js';
 
 const MAX_WAIT_MS = 30_000;
 /** The port statuses an agent reports (Neutron's constants: PORT_STATUS_ACTIVE, _BUILD, _DOWN, _ERROR). */
@@ -49,6 +52,10 @@ export class AgentApi {
     if (parts[1] === 'changes' && parts.length === 2 && method === 'GET') return this.changes(url);
     if (parts[1] === 'agents' && parts.length === 4 && method === 'PUT') return this.heartbeat(parts[2]!, parts[3]!, body);
     if (parts[1] === 'ports' && parts[2] === 'status' && parts.length === 3 && method === 'PUT') return this.portStatus(body);
+    if (parts[1] === 'bgp-speakers' && parts.length === 2 && method === 'GET') {
+      const host = string(255).convert(url.searchParams.get('host') ?? '', 'host');
+      return { status: 200, body: JSON.stringify({ bgp_speakers: await this.store.read((tx) => hostedBgpSpeakers(tx, host)) }) };
+    }
     throw resourceNotFound(url.pathname);
   }
 

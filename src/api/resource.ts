@@ -19,4 +19,15 @@ export interface ResourceDef {
   present?(tx: Tx, doc: Doc, settings?: ServerSettings): Promise<Doc>;
   /** PUT /<plural>/<id>/<action> (router interfaces, subnet pool prefixes); the action converts its own body. */
   actions?: Record<string, (tx: Tx, ctx: RequestContext, doc: Doc, body: Record<string, unknown>) => Promise<unknown>>;
+  /** GET /<plural>/<id>/<action>, read-only (a BGP speaker's get_advertised_routes). */
+  getActions?: Record<string, (tx: Tx, ctx: RequestContext, doc: Doc, url: URL) => Promise<unknown>>;
+  /** /<plural>/<id>/<name>[/<sub id>]: a collection under a member (the BGP agent scheduler's bgp-drinstances). */
+  subCollections?: Record<string, SubCollection>;
+}
+
+/** A collection under a member, as Neutron's ResourceExtension with a parent: index, create (201), delete (204). */
+export interface SubCollection {
+  list?(tx: Tx, ctx: RequestContext, parent: Doc, settings?: ServerSettings): Promise<unknown>;
+  create?(tx: Tx, ctx: RequestContext, parent: Doc, body: Record<string, unknown>): Promise<unknown>;
+  remove?(tx: Tx, ctx: RequestContext, parent: Doc, id: string): Promise<void>;
 }

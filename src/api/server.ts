@@ -16,7 +16,7 @@ import { EXTENSIONS } from './extensions.js';
 import { AgentApi } from './agent-api.js';
 import { syncAllDhcpPorts } from './dhcp-ports.js';
 import { applyList, isPlain, pageLinks, pagesById, parseListQuery, pick } from './list.js';
-import type { ResourceDef } from './resource.js';
+import type { ResourceDef, SubCollection } from './resource.js';
 import { agents } from './resources/agents.js';
 import { networks } from './resources/networks.js';
 import { ports } from './resources/ports.js';
@@ -24,8 +24,9 @@ import { routers } from './resources/routers.js';
 import { securityGroupRules, securityGroups } from './resources/security-groups.js';
 import { addressScopes, subnetpools } from './resources/subnetpools.js';
 import { subnets } from './resources/subnets.js';
+import { bgpPeers, bgpSpeakers } from './resources/bgp.js';
 
-export const RESOURCES: ResourceDef[] = [networks, subnets, ports, routers, subnetpools, addressScopes, securityGroups, securityGroupRules, agents];
+export const RESOURCES: ResourceDef[] = [networks, subnets, ports, routers, subnetpools, addressScopes, securityGroups, securityGroupRules, agents, bgpSpeakers, bgpPeers];
 const BY_PATH = new Map(RESOURCES.map((r) => [r.schema.path ?? r.schema.plural, r]));
 /** oslo.middleware's max_request_body_size default, which Neutron runs with. */
 export const MAX_REQUEST_BODY_SIZE = 114_688;
@@ -309,6 +310,41 @@ export class ApiServer {
       const body = parsed as Record<string, unknown>;
       const out = await this.write(async (tx) => action(tx, ctx, await this.mustGet(tx, resource, id), body));
       return { status: 200, body: JSON.stringify(out) };
+    } else if (resource.getActions && Object.hasOwn(resource.getActions, sub) && method === 'GET' && tag === undefined) {
+      const action = resource.getActions[sub]!;
+      const out = await this.store.read(async (tx) => action(tx, ctx, await this.mustGet(tx, resource, id), url));
+      return { status: 200, body: JSON.stringify(out) };
+    } else if (resource.subCollections && Object.hasOwn(resource.subCollections, sub)) {
+      return this.subCollection(resource, resource.subCollections[sub]!, method, id, tag, text, ctx);
+    }
+    throw new NeutronError(405, 'HTTPMethodNotAllowed', METHOD_NOT_ALLOWED);
+  }
+
+  /** A collection under a member (Neutron's ResourceExtension with a parent): GET, POST (201), DELETE <id> (204). */
+  private async subCollection(
+    resource: ResourceDef,
+    sub: SubCollection,
+    method: string,
+    parentId: string,
+    id: string | undefined,
+    text: string,
+    ctx: RequestContext,
+  ): Promise<{ status: number; body: string | null }> {
+    if (method === 'GET' && id === undefined && sub.list) {
+      const list = sub.list;
+      return { status: 200, body: JSON.stringify(await this.store.read(async (tx) => list(tx, ctx, await this.mustGet(tx, resource, parentId), this.settings))) };
+    }
+    if (method === 'POST' && id === undefined && sub.create) {
+      const create = sub.create;
+      const parsed = parseJson(text) ?? {};
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw httpBadRequest('Body contains invalid data');
+      const out = await this.write(async (tx) => create(tx, ctx, await this.mustGet(tx, resource, parentId), parsed as Record<string, unknown>));
+      return { status: 201, body: JSON.stringify(out ?? null) };
+    }
+    if (method === 'DELETE' && id !== undefined && sub.remove) {
+      const remove = sub.remove;
+      await this.write(async (tx) => remove(tx, ctx, await this.mustGet(tx, resource, parentId), id));
+      return { status: 204, body: null };
     }
     throw new NeutronError(405, 'HTTPMethodNotAllowed', METHOD_NOT_ALLOWED);
   }

@@ -14,6 +14,8 @@ interface AgentCliOptions {
   server?: string;
   host: string;
   stateDir?: string;
+  /** --bgp: be this host's BGP dynamic routing agent. */
+  bgp?: boolean;
   minRtrAdvInterval: string;
   maxRtrAdvInterval: string;
   resyncInterval: string;
@@ -36,6 +38,7 @@ export function registerAgentCommands(program: Command): void {
     .option('--tunnel-ip <address>', "this host's underlay address: networks get VXLAN tunnels to the other agents' (Neutron's local_ip)")
     .option('--ipv6-gateway <address>', "the upstream router's IPv6 (link-local) address, for routers whose external network has no IPv6 gateway_ip (Neutron's ipv6_gateway); without it they learn the default route from the upstream RAs")
     .option('--resync-interval <s>', 'seconds between full resyncs (every collection fetched, every namespace read back)', '60')
+    .option('--bgp', "also be this host's BGP dynamic routing agent: run a BIRD (Debian bird2) for each BGP speaker scheduled here")
     .option('--report-interval <s>', "seconds between heartbeats (Neutron's report_interval; keep it well under the server's --agent-down-time)", '10')
     .action(async (o: AgentCliOptions) => {
       if (o.ipv6Gateway !== undefined && !isIpv6(o.ipv6Gateway)) throw new Error(`--ipv6-gateway must be an IPv6 address, not ${JSON.stringify(o.ipv6Gateway)}`);
@@ -49,6 +52,7 @@ export function registerAgentCommands(program: Command): void {
         ...(o.tunnelIp ? { tunnelIp: o.tunnelIp } : {}),
         ...(o.ipv6Gateway ? { ipv6Gateway: o.ipv6Gateway } : {}),
         radvd: { minRtrAdvInterval: Number(o.minRtrAdvInterval), maxRtrAdvInterval: Number(o.maxRtrAdvInterval) },
+        ...(o.bgp ? { bgp: true } : {}),
       });
       let stopping = false;
       const stop = (signal: string): void => {

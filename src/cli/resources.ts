@@ -9,6 +9,7 @@ import { registerRouterCommands } from './commands/router.js';
 import { registerSecurityGroupCommands } from './commands/securitygroup.js';
 import { registerSubnetCommands } from './commands/subnet.js';
 import { registerAddressScopeCommands, registerSubnetPoolCommands } from './commands/subnetpool.js';
+import { registerBgpCommands } from './commands/bgp.js';
 
 /** Resource commands (network, subnet, port, router, subnet pool, address scope, security group). */
 export function registerResourceCommands(program: Command): void {
@@ -29,4 +30,5 @@ export function registerResourceCommands(program: Command): void {
   registerAddressScopeCommands(program.command('address').description('address scopes').command('scope').description('address scopes (openstack address scope ...)'));
   registerSecurityGroupCommands(program.command('security').description('security groups').command('group').description('security groups and rules (openstack security group ...)'));
   registerExtensionCommands(program.command('extension').description('API extensions (openstack extension list)'));
+  registerBgpCommands(program.command('bgp').description('BGP dynamic routing: advertised routes, and why a subnet is not advertised'));
 }

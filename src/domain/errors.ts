@@ -42,6 +42,8 @@ const RESOURCE_TYPE: Record<string, string> = {
   security_group: 'SecurityGroup',
   security_group_rule: 'SecurityGroupRule',
   agent: 'Agent',
+  bgp_speaker: 'BgpSpeaker',
+  bgp_peer: 'BgpPeer',
 };
 
 /** "<Type>NotFound": "<Type> <id> could not be found." (neutron-lib NotFound subclasses). */
@@ -52,6 +54,8 @@ export function notFound(resource: string, id: string): NeutronError {
     address_scope: 'Address scope',
     security_group: 'Security group',
     security_group_rule: 'Security group rule',
+    bgp_speaker: 'BGP speaker',
+    bgp_peer: 'BGP peer',
   };
   return new NeutronError(404, `${type}NotFound`, `${label[resource] ?? type} ${id} could not be found.`);
 }

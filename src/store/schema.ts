@@ -25,6 +25,9 @@ export const KIND_TABLES: Record<Kind, KindTable> = {
   security_group: { table: 'security_groups', columns: [] },
   security_group_rule: { table: 'security_group_rules', columns: ['security_group_id'] },
   agent: { table: 'agents', columns: ['host'] },
+  bgp_speaker: { table: 'bgp_speakers', columns: [] },
+  bgp_peer: { table: 'bgp_peers', columns: [] },
+  bgp_dragent_binding: { table: 'bgp_speaker_dragent_bindings', columns: ['bgp_speaker_id'] },
 };
 
 /** Columns every kind has, besides its own. */
@@ -111,7 +114,13 @@ export function migrations(dialect: Dialect): string[][] {
      SELECT network_type, '', last_id FROM segment_cursors_v4 WHERE last_id IS NOT NULL AND network_type IN ('vxlan', 'geneve')`,
     'DROP TABLE segment_cursors_v4',
   ];
-  return [v1, v2, v3, v4, v5];
+  // v6: BGP dynamic routing's kinds. v1 creates every kind's table on a fresh store, so these are IF NOT EXISTS:
+  // a store made before v6 gets them here, a fresh one already has them.
+  const bgpKinds: Kind[] = ['bgp_speaker', 'bgp_peer', 'bgp_dragent_binding'];
+  const v6 = bgpKinds.flatMap((k) =>
+    kindDdl(dialect, KIND_TABLES[k]).map((stmt) => stmt.replace(/^CREATE (TABLE|INDEX) /, 'CREATE $1 IF NOT EXISTS ')),
+  );
+  return [v1, v2, v3, v4, v5, v6];
 }
 
 /** The applied migration count (one row), read and written by both stores' migrate. */

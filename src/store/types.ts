@@ -14,7 +14,11 @@ export type Kind =
   | 'address_scope'
   | 'security_group'
   | 'security_group_rule'
-  | 'agent';
+  | 'agent'
+  | 'bgp_speaker'
+  | 'bgp_peer'
+  /** A BGP speaker scheduled to a BGP agent (bgp_speaker_dragent_bindings): id is the agent's, one speaker each. */
+  | 'bgp_dragent_binding';
 
 export type Doc = Record<string, unknown> & { id: string };
 

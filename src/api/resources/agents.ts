@@ -7,6 +7,7 @@ import { agent } from '../../schema/index.js';
 import { deleteDoc, saveDoc } from '../context.js';
 import type { ResourceDef } from '../resource.js';
 import { syncAllDhcpPorts } from '../dhcp-ports.js';
+import { bgpDrInstances } from './bgp.js';
 
 export { AGENT_DOWN_TIME_MS };
 
@@ -29,4 +30,6 @@ export const agents: ResourceDef = {
     // Its networks go to another live DHCP host, if there is one (Neutron reschedules a removed agent's networks).
     await syncAllDhcpPorts(tx, ctx.settings);
   },
+  /** bgp_dragent_scheduler: the BGP speakers an agent hosts. */
+  subCollections: { 'bgp-drinstances': bgpDrInstances },
 };
