@@ -53,6 +53,10 @@ export function notFound(resource: string, id: string): NeutronError {
     security_group: 'Security group',
     security_group_rule: 'Security group rule',
   };
+  // neutron/extensions/securitygroup.py: SecurityGroupNotFound / SecurityGroupRuleNotFound say "does not exist".
+  if (resource === 'security_group' || resource === 'security_group_rule') {
+    return new NeutronError(404, `${type}NotFound`, `${label[resource]} ${id} does not exist`);
+  }
   return new NeutronError(404, `${type}NotFound`, `${label[resource] ?? type} ${id} could not be found.`);
 }
 
