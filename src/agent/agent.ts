@@ -9,6 +9,8 @@
 import { mkdir, readFile, writeFile, rename } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { plan, diff, type ActualLink, type AgentEntry, type ApiState, type DesiredState, type HostRole, type NetworkDoc, type PlanOptions, type PortDoc, type RouterDoc, type SubnetDoc } from './plan.js';
+import type { SecurityGroupDoc, SecurityGroupRuleDoc } from './model.js';
+import { FirewallApplier } from './nft.js';
 import { applyActions, observe, observeUnderlay } from './linux.js';
 import { Supervisor } from './daemons.js';
 import type { RestartPolicy } from './restart-policy.js';
@@ -44,7 +46,9 @@ export interface AgentOptions {
 }
 
 /** The change feed's kinds the agent follows, and their collections. */
-const COLLECTIONS = { network: 'networks', subnet: 'subnets', port: 'ports', router: 'routers' } as const;
+const COLLECTIONS = { network: 'networks', subnet: 'subnets', port: 'ports', router: 'routers', security_group: 'security_groups', security_group_rule: 'security_group_rules' } as const;
+/** A collection's path: its JSON key with dashes (security_groups -> security-groups). */
+const pathOf = (k: Kind): string => COLLECTIONS[k].replace(/_/g, '-');
 type Kind = keyof typeof COLLECTIONS;
 /** The document of each kind, as the agent reads it (the schema's types, narrowed: model.ts). */
 interface DocOfKind {
@@ -52,6 +56,8 @@ interface DocOfKind {
   subnet: SubnetDoc;
   port: PortDoc;
   router: RouterDoc;
+  security_group: SecurityGroupDoc;
+  security_group_rule: SecurityGroupRuleDoc;
 }
 type Cache = { [K in Kind]: Map<string, DocOfKind[K]> };
 const RELEVANT = new Set<string>(Object.keys(COLLECTIONS));
@@ -68,6 +74,8 @@ import { V6STACK_AGENT_BINARY as AGENT_BINARY } from '../domain/dhcp.js';
 export class Agent {
   private readonly log: (line: string) => void;
   private readonly supervisor: Supervisor;
+  /** Security groups and port security in the bridge namespace (nft.ts). */
+  readonly firewall = new FirewallApplier();
   private owned = new Set<string>();
   private seq = 0;
   private stopped = false;
@@ -79,9 +87,9 @@ export class Agent {
   private poll: AbortController | null = null;
   private lastSummary: Record<string, unknown> = {};
   /** The agent's copy of the API state, kept current from the change feed. */
-  private cache: Cache = { network: new Map(), subnet: new Map(), port: new Map(), router: new Map() };
+  private cache: Cache = { network: new Map(), subnet: new Map(), port: new Map(), router: new Map(), security_group: new Map(), security_group_rule: new Map() };
   /** Documents the feed named since the last pass. */
-  private pending: Record<Kind, Set<string>> = { network: new Set(), subnet: new Set(), port: new Set(), router: new Set() };
+  private pending: Record<Kind, Set<string>> = { network: new Set(), subnet: new Set(), port: new Set(), router: new Set(), security_group: new Set(), security_group_rule: new Set() };
   private needFull = true;
   private lastFull = 0;
   /** Each namespace's plan as last applied: a namespace whose plan did not change is not read back. */
@@ -168,7 +176,7 @@ export class Agent {
   private async fetchAll(): Promise<void> {
     for (const k of Object.keys(COLLECTIONS) as Kind[]) this.pending[k].clear();
     const kinds = Object.keys(COLLECTIONS) as Kind[];
-    const answers = await Promise.all(kinds.map((k) => this.api('GET', `/v2.0/${COLLECTIONS[k]}`)));
+    const answers = await Promise.all(kinds.map((k) => this.api('GET', `/v2.0/${pathOf(k)}`)));
     kinds.forEach((k, i) => this.store(k, answers[i][COLLECTIONS[k]] as DocOfKind[typeof k][], true));
   }
 
@@ -188,7 +196,7 @@ export class Agent {
       n += ids.length;
       for (let i = 0; i < ids.length; i += FETCH_CHUNK) {
         const chunk = ids.slice(i, i + FETCH_CHUNK);
-        const docs = (await this.api('GET', `/v2.0/${COLLECTIONS[k]}?${chunk.map((id) => `id=${encodeURIComponent(id)}`).join('&')}`))[COLLECTIONS[k]] as DocOfKind[typeof k][];
+        const docs = (await this.api('GET', `/v2.0/${pathOf(k)}?${chunk.map((id) => `id=${encodeURIComponent(id)}`).join('&')}`))[COLLECTIONS[k]] as DocOfKind[typeof k][];
         const found = new Set(docs.map((d) => d.id));
         for (const id of chunk) if (!found.has(id)) this.cache[k].delete(id);
         this.store(k, docs);
@@ -225,7 +233,7 @@ export class Agent {
   }
 
   private state(): ApiState {
-    return { networks: [...this.cache.network.values()], subnets: [...this.cache.subnet.values()], ports: [...this.cache.port.values()], routers: [...this.cache.router.values()] };
+    return { networks: [...this.cache.network.values()], subnets: [...this.cache.subnet.values()], ports: [...this.cache.port.values()], routers: [...this.cache.router.values()], securityGroups: [...this.cache.security_group.values()], securityGroupRules: [...this.cache.security_group_rule.values()] };
   }
 
   /** One reconcile pass; concurrent requests collapse into one more pass. */
@@ -299,6 +307,8 @@ export class Agent {
     // Daemons first, while their interfaces still exist: radvd's SIGTERM sends the RA that withdraws the router.
     const stopped = (await this.supervisor.stopUndesired(desired.daemons)) + (await this.supervisor.farewell(desired.daemons));
     const kernel = await this.applyKernel(desired);
+    // Security groups after the bridges exist; a failed apply throws, and the next pass reads the kernel again.
+    await this.firewall.apply(desired.firewall, this.log);
     const started = await this.supervisor.ensure(desired.daemons);
     await this.report(desired, kernel.bridgeEnds);
     this.log(`in sync: ${kernel.actions} kernel actions, ${stopped + started} daemon actions (${full ? 'full resync' : `${kernel.readBack} namespaces read back`})`);

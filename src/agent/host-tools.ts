@@ -22,6 +22,7 @@ export const HOST_TOOLS: readonly HostTool[] = [
   { program: 'radvd', debianPackage: 'radvd', neededBy: 'agent' },
   { program: 'dnsmasq', debianPackage: 'dnsmasq-base', neededBy: 'agent' },
   { program: 'bird', debianPackage: 'bird2', neededBy: 'bgp' },
+  { program: 'nft', debianPackage: 'nftables', neededBy: 'agent' },
   { program: 'dhclient', debianPackage: 'isc-dhcp-client', neededBy: 'lab' },
   { program: 'tcpdump', debianPackage: 'tcpdump', neededBy: 'lab' },
   { program: 'ping', debianPackage: 'iputils-ping', neededBy: 'lab' },

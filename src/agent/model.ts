@@ -5,6 +5,7 @@
 // without a circle.
 
 import type { Agent as AgentDoc, Network, Port, Router, Subnet } from '../schema/index.js';
+import type { FirewallInput, FwGroup, FwRule } from '../domain/firewall.js';
 import { DEVICE_OWNER_DHCP as DHCP_OWNER, DEVICE_OWNER_ROUTER_GW as GATEWAY_OWNER, ROUTER_INTERFACE_OWNERS } from '../domain/ipv6/index.js';
 
 export { ROUTER_INTERFACE_OWNERS, GATEWAY_OWNER, DHCP_OWNER };
@@ -38,6 +39,17 @@ export interface ApiState {
   routers: RouterDoc[];
   /** The BGP speakers scheduled to this host (features/bgp.ts); absent or empty: none. */
   bgpSpeakers?: BgpSpeakerDoc[];
+  /** Security groups and their rules (features/firewall.ts); absent means none. */
+  securityGroups?: SecurityGroupDoc[];
+  securityGroupRules?: SecurityGroupRuleDoc[];
+}
+export type SecurityGroupDoc = FwGroup;
+export type SecurityGroupRuleDoc = FwRule;
+
+/** What features/firewall.ts plans: the bridge namespace's security-group and port-security input (agent/nft.ts). */
+export interface FirewallSpec {
+  namespace: string;
+  input: Omit<FirewallInput, 'marks'>;
 }
 
 // ---- Options.
@@ -182,6 +194,8 @@ export interface DesiredState {
   tunnels: TunnelSpec[];
   /** The ports whose status this host reports, sorted by id (see port-status.ts). */
   wiring: PortWiring[];
+  /** Security groups and port security in the bridge namespace (features/firewall.ts; applied by agent/nft.ts). */
+  firewall?: FirewallSpec;
 }
 
 // ---- What the kernel has (linux.ts observe reads it; the features' diffs compare against it).

@@ -28,6 +28,7 @@ export function plan(state: ApiState, opts: PlanOptions, features: readonly Feat
     const part = f.plan(ctx, desired);
     if (part.bridgeNs !== undefined) desired.bridgeNs = part.bridgeNs;
     if (part.bridgeNsSysctls) desired.bridgeNsSysctls.push(...part.bridgeNsSysctls);
+    if (part.firewall) desired.firewall = part.firewall;
     for (const k of LIST_KEYS) {
       const add = part[k];
       if (add) (desired[k] as unknown[]).push(...add);

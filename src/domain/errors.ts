@@ -57,6 +57,10 @@ export function notFound(resource: string, id: string): NeutronError {
     bgp_speaker: 'BGP speaker',
     bgp_peer: 'BGP peer',
   };
+  // neutron/extensions/securitygroup.py: SecurityGroupNotFound / SecurityGroupRuleNotFound say "does not exist".
+  if (resource === 'security_group' || resource === 'security_group_rule') {
+    return new NeutronError(404, `${type}NotFound`, `${label[resource]} ${id} does not exist`);
+  }
   return new NeutronError(404, `${type}NotFound`, `${label[resource] ?? type} ${id} could not be found.`);
 }
 

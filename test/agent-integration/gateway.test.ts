@@ -81,6 +81,8 @@ test('external gateway: qg- with default routes via the external gateways; insta
     const v6 = eui64Address(IpPrefix.parse(cidr6)!, port.mac_address).toString();
     await until(`instance SLAAC ${v6}`, () => ipJson(`lab-${name}`, ['-6', 'addr', 'show', 'dev', 'eth0'])[0]?.addr_info.some((a: any) => a.local === v6));
     await pingFrom(`lab-${name}`, dns6);
+    // Reached back only as the talk's security group allows: ICMPv6 from ::/0 (the default group admits only members).
+    await env.api('POST', '/v2.0/security-group-rules', { security_group_rule: { security_group_id: port.security_groups[0], direction: 'ingress', ethertype: 'IPv6', protocol: 'ipv6-icmp', remote_ip_prefix: '::/0' } });
     await pingFrom(`lab-${dcName}`, v6);
     const ping4 = await shAsync(['ip', 'netns', 'exec', `lab-${name}`, 'ping', '-4', '-n', '-c', '1', '-W', '2', dns4]);
     assert.equal(ping4.status, 0, ping4.stdout + ping4.stderr);

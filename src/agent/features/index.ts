@@ -10,7 +10,8 @@ import { l3 } from './l3.js';
 import { ra } from './ra.js';
 import { dhcp } from './dhcp.js';
 import { bgp } from './bgp.js';
+import { firewall } from './firewall.js';
 
-export const FEATURES: readonly Feature[] = [l2, vxlan, l3, ra, dhcp, bgp];
+export const FEATURES: readonly Feature[] = [l2, vxlan, l3, ra, dhcp, firewall, bgp];
 
 export type { Feature, FeatureActions, PlanContext } from './feature.js';

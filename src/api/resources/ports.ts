@@ -71,8 +71,9 @@ export async function createPort(
     await checkSecurityGroups(tx, groups);
   }
   if (!portSecurity && groups.length && input.security_groups !== undefined) {
+    // neutron-lib PortSecurityAndIPRequiredForSecurityGroups is an InvalidInput: 400.
     throw new NeutronError(
-      409,
+      400,
       'PortSecurityAndIPRequiredForSecurityGroups',
       'Port security must be enabled and port must have an IP address in order to use security groups.',
     );
@@ -151,6 +152,14 @@ export const ports: ResourceDef = {
     if (input.security_groups !== undefined) await checkSecurityGroups(tx, input.security_groups as string[]);
     const portSecurity = (input.port_security_enabled as boolean | undefined) ?? (doc.port_security_enabled as boolean);
     const groups = (input.security_groups as string[] | undefined) ?? (doc.security_groups as string[]);
+    if (!portSecurity && input.security_groups !== undefined && groups.length) {
+      // Groups given while port security is (or becomes) off: ml2 update_port's InvalidInput (400).
+      throw new NeutronError(
+        400,
+        'PortSecurityAndIPRequiredForSecurityGroups',
+        'Port security must be enabled and port must have an IP address in order to use security groups.',
+      );
+    }
     if (!portSecurity && groups.length) {
       throw new NeutronError(
         409,

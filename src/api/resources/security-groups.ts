@@ -6,11 +6,10 @@ import { NeutronError, notFound } from '../../domain/errors.js';
 import { IpAddress, IpPrefix } from '../../domain/ip.js';
 import type { Doc, Tx } from '../../store/types.js';
 import { securityGroup, securityGroupRule } from '../../schema/index.js';
+import { PROTOCOLS } from '../../schema/resources/security-group.js';
 import { deleteDoc, insertDoc, newDoc, saveDoc, timestamp, type RequestContext } from '../context.js';
 import type { ResourceDef } from '../resource.js';
 
-const PORT_PROTOCOLS = new Set(['tcp', 'udp', 'dccp', 'sctp', 'udplite', '6', '17', '33', '132', '136']);
-const ICMP_PROTOCOLS = new Set(['icmp', 'ipv6-icmp', 'icmpv6', 'ipv6_icmp', '1', '58']);
 
 function ruleDoc(
   project: string,
@@ -68,18 +67,14 @@ export const securityGroups: ResourceDef = {
   schema: securityGroup,
   async create(tx, ctx, input) {
     const doc = newDoc(ctx, input, { stateful: input.stateful ?? true, shared: false });
-    if (doc.name === 'default') {
-      // Neutron: creating another group named "default" is refused; the project's own is made implicitly.
-      await defaultSecurityGroupOf(tx, doc.project_id as string);
-      throw new NeutronError(409, 'SecurityGroupDefaultAlreadyExists', 'Default security group already exists.');
-    }
     await defaultSecurityGroupOf(tx, doc.project_id as string);
     await insertDoc(tx, 'security_group', doc);
     await insertEgressRules(tx, doc.project_id as string, doc.id);
     return doc;
   },
   async update(tx, _ctx, doc, input) {
-    if (doc.name === 'default' && input.name !== undefined && input.name !== 'default') {
+    // securitygroups_db.update_security_group: the default group's name cannot be given at all.
+    if (doc.name === 'default' && input.name !== undefined) {
       throw new NeutronError(409, 'SecurityGroupCannotUpdateDefault', 'Updating default security group not allowed.');
     }
     Object.assign(doc, input);
@@ -101,50 +96,79 @@ export const securityGroups: ResourceDef = {
   },
 };
 
+/** The IP protocol number of a rule's protocol (name or number), as securitygroups_db._get_ip_proto_number. */
+function protocolNumber(protocol: string): number {
+  return /^\d+$/.test(protocol) ? Number(protocol) : PROTOCOLS[protocol];
+}
+
+/** neutron/common/_constants.py SG_PORT_PROTO_NUMS: DCCP, SCTP, TCP, UDP, UDPLITE. */
+const PORT_PROTOCOL_NUMBERS = new Set([33, 132, 6, 17, 136]);
+const PORT_PROTOCOL_NAMES = 'DCCP, SCTP, TCP, UDP, UDPLITE';
+
+/** _validate_ethertype_and_protocol's list: IPv6-only protocols, which an IPv4 rule cannot carry. */
+const IPV6_ONLY_PROTOCOLS = new Set(['ipv6-encap', 'ipv6-frag', 'ipv6-icmp', 'icmpv6', 'ipv6-nonxt', 'ipv6-opts', 'ipv6-route', '41', '44', '58', '59', '60', '43']);
+
+/** securitygroups_db._validate_port_range, in Neutron's order. */
 function checkPorts(protocol: string | null, min: number | null, max: number | null): void {
   if (min === null && max === null) return;
   if (protocol === null) {
     throw new NeutronError(400, 'SecurityGroupProtocolRequiredWithPorts', 'Must also specify protocol if port range is given.');
   }
-  if (PORT_PROTOCOLS.has(protocol)) {
-    for (const p of [min, max]) {
-      if (p !== null && (p < 0 || p > 65535)) throw new NeutronError(400, 'SecurityGroupInvalidPortValue', `Invalid value for port ${p}.`);
-    }
-    if (min !== null && max !== null && min > max) {
+  const number = protocolNumber(protocol);
+  if (PORT_PROTOCOL_NUMBERS.has(number)) {
+    if (min === 0 || max === 0) throw new NeutronError(400, 'SecurityGroupInvalidPortValue', 'Invalid value for port 0');
+    // Both ends are required: a TCP rule with only port_range_max is refused, not widened (Tempest's (None, 6)).
+    if (!(min !== null && max !== null && min <= max)) {
       throw new NeutronError(400, 'SecurityGroupInvalidPortRange', 'For TCP/UDP protocols, port_range_min must be <= port_range_max');
     }
-    if (min === 0 || max === 0) throw new NeutronError(400, 'SecurityGroupInvalidPortValue', 'Invalid value for port 0.');
-  } else if (ICMP_PROTOCOLS.has(protocol)) {
-    for (const [name, v] of [['type', min], ['code', max]] as const) {
-      if (v !== null && (v < 0 || v > 255)) {
-        throw new NeutronError(400, 'SecurityGroupInvalidIcmpValue', `Invalid value for ICMP ${name} (${name === 'type' ? 'port-range-min' : 'port-range-max'}): ${v}.`);
+  } else if (number === 1 || number === 58) {
+    for (const [attr, field, v] of [['port_range_min', 'type', min], ['port_range_max', 'code', max]] as const) {
+      if (v !== null && !(v >= 0 && v <= 255)) {
+        throw new NeutronError(400, 'SecurityGroupInvalidIcmpValue', `Invalid value for ICMP ${field} (${attr}) ${v}. It must be 0 to 255.`);
       }
     }
     if (min === null && max !== null) {
       throw new NeutronError(400, 'SecurityGroupMissingIcmpType', `ICMP code (port-range-max) ${max} is provided but ICMP type (port-range-min) is missing.`);
     }
+  } else {
+    throw new NeutronError(
+      400,
+      'SecurityGroupInvalidProtocolForPort',
+      `Ports cannot be specified for protocol ${number}. Ports are only supported for ${PORT_PROTOCOL_NAMES}.`,
+    );
   }
 }
 
-const RULE_MATCH_KEYS = ['direction', 'ethertype', 'protocol', 'port_range_min', 'port_range_max', 'remote_ip_prefix', 'remote_group_id', 'remote_address_group_id'];
+const RULE_MATCH_KEYS = ['direction', 'ethertype', 'port_range_max', 'port_range_min', 'protocol', 'remote_group_id', 'remote_address_group_id', 'remote_ip_prefix'];
+
+/** securitygroups_db._rule_to_key: "tcp" and "6" are one protocol, and 0.0.0.0/0 or ::/0 is no prefix. */
+function ruleKey(rule: Doc): string {
+  return RULE_MATCH_KEYS.map((k) => {
+    const v = rule[k];
+    if (k === 'remote_ip_prefix' && (v === '0.0.0.0/0' || v === '::/0')) return '+';
+    if (v === null || v === undefined) return '+';
+    if (k === 'protocol') return String(protocolNumber(v as string));
+    return String(v);
+  }).join('_');
+}
 
 export const securityGroupRules: ResourceDef = {
   kind: 'security_group_rule',
   schema: securityGroupRule,
   async create(tx, _ctx, input) {
-    const group = await tx.get('security_group', input.security_group_id as string);
-    if (!group) throw notFound('security_group', input.security_group_id as string);
     const ethertype = (input.ethertype as string | undefined) ?? 'IPv4';
-    const protocol = (input.protocol as string | null | undefined) ?? null;
-    const min = (input.port_range_min as number | null | undefined) ?? null;
-    const max = (input.port_range_max as number | null | undefined) ?? null;
+    let protocol = (input.protocol as string | null | undefined) ?? null;
+    let min = (input.port_range_min as number | null | undefined) ?? null;
+    let max = (input.port_range_max as number | null | undefined) ?? null;
+    // _make_canonical_ipv6_icmp_protocol: an IPv6 rule's legacy "icmp"/"icmpv6" (or 1) means ICMPv6.
+    if (ethertype === 'IPv6' && (protocol === 'icmp' || protocol === 'icmpv6')) protocol = 'ipv6-icmp';
+    else if (ethertype === 'IPv6' && protocol === '1') protocol = '58';
+    // _make_canonical_port_range: the whole range 1-65535 is stored as no range.
+    if (min === 1 && max === 65535) min = max = null;
     checkPorts(protocol, min, max);
     const remoteIp = (input.remote_ip_prefix as string | null | undefined) ?? null;
     const remoteGroup = (input.remote_group_id as string | null | undefined) ?? null;
-    if (remoteIp !== null && remoteGroup !== null) {
-      throw new NeutronError(400, 'SecurityGroupRemoteGroupAndRemoteIpPrefix', 'Only remote_ip_prefix or remote_group_id may be provided.');
-    }
-    if (remoteGroup !== null && !(await tx.get('security_group', remoteGroup))) throw notFound('security_group', remoteGroup);
+    const remoteAddressGroup = (input.remote_address_group_id as string | null | undefined) ?? null;
     let normalized: string | null = null;
     if (remoteIp !== null) {
       const prefix = IpPrefix.parse(remoteIp.includes('/') ? remoteIp : `${remoteIp}/${IpAddress.parse(remoteIp)!.bits}`)!;
@@ -153,9 +177,23 @@ export const securityGroupRules: ResourceDef = {
       }
       normalized = prefix.toString();
     }
-    if (ethertype === 'IPv4' && protocol !== null && ['ipv6-icmp', 'icmpv6', 'ipv6_icmp', '58', 'ipv6-encap', 'ipv6-frag', 'ipv6-nonxt', 'ipv6-opts', 'ipv6-route'].includes(protocol)) {
+    if (ethertype === 'IPv4' && protocol !== null && IPV6_ONLY_PROTOCOLS.has(protocol)) {
       throw new NeutronError(400, 'SecurityGroupEthertypeConflictWithProtocol', `Invalid ethertype ${ethertype} for protocol ${protocol}.`);
     }
+    if ([remoteIp, remoteGroup, remoteAddressGroup].filter((r) => r !== null).length > 1) {
+      throw new NeutronError(
+        400,
+        'SecurityGroupMultipleRemoteEntites',
+        'Only one of remote_ip_prefix or remote_group_id or remote_address_group_id may be provided.',
+      );
+    }
+    if (remoteGroup !== null && !(await tx.get('security_group', remoteGroup))) throw notFound('security_group', remoteGroup);
+    // v6stack has no address groups (the extension is not advertised): any id names none, as Neutron answers.
+    if (remoteAddressGroup !== null) {
+      throw new NeutronError(404, 'AddressGroupNotFound', `Address group ${remoteAddressGroup} could not be found.`);
+    }
+    const group = await tx.get('security_group', input.security_group_id as string);
+    if (!group) throw notFound('security_group', input.security_group_id as string);
     const doc = ruleDoc(group.project_id as string, group.id, { direction: input.direction as string, ethertype, remote_group_id: remoteGroup });
     Object.assign(doc, {
       protocol,
@@ -163,14 +201,15 @@ export const securityGroupRules: ResourceDef = {
       port_range_max: max,
       remote_ip_prefix: normalized,
       normalized_cidr: normalized,
-      remote_address_group_id: input.remote_address_group_id ?? null,
+      remote_address_group_id: remoteAddressGroup,
       description: input.description ?? '',
     });
     if (input.project_id !== undefined || input.tenant_id !== undefined) {
       doc.project_id = doc.tenant_id = (input.project_id ?? input.tenant_id) as string;
     }
+    const key = ruleKey(doc);
     for (const r of await tx.list('security_group_rule', { security_group_id: [group.id] })) {
-      if (RULE_MATCH_KEYS.every((k) => r[k] === doc[k])) {
+      if (ruleKey(r) === key) {
         throw new NeutronError(409, 'SecurityGroupRuleExists', `Security group rule already exists. Rule id is ${r.id}.`);
       }
     }

@@ -132,7 +132,7 @@ export const port = defineResource({
     device_owner: { type: string(255), post: true, put: true, default: '' },
     ...project,
     status: { type: oneOf(PORT_STATUSES), doc: '`DOWN` until the agent has plugged it' },
-    security_groups: { type: listOf(uuid), post: true, put: true, doc: "default: the project's default group" },
+    security_groups: { type: listOf(uuid, { unique: true }), post: true, put: true, doc: "default: the project's default group" },
     allowed_address_pairs: { type: addressPairs, post: true, put: true, default: [] },
     port_security_enabled: { type: bool, post: true, put: true, doc: "default: the network's" },
     'binding:host_id': { type: string(255), post: true, put: true, default: '', adminOnly: true },

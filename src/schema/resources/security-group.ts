@@ -3,7 +3,7 @@
 
 import { NeutronError, badAttribute } from '../../domain/errors.js';
 import { IpAddress, IpPrefix } from '../../domain/ip.js';
-import { pyStr } from '../../domain/py.js';
+import { pyInt, pyStr } from '../../domain/py.js';
 import { defineResource, type DocOf, type InputOf } from '../define.js';
 import { bool, cidrText, int, isStorableText, listOf, nullable, oneOf, record, string, uuid, withConverter, type Type } from '../types.js';
 import { id, name, project, standardTail } from './standard.js';
@@ -52,8 +52,30 @@ const remoteIpPrefix: Type<string | null> = withConverter(nullable(cidrText), (v
   return text;
 });
 
-/** Port numbers and ICMP type/code: integers; their ranges depend on the protocol (the rule's own checks). */
-const portValue = nullable(int());
+/** convert_validate_port_value: null or a valid port 0..65535 (netutils.is_valid_port), else
+ * SecurityGroupInvalidPortValue; ICMP type/code ranges are the rule's own checks. */
+const portValue: Type<number | null> = withConverter(nullable(int()), (v) => {
+  if (v === null) return null;
+  const n = pyInt(v);
+  if (n === null || n < 0 || n > 65535) {
+    throw new NeutronError(400, 'SecurityGroupInvalidPortValue', `Invalid value for port ${pyStr(v)}`);
+  }
+  return n;
+});
+
+/** _validate_name_not_default: "default" in any case is the project's own group, never a user's (409, POST and
+ * PUT alike); the server names the default group itself, past this converter. */
+const groupName: Type<string> = withConverter(string(255), (v, attr) => {
+  const text = string(255).convert(v, attr);
+  if (text.toLowerCase() === 'default') {
+    throw new NeutronError(409, 'SecurityGroupDefaultAlreadyExists', 'Default security group already exists.');
+  }
+  return text;
+});
+
+/** remote_group_id has no validator in Neutron's map: any text is looked up, and one that names no group is
+ * 404 SecurityGroupNotFound (Tempest's test_create_security_group_rule_with_non_existent_remote_groupid). */
+const remoteGroupId: Type<string | null> = withConverter(nullable(string(255)), (v, attr) => (v === null ? null : string(255).convert(v, attr)));
 
 export const securityGroup = defineResource({
   kind: 'security_group',
@@ -64,7 +86,7 @@ export const securityGroup = defineResource({
   operations: ['list', 'show', 'create', 'bulk', 'update', 'delete', 'tags'],
   attributes: {
     id,
-    name,
+    name: { ...name, type: groupName },
     ...project,
     stateful: { type: bool, post: true, put: true, default: true },
     shared: { type: bool },
@@ -93,7 +115,7 @@ export const securityGroupRule = defineResource({
     port_range_min: { type: portValue, post: true, default: null },
     port_range_max: { type: portValue, post: true, default: null },
     remote_ip_prefix: { type: remoteIpPrefix, post: true, default: null, doc: 'stored normalized (host bits cleared)' },
-    remote_group_id: { type: nullable(uuid), post: true, default: null },
+    remote_group_id: { type: remoteGroupId, post: true, default: null },
     remote_address_group_id: { type: nullable(uuid), post: true, default: null },
     normalized_cidr: { type: nullable(cidrText) },
     ...standardTail,
