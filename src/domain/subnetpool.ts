@@ -349,9 +349,12 @@ export function frontFilledNext(prefixes: readonly string[], allocated: readonly
   let last = pool.first.value - 1n;
   const starts: bigint[] = [];
   for (const text of allocated) {
-    const p = IpPrefix.parse(text);
-    if (!p || p.length !== prefixlen || !pool.covers(p)) return null;
-    starts.push(p.first.value);
+    // The parsed-cidr cache: the exact allocator has just parsed the same list.
+    const hit = cidrSpan(text);
+    if (!hit || hit.version !== pool.version) return null;
+    const [lo, hi] = hit.span;
+    if (hi - lo + 1n !== size || lo < pool.first.value || hi > pool.last.value) return null;
+    starts.push(lo);
   }
   starts.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   for (let i = 0; i < starts.length; i++) {
