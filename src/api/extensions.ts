@@ -47,5 +47,6 @@ export const EXTENSIONS: Extension[] = [
   ext('standard-attr-timestamp', 'Resource timestamps', 'Adds created_at and updated_at fields to all Neutron resources that have Neutron standard attributes.'),
   ext('stateful-security-group', 'Stateful security group', 'Indicates if the security group is stateful or not'),
   ext('subnet_allocation', 'Subnet Allocation', 'Enables allocation of subnets from a subnet pool'),
+  ext('subnet_onboard', 'Subnet Onboard', 'Provides support for onboarding subnets into subnet pools'),
   ext('subnetpool-prefix-ops', 'Subnet Pool Prefix Operations', 'Provides support for adjusting the prefix list of subnet pools'),
 ];

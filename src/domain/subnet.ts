@@ -11,6 +11,7 @@ import { NeutronError, badRequest, conflict, httpBadRequest, invalidInput } from
 import { IPV4_MIN_MTU, IPV6_MIN_MTU, ipv6AttributesError, ipv6DhcpUpdateError, type Ipv6Mode } from './ipv6/index.js';
 import { canonicalIp, parseCidrLoose } from './netaddr.js';
 import { checkGatewayOutOfPools, generatePools, poolOut, validatePools, type PoolRequest } from './allocation-pools.js';
+import { checkNetworkPoolAffinity } from './subnetpool.js';
 
 export { generatePools } from './allocation-pools.js';
 
@@ -48,8 +49,10 @@ export interface SubnetCreateContext {
   networkMtu: number;
   /** Other subnets on the same network. */
   siblings: SubnetDoc[];
-  /** Set when the caller allocated the cidr from a subnet pool (allocateFromPool). */
-  fromPool?: { subnetpoolId: string; cidr: string };
+  /** Set when the caller allocated the cidr from a subnet pool (allocateFromPool); addressScopeId: the pool's scope. */
+  fromPool?: { subnetpoolId: string; cidr: string; addressScopeId?: string | null };
+  /** The address scope the network's subnets of this family participate in (ipv4/ipv6_address_scope). */
+  networkScopeId?: string | null;
 }
 
 export interface SubnetFields {
@@ -250,17 +253,12 @@ export function buildSubnet(c: SubnetRequest, ctx: SubnetCreateContext): SubnetF
     }
   }
   const poolId = fromPool?.subnetpoolId ?? null;
-  for (const s of ctx.siblings) {
-    const sameFamily = Number(s.ip_version) === version;
-    const clash = poolId ? sameFamily && (s.subnetpool_id ?? null) !== poolId : sameFamily && !!s.subnetpool_id;
-    if (clash) {
-      throw new NeutronError(
-        400,
-        'NetworkSubnetPoolAffinityError',
-        'Subnets hosted on the same network must be allocated from the same subnet pool.',
-      );
-    }
-  }
+  checkNetworkPoolAffinity(
+    version,
+    fromPool ? { id: fromPool.subnetpoolId, address_scope_id: fromPool.addressScopeId ?? null } : null,
+    ctx.networkScopeId ?? null,
+    ctx.siblings,
+  );
 
   // db_base_plugin_common._make_subnet_args keeps the modes only on IPv6 subnets with DHCP on.
   const enableDhcp = c.enable_dhcp ?? true;

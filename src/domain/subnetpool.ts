@@ -349,9 +349,12 @@ export function frontFilledNext(prefixes: readonly string[], allocated: readonly
   let last = pool.first.value - 1n;
   const starts: bigint[] = [];
   for (const text of allocated) {
-    const p = IpPrefix.parse(text);
-    if (!p || p.length !== prefixlen || !pool.covers(p)) return null;
-    starts.push(p.first.value);
+    // The parsed-cidr cache: the exact allocator has just parsed the same list.
+    const hit = cidrSpan(text);
+    if (!hit || hit.version !== pool.version) return null;
+    const [lo, hi] = hit.span;
+    if (hi - lo + 1n !== size || lo < pool.first.value || hi > pool.last.value) return null;
+    starts.push(lo);
   }
   starts.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   for (let i = 0; i < starts.length; i++) {
@@ -360,4 +363,215 @@ export function frontFilledNext(prefixes: readonly string[], allocated: readonly
   }
   if (last + 1n > pool.last.value) return null;
   return IpPrefix.of(IpAddress.of(pool.version, last + 1n), prefixlen).toString();
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Prefix list operations (db_base_plugin_v2 update_subnetpool, add_prefixes, remove_prefixes).
+
+/** Whether two prefix lists (of any families) share an address (netaddr IPSet intersection). */
+export function prefixesOverlap(a: readonly string[], b: readonly string[]): boolean {
+  for (const version of [4, 6] as const) {
+    const sa = mergeSpans(spansOf(a as string[], version));
+    const sb = mergeSpans(spansOf(b as string[], version));
+    let i = 0;
+    let j = 0;
+    while (i < sa.length && j < sb.length) {
+      const [alo, ahi] = sa[i]!;
+      const [blo, bhi] = sb[j]!;
+      if (alo <= bhi && blo <= ahi) return true;
+      if (ahi < bhi) i++;
+      else j++;
+    }
+  }
+  return false;
+}
+
+/** Whether every address of `inner` is in `outer` (netaddr IPSet.issubset). */
+export function prefixesCover(outer: readonly string[], inner: readonly string[]): boolean {
+  for (const version of [4, 6] as const) {
+    if (subtractSpans(mergeSpans(spansOf(inner as string[], version)), mergeSpans(spansOf(outer as string[], version))).length) return false;
+  }
+  return true;
+}
+
+/** _update_subnetpool_dict: a PUT's prefixes must keep every address the pool had. */
+export function checkPrefixesGrow(before: readonly string[], after: readonly string[]): void {
+  if (!prefixesCover(after, before)) {
+    throw new NeutronError(400, 'IllegalSubnetPoolPrefixUpdate', 'Illegal update to prefixes: Existing prefixes must be a subset of the new prefixes.');
+  }
+}
+
+/**
+ * subnetpool_prefix_ops.get_operation_request_body: the body of add_prefixes / remove_prefixes is
+ * {"prefixes": [...]}, a non-empty list (webob's HTTPBadRequest otherwise); each entry is then a subnet as the
+ * attribute map's validate_subnet_list wants it (Neutron would fail inside netaddr with a 500; a 400 names it).
+ */
+export function prefixOperationBody(body: unknown): string[] {
+  const prefixes = typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>).prefixes : undefined;
+  if (!Array.isArray(prefixes) || prefixes.length === 0) throw httpBadRequest('Request body contains invalid data');
+  for (const p of prefixes) {
+    const msg = validatePrefixText(p);
+    if (msg) throw badAttribute('prefixes', msg);
+  }
+  return prefixes as string[];
+}
+
+/**
+ * remove_prefixes: the pool's prefixes minus `remove`, compacted; refused while a subnet allocated from the pool
+ * uses any of the removed addresses. A removal that touches none of the pool's prefixes changes nothing.
+ * Removing every prefix leaves an empty list, as Neutron does (the pool then allocates nothing).
+ */
+export function removePoolPrefixes(prefixes: readonly string[], remove: readonly string[], allocated: readonly string[], version: IpVersion): string[] {
+  if (!prefixesOverlap(prefixes, remove)) return [...prefixes];
+  if (prefixesOverlap(allocated, remove)) {
+    throw new NeutronError(
+      400,
+      'IllegalSubnetPoolPrefixUpdate',
+      // Neutron's text ends in ".." (the message's own dot, then the exception's).
+      'Illegal update to prefixes: One or more the prefixes to be removed is in use by a subnet..',
+    );
+  }
+  return spansToCidrs(subtractSpans(mergeSpans(spansOf(prefixes as string[], version)), mergeSpans(spansOf(remove as string[], version))), version);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Address scopes (db_base_plugin_v2._validate_address_scope_id, address_scope_db).
+
+export interface ScopedPool {
+  id: string;
+  prefixes: readonly string[];
+}
+
+/** No two pools of one address scope may share an address: 409 AddressScopePrefixConflict. */
+export function checkScopePrefixes(poolId: string, prefixes: readonly string[], poolsInScope: readonly ScopedPool[]): void {
+  for (const other of poolsInScope) {
+    if (other.id === poolId) continue;
+    if (prefixesOverlap(prefixes, other.prefixes)) {
+      throw new NeutronError(
+        409,
+        'AddressScopePrefixConflict',
+        'Failed to associate address scope: subnetpools within an address scope must have unique prefixes.',
+      );
+    }
+  }
+}
+
+export const addressScopeAffinityError = (): NeutronError =>
+  new NeutronError(
+    400,
+    'NetworkAddressScopeAffinityError',
+    'Subnets of the same address family hosted on the same network must all participate in the same address scope.',
+  );
+
+export const subnetPoolAffinityError = (): NeutronError =>
+  new NeutronError(400, 'NetworkSubnetPoolAffinityError', 'Subnets hosted on the same network must be allocated from the same subnet pool.');
+
+/**
+ * _check_subnetpool_address_scope_network_affinity: a pool's scope may only be set (or kept, when its prefixes
+ * change) if, on every network holding one of its subnets, every subnet of the pool's family comes from this pool;
+ * otherwise re-scoping would split a network's family across scopes. `networkSubnets`: the subnets of the pool's
+ * family on those networks.
+ */
+export function checkRescopeAffinity(poolSubnetIds: ReadonlySet<string>, networkSubnets: readonly { id: string }[]): void {
+  if (networkSubnets.some((s) => !poolSubnetIds.has(s.id))) throw addressScopeAffinityError();
+}
+
+/**
+ * ipam_backend_mixin._validate_network_subnetpools for a new subnet of `ipVersion`: `pool` is the pool it comes
+ * from (its id and scope), 'prefix_delegation', or null for an explicit cidr; `networkScopeId` is the scope the
+ * network's subnets of that family already participate in. In a scope a network may mix pools of that scope;
+ * without one, every subnet of the family comes from one pool (or none).
+ */
+export function checkNetworkPoolAffinity(
+  ipVersion: number,
+  pool: { id: string; address_scope_id: string | null } | 'prefix_delegation' | null,
+  networkScopeId: string | null,
+  siblings: readonly { ip_version: number | string; subnetpool_id?: string | null }[],
+): void {
+  const pd = pool === 'prefix_delegation';
+  if (networkScopeId && (pd || (pool !== null && pool.address_scope_id !== networkScopeId))) throw addressScopeAffinityError();
+  for (const s of siblings) {
+    const sameFamily = Number(s.ip_version) === ipVersion;
+    const siblingPool = s.subnetpool_id ?? null;
+    if (pd) {
+      if (Number(s.ip_version) === 6 && siblingPool !== 'prefix_delegation') throw subnetPoolAffinityError();
+    } else if (pool !== null) {
+      if (siblingPool !== pool.id && sameFamily && !networkScopeId) throw subnetPoolAffinityError();
+    } else if (siblingPool && sameFamily) {
+      throw subnetPoolAffinityError();
+    }
+  }
+}
+
+/** address_scope_db.update_address_scope: a shared scope stays shared (400 AddressScopeUpdateError). */
+export function checkAddressScopeUpdate(scope: { id: string; shared: boolean }, input: Record<string, unknown>): void {
+  if (scope.shared && input.shared === false) {
+    throw new NeutronError(400, 'AddressScopeUpdateError', `Unable to update address scope ${scope.id} : Shared address scope can't be unshared.`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Quota (subnet_alloc.SubnetAllocator._check_subnetpool_project_quota).
+
+/** SubnetPoolHelper quota units: IPv4 counts addresses (/32s), IPv6 counts /64s. */
+export const QUOTA_UNIT_PREFIXLEN: Record<IpVersion, number> = { 4: 32, 6: 64 };
+
+/** How many quota units a prefix of that length costs: 2^(unit - prefixlen), a fraction below the unit (a /128). */
+export function quotaUnits(version: IpVersion, prefixlen: number): number {
+  return 2 ** (QUOTA_UNIT_PREFIXLEN[version] - prefixlen);
+}
+
+/**
+ * default_quota: a project's subnets from the pool, plus the request, may cost at most the quota in units.
+ * A quota of null or 0 means none (Neutron's `if quota:`). 409 SubnetPoolQuotaExceeded (an OverQuota).
+ */
+export function checkPoolQuota(quota: number | null, version: IpVersion, usedCidrs: readonly string[], prefixlen: number): void {
+  if (!quota) return;
+  let used = 0;
+  for (const text of usedCidrs) {
+    const slash = text.lastIndexOf('/');
+    if (slash !== -1) used += quotaUnits(version, Number(text.slice(slash + 1)));
+  }
+  if (used + quotaUnits(version, prefixlen) > quota) {
+    throw new NeutronError(409, 'SubnetPoolQuotaExceeded', 'Per-project subnet pool prefix quota exceeded.');
+  }
+}
+
+/**
+ * The prefix length a subnet request asks of a pool, after the pool's bounds (allocate_subnet's Max/Min checks come
+ * first in Neutron, before the lock and the quota): the explicit cidr's, the gateway-derived one's, else prefixlen,
+ * else the pool's default.
+ */
+export function requestedPrefixlen(pool: PoolForAllocation, request: PoolRequest): number {
+  if (request.cidr !== undefined) {
+    const p = parseCidrLoose(request.cidr);
+    if (p) return p.length;
+  }
+  return request.prefixlen ?? Number(pool.default_prefixlen);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Onboarding (db_base_plugin_v2._onboard_network_subnets).
+
+/**
+ * The network's subnets of the pool's family join the pool: their cidrs are added to its prefixes. A subnet whose
+ * cidr meets a prefix already allocated from the pool is refused (400 IllegalSubnetPoolUpdate), as is therefore a
+ * subnet that is already the pool's. Returns the new prefix list before compaction (the update compacts it).
+ */
+export function onboardPrefixes(
+  poolId: string,
+  poolPrefixes: readonly string[],
+  allocated: readonly string[],
+  subnets: readonly { id: string; cidr: string }[],
+): string[] {
+  for (const s of subnets) {
+    if (prefixesOverlap([s.cidr], allocated)) {
+      throw new NeutronError(
+        400,
+        'IllegalSubnetPoolUpdate',
+        `Illegal subnetpool update : Onboarding subnet ${s.id}: ${s.cidr} conflicts with allocated prefixes in subnet pool ${poolId}.`,
+      );
+    }
+  }
+  return [...poolPrefixes, ...subnets.map((s) => s.cidr)];
 }

@@ -1,29 +1,191 @@
 // Subnet pools and address scopes. A pool hands out prefixes to subnets (domain/subnetpool.ts); a scope groups
 // pools whose addresses may be routed to each other without translation (and, later, which BGP advertises).
+// Neutron: db_base_plugin_v2 (create/update/delete_subnetpool, add/remove_prefixes, onboard_network_subnets),
+// address_scope_db, ipam/subnet_alloc.py. Every write that changes what a pool may hand out takes the pool's lock
+// (the row the allocator locks), so on PostgreSQL several API servers serialize on one pool and nothing else.
 
-import { NeutronError, notFound } from '../../domain/errors.js';
-import { buildSubnetPool } from '../../domain/subnetpool.js';
-import { IpPrefix } from '../../domain/ip.js';
+import { NeutronError, invalidInput, notFound } from '../../domain/errors.js';
+import {
+  allocateFromPool,
+  buildSubnetPool,
+  checkAddressScopeUpdate,
+  checkPoolQuota,
+  checkPrefixesGrow,
+  checkRescopeAffinity,
+  checkScopePrefixes,
+  frontFilledNext,
+  nextBlockAfter,
+  onboardPrefixes,
+  prefixOperationBody,
+  removePoolPrefixes,
+  requestedPrefixlen,
+  type PoolRequest,
+} from '../../domain/subnetpool.js';
+import type { IpVersion } from '../../domain/ip.js';
+import { parseCidrLoose } from '../../domain/netaddr.js';
 import type { Doc, Tx } from '../../store/types.js';
 import { addressScope, subnetpool, type ResourceSchema } from '../../schema/index.js';
-import { deleteDoc, insertDoc, newDoc, saveDoc } from '../context.js';
+import { deleteDoc, insertDoc, newDoc, ownerOf, saveDoc, type RequestContext } from '../context.js';
 import type { ResourceDef } from '../resource.js';
 
-async function checkScope(tx: Tx, poolId: string, scopeId: unknown, version: number): Promise<void> {
-  if (scopeId === null || scopeId === undefined) return;
-  const scope = await tx.get('address_scope', scopeId as string);
-  if (!scope) throw notFound('address_scope', scopeId as string);
-  if (scope.ip_version !== version) {
-    throw new NeutronError(
-      400,
-      'IllegalSubnetPoolIpVersionAssociationWithAddressScope',
-      `Illegal subnetpool association: subnetpool ${poolId} cannot associate with address scope ${scope.id} because subnetpool ip_version is not ${scope.ip_version}.`,
-    );
-  }
-}
+/** The attributes a POST may carry: what SubnetPoolReader reads back from a stored pool on update. */
+const postable = (doc: Doc): Record<string, unknown> =>
+  Object.fromEntries(Object.entries(doc).filter(([k]) => (subnetpool as ResourceSchema).attributes[k]?.post === true));
 
 async function existingDefault(tx: Tx, version: number, except?: string): Promise<Doc | null> {
   return (await tx.list('subnetpool')).find((p) => p.is_default === true && Number(p.ip_version) === version && p.id !== except) ?? null;
+}
+
+/** _get_address_scope under the caller's context: another project's unshared scope does not exist for it. */
+async function visibleScope(tx: Tx, ctx: RequestContext, scopeId: string): Promise<Doc> {
+  const scope = await tx.get('address_scope', scopeId);
+  if (!scope || !(ctx.isAdmin || scope.project_id === ctx.projectId || scope.shared === true)) throw notFound('address_scope', scopeId);
+  return scope;
+}
+
+/**
+ * _validate_address_scope_id, in Neutron's order: the scope is visible (404), accessible (400), of the pool's family
+ * (400); re-scoping keeps every network's family in one scope (400); the pool's prefixes overlap no other pool of the
+ * scope (409).
+ */
+async function validateScope(tx: Tx, ctx: RequestContext, poolId: string, scopeId: string | null, prefixes: readonly string[], version: number): Promise<void> {
+  if (scopeId === null) return;
+  const scope = await visibleScope(tx, ctx, scopeId);
+  // AddressScope.is_accessible: admin, owner, or shared.
+  if (!(ctx.isAdmin || scope.project_id === ctx.projectId || scope.shared === true)) {
+    throw new NeutronError(
+      400,
+      'IllegalSubnetPoolAssociationToAddressScope',
+      `Illegal subnetpool association: subnetpool ${poolId} cannot be associated with address scope ${scopeId}.`,
+    );
+  }
+  if (Number(scope.ip_version) !== version) {
+    throw new NeutronError(
+      400,
+      'IllegalSubnetPoolIpVersionAssociationToAddressScope',
+      `Illegal subnetpool association: subnetpool ${poolId} cannot associate with address scope ${scope.id} because subnetpool ip_version is not ${scope.ip_version}.`,
+    );
+  }
+  const poolSubnets = await tx.list('subnet', { subnetpool_id: [poolId] });
+  if (poolSubnets.length) {
+    const networks = [...new Set(poolSubnets.map((s) => s.network_id as string))];
+    const onNetworks = (await tx.list('subnet', { network_id: networks })).filter((s) => Number(s.ip_version) === version);
+    checkRescopeAffinity(new Set(poolSubnets.map((s) => s.id)), onNetworks);
+  }
+  const inScope = await tx.list('subnetpool', { address_scope_id: [scopeId] });
+  checkScopePrefixes(poolId, prefixes, inScope.map((p) => ({ id: p.id, prefixes: p.prefixes as string[] })));
+}
+
+/**
+ * A network's address scope per family (address_scope_db._extend_network_dict_address_scope): the scope of the pool
+ * its subnets of that family come from (one pool, or pools of one scope, by the affinity rules), else null.
+ */
+export async function networkAddressScopes(tx: Tx, subnets: readonly Doc[]): Promise<{ ipv4_address_scope: string | null; ipv6_address_scope: string | null }> {
+  const out: Record<string, string | null> = { ipv4_address_scope: null, ipv6_address_scope: null };
+  for (const version of [4, 6]) {
+    const poolId = subnets.find((s) => Number(s.ip_version) === version && s.subnetpool_id)?.subnetpool_id as string | undefined;
+    const pool = poolId ? await tx.get('subnetpool', poolId) : undefined;
+    out[`ipv${version}_address_scope`] = (pool?.address_scope_id as string | null | undefined) ?? null;
+  }
+  return out as { ipv4_address_scope: string | null; ipv6_address_scope: string | null };
+}
+
+/** Re-derives ipv4/ipv6_address_scope of networks whose subnets' pools changed scope. */
+async function refreshNetworkScopes(tx: Tx, networkIds: Iterable<string>): Promise<void> {
+  for (const id of new Set(networkIds)) {
+    const network = await tx.get('network', id);
+    if (!network) continue;
+    const scopes = await networkAddressScopes(tx, await tx.list('subnet', { network_id: [id] }));
+    if (network.ipv4_address_scope === scopes.ipv4_address_scope && network.ipv6_address_scope === scopes.ipv6_address_scope) continue;
+    Object.assign(network, scopes);
+    await saveDoc(tx, 'network', network);
+  }
+}
+
+/** The pool as it is once locked: another server may have changed it since the request read it. */
+async function lockPool(tx: Tx, doc: Doc): Promise<void> {
+  await tx.lockSubnetPool(doc.id);
+  const fresh = await tx.get('subnetpool', doc.id);
+  if (!fresh) throw notFound('subnetpool', doc.id);
+  for (const k of Object.keys(doc)) delete doc[k];
+  Object.assign(doc, fresh);
+}
+
+/**
+ * update_subnetpool with its checks in Neutron's order: prefixes only grow; the attribute rules (bounds, one
+ * default per family); a pool in another project's scope is the scope owner's to change; the scope rules. The
+ * caller holds the pool's lock. Returns the saved pool.
+ */
+async function updatePool(tx: Tx, ctx: RequestContext, doc: Doc, input: Record<string, unknown>): Promise<Doc> {
+  if (input.prefixes !== undefined) checkPrefixesGrow(doc.prefixes as string[], input.prefixes as string[]);
+  const version = Number(doc.ip_version);
+  const fields = buildSubnetPool({ ...postable(doc), ...input }, { existingDefault: await existingDefault(tx, version, doc.id) });
+  const origScope = (doc.address_scope_id as string | null) ?? null;
+  if (origScope !== null) {
+    // _check_subnetpool_update_allowed (is_address_scope_owned_by_project raises AddressScopeNotFound first).
+    const scope = await visibleScope(tx, ctx, origScope);
+    if (!(ctx.isAdmin || scope.project_id === ctx.projectId)) {
+      throw new NeutronError(
+        400,
+        'IllegalSubnetPoolUpdate',
+        `Illegal subnetpool update : subnetpool ${doc.id} cannot be updated when associated with shared address scope ${origScope}.`,
+      );
+    }
+  }
+  await validateScope(tx, ctx, doc.id, fields.address_scope_id, fields.prefixes, version);
+  const nameAndDescription = Object.fromEntries(Object.entries(input).filter(([k]) => k === 'name' || k === 'description'));
+  Object.assign(doc, fields, nameAndDescription);
+  await tx.setSubnetPoolCursor(doc.id, null, null); // prefixes or lengths may have changed
+  const saved = await saveDoc(tx, 'subnetpool', doc);
+  if (origScope !== fields.address_scope_id) {
+    await refreshNetworkScopes(tx, (await tx.list('subnet', { subnetpool_id: [doc.id] })).map((s) => s.network_id as string));
+  }
+  return saved;
+}
+
+/**
+ * A prefix from a subnet pool, in Neutron's order (smallest free block first), for a subnet of `projectId`.
+ * The pool is locked for the rest of the transaction and read again under the lock. Then, as
+ * SubnetAllocator.allocate_subnet: the prefix length bounds, the project's quota (default_quota), the allocation.
+ * While the pool is filled front to back with one prefix length, its cursor names the next block and the
+ * allocation costs O(1); otherwise (explicit cidr, a gateway, another length, holes) the exact allocator sees every
+ * prefix of the pool, and re-establishes the cursor when the pool is back in shape. A quota costs a look-up of the
+ * project's subnets from the pool (Neutron's cost, too).
+ */
+export async function allocateSubnetFromPool(tx: Tx, ctx: RequestContext, pool: Doc, input: Record<string, unknown>): Promise<string> {
+  const cursor = await tx.lockSubnetPool(pool.id);
+  const fresh = (await tx.get('subnetpool', pool.id)) ?? pool;
+  const prefixes = fresh.prefixes as string[];
+  const request: PoolRequest = {
+    ...(input.cidr !== undefined ? { cidr: input.cidr as string } : {}),
+    ...(input.prefixlen !== undefined ? { prefixlen: Number(input.prefixlen) } : {}),
+    ...(typeof input.gateway_ip === 'string' ? { gateway_ip: input.gateway_ip } : {}),
+    ip_version: Number(input.ip_version),
+  };
+  const prefixlen = input.prefixlen !== undefined ? Number(input.prefixlen) : Number(fresh.default_prefixlen);
+  if (fresh.default_quota) {
+    const wanted = requestedPrefixlen(fresh as never, request);
+    const min = Number(fresh.min_prefixlen);
+    const max = Number(fresh.max_prefixlen);
+    // The bounds' errors come before the quota's; allocateFromPool below gives them.
+    if (wanted >= min && wanted <= max && Number(input.ip_version) === Number(fresh.ip_version)) {
+      const used = (await tx.list('subnet', { subnetpool_id: [pool.id], project_id: [ownerOf(ctx, input)] })).map((s) => s.cidr as string);
+      checkPoolQuota(Number(fresh.default_quota), Number(fresh.ip_version) as IpVersion, used, wanted);
+    }
+  }
+  const plain = input.cidr === undefined && typeof input.gateway_ip !== 'string' && Number(input.ip_version) === Number(fresh.ip_version);
+  let cidr: string;
+  let next: string | null;
+  if (plain && cursor.next_cidr !== null && cursor.prefixlen === prefixlen) {
+    cidr = cursor.next_cidr;
+    next = nextBlockAfter(prefixes, cidr);
+  } else {
+    const taken = (await tx.list('subnet', { subnetpool_id: [pool.id] })).map((s) => s.cidr as string);
+    cidr = allocateFromPool(fresh as never, taken, request);
+    next = frontFilledNext(prefixes, [...taken, cidr], prefixlen);
+  }
+  await tx.setSubnetPoolCursor(pool.id, next === null ? null : prefixlen, next);
+  return cidr;
 }
 
 export const subnetpools: ResourceDef = {
@@ -31,55 +193,72 @@ export const subnetpools: ResourceDef = {
   schema: subnetpool,
 
   async create(tx, ctx, input) {
-    const versionHint = Array.isArray(input.prefixes) ? IpPrefix.parse(input.prefixes[0])?.version : undefined;
+    const versionHint = Array.isArray(input.prefixes) ? parseCidrLoose(input.prefixes[0])?.version : undefined;
     const fields = buildSubnetPool(input, { existingDefault: versionHint ? await existingDefault(tx, versionHint) : null });
     const doc = newDoc(ctx, input, { ...fields });
-    await checkScope(tx, doc.id, doc.address_scope_id, Number(doc.ip_version));
+    await validateScope(tx, ctx, doc.id, fields.address_scope_id, fields.prefixes, fields.ip_version);
     return insertDoc(tx, 'subnetpool', doc);
   },
 
-  async update(tx, _ctx, doc, input) {
-    const merged = { ...doc, ...input };
-    const version = Number(doc.ip_version);
-    const fields = buildSubnetPool(
-      Object.fromEntries(Object.entries(merged).filter(([k]) => (subnetpool as ResourceSchema).attributes[k]?.post === true)),
-      { existingDefault: await existingDefault(tx, version, doc.id) },
-    );
-    // Prefixes may only grow: a pool never drops address space subnets may be using.
-    const before = (doc.prefixes as string[]).map((p) => IpPrefix.parse(p)!);
-    const after = (fields.prefixes as string[]).map((p) => IpPrefix.parse(p)!);
-    if (!before.every((b) => after.some((a) => a.covers(b)))) {
-      throw new NeutronError(400, 'IllegalSubnetPoolPrefixUpdate', `Illegal update to prefixes: Existing prefixes must be a subset of the new prefixes`);
-    }
-    await checkScope(tx, doc.id, fields.address_scope_id, version);
-    const nameAndDescription = Object.fromEntries(Object.entries(input).filter(([k]) => k === 'name' || k === 'description'));
-    Object.assign(doc, fields, nameAndDescription);
-    await tx.setSubnetPoolCursor(doc.id, null, null); // prefixes or lengths may have changed
-    return saveDoc(tx, 'subnetpool', doc);
+  async update(tx, ctx, doc, input) {
+    await lockPool(tx, doc);
+    return updatePool(tx, ctx, doc, input);
   },
 
   async remove(tx, _ctx, doc) {
+    await lockPool(tx, doc);
     if ((await tx.count('subnet', { subnetpool_id: [doc.id] })) > 0) {
-      throw new NeutronError(
-        409,
-        'SubnetPoolInUse',
-        `Unable to complete operation on subnetpool ${doc.id}. Subnets are allocated from this subnet pool.`,
-      );
+      throw new NeutronError(400, 'SubnetPoolDeleteError', 'Unable to delete subnet pool: Subnet pool has existing allocations.');
     }
     await deleteDoc(tx, 'subnetpool', doc.id);
   },
 
   actions: {
-    async add_prefixes(tx, _ctx, doc, body) {
-      const add = subnetpool.attributes.prefixes.type.convert(body.prefixes, 'prefixes');
-      const fields = buildSubnetPool(
-        { ...Object.fromEntries(Object.entries(doc).filter(([k]) => (subnetpool as ResourceSchema).attributes[k]?.post === true)), prefixes: [...(doc.prefixes as string[]), ...add] },
-        { existingDefault: await existingDefault(tx, Number(doc.ip_version), doc.id) },
-      );
-      doc.prefixes = fields.prefixes;
-      await tx.setSubnetPoolCursor(doc.id, null, null);
-      await saveDoc(tx, 'subnetpool', doc);
+    /** PUT /v2.0/subnetpools/{id}/add_prefixes {"prefixes": [...]} → {"prefixes": [...]}: an update of the list. */
+    async add_prefixes(tx, ctx, doc, body) {
+      const add = prefixOperationBody(body);
+      await lockPool(tx, doc);
+      const saved = await updatePool(tx, ctx, doc, { prefixes: [...(doc.prefixes as string[]), ...add] });
+      return { prefixes: saved.prefixes };
+    },
+
+    /** PUT /v2.0/subnetpools/{id}/remove_prefixes: refused while a subnet of the pool uses a removed address. */
+    async remove_prefixes(tx, _ctx, doc, body) {
+      const remove = prefixOperationBody(body);
+      await lockPool(tx, doc);
+      const allocated = (await tx.list('subnet', { subnetpool_id: [doc.id] })).map((s) => s.cidr as string);
+      const after = removePoolPrefixes(doc.prefixes as string[], remove, allocated, Number(doc.ip_version) as IpVersion);
+      if (after.join() !== (doc.prefixes as string[]).join()) {
+        doc.prefixes = after;
+        await tx.setSubnetPoolCursor(doc.id, null, null);
+        await saveDoc(tx, 'subnetpool', doc);
+      }
       return { prefixes: doc.prefixes };
+    },
+
+    /**
+     * PUT /v2.0/subnetpools/{id}/onboard_network_subnets {"network_id": ...} (extension subnet_onboard): the
+     * network's subnets of the pool's family become the pool's, their cidrs join its prefixes (through the update
+     * rules, so the scope's prefixes stay unique). Answers [{"id", "cidr"}], as Neutron.
+     */
+    async onboard_network_subnets(tx, ctx, doc, body) {
+      const networkId = body.network_id;
+      if (networkId === undefined || networkId === null) throw invalidInput('network_id must be specified.');
+      const network = typeof networkId === 'string' ? await tx.get('network', networkId) : undefined;
+      if (!network) throw notFound('network', String(networkId));
+      if (!ctx.isAdmin && network.project_id !== ctx.projectId) throw new NeutronError(403, 'NotAuthorized', 'Not authorized.');
+      await lockPool(tx, doc);
+      const version = Number(doc.ip_version);
+      const onboard = (await tx.list('subnet', { network_id: [network.id] })).filter((s) => Number(s.ip_version) === version);
+      const allocated = (await tx.list('subnet', { subnetpool_id: [doc.id] })).map((s) => s.cidr as string);
+      const prefixes = onboardPrefixes(doc.id, doc.prefixes as string[], allocated, onboard.map((s) => ({ id: s.id, cidr: s.cidr as string })));
+      await updatePool(tx, ctx, doc, { prefixes });
+      for (const s of onboard) {
+        s.subnetpool_id = doc.id;
+        await saveDoc(tx, 'subnet', s);
+      }
+      await refreshNetworkScopes(tx, [network.id]);
+      return onboard.map((s) => ({ id: s.id, cidr: s.cidr }));
     },
   },
 };
@@ -92,6 +271,7 @@ export const addressScopes: ResourceDef = {
     return insertDoc(tx, 'address_scope', doc);
   },
   async update(tx, _ctx, doc, input) {
+    checkAddressScopeUpdate(doc as Doc & { shared: boolean }, input);
     Object.assign(doc, input);
     return saveDoc(tx, 'address_scope', doc);
   },

@@ -5,7 +5,6 @@
 import { badRequest, inUse, notFound } from '../../domain/errors.js';
 import { backfillAddress, isAutoAddressSubnet, subnetDeleteTakesAddress } from '../../domain/ipv6/index.js';
 import { applySubnetUpdate, buildSubnet, subnetRequestKind, type SubnetDoc } from '../../domain/subnet.js';
-import { allocateFromPool, frontFilledNext, nextBlockAfter } from '../../domain/subnetpool.js';
 import type { Doc, Tx } from '../../store/types.js';
 import { subnet, type SubnetInput } from '../../schema/index.js';
 import { deleteDoc, insertDoc, newDoc, saveDoc } from '../context.js';
@@ -13,6 +12,7 @@ import { allocateSpecific, releaseAddress, type FixedIp, type Subnet } from '../
 import { syncDhcpPort } from '../dhcp-ports.js';
 import { servesDhcp, type DhcpSubnet } from '../../domain/dhcp.js';
 import type { ResourceDef } from '../resource.js';
+import { allocateSubnetFromPool, networkAddressScopes } from './subnetpools.js';
 
 async function findPool(tx: Tx, input: Record<string, unknown>, kind: 'pool' | 'default-pool'): Promise<Doc> {
   if (kind === 'pool') {
@@ -24,36 +24,6 @@ async function findPool(tx: Tx, input: Record<string, unknown>, kind: 'pool' | '
   const pool = (await tx.list('subnetpool')).find((p) => p.is_default === true && Number(p.ip_version) === version);
   if (!pool) throw badRequest('subnets', `No default subnetpool found for IPv${version}`);
   return pool;
-}
-
-/**
- * A prefix from a subnet pool, in Neutron's order (smallest free block first). The pool is locked for the rest of the
- * transaction. While the pool is filled front to back with one prefix length, its cursor names the next block and
- * the allocation costs O(1); otherwise (explicit cidr, a gateway, another length, holes) the exact allocator sees
- * every prefix of the pool, and re-establishes the cursor when the pool is back in shape.
- */
-async function allocateFromPoolOf(tx: Tx, pool: Doc, input: Record<string, unknown>): Promise<string> {
-  const cursor = await tx.lockSubnetPool(pool.id);
-  const prefixes = pool.prefixes as string[];
-  const prefixlen = input.prefixlen !== undefined ? Number(input.prefixlen) : Number(pool.default_prefixlen);
-  const plain = input.cidr === undefined && typeof input.gateway_ip !== 'string' && Number(input.ip_version) === Number(pool.ip_version);
-  let cidr: string;
-  let next: string | null;
-  if (plain && cursor.next_cidr !== null && cursor.prefixlen === prefixlen) {
-    cidr = cursor.next_cidr;
-    next = nextBlockAfter(prefixes, cidr);
-  } else {
-    const taken = (await tx.list('subnet', { subnetpool_id: [pool.id] })).map((s) => s.cidr as string);
-    cidr = allocateFromPool(pool as never, taken, {
-      ...(input.cidr !== undefined ? { cidr: input.cidr as string } : {}),
-      ...(input.prefixlen !== undefined ? { prefixlen: Number(input.prefixlen) } : {}),
-      ...(typeof input.gateway_ip === 'string' ? { gateway_ip: input.gateway_ip } : {}),
-      ip_version: Number(input.ip_version),
-    });
-    next = frontFilledNext(prefixes, [...taken, cidr], prefixlen);
-  }
-  await tx.setSubnetPoolCursor(pool.id, next === null ? null : prefixlen, next);
-  return cidr;
 }
 
 /** Adds the new auto-address subnet's EUI-64 address to every existing port of the network (Neutron A.4). */
@@ -73,11 +43,7 @@ async function refreshNetwork(tx: Tx, networkId: string): Promise<void> {
   if (!network) return;
   const subnets = await tx.list('subnet', { network_id: [networkId] });
   network.subnets = subnets.map((s) => s.id);
-  for (const version of [4, 6]) {
-    const poolId = subnets.find((s) => s.ip_version === version && s.subnetpool_id)?.subnetpool_id as string | undefined;
-    const pool = poolId ? await tx.get('subnetpool', poolId) : undefined;
-    network[`ipv${version}_address_scope`] = (pool?.address_scope_id as string | null | undefined) ?? null;
-  }
+  Object.assign(network, await networkAddressScopes(tx, subnets));
   await saveDoc(tx, 'network', network);
 }
 
@@ -101,15 +67,16 @@ export const subnets: ResourceDef = {
     const siblings = (await tx.list('subnet', { network_id: [networkId] })) as SubnetDoc[];
     const request = input as SubnetInput;
     const kind = subnetRequestKind(request);
-    let fromPool: { subnetpoolId: string; cidr: string } | undefined;
+    let fromPool: { subnetpoolId: string; cidr: string; addressScopeId: string | null } | undefined;
     if (kind !== 'cidr') {
       const pool = await findPool(tx, input, kind);
-      fromPool = { subnetpoolId: pool.id, cidr: await allocateFromPoolOf(tx, pool, input) };
+      fromPool = { subnetpoolId: pool.id, cidr: await allocateSubnetFromPool(tx, ctx, pool, input), addressScopeId: (pool.address_scope_id as string | null) ?? null };
     }
     const fields = buildSubnet(request, {
       networkId,
       networkMtu: network.mtu as number,
       siblings,
+      networkScopeId: (network[`ipv${Number(input.ip_version)}_address_scope`] as string | null | undefined) ?? null,
       ...(fromPool ? { fromPool } : {}),
     });
     const doc = newDoc(ctx, input, {

@@ -1,8 +1,8 @@
-// `subnet pool create|list|show|set|unset|delete` and `address scope create|list|show|set|delete`, as the openstack client.
+// `subnet pool create|list|show|set|unset|delete|onboard` and `address scope create|list|show|set|delete`, as the openstack client.
 import { Option, type Command } from 'commander';
 import { collect, integer, valuesOf, type ListOption } from '../args.js';
 import type { OutputOptions } from '../format.js';
-import { ADDRESS_SCOPE, CliError, SUBNET_POOL, type Body } from '../http.js';
+import { ADDRESS_SCOPE, CliError, NETWORK, SUBNET_POOL, type Body } from '../http.js';
 import { ADDRESS_SCOPE_LIST, ADDRESS_SCOPE_SHOW, SUBNET_POOL_LIST, SUBNET_POOL_LIST_LONG, SUBNET_POOL_SHOW } from '../views.js';
 import { applyTags, clientOf, deleteMany, printList, printOne, removeTags, updateTags, withOutput, withTags } from './common.js';
 
@@ -108,9 +108,26 @@ export function registerSubnetPoolCommands(pool: Command): void {
     .argument('<subnet-pool>', 'subnet pool to modify (name or ID)')
     .option('--tag <tag>', 'tag to be removed from the subnet pool (repeat option to remove multiple tags)', collect)
     .option('--all-tag', 'clear all tags associated with the subnet pool')
-    .action(async (name: string, o: { tag?: string[]; allTag?: boolean }, cmd: Command) => {
+    .option('--pool-prefix <pool-prefix>', 'remove a prefix from the subnet pool (repeat option to remove multiple prefixes); refused while a subnet uses it', collect)
+    .action(async (name: string, o: { tag?: string[]; allTag?: boolean; poolPrefix?: ListOption<string> }, cmd: Command) => {
       const client = clientOf(cmd);
-      await removeTags(client, SUBNET_POOL, await client.find(SUBNET_POOL, name), o);
+      const p = await client.find(SUBNET_POOL, name);
+      // remove_prefixes (subnetpool-prefix-ops): a PUT of a shorter list is refused, as Neutron refuses it.
+      if (o.poolPrefix) await client.action(SUBNET_POOL, p.id, 'remove_prefixes', { prefixes: valuesOf(o.poolPrefix) });
+      await removeTags(client, SUBNET_POOL, p, o);
+    });
+
+  pool
+    .command('onboard')
+    .description("move a network's subnets of the pool's IP version into the subnet pool (Neutron's onboard_network_subnets)")
+    .argument('<subnet-pool>', 'subnet pool to onboard into (name or ID)')
+    .requiredOption('--network <network>', 'network whose subnets are onboarded (name or ID)')
+    .action(async (name: string, o: { network: string }, cmd: Command) => {
+      const client = clientOf(cmd);
+      const p = await client.find(SUBNET_POOL, name);
+      const networkId = await client.findId(NETWORK, o.network);
+      const answer = await client.action(SUBNET_POOL, p.id, 'onboard_network_subnets', { network_id: networkId });
+      for (const s of (answer as unknown as { id: string; cidr: string }[] | null) ?? []) console.log(`${s.id} ${s.cidr}`);
     });
 
   pool

@@ -38,7 +38,7 @@ export const subnetpool = defineResource({
   plural: 'subnetpools',
   doc: "Prefix lengths are strings on the wire, as Neutron's; one default pool per family.",
   operations: ['list', 'show', 'create', 'bulk', 'update', 'delete', 'tags'],
-  actions: ['add_prefixes'],
+  actions: ['add_prefixes', 'remove_prefixes', 'onboard_network_subnets'],
   attributes: {
     id,
     name,

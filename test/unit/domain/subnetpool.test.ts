@@ -4,7 +4,23 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { NeutronError } from '../../../src/domain/errors.js';
-import { allocateFromPool, buildSubnetPool, freeSpans } from '../../../src/domain/subnetpool.js';
+import {
+  allocateFromPool,
+  buildSubnetPool,
+  checkAddressScopeUpdate,
+  checkNetworkPoolAffinity,
+  checkPoolQuota,
+  checkPrefixesGrow,
+  checkRescopeAffinity,
+  checkScopePrefixes,
+  freeSpans,
+  onboardPrefixes,
+  prefixOperationBody,
+  prefixesOverlap,
+  quotaUnits,
+  removePoolPrefixes,
+  requestedPrefixlen,
+} from '../../../src/domain/subnetpool.js';
 
 function fails(fn: () => unknown, status: number, type: string, message: string): void {
   assert.throws(fn, (e: unknown) => {
@@ -130,4 +146,146 @@ test('allocation never enumerates: huge pools and many allocations', () => {
   many.splice(many.indexOf('2001:db8:0:1234::/64'), 1);
   assert.equal(allocateFromPool(pool32, many, {}), '2001:db8:0:1234::/64');
   assert.deepEqual(freeSpans(['2001:db8::/32'], many, 6).length, 2);
+});
+
+test('prefix sets: overlap and cover across families, whatever the spelling order', () => {
+  assert.equal(prefixesOverlap(['20.0.0.0/18'], ['20.0.0.0/12']), true);
+  assert.equal(prefixesOverlap(['20.0.0.0/18', '30.0.0.0/18'], ['20.10.0.0/24', '40.0.0.0/18']), false);
+  assert.equal(prefixesOverlap(['40.0.0.0/18', '30.0.0.0/12'], ['20.0.0.0/18', '30.0.0.0/18']), true);
+  assert.equal(prefixesOverlap(['2001:db8::/32'], ['2001:db8:ffff:ffff::/64']), true);
+  assert.equal(prefixesOverlap(['2001:db8::/32'], ['2001:db9::/32']), false, 'neighbours do not overlap');
+  assert.equal(prefixesOverlap(['10.0.0.0/8'], ['::a00:0/104']), false, 'families never meet');
+  checkPrefixesGrow(['2001:db8:1::/48'], ['2001:db8::/32']);
+  checkPrefixesGrow(['10.0.0.0/24', '10.0.1.0/24'], ['10.0.0.0/23']);
+  fails(
+    () => checkPrefixesGrow(['10.11.12.0/24'], ['10.11.12.0/26']),
+    400,
+    'IllegalSubnetPoolPrefixUpdate',
+    'Illegal update to prefixes: Existing prefixes must be a subset of the new prefixes.',
+  );
+});
+
+test('address scope: pools of one scope never share an address (409 AddressScopePrefixConflict)', () => {
+  const others = [
+    { id: 'a', prefixes: ['20.0.0.0/18', '30.0.0.0/18'] },
+    { id: 'b', prefixes: ['2001:db8:1::/48'] },
+  ];
+  const conflict = 'Failed to associate address scope: subnetpools within an address scope must have unique prefixes.';
+  fails(() => checkScopePrefixes('new', ['40.0.0.0/18', '50.0.0.0/18', '30.0.0.0/12'], others), 409, 'AddressScopePrefixConflict', conflict);
+  fails(() => checkScopePrefixes('new', ['2001:db8::/32'], others), 409, 'AddressScopePrefixConflict', conflict);
+  checkScopePrefixes('new', ['20.0.64.0/18', '2001:db8:2::/48'], others);
+  // A pool is compared with the others, not with itself (an update of its own prefixes).
+  checkScopePrefixes('a', ['20.0.0.0/16'], others);
+});
+
+test('address scope: a shared scope stays shared; everything else may change', () => {
+  fails(
+    () => checkAddressScopeUpdate({ id: 'sc-1', shared: true }, { name: 'n', shared: false }),
+    400,
+    'AddressScopeUpdateError',
+    "Unable to update address scope sc-1 : Shared address scope can't be unshared.",
+  );
+  checkAddressScopeUpdate({ id: 'sc-1', shared: true }, { name: 'n' });
+  checkAddressScopeUpdate({ id: 'sc-1', shared: true }, { shared: true });
+  checkAddressScopeUpdate({ id: 'sc-1', shared: false }, { shared: true });
+  checkAddressScopeUpdate({ id: 'sc-1', shared: false }, { shared: false });
+});
+
+test('remove_prefixes: compacted remainder, no-op when disjoint, refused while a subnet uses the space', () => {
+  assert.deepEqual(removePoolPrefixes(['2001:db8:1234::/48', '2001:db8:4321::/48'], ['2001:db8:4321::/48'], [], 6), ['2001:db8:1234::/48']);
+  // Removing part of a prefix leaves its canonical decomposition.
+  assert.deepEqual(removePoolPrefixes(['10.0.0.0/22'], ['10.0.1.0/24'], [], 4), ['10.0.0.0/24', '10.0.2.0/23']);
+  assert.deepEqual(removePoolPrefixes(['10.0.0.0/22'], ['192.168.0.0/16'], ['10.0.0.0/24'], 4), ['10.0.0.0/22'], 'disjoint: unchanged');
+  assert.deepEqual(removePoolPrefixes(['10.0.0.0/22'], ['10.0.0.0/8'], [], 4), [], 'everything');
+  assert.deepEqual(removePoolPrefixes(['10.0.0.0/22'], ['10.0.2.0/23'], ['10.0.0.0/24'], 4), ['10.0.0.0/23'], 'a subnet elsewhere does not matter');
+  fails(
+    () => removePoolPrefixes(['2001:db8::/48'], ['2001:db8:0:ff00::/56'], ['2001:db8:0:ff01::/64'], 6),
+    400,
+    'IllegalSubnetPoolPrefixUpdate',
+    'Illegal update to prefixes: One or more the prefixes to be removed is in use by a subnet..',
+  );
+});
+
+test('add/remove_prefixes body: a non-empty list of subnets', () => {
+  assert.deepEqual(prefixOperationBody({ prefixes: ['2001:db8::/48'] }), ['2001:db8::/48']);
+  for (const bad of [{}, { prefixes: [] }, { prefixes: '2001:db8::/48' }, { prefixes: null }, [], null, 'x']) {
+    fails(() => prefixOperationBody(bad), 400, 'HTTPBadRequest', 'Request body contains invalid data');
+  }
+  fails(() => prefixOperationBody({ prefixes: ['nope'] }), 400, 'HTTPBadRequest', "Invalid input for prefixes. Reason: 'nope' is not a valid IP subnet.");
+});
+
+test('quota: IPv6 in /64 units, IPv4 in addresses; 0 or null is no quota; SubnetPoolQuotaExceeded', () => {
+  assert.equal(quotaUnits(6, 64), 1);
+  assert.equal(quotaUnits(6, 56), 256);
+  assert.equal(quotaUnits(6, 128), 2 ** -64);
+  assert.equal(quotaUnits(4, 24), 256);
+  assert.equal(quotaUnits(4, 32), 1);
+  const exceeded = (fn: () => unknown) => fails(fn, 409, 'SubnetPoolQuotaExceeded', 'Per-project subnet pool prefix quota exceeded.');
+  // 4 /64s: three used, the fourth fits, a fifth does not; a /63 (2 units) does not fit after three.
+  checkPoolQuota(4, 6, ['2001:db8::/64', '2001:db8:0:1::/64', '2001:db8:0:2::/64'], 64);
+  exceeded(() => checkPoolQuota(4, 6, ['2001:db8::/64', '2001:db8:0:1::/64', '2001:db8:0:2::/64', '2001:db8:0:3::/64'], 64));
+  exceeded(() => checkPoolQuota(4, 6, ['2001:db8::/64', '2001:db8:0:1::/64', '2001:db8:0:2::/64'], 63));
+  exceeded(() => checkPoolQuota(255, 6, [], 56));
+  checkPoolQuota(256, 6, [], 56);
+  // IPv4: 512 addresses = two /24s.
+  checkPoolQuota(512, 4, ['10.0.0.0/24'], 24);
+  exceeded(() => checkPoolQuota(512, 4, ['10.0.0.0/24', '10.0.1.0/24'], 32));
+  checkPoolQuota(0, 6, Array.from({ length: 10 }, (_, i) => `2001:db8:0:${i}::/64`), 48);
+  checkPoolQuota(null, 6, [], 0);
+  assert.equal(requestedPrefixlen(pool48, {}), 64);
+  assert.equal(requestedPrefixlen(pool48, { prefixlen: 80 }), 80);
+  assert.equal(requestedPrefixlen(pool48, { cidr: '2001:db8:face:1::/72' }), 72);
+});
+
+test('network affinity: one pool per family, or pools of the network\'s one scope', () => {
+  const v6 = (subnetpool_id: string | null) => ({ ip_version: 6, subnetpool_id });
+  const v4 = (subnetpool_id: string | null) => ({ ip_version: 4, subnetpool_id });
+  const poolErr = (fn: () => unknown) =>
+    fails(fn, 400, 'NetworkSubnetPoolAffinityError', 'Subnets hosted on the same network must be allocated from the same subnet pool.');
+  const scopeErr = (fn: () => unknown) =>
+    fails(fn, 400, 'NetworkAddressScopeAffinityError', 'Subnets of the same address family hosted on the same network must all participate in the same address scope.');
+  const p1 = { id: 'p1', address_scope_id: null };
+  const p2 = { id: 'p2', address_scope_id: null };
+  const s1 = { id: 's1', address_scope_id: 'scope-a' };
+  const s2 = { id: 's2', address_scope_id: 'scope-a' };
+  const s3 = { id: 's3', address_scope_id: 'scope-b' };
+  checkNetworkPoolAffinity(6, p1, null, [v6('p1'), v4(null), v4('p9')]);
+  poolErr(() => checkNetworkPoolAffinity(6, p2, null, [v6('p1')]));
+  poolErr(() => checkNetworkPoolAffinity(6, p1, null, [v6(null)]), );
+  poolErr(() => checkNetworkPoolAffinity(6, null, null, [v6('p1')]));
+  checkNetworkPoolAffinity(6, null, null, [v6(null), v4('p9')]);
+  // Two pools of one scope may share a network; a pool of another scope, or none, may not.
+  checkNetworkPoolAffinity(6, s2, 'scope-a', [v6('s1')]);
+  scopeErr(() => checkNetworkPoolAffinity(6, s3, 'scope-a', [v6('s1')]));
+  scopeErr(() => checkNetworkPoolAffinity(6, p1, 'scope-a', [v6('s1')]));
+  poolErr(() => checkNetworkPoolAffinity(6, null, 'scope-a', [v6('s1')]));
+  // A scoped pool on a network whose family has unscoped subnets: one pool rule.
+  poolErr(() => checkNetworkPoolAffinity(6, s1, null, [v6('p1')]));
+  // Prefix delegation counts as a pool of its own, outside every scope.
+  checkNetworkPoolAffinity(6, 'prefix_delegation', null, [v6('prefix_delegation'), v4(null)]);
+  poolErr(() => checkNetworkPoolAffinity(6, 'prefix_delegation', null, [v6(null)]));
+  scopeErr(() => checkNetworkPoolAffinity(6, 'prefix_delegation', 'scope-a', [v6('s1')]));
+});
+
+test('re-scoping a pool: every subnet of its family on its networks must be its own', () => {
+  checkRescopeAffinity(new Set(['a', 'b']), [{ id: 'a' }, { id: 'b' }]);
+  fails(
+    () => checkRescopeAffinity(new Set(['a']), [{ id: 'a' }, { id: 'c' }]),
+    400,
+    'NetworkAddressScopeAffinityError',
+    'Subnets of the same address family hosted on the same network must all participate in the same address scope.',
+  );
+});
+
+test('onboarding: the subnets\' cidrs join the pool unless they meet an allocated prefix', () => {
+  assert.deepEqual(
+    onboardPrefixes('p', ['2001:db8:face::/48'], ['2001:db8:face::/64'], [{ id: 's', cidr: '2001:db8:cafe:d::/64' }]),
+    ['2001:db8:face::/48', '2001:db8:cafe:d::/64'],
+  );
+  fails(
+    () => onboardPrefixes('p', ['2001:db8:face::/48'], ['2001:db8:face::/64'], [{ id: 's', cidr: '2001:db8:face::/64' }]),
+    400,
+    'IllegalSubnetPoolUpdate',
+    'Illegal subnetpool update : Onboarding subnet s: 2001:db8:face::/64 conflicts with allocated prefixes in subnet pool p.',
+  );
 });
