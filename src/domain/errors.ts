@@ -42,6 +42,7 @@ const RESOURCE_TYPE: Record<string, string> = {
   security_group: 'SecurityGroup',
   security_group_rule: 'SecurityGroupRule',
   agent: 'Agent',
+  floatingip: 'FloatingIP',
 };
 
 /** "<Type>NotFound": "<Type> <id> could not be found." (neutron-lib NotFound subclasses). */
@@ -52,8 +53,11 @@ export function notFound(resource: string, id: string): NeutronError {
     address_scope: 'Address scope',
     security_group: 'Security group',
     security_group_rule: 'Security group rule',
+    floatingip: 'Floating IP',
   };
-  return new NeutronError(404, `${type}NotFound`, `${label[resource] ?? type} ${id} could not be found.`);
+  // neutron-lib's FloatingIPNotFound text has no final dot.
+  const dot = resource === 'floatingip' ? '' : '.';
+  return new NeutronError(404, `${type}NotFound`, `${label[resource] ?? type} ${id} could not be found${dot}`);
 }
 
 export const resourceNotFound = (path: string): NeutronError =>

@@ -11,8 +11,10 @@ export { router, convertInterfaceBody, type Router, type RouterInput, type Exter
 export { subnetpool, addressScope, type SubnetPool, type SubnetPoolInput, type AddressScope } from './resources/subnetpool.js';
 export { securityGroup, securityGroupRule, PROTOCOLS, type SecurityGroup, type SecurityGroupRule, type SecurityGroupRuleInput } from './resources/security-group.js';
 export { agent, type Agent } from './resources/agent.js';
+export { floatingip, FLOATINGIP_STATUSES, type FloatingIp, type FloatingIpInput, type FloatingIpPool } from './resources/floatingip.js';
 
 import { agent } from './resources/agent.js';
+import { floatingip } from './resources/floatingip.js';
 import { network } from './resources/network.js';
 import { port } from './resources/port.js';
 import { router } from './resources/router.js';
@@ -22,4 +24,4 @@ import { addressScope, subnetpool } from './resources/subnetpool.js';
 import type { ResourceSchema } from './define.js';
 
 /** Every resource of the API, in the order /v2.0 lists them. */
-export const SCHEMAS: readonly ResourceSchema[] = [network, subnet, port, router, subnetpool, addressScope, securityGroup, securityGroupRule, agent];
+export const SCHEMAS: readonly ResourceSchema[] = [network, subnet, port, router, subnetpool, addressScope, securityGroup, securityGroupRule, agent, floatingip];

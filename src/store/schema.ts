@@ -25,6 +25,9 @@ export const KIND_TABLES: Record<Kind, KindTable> = {
   security_group: { table: 'security_groups', columns: [] },
   security_group_rule: { table: 'security_group_rules', columns: ['security_group_id'] },
   agent: { table: 'agents', columns: ['host'] },
+  // A port's floating IPs and a router's are looked up by the server (disassociation on port delete, the interface
+  // and gateway checks); floating_network_id guards the external network's delete.
+  floatingip: { table: 'floatingips', columns: ['floating_network_id', 'port_id', 'router_id'] },
 };
 
 /** Columns every kind has, besides its own. */
@@ -111,7 +114,11 @@ export function migrations(dialect: Dialect): string[][] {
      SELECT network_type, '', last_id FROM segment_cursors_v4 WHERE last_id IS NOT NULL AND network_type IN ('vxlan', 'geneve')`,
     'DROP TABLE segment_cursors_v4',
   ];
-  return [v1, v2, v3, v4, v5];
+  // v6: floating IPs. A database made at v1 after this kind existed already has the table (v1 makes one per kind),
+  // hence IF NOT EXISTS, which both dialects accept.
+  const fip = KIND_TABLES.floatingip;
+  const v6 = kindDdl(dialect, fip).map((stmt) => stmt.replace(/^CREATE (TABLE|INDEX) /, 'CREATE $1 IF NOT EXISTS '));
+  return [v1, v2, v3, v4, v5, v6];
 }
 
 /** The applied migration count (one row), read and written by both stores' migrate. */

@@ -14,7 +14,8 @@ export type Kind =
   | 'address_scope'
   | 'security_group'
   | 'security_group_rule'
-  | 'agent';
+  | 'agent'
+  | 'floatingip';
 
 export type Doc = Record<string, unknown> & { id: string };
 
