@@ -18,6 +18,10 @@ export const HOST_TOOLS: readonly HostTool[] = [
   { program: 'sysctl', debianPackage: 'procps', neededBy: 'agent' },
   { program: 'radvd', debianPackage: 'radvd', neededBy: 'agent' },
   { program: 'dnsmasq', debianPackage: 'dnsmasq-base', neededBy: 'agent' },
+  // A router's IPv4 NAT (features/nat.ts): its table, the flows of a moved floating IP, the gratuitous ARP.
+  { program: 'nft', debianPackage: 'nftables', neededBy: 'agent' },
+  { program: 'conntrack', debianPackage: 'conntrack', neededBy: 'agent' },
+  { program: 'arping', debianPackage: 'iputils-arping', neededBy: 'agent' },
   { program: 'dhclient', debianPackage: 'isc-dhcp-client', neededBy: 'lab' },
   { program: 'tcpdump', debianPackage: 'tcpdump', neededBy: 'lab' },
   { program: 'ping', debianPackage: 'iputils-ping', neededBy: 'lab' },

@@ -4,7 +4,8 @@
 // (features/*), the kernel I/O (linux.ts), the supervisor (daemons.ts) and the reconciler (agent.ts) can import it
 // without a circle.
 
-import type { Agent as AgentDoc, Network, Port, Router, Subnet } from '../schema/index.js';
+import type { Agent as AgentDoc, FloatingIp, Network, Port, Router, Subnet } from '../schema/index.js';
+import type { NatActual, NatTable } from '../domain/nat.js';
 import { DEVICE_OWNER_DHCP as DHCP_OWNER, DEVICE_OWNER_ROUTER_GW as GATEWAY_OWNER, ROUTER_INTERFACE_OWNERS } from '../domain/ipv6/index.js';
 
 export { ROUTER_INTERFACE_OWNERS, GATEWAY_OWNER, DHCP_OWNER };
@@ -17,7 +18,8 @@ export type SubnetDoc = Pick<Subnet, 'id' | 'network_id' | 'ip_version' | 'cidr'
   Partial<Pick<Subnet, 'gateway_ip' | 'dns_nameservers' | 'host_routes'>>;
 export type PortDoc = Pick<Port, 'id' | 'network_id' | 'mac_address' | 'fixed_ips' | 'device_owner' | 'device_id'> &
   Partial<Pick<Port, 'admin_state_up' | 'binding:host_id' | 'status'>>;
-export type RouterDoc = Pick<Router, 'id'>;
+export type RouterDoc = Pick<Router, 'id'> & Partial<Pick<Router, 'external_gateway_info'>>;
+export type FloatingIpDoc = Pick<FloatingIp, 'id' | 'floating_ip_address' | 'router_id' | 'port_id' | 'fixed_ip_address'>;
 /** An entry of GET /v2.0/agents, as vxlan peersFromAgents reads it. */
 export type AgentEntry = Pick<AgentDoc, 'host' | 'binary' | 'configurations'>;
 
@@ -26,6 +28,8 @@ export interface ApiState {
   subnets: SubnetDoc[];
   ports: PortDoc[];
   routers: RouterDoc[];
+  /** Absent: none (a test or the lab that plans no NAT). */
+  floatingips?: FloatingIpDoc[];
 }
 
 // ---- Options.
@@ -170,6 +174,8 @@ export interface DesiredState {
   tunnels: TunnelSpec[];
   /** The ports whose status this host reports, sorted by id (see port-status.ts). */
   wiring: PortWiring[];
+  /** Each router namespace's IPv4 NAT table (features/nat.ts); a router without a gateway has none. */
+  nat: { ns: string; table: NatTable }[];
 }
 
 // ---- What the kernel has (linux.ts observe reads it; the features' diffs compare against it).
@@ -191,6 +197,8 @@ export interface ActualNamespace {
   links: Map<string, ActualLink>;
   routes: RouteSpec[];
   sysctls: Map<string, string>;
+  /** A router namespace's NAT table as read back (null: none; absent: not read). */
+  nat?: NatActual | null;
 }
 
 /** One FDB entry of a vxlan link: `bridge fdb show` as JSON gives mac, ifname and dst. */
