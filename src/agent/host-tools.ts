@@ -23,6 +23,9 @@ export const HOST_TOOLS: readonly HostTool[] = [
   { program: 'dnsmasq', debianPackage: 'dnsmasq-base', neededBy: 'agent' },
   { program: 'bird', debianPackage: 'bird2', neededBy: 'bgp' },
   { program: 'nft', debianPackage: 'nftables', neededBy: 'agent' },
+  // A router's IPv4 NAT (features/nat.ts): the flows of a moved floating IP, the gratuitous ARP.
+  { program: 'conntrack', debianPackage: 'conntrack', neededBy: 'agent' },
+  { program: 'arping', debianPackage: 'iputils-arping', neededBy: 'agent' },
   { program: 'dhclient', debianPackage: 'isc-dhcp-client', neededBy: 'lab' },
   { program: 'tcpdump', debianPackage: 'tcpdump', neededBy: 'lab' },
   { program: 'ping', debianPackage: 'iputils-ping', neededBy: 'lab' },

@@ -7,6 +7,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { canonicalIp } from '../domain/ip.js';
 import { acceptRaKey } from './features/netns.js';
+import { NAT_FAMILY, NAT_TABLE, readNatTable } from '../domain/nat.js';
 import type { Action, ActualLink, ActualNamespace, ActualState, DesiredState, FdbEntry, RouteSpec } from './model.js';
 
 export type { Action, ActualLink, ActualNamespace, ActualState };
@@ -50,12 +51,14 @@ export async function listNamespaces(): Promise<Set<string>> {
 export async function observeNamespace(ns: string, sysctls: string[]): Promise<ActualNamespace> {
   const links = new Map<string, ActualLink>();
   // The four reads run side by side: a namespace costs one round of process spawns, not four.
-  const [addrs, v6, v4, sysctlOut] = await Promise.all([
+  const [addrs, v6, v4, sysctlOut, natJson] = await Promise.all([
     exec(['ip', '-n', ns, '-json', '-details', 'addr', 'show']),
     exec(['ip', '-n', ns, '-json', '-6', 'route', 'show', 'default']),
     exec(['ip', '-n', ns, '-json', '-4', 'route', 'show', 'default']),
     // -e: a link's key (net.ipv6.conf.<link>.accept_ra) is unknown until the link exists; it is then just absent.
     sysctls.length ? exec(['ip', 'netns', 'exec', ns, 'sysctl', '-e', ...sysctls]) : Promise.resolve(''),
+    // A router's NAT table (features/nat.ts); nft fails when it is absent, which is "none".
+    ns.startsWith('qrouter-') ? exec(['ip', 'netns', 'exec', ns, 'nft', '-j', 'list', 'table', NAT_FAMILY, NAT_TABLE]).catch(() => '') : Promise.resolve(null),
   ]);
   const raw = JSON.parse(addrs || '[]') as IpLinkJson[];
   for (const l of raw) {
@@ -80,7 +83,7 @@ export async function observeNamespace(ns: string, sysctls: string[]): Promise<A
     const at = line.indexOf(' = ');
     if (at > 0) values.set(line.slice(0, at).trim(), line.slice(at + 3).trim());
   }
-  return { links, routes, sysctls: values };
+  return { links, routes, sysctls: values, ...(natJson === null ? {} : { nat: readNatTable(natJson) }) };
 }
 
 const OBSERVE_PARALLEL = 4;
@@ -193,8 +196,9 @@ async function applyOne(a: Action, log: (line: string) => void): Promise<void> {
     } catch (e) {
       const err = e as { stderr?: string; message: string };
       // A delete whose object is already gone has done its job (a veth peer goes with its other end).
-      const gone = /Cannot find device|No such file or directory/.test(err.stderr ?? '');
-      if (gone && (cmd.includes('del') || cmd.includes('delete'))) continue;
+      // conntrack -D of a floating IP without flows exits 1 saying so.
+      const gone = /Cannot find device|No such file or directory|0 flow entries have been deleted/.test(err.stderr ?? '');
+      if (gone && (cmd.includes('del') || cmd.includes('delete') || cmd.includes('-D'))) continue;
       throw new Error(`${cmd.join(' ')}: ${(err.stderr ?? err.message).trim()}`);
     }
   }

@@ -4,8 +4,9 @@
 // (features/*), the kernel I/O (linux.ts), the supervisor (daemons.ts) and the reconciler (agent.ts) can import it
 // without a circle.
 
-import type { Agent as AgentDoc, Network, Port, Router, Subnet } from '../schema/index.js';
+import type { Agent as AgentDoc, FloatingIp, Network, Port, Router, Subnet } from '../schema/index.js';
 import type { FirewallInput, FwGroup, FwRule } from '../domain/firewall.js';
+import type { NatActual, NatTable } from '../domain/nat.js';
 import { DEVICE_OWNER_DHCP as DHCP_OWNER, DEVICE_OWNER_ROUTER_GW as GATEWAY_OWNER, ROUTER_INTERFACE_OWNERS } from '../domain/ipv6/index.js';
 
 export { ROUTER_INTERFACE_OWNERS, GATEWAY_OWNER, DHCP_OWNER };
@@ -18,7 +19,8 @@ export type SubnetDoc = Pick<Subnet, 'id' | 'network_id' | 'ip_version' | 'cidr'
   Partial<Pick<Subnet, 'gateway_ip' | 'dns_nameservers' | 'host_routes'>>;
 export type PortDoc = Pick<Port, 'id' | 'network_id' | 'mac_address' | 'fixed_ips' | 'device_owner' | 'device_id'> &
   Partial<Pick<Port, 'admin_state_up' | 'binding:host_id' | 'status'>>;
-export type RouterDoc = Pick<Router, 'id'>;
+export type RouterDoc = Pick<Router, 'id'> & Partial<Pick<Router, 'external_gateway_info'>>;
+export type FloatingIpDoc = Pick<FloatingIp, 'id' | 'floating_ip_address' | 'router_id' | 'port_id' | 'fixed_ip_address'>;
 /** An entry of GET /v2.0/agents, as vxlan peersFromAgents reads it. */
 export type AgentEntry = Pick<AgentDoc, 'host' | 'binary' | 'configurations'>;
 
@@ -37,6 +39,8 @@ export interface ApiState {
   subnets: SubnetDoc[];
   ports: PortDoc[];
   routers: RouterDoc[];
+  /** Absent: none (a test or the lab that plans no NAT). */
+  floatingips?: FloatingIpDoc[];
   /** The BGP speakers scheduled to this host (features/bgp.ts); absent or empty: none. */
   bgpSpeakers?: BgpSpeakerDoc[];
   /** Security groups and their rules (features/firewall.ts); absent means none. */
@@ -196,6 +200,8 @@ export interface DesiredState {
   wiring: PortWiring[];
   /** Security groups and port security in the bridge namespace (features/firewall.ts; applied by agent/nft.ts). */
   firewall?: FirewallSpec;
+  /** Each router namespace's IPv4 NAT table (features/nat.ts); a router without a gateway has none. */
+  nat: { ns: string; table: NatTable }[];
 }
 
 // ---- What the kernel has (linux.ts observe reads it; the features' diffs compare against it).
@@ -217,6 +223,8 @@ export interface ActualNamespace {
   links: Map<string, ActualLink>;
   routes: RouteSpec[];
   sysctls: Map<string, string>;
+  /** A router namespace's NAT table as read back (null: none; absent: not read). */
+  nat?: NatActual | null;
 }
 
 /** One FDB entry of a vxlan link: `bridge fdb show` as JSON gives mac, ifname and dst. */

@@ -29,6 +29,8 @@ export const EXTENSIONS: Extension[] = [
   ext('ext-gw-mode', 'Neutron L3 Configurable external gateway mode', 'Extension of the router abstraction for specifying whether SNAT should occur on the external gateway'),
   ext('extraroute', 'Neutron Extra Route', 'Extra routes configuration for L3 router'),
   ext('extra_dhcp_opt', 'Neutron Extra DHCP options', 'Extra options configuration for DHCP. For example PXE boot options to DHCP clients can be specified (e.g. tftp-server, server-ip-address, bootfile-name)'),
+  ext('fip-port-details', 'Floating IP Port Details Extension', 'Add port_details attribute to Floating IP resource'),
+  ext('floatingip-pools', 'Floating IP Pools Extension', 'Provides a floating IP pools API.'),
   ext('ip_allocation', 'IP Allocation', 'IP allocation extension.'),
   ext('l3-ha', 'HA Router extension', 'Adds HA capability to routers.'),
   ext('net-mtu', 'Network MTU', 'Provides MTU attribute for a network resource.'),

@@ -18,6 +18,7 @@ import { syncAllDhcpPorts } from './dhcp-ports.js';
 import { applyList, isPlain, pageLinks, pagesById, parseListQuery, pick } from './list.js';
 import type { ResourceDef, SubCollection } from './resource.js';
 import { agents } from './resources/agents.js';
+import { floatingIpPools, floatingips } from './resources/floatingips.js';
 import { networks } from './resources/networks.js';
 import { ports } from './resources/ports.js';
 import { routers } from './resources/routers.js';
@@ -26,7 +27,7 @@ import { addressScopes, subnetpools } from './resources/subnetpools.js';
 import { subnets } from './resources/subnets.js';
 import { bgpPeers, bgpSpeakers } from './resources/bgp.js';
 
-export const RESOURCES: ResourceDef[] = [networks, subnets, ports, routers, subnetpools, addressScopes, securityGroups, securityGroupRules, agents, bgpSpeakers, bgpPeers];
+export const RESOURCES: ResourceDef[] = [networks, subnets, ports, routers, subnetpools, addressScopes, securityGroups, securityGroupRules, agents, bgpSpeakers, bgpPeers, floatingips];
 const BY_PATH = new Map(RESOURCES.map((r) => [r.schema.path ?? r.schema.plural, r]));
 /** oslo.middleware's max_request_body_size default, which Neutron runs with. */
 export const MAX_REQUEST_BODY_SIZE = 114_688;
@@ -286,6 +287,7 @@ export class ApiServer {
       };
     }
     if (parts[1] === 'extensions') return this.extensions(method, parts[2], url);
+    if (parts[1] === 'floatingip_pools' && parts.length === 2 && method === 'GET') return { status: 200, body: await this.floatingIpPools(url, ctx) };
     const resource = BY_PATH.get(parts[1]!);
     if (!resource) throw resourceNotFound(url.pathname);
     const [, , id, sub, tag] = parts;
@@ -412,6 +414,19 @@ export class ApiServer {
       if (result.links.length) body[`${resource.schema.plural}_links`] = result.links;
       return JSON.stringify(body);
     });
+  }
+
+  /** floatingip-pools: a read-only collection computed from the external networks' IPv4 subnets. */
+  private async floatingIpPools(url: URL, ctx: RequestContext): Promise<string> {
+    const attributes = new Set(['subnet_id', 'subnet_name', 'network_id', 'cidr', 'project_id']);
+    const q = parseListQuery(url.searchParams, attributes, new Set());
+    const pools = (await this.store.read((tx) => floatingIpPools(tx, ctx))).map((p) => ({ ...p, id: p.subnet_id }));
+    const result = applyList(pools, q, url, (m) => notFound('subnet', m));
+    // The id is only the paging marker's key; Neutron's entries have none.
+    const items = result.items.map(({ id: _id, ...rest }) => (q.fields && q.fields.includes('id') ? { id: _id, ...rest } : rest));
+    const body: Record<string, unknown> = { floatingip_pools: items };
+    if (result.links.length) body.floatingip_pools_links = result.links;
+    return JSON.stringify(body);
   }
 
   private async show(resource: ResourceDef, id: string, url: URL): Promise<string> {

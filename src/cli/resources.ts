@@ -3,6 +3,7 @@
 import type { Command } from 'commander';
 import { DEFAULT_ENDPOINT } from './http.js';
 import { registerAgentCommands, registerExtensionCommands } from './commands/info.js';
+import { registerFloatingIpCommands } from './commands/floatingip.js';
 import { registerNetworkCommands } from './commands/network.js';
 import { registerPortCommands } from './commands/port.js';
 import { registerRouterCommands } from './commands/router.js';
@@ -29,6 +30,7 @@ export function registerResourceCommands(program: Command): void {
   registerRouterCommands(program.command('router').description('routers (openstack router ...)'));
   registerAddressScopeCommands(program.command('address').description('address scopes').command('scope').description('address scopes (openstack address scope ...)'));
   registerSecurityGroupCommands(program.command('security').description('security groups').command('group').description('security groups and rules (openstack security group ...)'));
+  registerFloatingIpCommands(program.command('floating').description('floating IPs').command('ip').description('floating IPs (openstack floating ip ...)'));
   registerExtensionCommands(program.command('extension').description('API extensions (openstack extension list)'));
   registerBgpCommands(program.command('bgp').description('BGP dynamic routing: advertised routes, and why a subnet is not advertised'));
 }

@@ -44,6 +44,7 @@ const RESOURCE_TYPE: Record<string, string> = {
   agent: 'Agent',
   bgp_speaker: 'BgpSpeaker',
   bgp_peer: 'BgpPeer',
+  floatingip: 'FloatingIP',
 };
 
 /** "<Type>NotFound": "<Type> <id> could not be found." (neutron-lib NotFound subclasses). */
@@ -56,12 +57,15 @@ export function notFound(resource: string, id: string): NeutronError {
     security_group_rule: 'Security group rule',
     bgp_speaker: 'BGP speaker',
     bgp_peer: 'BGP peer',
+    floatingip: 'Floating IP',
   };
   // neutron/extensions/securitygroup.py: SecurityGroupNotFound / SecurityGroupRuleNotFound say "does not exist".
   if (resource === 'security_group' || resource === 'security_group_rule') {
     return new NeutronError(404, `${type}NotFound`, `${label[resource]} ${id} does not exist`);
   }
-  return new NeutronError(404, `${type}NotFound`, `${label[resource] ?? type} ${id} could not be found.`);
+  // neutron-lib's FloatingIPNotFound text has no final dot.
+  const dot = resource === 'floatingip' ? '' : '.';
+  return new NeutronError(404, `${type}NotFound`, `${label[resource] ?? type} ${id} could not be found${dot}`);
 }
 
 export const resourceNotFound = (path: string): NeutronError =>

@@ -1,7 +1,8 @@
 // The data centre beyond an external network, as in the talk: the upstream router that owns the external subnets'
 // gateway addresses (2001:db8:cafe:16::1 and 172.16.22.1 there), a DNS host behind it (2001:db8:cafe:a::e), and routes
 // back to every tenant prefix through the v6stack router whose gateway is on that network (no NAT for IPv6, as in
-// Neutron; IPv4 is routed back the same way, since v6stack has no SNAT yet).
+// Neutron). Tenant IPv4 prefixes are routed back only for routers with enable_snat false: with SNAT on, their IPv4
+// reaches the DC as the gateway's address (or a floating IP), and a route back would hide a missing NAT.
 //
 // It is also the provider network's RA source, as the talk's upstream router was: for every IPv6 subnet of the
 // network with an address mode (a provider subnet "configured to receive RAs from an external router", or the talk's
@@ -19,7 +20,7 @@ import { join } from 'node:path';
 import { exec } from '../agent/linux.js';
 import { labDaemonPid, labNsName, stopLabDaemon, type IpJson, type LabOptions } from './lab.js';
 import { bridgeName, bridgeNsName, GATEWAY_OWNER, ROUTER_INTERFACE_OWNERS } from '../agent/model.js';
-import type { Network, Port, Subnet } from '../schema/index.js';
+import type { Network, Port, Router, Subnet } from '../schema/index.js';
 import { renderDefaultRouterInterface, renderRadvdInterface } from '../agent/radvd.js';
 import { linkLocalFromMac } from '../domain/eui64.js';
 import { upstreamRaFlags } from '../domain/ipv6/index.js';
@@ -52,6 +53,10 @@ const family = (cidr: string): 4 | 6 => (cidr.includes(':') ? 6 : 4);
 export type DcNetwork = Pick<Network, 'id'> & Partial<Pick<Network, 'mtu'>>;
 export type DcSubnet = Pick<Subnet, 'id' | 'network_id' | 'ip_version' | 'cidr' | 'gateway_ip'> & Partial<Pick<Subnet, 'ipv6_ra_mode' | 'ipv6_address_mode' | 'dns_nameservers'>>;
 export type DcPort = Pick<Port, 'id' | 'network_id' | 'device_owner' | 'device_id' | 'fixed_ips'> & Partial<Pick<Port, 'mac_address'>>;
+export type DcRouter = Pick<Router, 'id' | 'external_gateway_info'>;
+
+/** ext-gw-mode: a router translates its tenants' IPv4 unless enable_snat is false (true by default). */
+const snats = (r: DcRouter | undefined): boolean => r?.external_gateway_info?.enable_snat !== false;
 
 const byCidr = (a: DcSubnet, b: DcSubnet): number => a.cidr.localeCompare(b.cidr);
 
@@ -62,10 +67,11 @@ function advertisedSubnets(network: DcNetwork, subnets: DcSubnet[]): DcSubnet[] 
 
 /**
  * PURE. What the upstream router of `network` holds: every subnet's gateway_ip, the given hosts, a route to each
- * internal subnet of every router whose gateway port is on the network, via that port's address of the same family,
- * and the prefixes it advertises.
+ * internal subnet of every router whose gateway port is on the network, via that port's address of the same family
+ * (IPv4 ones only for routers `routers` shows with enable_snat false: the others translate), and the prefixes it
+ * advertises.
  */
-export function dcPlan(network: DcNetwork, subnets: DcSubnet[], ports: DcPort[], hosts: string[]): DcPlan {
+export function dcPlan(network: DcNetwork, subnets: DcSubnet[], ports: DcPort[], hosts: string[], routers?: readonly DcRouter[]): DcPlan {
   const mine = subnets.filter((s) => s.network_id === network.id);
   const addresses = mine.filter((s) => s.gateway_ip).map((s) => `${s.gateway_ip}/${s.cidr.split('/')[1]}`);
   const byId = new Map(subnets.map((s) => [s.id, s]));
@@ -74,6 +80,7 @@ export function dcPlan(network: DcNetwork, subnets: DcSubnet[], ports: DcPort[],
   for (const gw of [...gateways].sort((a, b) => a.id.localeCompare(b.id))) {
     const via = new Map<number, string>();
     for (const ip of gw.fixed_ips) via.set(family(ip.ip_address), ip.ip_address);
+    if (routers && snats(routers.find((r) => r.id === gw.device_id))) via.delete(4);
     // No IPv6 address on the external network: tenant prefixes are reached through qg-'s link-local address.
     if (!via.has(6) && gw.mac_address) via.set(6, linkLocalFromMac(gw.mac_address).toString());
     const internal = ports.filter((p) => p.device_id === gw.device_id && ROUTER_INTERFACE_OWNERS.has(p.device_owner));
@@ -177,8 +184,8 @@ export async function labDc(opts: LabOptions, network: string, name: string, hos
   net ??= (await api(opts.server, `/v2.0/networks?name=${encodeURIComponent(network)}`)).networks[0];
   if (!net) throw new Error(`no network ${network}`);
   if (!net['router:external']) throw new Error(`network ${net.name || net.id} is not external (router:external): a DC sits beyond an external network`);
-  const [subnets, ports] = await Promise.all([api(opts.server, '/v2.0/subnets'), api(opts.server, '/v2.0/ports')]);
-  const plan = dcPlan(net, subnets.subnets, ports.ports, hosts);
+  const [subnets, ports, routers] = await Promise.all([api(opts.server, '/v2.0/subnets'), api(opts.server, '/v2.0/ports'), api(opts.server, '/v2.0/routers')]);
+  const plan = dcPlan(net, subnets.subnets, ports.ports, hosts, routers.routers);
   if (!plan.addresses.length) throw new Error(`network ${net.name || net.id} has no subnet with a gateway_ip for the DC to own`);
 
   const ns = labNsName(name);

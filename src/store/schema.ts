@@ -28,6 +28,9 @@ export const KIND_TABLES: Record<Kind, KindTable> = {
   bgp_speaker: { table: 'bgp_speakers', columns: [] },
   bgp_peer: { table: 'bgp_peers', columns: [] },
   bgp_dragent_binding: { table: 'bgp_speaker_dragent_bindings', columns: ['bgp_speaker_id'] },
+  // A port's floating IPs and a router's are looked up by the server (disassociation on port delete, the interface
+  // and gateway checks); floating_network_id guards the external network's delete.
+  floatingip: { table: 'floatingips', columns: ['floating_network_id', 'port_id', 'router_id'] },
 };
 
 /** Columns every kind has, besides its own. */
@@ -114,10 +117,10 @@ export function migrations(dialect: Dialect): string[][] {
      SELECT network_type, '', last_id FROM segment_cursors_v4 WHERE last_id IS NOT NULL AND network_type IN ('vxlan', 'geneve')`,
     'DROP TABLE segment_cursors_v4',
   ];
-  // v6: BGP dynamic routing's kinds. v1 creates every kind's table on a fresh store, so these are IF NOT EXISTS:
-  // a store made before v6 gets them here, a fresh one already has them.
-  const bgpKinds: Kind[] = ['bgp_speaker', 'bgp_peer', 'bgp_dragent_binding'];
-  const v6 = bgpKinds.flatMap((k) =>
+  // v6: the kinds added with BGP dynamic routing and floating IPs. v1 creates every kind's table on a fresh store, so
+  // these are IF NOT EXISTS: a store made before v6 gets them here, a fresh one already has them.
+  const v6Kinds: Kind[] = ['bgp_speaker', 'bgp_peer', 'bgp_dragent_binding', 'floatingip'];
+  const v6 = v6Kinds.flatMap((k) =>
     kindDdl(dialect, KIND_TABLES[k]).map((stmt) => stmt.replace(/^CREATE (TABLE|INDEX) /, 'CREATE $1 IF NOT EXISTS ')),
   );
   return [v1, v2, v3, v4, v5, v6];

@@ -18,7 +18,8 @@ export type Kind =
   | 'bgp_speaker'
   | 'bgp_peer'
   /** A BGP speaker scheduled to a BGP agent (bgp_speaker_dragent_bindings): id is the agent's, one speaker each. */
-  | 'bgp_dragent_binding';
+  | 'bgp_dragent_binding'
+  | 'floatingip';
 
 export type Doc = Record<string, unknown> & { id: string };
 

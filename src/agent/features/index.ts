@@ -11,7 +11,8 @@ import { ra } from './ra.js';
 import { dhcp } from './dhcp.js';
 import { bgp } from './bgp.js';
 import { firewall } from './firewall.js';
+import { nat } from './nat.js';
 
-export const FEATURES: readonly Feature[] = [l2, vxlan, l3, ra, dhcp, firewall, bgp];
+export const FEATURES: readonly Feature[] = [l2, vxlan, l3, ra, dhcp, firewall, bgp, nat];
 
 export type { Feature, FeatureActions, PlanContext } from './feature.js';

@@ -6,6 +6,7 @@
 import { GATEWAY_OWNER, ROUTER_INTERFACE_OWNERS, routerNsName, type NamespaceSpec, type PortDoc, type PortWiring, type RouteSpec, type RouterDoc } from '../model.js';
 import { diffNamespaces, linkFor, wiringOf } from './netns.js';
 import { sortById, type Feature, type PlanContext } from './feature.js';
+import { floatingAddresses } from '../../domain/nat.js';
 
 const ROUTER_SYSCTLS: [string, string][] = [
   ['net.ipv6.conf.default.addr_gen_mode', '0'],
@@ -30,6 +31,13 @@ export function hostedRouters(ctx: PlanContext): HostedRouter[] {
   });
 }
 
+/** A router's associated floating IPs (router_id is set only while the floating IP maps to a port). */
+export function floatingIpsOf(ctx: PlanContext, routerId: string): { floating: string; fixed: string }[] {
+  return (ctx.state.floatingips ?? [])
+    .filter((f) => f.router_id === routerId && f.port_id && f.fixed_ip_address && f.floating_ip_address)
+    .map((f) => ({ floating: f.floating_ip_address!, fixed: f.fixed_ip_address! }));
+}
+
 export const l3: Feature = {
   name: 'l3',
   applies: ['kernel'],
@@ -45,6 +53,8 @@ export const l3: Feature = {
       if (gateway) {
         const qg = linkFor(gateway, 'qg-', subnets, networks.get(gateway.network_id));
         links.push(qg);
+        // Floating IPs are /32s on qg-, so the router answers ARP for them on the external network (features/nat.ts NATs them).
+        qg.addresses.push(...floatingAddresses(floatingIpsOf(ctx, router.id)));
         for (const family of [6, 4] as const) {
           const s = gateway.fixed_ips.map((ip) => subnets.get(ip.subnet_id)).find((sub) => sub && sub.ip_version === family && sub.gateway_ip);
           if (s?.gateway_ip) routes.push({ family, via: s.gateway_ip, dev: qg.name });

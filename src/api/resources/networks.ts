@@ -11,6 +11,7 @@ import { releasePortAddresses } from '../ipam.js';
 import type { ResourceDef } from '../resource.js';
 import { SEGMENT_RANGE, releaseSegment, reserveSegment } from '../segments.js';
 import { deleteSubnetCascade } from './subnets.js';
+import { deleteDisassociatedFloatingIps } from './floatingips.js';
 
 export const NETWORK_TYPES = ['vxlan', 'flat', 'vlan', 'geneve', 'local'] as const;
 
@@ -90,6 +91,7 @@ export const networks: ResourceDef = {
   },
 
   async remove(tx, _ctx, doc) {
+    if (doc['router:external'] === true) await deleteDisassociatedFloatingIps(tx, doc.id);
     const ports = await tx.list('port', { network_id: [doc.id] });
     const busy = ports.filter((p) => !NETWORK_OWNED_PORTS.has(p.device_owner as string));
     if (busy.length) {

@@ -2,7 +2,7 @@
 // groups (the project's default one unless told otherwise), allowed address pairs and binding attributes.
 
 import { randomMac } from '../../domain/mac.js';
-import { DEVICE_OWNER_ROUTER_GW, ROUTER_INTERFACE_OWNERS } from '../../domain/ipv6/index.js';
+import { DEVICE_OWNER_FLOATINGIP, DEVICE_OWNER_ROUTER_GW, ROUTER_INTERFACE_OWNERS } from '../../domain/ipv6/index.js';
 import { NeutronError, ipam as ipamError, notFound } from '../../domain/errors.js';
 import type { Doc, Tx } from '../../store/types.js';
 import { UniqueViolation } from '../../store/types.js';
@@ -19,6 +19,7 @@ import {
 } from '../ipam.js';
 import type { ResourceDef } from '../resource.js';
 import { defaultSecurityGroupOf } from './security-groups.js';
+import { checkFixedIpsKeepFloatingIp, disassociatePort } from './floatingip-refs.js';
 
 async function checkSecurityGroups(tx: Tx, ids: string[]): Promise<void> {
   const found = await Promise.all(ids.map((id) => tx.get('security_group', id)));
@@ -83,7 +84,8 @@ export async function createPort(
     network_id: networkId,
     mac_address: macAddress,
     admin_state_up: input.admin_state_up ?? true,
-    status: 'DOWN',
+    // A floating IP's port is never plugged: Neutron shows it N/A.
+    status: owner === DEVICE_OWNER_FLOATINGIP ? 'N/A' : 'DOWN',
     device_id: input.device_id ?? '',
     device_owner: owner,
     fixed_ips: [] as FixedIp[],
@@ -145,6 +147,7 @@ export const ports: ResourceDef = {
     }
     const macAddress = newMac ?? (doc.mac_address as string);
     let fixedIps = doc.fixed_ips as FixedIp[];
+    if (input.fixed_ips !== undefined) await checkFixedIpsKeepFloatingIp(tx, doc.id, input.fixed_ips as FixedIpRequest[]);
     if (input.fixed_ips !== undefined) fixedIps = await updateFixedIps(tx, doc, input.fixed_ips as FixedIpRequest[], macAddress);
     if (macAddress !== doc.mac_address) {
       fixedIps = await renumberEui64(tx, doc as { id: string; device_owner: string }, await networkSubnets(tx, doc.network_id as string), fixedIps, macAddress);
@@ -178,13 +181,14 @@ export const ports: ResourceDef = {
 
   async remove(tx, _ctx, doc) {
     const owner = doc.device_owner as string;
-    if (ROUTER_INTERFACE_OWNERS.has(owner) || owner === DEVICE_OWNER_ROUTER_GW) {
+    if (ROUTER_INTERFACE_OWNERS.has(owner) || owner === DEVICE_OWNER_ROUTER_GW || owner === DEVICE_OWNER_FLOATINGIP) {
       throw new NeutronError(
         409,
         'L3PortInUse',
         `Port ${doc.id} has owner ${owner} and therefore cannot be deleted directly via the port API.`,
       );
     }
+    await disassociatePort(tx, doc.id);
     await deletePort(tx, doc);
   },
 };

@@ -12,6 +12,7 @@ import { checkStorable, deleteDoc, insertDoc, newDoc, saveDoc, type RequestConte
 import { allocateSpecific, releaseAddress, type FixedIp, type Subnet } from '../ipam.js';
 import type { ResourceDef } from '../resource.js';
 import { createPort, deletePort } from './ports.js';
+import { checkGatewayNotInUse, checkInterfaceNotInUse } from './floatingip-refs.js';
 
 const GATEWAY_OWNER = DEVICE_OWNER_ROUTER_GW;
 
@@ -38,6 +39,7 @@ async function setGateway(tx: Tx, ctx: RequestContext, router: Doc, info: Gatewa
     router.external_gateway_info = { ...(router.external_gateway_info as object), enable_snat: info.enable_snat ?? true };
     return;
   }
+  if (current) await checkGatewayNotInUse(tx, router.id, current.network_id as string);
   if (current) await deletePort(tx, current);
   if (!info) {
     router.external_gateway_info = null;
@@ -223,6 +225,8 @@ export const routers: ResourceDef = {
     if (ports.some((p) => ROUTER_INTERFACE_OWNERS.has(p.device_owner as string))) {
       throw new NeutronError(409, 'RouterInUse', `Router ${doc.id} still has ports`);
     }
+    const gateway = ports.find((p) => p.device_owner === GATEWAY_OWNER);
+    if (gateway) await checkGatewayNotInUse(tx, doc.id, gateway.network_id as string);
     for (const p of ports) await deletePort(tx, p);
     await deleteDoc(tx, 'router', doc.id);
   },
@@ -245,6 +249,7 @@ export const routers: ResourceDef = {
           throw new NeutronError(404, 'RouterInterfaceNotFound', `Router ${router.id} does not have an interface with id ${t.portId}`);
         }
         removed = (port.fixed_ips as FixedIp[]).map((f) => f.subnet_id);
+        for (const s of (await subnetsOf(tx, [port])).values()) await checkInterfaceNotInUse(tx, router.id, s);
         await deletePort(tx, port);
       } else {
         if (!(await tx.get('subnet', t.subnetId!))) throw notFound('subnet', t.subnetId!);
@@ -253,6 +258,7 @@ export const routers: ResourceDef = {
           throw new NeutronError(404, 'RouterInterfaceNotFoundForSubnet', `Router ${router.id} has no interface on subnet ${t.subnetId}`);
         }
         removed = [t.subnetId!];
+        await checkInterfaceNotInUse(tx, router.id, (await tx.get('subnet', t.subnetId!)) as Subnet);
         const rest = (port.fixed_ips as FixedIp[]).filter((f) => f.subnet_id !== t.subnetId);
         if (rest.length) {
           const subnet = (await tx.get('subnet', t.subnetId!)) as Subnet;

@@ -8,6 +8,8 @@ export const DEVICE_OWNER_ROUTER_GW = 'network:router_gateway';
 export const DEVICE_OWNER_DHCP = 'network:dhcp';
 export const DEVICE_OWNER_DISTRIBUTED = 'network:distributed';
 export const DEVICE_OWNER_AGENT_GW = 'network:floatingip_agent_gateway';
+/** A floating IP's own port on the external network (device_id: the floating IP's id). */
+export const DEVICE_OWNER_FLOATINGIP = 'network:floatingip';
 
 /**
  * constants.ROUTER_INTERFACE_OWNERS: a router's internal ports. They may hold any address on an auto-address subnet

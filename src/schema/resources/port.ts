@@ -26,7 +26,7 @@ import {
 import { id, name, project, standardTail } from './standard.js';
 import type { FixedIp, FixedIpRequest } from '../../domain/ipv6/port-addresses.js';
 
-export const PORT_STATUSES = ['ACTIVE', 'DOWN', 'BUILD', 'ERROR'] as const;
+export const PORT_STATUSES = ['ACTIVE', 'DOWN', 'BUILD', 'ERROR', 'N/A'] as const;
 
 export const VNIC_TYPES = [
   'normal', 'direct', 'macvtap', 'baremetal', 'direct-physical', 'virtio-forwarder', 'smart-nic', 'vdpa',

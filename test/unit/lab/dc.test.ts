@@ -35,6 +35,24 @@ test('dcPlan: gateways on eth0, hosts on lo, routes to every tenant subnet via t
   });
 });
 
+test('dcPlan: tenant IPv4 is routed back only for routers with enable_snat false (the others translate); IPv6 always', () => {
+  const subnets: DcSubnet[] = [
+    { id: 'p4', network_id: 'pub', cidr: '192.0.2.0/26', ip_version: 4, gateway_ip: '192.0.2.1' },
+    { id: 'p6', network_id: 'pub', cidr: '2001:db8:cafe:d::/64', ip_version: 6, gateway_ip: '2001:db8:cafe:d::1' },
+    { id: 't4', network_id: 'n1', cidr: '10.0.0.0/24', ip_version: 4, gateway_ip: '10.0.0.1' },
+    { id: 't6', network_id: 'n1', cidr: '2001:db8:cafe::/64', ip_version: 6, gateway_ip: '2001:db8:cafe::' },
+  ];
+  const ports: DcPort[] = [
+    { id: 'g1', device_id: 'r1', device_owner: 'network:router_gateway', network_id: 'pub', fixed_ips: [{ subnet_id: 'p4', ip_address: '192.0.2.5' }, { subnet_id: 'p6', ip_address: '2001:db8:cafe:d::5' }] },
+    { id: 'i1', device_id: 'r1', device_owner: 'network:router_interface', network_id: 'n1', fixed_ips: [{ subnet_id: 't4', ip_address: '10.0.0.1' }] },
+    { id: 'i2', device_id: 'r1', device_owner: 'network:router_interface', network_id: 'n1', fixed_ips: [{ subnet_id: 't6', ip_address: '2001:db8:cafe::' }] },
+  ];
+  const gw = (enable_snat: boolean) => ({ network_id: 'pub', enable_snat, external_fixed_ips: [] });
+  const v6Only = [{ family: 6, dst: '2001:db8:cafe::/64', via: '2001:db8:cafe:d::5' }];
+  assert.deepEqual(dcPlan({ id: 'pub' }, subnets, ports, [], [{ id: 'r1', external_gateway_info: gw(true) }]).routes, v6Only);
+  assert.deepEqual(dcPlan({ id: 'pub' }, subnets, ports, [], [{ id: 'r1', external_gateway_info: gw(false) }]).routes, [{ family: 4, dst: '10.0.0.0/24', via: '192.0.2.5' }, ...v6Only]);
+});
+
 test('dcPlan and dcRadvdConf on an external network with no IPv6 subnet: default router only, tenant prefixes via qg-\'s link-local', () => {
   const ext = { id: 'ext', mtu: 1500 };
   const subnets: DcSubnet[] = [
