@@ -115,6 +115,25 @@ for (const backend of backends()) {
       await fault('PUT', `/v2.0/bgp-speakers/${speaker.id}/remove_gateway_network`, { network_id: pub.id }, 404, 'BgpSpeakerNetworkNotAssociated', `Network ${pub.id} is not associated with BGP speaker ${speaker.id}.`);
     });
 
+    it('advertises an associated floating IP as a /32 host route via its router\'s gateway address (IPv4 speaker)', async () => {
+      const ext = (await ok('POST', '/v2.0/networks', { network: { name: 'fip-public', 'router:external': true } })).network;
+      await ok('POST', '/v2.0/subnets', { subnet: { network_id: ext.id, ip_version: 4, cidr: '192.0.2.64/27' } });
+      const priv = (await ok('POST', '/v2.0/networks', { network: { name: 'fip-private' } })).network;
+      const privV4 = (await ok('POST', '/v2.0/subnets', { subnet: { network_id: priv.id, ip_version: 4, cidr: '10.9.0.0/24' } })).subnet;
+      const router = (await ok('POST', '/v2.0/routers', { router: { name: 'fip-r', external_gateway_info: { network_id: ext.id, external_fixed_ips: [{ ip_address: '192.0.2.70' }] } } })).router;
+      await ok('PUT', `/v2.0/routers/${router.id}/add_router_interface`, { subnet_id: privV4.id });
+      const vm = (await ok('POST', '/v2.0/ports', { port: { network_id: priv.id, name: 'vm' } })).port;
+      const speaker = (await ok('POST', '/v2.0/bgp-speakers', { bgp_speaker: { name: 'v4-speaker', ip_version: 4, local_as: 65001, advertise_floating_ip_host_routes: true } })).bgp_speaker;
+      await ok('PUT', `/v2.0/bgp-speakers/${speaker.id}/add_gateway_network`, { network_id: ext.id });
+      const routes = `/v2.0/bgp-speakers/${speaker.id}/get_advertised_routes`;
+      const fip = (await ok('POST', '/v2.0/floatingips', { floatingip: { floating_network_id: ext.id, floating_ip_address: '192.0.2.80' } })).floatingip;
+      assert.deepEqual(await ok('GET', routes), { advertised_routes: [] }, 'an unassociated floating IP has no next hop');
+      await ok('PUT', `/v2.0/floatingips/${fip.id}`, { floatingip: { port_id: vm.id } });
+      assert.deepEqual(await ok('GET', routes), { advertised_routes: [{ destination: '192.0.2.80/32', next_hop: '192.0.2.70' }] });
+      await ok('PUT', `/v2.0/floatingips/${fip.id}`, { floatingip: { port_id: null } });
+      assert.deepEqual(await ok('GET', routes), { advertised_routes: [] }, 'withdrawn with the association');
+    });
+
     it('schedules speakers on BGP agents: one per agent, listed both ways, refused on other agent types', async () => {
       const bgpAgent = (await ok('PUT', '/v6stack/v1/agents/host-bgp/neutron-bgp-dragent', { agent: { agent_type: 'BGP dynamic routing agent' } })).agent;
       const l3 = (await ok('PUT', '/v6stack/v1/agents/host-bgp/v6stack-agent', { agent: { agent_type: 'v6stack agent' } })).agent;

@@ -46,12 +46,14 @@ const withoutPassword = (doc: Doc): Doc => {
 };
 
 /**
- * The floating IPs BGP may advertise as /32 host routes. HOOK for the floating IP resource (built in another room):
- * once a `floatingip` kind is stored, return its documents here (floating_ip_address, floating_network_id,
- * router_id); until then there are none, and an IPv4 speaker with advertise_floating_ip_host_routes advertises none.
+ * The floating IPs BGP may advertise as /32 host routes (advertise_floating_ip_host_routes): the associated ones, each
+ * with the router that carries it (an unassociated floating IP has no router and no next hop).
  */
-export async function floatingIpsForBgp(_tx: Tx): Promise<BgpFloatingIpView[]> {
-  return [];
+export async function floatingIpsForBgp(tx: Tx): Promise<BgpFloatingIpView[]> {
+  const fips = await tx.list('floatingip');
+  return fips
+    .filter((f) => typeof f.router_id === 'string')
+    .map((f) => ({ floating_ip_address: f.floating_ip_address as string, floating_network_id: f.floating_network_id as string, router_id: f.router_id as string }));
 }
 
 /** What the derivation reads, from the store: subnets, pools, routers, and only routers' ports. */
