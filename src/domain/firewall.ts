@@ -249,7 +249,11 @@ function networkServers(ports: readonly FwPort[], networkId: string): { ra: stri
     }
   }
   const sorted = (s: Set<string>): string[] => [...s].sort();
-  return { ra: sorted(ra), dhcp6: sorted(dhcp6), dhcp4: sorted(dhcp4) };
+  // A network without a router port of ours (a provider network, whose router is outside, like the talk's DC) takes
+  // RAs from any source: instances' own RAs are already dropped where they enter the bridge, so only the outside
+  // router (or a port without port security) can send one. Neutron allows the subnet's gateway_ip there, which works
+  // only when that is the upstream router's link-local address.
+  return { ra: ra.size ? sorted(ra) : ['::/0'], dhcp6: sorted(dhcp6), dhcp4: sorted(dhcp4) };
 }
 
 // ---- Security group rules.
@@ -461,7 +465,7 @@ export function compileFirewall(input: FirewallInput): FirewallPlan {
     const n = networkSets(net);
     const servers = networkServers(input.ports, net);
     objects.push(
-      { kind: 'set', family: 'inet', name: n.ra, decl: 'type ipv6_addr;', elements: servers.ra },
+      { kind: 'set', family: 'inet', name: n.ra, decl: 'type ipv6_addr; flags interval;', elements: servers.ra },
       { kind: 'set', family: 'inet', name: n.dhcp6, decl: 'type ipv6_addr;', elements: servers.dhcp6 },
       { kind: 'set', family: 'inet', name: n.dhcp4, decl: 'type ipv4_addr;', elements: servers.dhcp4 },
     );

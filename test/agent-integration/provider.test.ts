@@ -121,6 +121,8 @@ test('provider network as in the talk: the DC advertises it, an instance on it a
     const addrT = portT.fixed_ips[0].ip_address;
     await until(`lab-${tenant}: ${addrT} and a default route`, () => ipJson(`lab-${tenant}`, ['-6', 'addr', 'show', 'dev', 'eth0'])[0]?.addr_info.some((a: any) => a.local === addrT) && defaults(`lab-${tenant}`).length === 1);
     await pingFrom(`lab-${tenant}`, DNS6);
+    // The DC reaches the instance only as the talk's security group allows: ICMPv6 from ::/0 (default admits members).
+    await env.api('POST', '/v2.0/security-group-rules', { security_group_rule: { security_group_id: portT.security_groups[0], direction: 'ingress', ethertype: 'IPv6', protocol: 'ipv6-icmp', remote_ip_prefix: '::/0' } });
     await pingFrom(dcNs, addrT);
     await pingFrom(`lab-${tenant}`, addrP);
     await pingFrom(`lab-${prov}`, addrT);

@@ -103,6 +103,8 @@ test("ingress: ND and MLD from anyone, RAs only from the network's routers, DHCP
   assert.deepEqual(find<NftSet>(plan, `inet set ra-${NET}`).elements, ['fe80::f816:3eff:fe00:1']);
   assert.deepEqual(find<NftSet>(plan, `inet set d6-${NET}`).elements, ['2001:db8::2', 'fe80::f816:3eff:fe00:2']);
   assert.deepEqual(find<NftSet>(plan, `inet set d4-${NET}`).elements, ['192.0.2.2']);
+  // A provider network (no router port of ours): RAs from the outside router, whoever it is.
+  assert.deepEqual(find<NftSet>(compile([a, b, dhcpPort]), `inet set ra-${NET}`).elements, ['::/0']);
   assert.deepEqual(ingress.slice(-3), ['ct state invalid drop', 'jump gi-web', 'drop']);
   assert.deepEqual(find<NftChain>(plan, 'inet chain in-bbbb').rules.slice(-3), ['jump gi-web', 'jump gi-db', 'drop']);
 });
