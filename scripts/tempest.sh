@@ -182,9 +182,17 @@ api POST /v2.0/subnets "{\"subnet\":{\"network_id\":\"$PUBLIC_ID\",\"name\":\"pu
 EXTENSIONS=$(api GET /v2.0/extensions | jq_py "','.join(sorted(e['alias'] for e in d['extensions']))")
 
 # --- tempest workspace and configuration -------------------------------------------------------------------------
+# Written by hand rather than `tempest init`, which registers every workspace by name in ~/.tempest and refuses a
+# second one called the same.
 WS=$OUT/ws
-[ -d "$WS/etc" ] || tempest init "$WS" >/dev/null
-mkdir -p "$WS/locks"
+mkdir -p "$WS/etc" "$WS/locks"
+cat > "$WS/.stestr.conf" <<'EOF'
+[DEFAULT]
+test_path=/usr/lib/python3/dist-packages/tempest/test_discover
+top_dir=/usr/lib/python3/dist-packages/tempest
+group_regex=([^\.]*\.)*
+EOF
+export TEMPEST_CONFIG_DIR=$WS/etc TEMPEST_CONFIG=tempest.conf
 cat > "$WS/etc/tempest.conf" <<EOF
 [DEFAULT]
 log_dir = $WS
