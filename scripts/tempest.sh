@@ -162,15 +162,17 @@ pids+=($!)
 NET_URL="http://[::1]:$NET_PORT"
 log "v6stack (pid ${pids[-1]}) at $NET_URL"
 
-wait_for() { # URL what
-  for _ in $(seq 1 120); do
+wait_for() { # URL what pid log
+  for _ in $(seq 1 240); do
     curl -sf -o /dev/null "$1" && return 0
+    kill -0 "$3" 2>/dev/null || { tail -n 20 "$4" >&2; die "$2 exited before answering at $1 (log: $4)"; }
     sleep 0.5
   done
-  die "$2 did not answer at $1 (logs in $OUT)"
+  tail -n 20 "$4" >&2
+  die "$2 did not answer at $1 within 120 s (log: $4)"
 }
-wait_for "$KS_URL" Keystone
-wait_for "$NET_URL/v2.0/extensions" v6stack
+wait_for "$KS_URL" Keystone "${pids[0]}" "$OUT/keystone-uwsgi.log"
+wait_for "$NET_URL/v2.0/extensions" v6stack "${pids[1]}" "$OUT/v6stack.log"
 $PY "$REPO/test/tempest/tempest_helper.py" catalog "$KS_URL" "$ADMIN_PASSWORD" RegionOne "$NET_URL"
 
 # --- the external network Tempest's router tests use (IPv4 and IPv6 subnets) --------------------------------------

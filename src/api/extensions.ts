@@ -27,6 +27,7 @@ export const EXTENSIONS: Extension[] = [
   ext('extraroute', 'Neutron Extra Route', 'Extra routes configuration for L3 router'),
   ext('extra_dhcp_opt', 'Neutron Extra DHCP options', 'Extra options configuration for DHCP. For example PXE boot options to DHCP clients can be specified (e.g. tftp-server, server-ip-address, bootfile-name)'),
   ext('ip_allocation', 'IP Allocation', 'IP allocation extension.'),
+  ext('ip-substring-filtering', 'IP address substring filtering', 'Provides IP address substring filtering when listing ports'),
   ext('l3-ha', 'HA Router extension', 'Adds HA capability to routers.'),
   ext('net-mtu', 'Network MTU', 'Provides MTU attribute for a network resource.'),
   ext('net-mtu-writable', 'Network MTU (writable)', 'Provides a writable MTU attribute for a network resource.'),
