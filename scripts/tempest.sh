@@ -19,6 +19,9 @@
 # V6STACK_TEMPEST_STATE (Keystone's database and keys, kept between runs; default /var/lib/v6stack-tempest),
 # V6STACK_TEMPEST_OUT (the workspace: tempest.conf, logs, results.tsv; default a new temporary directory, kept).
 # Tempest's subnet client sleeps 10 s in every subnet delete (Debian's package): wall time says nothing of v6stack.
+# The whole script is one function, called on the last line: bash reads a script as it runs, so editing it during a
+# 40-minute run would otherwise make bash execute the new text from the old offset.
+main() {
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REPO=$PWD
@@ -255,3 +258,5 @@ cmp_rc=$?
 set -e
 if [ "$CHECK" = 1 ]; then exit $cmp_rc; fi
 exit 0
+}
+main "$@"
