@@ -1,0 +1,262 @@
+#!/usr/bin/env bash
+# OpenStack's own API tests (Tempest 33 and neutron-tempest-plugin 2.0, Debian's packages) against a v6stack this
+# script starts from the repository's build, with Debian's Keystone (SQLite, fernet tokens, uwsgi) serving Tempest's
+# own identity needs (dynamic credentials). v6stack itself stays noauth: it ignores the tokens, as the review did.
+#
+#   bash scripts/tempest.sh [--ipv6] [--network] [--plugin] [--regex RE] [--check] [--concurrency N]
+#
+#   --ipv6     the IPv6 classes: tempest's test_dhcp_ipv6, NetworksIpV6Test(Attrs), PortsIpV6TestJSON,
+#              RoutersIpV6Test, test_subnetpools_extensions, and the plugin's subnet-pool and address-scope classes
+#   --network  the whole tempest.api.network
+#   --plugin   neutron_tempest_plugin.api tests matching ipv6|IPv6|subnetpool|address_scope
+#   --check    compare failures with test/tempest/expected-failures.txt: exit 1 on a NEW failure, report fixed ones
+#              (without --check the exit status is 0 whatever the tests did, once the harness itself worked)
+# Several selections run together in one Tempest run. Default: --ipv6.
+#
+# Needs root on Debian (it installs keystone, tempest, neutron-tempest-plugin, uwsgi with apt-get when missing) and
+# `npm run build` done. Everything it starts (uwsgi's Keystone, v6stack) is stopped on exit, whatever happens.
+# Environment: V6STACK_TEMPEST_KEYSTONE_PORT (default 15357), V6STACK_TEMPEST_PORT (v6stack, default 19696),
+# V6STACK_TEMPEST_STATE (Keystone's database and keys, kept between runs; default /var/lib/v6stack-tempest),
+# V6STACK_TEMPEST_OUT (the workspace: tempest.conf, logs, results.tsv; default a new temporary directory, kept).
+# Tempest's subnet client sleeps 10 s in every subnet delete (Debian's package): wall time says nothing of v6stack.
+# The whole script is one function, called on the last line: bash reads a script as it runs, so editing it during a
+# 40-minute run would otherwise make bash execute the new text from the old offset.
+main() {
+set -euo pipefail
+cd "$(dirname "$0")/.."
+REPO=$PWD
+# Debian's python3 (tempest, subunit and keystone live there), not whatever python3 comes first on PATH.
+PY=/usr/bin/python3
+export DEBIAN_FRONTEND=noninteractive
+
+KS_PORT=${V6STACK_TEMPEST_KEYSTONE_PORT:-15357}
+NET_PORT=${V6STACK_TEMPEST_PORT:-19696}
+STATE=${V6STACK_TEMPEST_STATE:-/var/lib/v6stack-tempest}
+EXPECTED=$REPO/test/tempest/expected-failures.txt
+CONCURRENCY=2
+CHECK=0
+regexes=()
+
+RE_IPV6='^(tempest\.api\.network\.(test_dhcp_ipv6\.|test_networks\.NetworksIpV6Test|test_ports\.PortsIpV6TestJSON\.|test_routers\.RoutersIpV6Test\.|test_subnetpools_extensions\.)|neutron_tempest_plugin\.api\.(test_subnetpools\.|test_subnetpool_prefix_ops\.|test_address_scopes\.|admin\.test_address_scopes_negative\.|test_address_scopes_negative\.))'
+RE_NETWORK='^tempest\.api\.network\.'
+RE_PLUGIN='^neutron_tempest_plugin\.api\..*(ipv6|IPv6|subnetpool|address_scope)'
+
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --ipv6) regexes+=("$RE_IPV6") ;;
+    --network) regexes+=("$RE_NETWORK") ;;
+    --plugin) regexes+=("$RE_PLUGIN") ;;
+    --regex) regexes+=("$2"); shift ;;
+    --check) CHECK=1 ;;
+    --concurrency) CONCURRENCY=$2; shift ;;
+    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+    *) echo "tempest.sh: unknown option $1" >&2; exit 2 ;;
+  esac
+  shift
+done
+[ ${#regexes[@]} -gt 0 ] || regexes=("$RE_IPV6")
+REGEX=$(IFS='|'; echo "${regexes[*]}")
+[ ${#regexes[@]} -eq 1 ] || REGEX="(${REGEX})"
+
+log() { echo "tempest.sh: $*"; }
+die() { echo "tempest.sh: ERROR $*" >&2; exit 1; }
+
+[ "$(id -u)" = 0 ] || die "run as root (it installs Debian packages and runs Keystone as the keystone user)"
+[ -f dist/src/cli/main.js ] || die "dist/src/cli/main.js missing: run npm run build first"
+for port in "$KS_PORT" "$NET_PORT"; do
+  [ "$port" != 9696 ] || die "port 9696 is reserved for the real server; choose another"
+  if ss -Htln "sport = :$port" | grep -q .; then die "port $port is already in use (set V6STACK_TEMPEST_KEYSTONE_PORT / V6STACK_TEMPEST_PORT)"; fi
+done
+
+# --- packages (idempotent) ---------------------------------------------------------------------------------------
+need=()
+for p in keystone tempest neutron-tempest-plugin uwsgi uwsgi-plugin-python3 python3-subunit curl; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || need+=("$p")
+done
+if [ ${#need[@]} -gt 0 ]; then
+  log "installing ${need[*]}"
+  apt-get update -qq || die "apt-get update failed (no network?): Tempest cannot run"
+  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null || die "apt-get install ${need[*]} failed"
+fi
+
+OUT=${V6STACK_TEMPEST_OUT:-$(mktemp -d /tmp/v6stack-tempest.XXXXXX)}
+mkdir -p "$OUT"
+KS_DIR=$STATE/keystone
+pids=()
+cleanup() {
+  local rc=$?
+  for pid in "${pids[@]}"; do
+    kill -TERM "$pid" 2>/dev/null || true
+  done
+  for pid in "${pids[@]}"; do
+    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+    kill -KILL "$pid" 2>/dev/null || true
+  done
+  [ ${#pids[@]} -eq 0 ] || log "stopped Keystone and v6stack; workspace kept in $OUT"
+  exit $rc
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# --- Keystone: own config dir, SQLite, fernet keys; bootstrapped once, kept between runs ---------------------------
+mkdir -p "$KS_DIR/fernet-keys" "$KS_DIR/credential-keys" "$KS_DIR/log"
+if [ ! -f "$KS_DIR/admin-password" ]; then
+  (umask 077; head -c 18 /dev/urandom | base64 | tr -d '/+=' > "$KS_DIR/admin-password")
+fi
+ADMIN_PASSWORD=$(cat "$KS_DIR/admin-password")
+cat > "$KS_DIR/keystone.conf" <<EOF
+[DEFAULT]
+log_dir = $KS_DIR/log
+log_file = keystone.log
+[database]
+connection = sqlite:///$KS_DIR/keystone.db
+[token]
+provider = fernet
+[fernet_tokens]
+key_repository = $KS_DIR/fernet-keys
+[credential]
+key_repository = $KS_DIR/credential-keys
+EOF
+chown -R keystone:keystone "$KS_DIR"
+chmod 700 "$KS_DIR/fernet-keys" "$KS_DIR/credential-keys"
+# keystone-manage prints eventlet's shutdown noise on stderr: keep it in a log, show it only on failure.
+ks_manage() {
+  su -s /bin/sh keystone -c "keystone-manage --config-file $KS_DIR/keystone.conf $*" >>"$OUT/keystone-manage.log" 2>&1 \
+    || { tail -n 30 "$OUT/keystone-manage.log"; die "keystone-manage $1 failed"; }
+}
+KS_URL=http://127.0.0.1:$KS_PORT/v3
+if [ ! -f "$KS_DIR/bootstrapped" ]; then
+  log "Keystone: db_sync and bootstrap in $KS_DIR (once)"
+  ks_manage db_sync
+  # One uwsgi worker and WAL: SQLite otherwise answers "database is locked" under Tempest's parallel clients.
+  su -s /bin/sh keystone -c "/usr/bin/python3 -c \"import sqlite3; sqlite3.connect('$KS_DIR/keystone.db').execute('PRAGMA journal_mode=WAL')\""
+  ks_manage fernet_setup --keystone-user keystone --keystone-group keystone
+  ks_manage credential_setup --keystone-user keystone --keystone-group keystone
+  touch "$KS_DIR/bootstrapped"
+fi
+# Re-run each time: idempotent, and it points the identity endpoints at this run's port.
+ks_manage bootstrap --bootstrap-password "$ADMIN_PASSWORD" --bootstrap-admin-url "$KS_URL/" \
+  --bootstrap-internal-url "$KS_URL/" --bootstrap-public-url "$KS_URL/" --bootstrap-region-id RegionOne
+
+cat > "$OUT/keystone-uwsgi.ini" <<EOF
+[uwsgi]
+http-socket = 127.0.0.1:$KS_PORT
+plugins = python3
+wsgi-file = /usr/bin/keystone-wsgi-public
+uid = keystone
+gid = keystone
+chdir = $KS_DIR
+env = OS_KEYSTONE_CONFIG_DIR=$KS_DIR
+processes = 1
+threads = 1
+master = true
+lazy-apps = true
+buffer-size = 65535
+die-on-term = true
+EOF
+uwsgi --ini "$OUT/keystone-uwsgi.ini" >"$OUT/keystone-uwsgi.log" 2>&1 &
+pids+=($!)
+log "Keystone (uwsgi pid ${pids[-1]}) at $KS_URL"
+
+# --- v6stack from this repository, API only, on a throwaway store ------------------------------------------------
+node dist/src/cli/main.js server --host ::1 --port "$NET_PORT" --db "sqlite:$OUT/v6stack.db" --log-requests \
+  >"$OUT/v6stack.log" 2>&1 &
+pids+=($!)
+NET_URL="http://[::1]:$NET_PORT"
+log "v6stack (pid ${pids[-1]}) at $NET_URL"
+
+wait_for() { # URL what pid log
+  for _ in $(seq 1 240); do
+    curl -sf -o /dev/null "$1" && return 0
+    kill -0 "$3" 2>/dev/null || { tail -n 20 "$4" >&2; die "$2 exited before answering at $1 (log: $4)"; }
+    sleep 0.5
+  done
+  tail -n 20 "$4" >&2
+  die "$2 did not answer at $1 within 120 s (log: $4)"
+}
+wait_for "$KS_URL" Keystone "${pids[0]}" "$OUT/keystone-uwsgi.log"
+wait_for "$NET_URL/v2.0/extensions" v6stack "${pids[1]}" "$OUT/v6stack.log"
+$PY "$REPO/test/tempest/tempest_helper.py" catalog "$KS_URL" "$ADMIN_PASSWORD" RegionOne "$NET_URL"
+
+# --- the external network Tempest's router tests use (IPv4 and IPv6 subnets) --------------------------------------
+api() { curl -sf -X "$1" -H 'Content-Type: application/json' "$NET_URL$2" ${3:+-d "$3"}; }
+jq_py() { $PY -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+PUBLIC_ID=$(api POST /v2.0/networks '{"network":{"name":"public","router:external":true}}' | jq_py "d['network']['id']")
+api POST /v2.0/subnets "{\"subnet\":{\"network_id\":\"$PUBLIC_ID\",\"name\":\"public-v4\",\"ip_version\":4,\"cidr\":\"192.0.2.0/24\"}}" >/dev/null
+api POST /v2.0/subnets "{\"subnet\":{\"network_id\":\"$PUBLIC_ID\",\"name\":\"public-v6\",\"ip_version\":6,\"cidr\":\"2001:db8:ffff::/64\"}}" >/dev/null
+EXTENSIONS=$(api GET /v2.0/extensions | jq_py "','.join(sorted(e['alias'] for e in d['extensions']))")
+
+# --- tempest workspace and configuration -------------------------------------------------------------------------
+# Written by hand rather than `tempest init`, which registers every workspace by name in ~/.tempest and refuses a
+# second one called the same.
+WS=$OUT/ws
+mkdir -p "$WS/etc" "$WS/locks"
+cat > "$WS/.stestr.conf" <<'EOF'
+[DEFAULT]
+test_path=/usr/lib/python3/dist-packages/tempest/test_discover
+top_dir=/usr/lib/python3/dist-packages/tempest
+group_regex=([^\.]*\.)*
+EOF
+export TEMPEST_CONFIG_DIR=$WS/etc TEMPEST_CONFIG=tempest.conf
+cat > "$WS/etc/tempest.conf" <<EOF
+[DEFAULT]
+log_dir = $WS
+log_file = tempest.log
+[oslo_concurrency]
+lock_path = $WS/locks
+[auth]
+admin_username = admin
+admin_password = $ADMIN_PASSWORD
+admin_project_name = admin
+admin_domain_name = Default
+use_dynamic_credentials = true
+create_isolated_networks = false
+[identity]
+uri_v3 = $KS_URL
+auth_version = v3
+region = RegionOne
+[identity-feature-enabled]
+api_v2 = false
+api_v3 = true
+[service_available]
+neutron = true
+nova = false
+glance = false
+cinder = false
+swift = false
+horizon = false
+[validation]
+run_validation = false
+[network]
+project_network_cidr = 10.100.0.0/16
+project_network_mask_bits = 28
+project_network_v6_cidr = 2001:db8::/48
+project_network_v6_mask_bits = 64
+public_network_id = $PUBLIC_ID
+floating_network_name = public
+[network-feature-enabled]
+ipv6 = true
+ipv6_subnet_attributes = true
+api_extensions = $EXTENSIONS
+EOF
+log "extensions advertised: $EXTENSIONS"
+log "running tempest --concurrency $CONCURRENCY --regex '$REGEX'"
+
+start=$(date +%s)
+set +e
+(cd "$WS" && tempest run --concurrency "$CONCURRENCY" --regex "$REGEX") >"$OUT/tempest-run.log" 2>&1
+run_rc=$?
+set -e
+log "tempest run exited $run_rc after $(( $(date +%s) - start )) s (log: $OUT/tempest-run.log)"
+(cd "$WS" && stestr last --subunit) >"$OUT/results.subunit" 2>/dev/null || die "no Tempest results (see $OUT/tempest-run.log)"
+$PY "$REPO/test/tempest/tempest_helper.py" summarize "$OUT/results.subunit" >"$OUT/results.tsv"
+[ -s "$OUT/results.tsv" ] || { tail -n 40 "$OUT/tempest-run.log"; die "Tempest ran no test (see $OUT/tempest-run.log)"; }
+log "results: $OUT/results.tsv (status, test id, reason)"
+set +e
+$PY "$REPO/test/tempest/tempest_helper.py" compare "$OUT/results.tsv" "$EXPECTED"
+cmp_rc=$?
+set -e
+if [ "$CHECK" = 1 ]; then exit $cmp_rc; fi
+exit 0
+}
+main "$@"
