@@ -19,4 +19,6 @@ export interface ResourceDef {
   present?(tx: Tx, doc: Doc, settings?: ServerSettings): Promise<Doc>;
   /** PUT /<plural>/<id>/<action> (router interfaces, subnet pool prefixes); the action converts its own body. */
   actions?: Record<string, (tx: Tx, ctx: RequestContext, doc: Doc, body: Record<string, unknown>) => Promise<unknown>>;
+  /** GET /<plural>/<id>/<view>: a read-only sub-collection (a router's l3-agents, an agent's l3-routers). */
+  views?: Record<string, (tx: Tx, doc: Doc, settings?: ServerSettings) => Promise<unknown>>;
 }

@@ -302,6 +302,10 @@ export class ApiServer {
       }
     } else if (sub === 'tags') {
       return this.tags(resource, method, id, tag, text);
+    } else if (resource.views && Object.hasOwn(resource.views, sub) && method === 'GET' && tag === undefined) {
+      const view = resource.views[sub]!;
+      const out = await this.store.read(async (tx) => view(tx, await this.mustGet(tx, resource, id), this.settings));
+      return { status: 200, body: JSON.stringify(out) };
     } else if (resource.actions && Object.hasOwn(resource.actions, sub) && method === 'PUT' && tag === undefined) {
       const action = resource.actions[sub]!;
       const parsed = parseJson(text) ?? {};

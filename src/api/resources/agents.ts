@@ -7,6 +7,7 @@ import { agent } from '../../schema/index.js';
 import { deleteDoc, saveDoc } from '../context.js';
 import type { ResourceDef } from '../resource.js';
 import { syncAllDhcpPorts } from '../dhcp-ports.js';
+import { l3RoutersOnAgent } from '../ha-routers.js';
 
 export { AGENT_DOWN_TIME_MS };
 
@@ -24,6 +25,7 @@ export const agents: ResourceDef = {
     Object.assign(doc, input);
     return saveDoc(tx, 'agent', doc);
   },
+  views: { 'l3-routers': (tx, doc) => l3RoutersOnAgent(tx, doc) },
   async remove(tx, ctx, doc) {
     await deleteDoc(tx, 'agent', doc.id);
     // Its networks go to another live DHCP host, if there is one (Neutron reschedules a removed agent's networks).
