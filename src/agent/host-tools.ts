@@ -18,6 +18,8 @@ export const HOST_TOOLS: readonly HostTool[] = [
   { program: 'sysctl', debianPackage: 'procps', neededBy: 'agent' },
   { program: 'radvd', debianPackage: 'radvd', neededBy: 'agent' },
   { program: 'dnsmasq', debianPackage: 'dnsmasq-base', neededBy: 'agent' },
+  { program: 'keepalived', debianPackage: 'keepalived', neededBy: 'agent' },
+  { program: 'nft', debianPackage: 'nftables', neededBy: 'agent' },
   { program: 'dhclient', debianPackage: 'isc-dhcp-client', neededBy: 'lab' },
   { program: 'tcpdump', debianPackage: 'tcpdump', neededBy: 'lab' },
   { program: 'ping', debianPackage: 'iputils-ping', neededBy: 'lab' },
