@@ -4,7 +4,7 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, readFile, readdir, rename, rm, stat, writeFile, chmod } from 'node:fs/promises';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { DaemonSpec } from './model.js';
 import { goodbyeConf, radvdStanzas } from './radvd.js';
@@ -349,6 +349,7 @@ export class Supervisor {
         if (bad) this.log(`ERROR ${spec.id}: dnsmasq runs as nobody and cannot read ${spec.dir}: ${bad} is not searchable by others (chmod o+x it, or choose another --state-dir); it will answer every client "no addresses available"`);
       });
     }
+    for (const f of spec.staleOnStart ?? []) rmSync(join(spec.dir, f), { force: true });
     let child: ChildProcess;
     if (spec.detached) {
       // Its own process group and its output in a file: it lives on when the agent stops or dies (a pipe to a dead

@@ -171,6 +171,8 @@ export interface DaemonSpec {
    * running when the agent stops, and adopted by the next agent (its pid file) so a restart is not a failover.
    */
   detached?: boolean;
+  /** Files in `dir` a fresh start removes first (keepalived's state file: stale once its keepalived is gone). */
+  staleOnStart?: string[];
   /** How it is stopped when no longer wanted (default SIGTERM; SIGKILL for an HA router's radvd: no goodbye RA). */
   stopSignal?: 'SIGTERM' | 'SIGKILL';
 }

@@ -211,7 +211,7 @@ test('HA router on two network nodes: one active, a silent standby, no failover 
     await agent[revived].waitLine(new RegExp(`start keepalived-${router.id}`));
     await until(`the restarted ${revived} BACKUP`, () => stateFile(revived) === 'BACKUP', 30_000);
     await until(`${revived} holds none of the router's addresses`, () => ipJson(rns(revived), ['-6', 'addr', 'show', 'scope', 'global']).every((l: any) => !String(l.ifname).startsWith('q') || !(l.addr_info ?? []).length), 30_000);
-    assert.equal(await active(), f2);
+    await until(`the API shows ${f2} active and ${revived} standby`, async () => (await active()) === f2, 15_000);
 
     // 3. The active node's tunnel is cut (its underlay link down): the other node no longer hears it.
     const f3 = await failover('tunnel cut', async (k) => must(['ip', '-n', hostNs[k], 'link', 'set', 'eth0', 'down']));

@@ -54,6 +54,9 @@ export const ha: Feature = {
         ],
         reload: 'hup',
         detached: true,
+        // A new keepalived starts as BACKUP and says so; until then the last one's state (MASTER, if it was killed)
+        // is not this node's.
+        staleOnStart: ['state'],
       });
     }
     return { daemons };
