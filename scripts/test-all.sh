@@ -9,7 +9,9 @@ export DEBIAN_FRONTEND=noninteractive
 need=()
 # The real peers the tests drive: Neutron's clients, PostgreSQL, and the data plane's daemons and guest clients.
 for p in python3-neutronclient python3-openstackclient python3-openstacksdk postgresql iproute2 \
-         radvd dnsmasq-base isc-dhcp-client ndisc6 tcpdump tshark iputils-ping bird2 gobgpd frr nftables python3 conntrack iputils-arping \
+         radvd dnsmasq-base isc-dhcp-client ndisc6 tcpdump tshark iputils-ping python3 curl \
+         nftables conntrack iputils-arping keepalived bird2 gobgpd frr kea-dhcp6-server dibbler-server \
+         xorriso cloud-init \
          keystone tempest neutron-tempest-plugin uwsgi uwsgi-plugin-python3 python3-subunit; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || need+=("$p")
 done

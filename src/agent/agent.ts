@@ -18,6 +18,9 @@ import { releaseAgentLock, takeAgentLock } from './host-state.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { portStatuses, servedBy, statusChanges } from './port-status.js';
 import { networkNodeConflicts, peersFromAgents, underlayProblems, type Peer, type Underlay } from './features/vxlan.js';
+import { readHaStates } from './ha-state.js';
+import { haStateOf } from '../domain/ha.js';
+import type { VrrpOptions } from './model.js';
 
 export interface AgentOptions {
   server: string;
@@ -35,6 +38,12 @@ export interface AgentOptions {
   /** The upstream router's address for routers whose external network has no IPv6 gateway_ip (Neutron's ipv6_gateway). */
   ipv6Gateway?: string;
   radvd?: PlanOptions['radvd'];
+  /** HA routers' VRRP timing (keepalived.ts DEFAULT_VRRP if absent). */
+  vrrp?: VrrpOptions;
+  /** Appended to router namespace names (PlanOptions.namespaceSuffix: several lab hosts on one machine). */
+  namespaceSuffix?: string;
+  /** How often keepalived's state files are read (default 100 ms): a change re-plans and reports at once. */
+  haStatePollMs?: number;
   /** How daemons that exit are restarted (default: 1 s doubling to 60 s; failing from the third exit in a row). */
   restartPolicy?: RestartPolicy;
   /**
@@ -101,6 +110,9 @@ export class Agent {
   private underlay: Underlay | null = null;
   /** Multi-host problems already logged (see reportProblems). */
   private reported = new Set<string>();
+  /** keepalived's state per HA router on this host (the notify scripts' state files). */
+  private haStates: Record<string, string> = {};
+  private haTimer: NodeJS.Timeout | null = null;
 
   private readonly opts: AgentOptions;
 
@@ -132,6 +144,7 @@ export class Agent {
     });
     void this.heartbeat();
     this.heartbeatTimer = setInterval(() => void this.heartbeat(), this.opts.heartbeatMs ?? 10_000);
+    this.haTimer = setInterval(() => void this.watchHaStates(), this.opts.haStatePollMs ?? 100);
     this.resyncTimer = setInterval(() => {
       this.needFull = true;
       this.schedule();
@@ -142,6 +155,7 @@ export class Agent {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+    if (this.haTimer) clearInterval(this.haTimer);
     if (this.resyncTimer) clearInterval(this.resyncTimer);
     if (this.debounce) clearTimeout(this.debounce);
     this.poll?.abort();
@@ -294,6 +308,7 @@ export class Agent {
     // The BGP speakers scheduled here, with their peers and the routes the server derived (read on every pass: the
     // routes follow routers, ports, subnets and pools, so any change may move them).
     if (this.opts.bgp) state.bgpSpeakers = (await this.api('GET', `/v6stack/v1/bgp-speakers?host=${encodeURIComponent(this.opts.host)}`)).bgp_speakers;
+    this.haStates = await readHaStates(this.opts.stateDir);
     // dnsmasq logs every DHCP transaction to stderr, which the supervisor relays into this log.
     const desired = plan(state, {
       host: this.opts.host,
@@ -304,6 +319,9 @@ export class Agent {
       ...(this.opts.tunnelIp ? { tunnelIp: this.opts.tunnelIp } : {}),
       ...(this.opts.ipv6Gateway ? { ipv6Gateway: this.opts.ipv6Gateway } : {}),
       ...(this.opts.radvd ? { radvd: this.opts.radvd } : {}),
+      ...(this.opts.vrrp ? { vrrp: this.opts.vrrp } : {}),
+      ...(this.opts.namespaceSuffix ? { namespaceSuffix: this.opts.namespaceSuffix } : {}),
+      haStates: this.haStates,
     });
     // Daemons first, while their interfaces still exist: radvd's SIGTERM sends the RA that withdraws the router.
     const stopped = (await this.supervisor.stopUndesired(desired.daemons)) + (await this.supervisor.farewell(desired.daemons));
@@ -444,12 +462,35 @@ export class Agent {
   }
 
   private selfAgentId: string | null = null;
+  private watchingHa = false;
+
+  /**
+   * keepalived changed state on this host (its notify script rewrote a state file): re-plan at once (radvd follows
+   * the master) and tell the API (ha_state) without waiting for the next heartbeat.
+   */
+  private async watchHaStates(): Promise<void> {
+    if (this.watchingHa || this.stopped) return;
+    this.watchingHa = true;
+    try {
+      const now = await readHaStates(this.opts.stateDir);
+      const changed = Object.keys({ ...now, ...this.haStates }).filter((id) => now[id] !== this.haStates[id]);
+      if (!changed.length) return;
+      for (const id of changed) this.log(`HA router ${id}: ${this.haStates[id] ?? 'none'} -> ${now[id] ?? 'none'}`);
+      this.haStates = now;
+      this.schedule();
+      await this.heartbeat();
+    } finally {
+      this.watchingHa = false;
+    }
+  }
 
   private async heartbeat(): Promise<void> {
     try {
       // The configurations carry tunneling_ip (as Neutron's OVS agent reports it): the other hosts tunnel to it.
       // failing_daemons: each daemon that keeps failing, with its last words and the likely fix (see restart-policy.ts).
-      const configurations = { ...this.lastSummary, failing_daemons: this.supervisor.failing(), role: this.opts.role ?? 'all', ...(this.opts.tunnelIp ? { tunneling_ip: this.opts.tunnelIp, tunnel_types: ['vxlan'] } : {}) };
+      // ha_routers: keepalived's state of each HA router here, as the API's ha_state (api/ha-routers.ts).
+      const ha_routers = Object.fromEntries(Object.entries(this.haStates).map(([id, s]) => [id, haStateOf(s)]));
+      const configurations = { ...this.lastSummary, ha_routers, failing_daemons: this.supervisor.failing(), role: this.opts.role ?? 'all', ...(this.opts.tunnelIp ? { tunneling_ip: this.opts.tunnelIp, tunnel_types: ['vxlan'] } : {}) };
       this.selfAgentId = (await this.api('PUT', `/v6stack/v1/agents/${encodeURIComponent(this.opts.host)}/${AGENT_BINARY}`, { agent: { agent_type: 'v6stack agent', configurations } })).agent.id;
       if (this.opts.bgp) {
         const speakers = this.supervisor.ids().filter((id) => id.startsWith('bgp-')).length;

@@ -4,6 +4,7 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, readFile, readdir, rename, rm, stat, writeFile, chmod } from 'node:fs/promises';
+import { closeSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { DaemonSpec } from './model.js';
 import { goodbyeConf, radvdStanzas } from './radvd.js';
@@ -11,9 +12,36 @@ import { afterExit, afterStart, DEFAULT_RESTART_POLICY, freshHealth, isFailing, 
 
 interface Running {
   spec: DaemonSpec;
-  child: ChildProcess;
+  /** Our child, or (detached daemons a previous agent started) a process found by its pid file. */
+  kill(signal: NodeJS.Signals): void;
+  alive(): boolean;
   exited: Promise<void>;
 }
+
+/** A detached daemon (keepalived) a previous agent left running, found at start; adopted by ensure() if still wanted. */
+interface Adoptable {
+  pid: number;
+  dir: string;
+  /** Its command line, NUL-separated (compared with the spec's argv: an equal one is adopted, not restarted). */
+  cmdline: string;
+}
+
+const pidAlive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+const readLog = (path: string): string => {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return '';
+  }
+};
+const childAlive = (child: ChildProcess): boolean => child.exitCode === null && child.signalCode === null;
 
 /** What the agent reports of a daemon that keeps failing (GET /v2.0/agents, configurations.failing_daemons). */
 export interface FailingDaemon {
@@ -38,6 +66,7 @@ const LAST_WORDS = 6;
 
 export class Supervisor {
   private running = new Map<string, Running>();
+  private adoptable = new Map<string, Adoptable>();
   private tracked = new Map<string, Tracked>();
   private stopping = false;
 
@@ -66,6 +95,16 @@ export class Supervisor {
    * state directory, and only if that pid's command line still names our config directory.
    */
   async cleanupStale(): Promise<void> {
+    // keepalived outlives the agent on purpose (a restart must not be a failover): it is adopted, not killed.
+    const kept = await readdir(join(this.stateDir, 'keepalived')).catch(() => [] as string[]);
+    for (const d of kept) {
+      const dir = join(this.stateDir, 'keepalived', d);
+      const pid = Number((await readFile(join(dir, 'keepalived.pid'), 'utf8').catch(() => '')).trim());
+      if (!Number.isInteger(pid) || pid <= 1 || !pidAlive(pid)) continue;
+      const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+      if (!cmdline.includes(dir)) continue;
+      this.adoptable.set(`keepalived-${d}`, { pid, dir, cmdline: cmdline.replace(/\0$/, '') });
+    }
     for (const [sub, pidName] of [['radvd', 'radvd.pid'], ['dhcp', 'pid']] as const) {
       let dirs: string[] = [];
       try {
@@ -97,8 +136,16 @@ export class Supervisor {
     for (const [id, r] of this.running) {
       if (ids.has(id)) continue;
       this.log(`stop ${id} (no longer needed)`);
-      await this.stop(r, 'SIGTERM');
+      await this.stop(r, r.spec.stopSignal ?? 'SIGTERM');
       await rm(r.spec.dir, { recursive: true, force: true });
+      n++;
+    }
+    for (const [id, a] of this.adoptable) {
+      if (ids.has(id)) continue;
+      this.adoptable.delete(id);
+      this.log(`stop ${id} left by an earlier agent, pid ${a.pid} (no longer needed)`);
+      await this.stop(this.adopted({ id } as DaemonSpec, a), 'SIGTERM');
+      await rm(a.dir, { recursive: true, force: true });
       n++;
     }
     let forgot = false;
@@ -154,7 +201,7 @@ export class Supervisor {
     let n = 0;
     for (const spec of desired) {
       const { changed, old } = await this.writeFiles(spec);
-      const r = this.running.get(spec.id);
+      const r = this.running.get(spec.id) ?? (await this.adopt(spec));
       // Exited on its own and still in its backoff: its timer starts the pass that starts it.
       if (!r && (this.tracked.get(spec.id)?.health.retryAt ?? 0) > Date.now()) continue;
       if (!r) {
@@ -175,7 +222,7 @@ export class Supervisor {
         const gone = spec.kind === 'dnsmasq' ? removedHostAddresses(old.get('host') ?? '', spec.files.find((f) => f.name === 'host')?.content ?? '') : [];
         if (spec.reload === 'hup' && !gone.length) {
           this.log(`reload ${spec.id} (SIGHUP; ${changed.join(', ')} changed)`);
-          r.child.kill('SIGHUP');
+          r.kill('SIGHUP');
           r.spec = spec;
         } else {
           this.log(`restart ${spec.id} (${changed.join(', ')} changed${gone.length ? `; release ${gone.join(' ')}` : ''})`);
@@ -213,9 +260,58 @@ export class Supervisor {
   async shutdown(): Promise<void> {
     this.stopping = true;
     for (const t of this.tracked.values()) if (t.timer) clearTimeout(t.timer);
-    // BIRD too: killed, its BGP sessions end without a Cease, so peers with graceful restart (RFC 4724) keep its
-    // routes while the agent restarts, instead of withdrawing and re-learning every prefix.
-    await Promise.all([...this.running.values()].map((r) => this.stop(r, r.spec.kind === 'radvd' || r.spec.kind === 'bird' ? 'SIGKILL' : 'SIGTERM')));
+    // Detached daemons (keepalived) stay: the next agent adopts them, and the router does not fail over.
+    // BIRD is killed like radvd: its BGP sessions end without a Cease, so peers with graceful restart (RFC 4724) keep
+    // its routes while the agent restarts, instead of withdrawing and re-learning every prefix.
+    await Promise.all([...this.running.values()].filter((r) => !r.spec.detached).map((r) => this.stop(r, r.spec.kind === 'radvd' || r.spec.kind === 'bird' ? 'SIGKILL' : 'SIGTERM')));
+  }
+
+  /** A wanted detached daemon left running by an earlier agent: adopted when its command line is the wanted one. */
+  private async adopt(spec: DaemonSpec): Promise<Running | undefined> {
+    const a = this.adoptable.get(spec.id);
+    if (!a) return undefined;
+    this.adoptable.delete(spec.id);
+    const entry = this.adopted(spec, a);
+    if (a.cmdline !== spec.argv.join('\0') || !entry.alive()) {
+      this.log(`restart ${spec.id} left by an earlier agent, pid ${a.pid} (command line changed)`);
+      await this.stop(entry, 'SIGTERM');
+      return undefined;
+    }
+    this.log(`adopt ${spec.id}, pid ${a.pid}, left running by an earlier agent`);
+    this.running.set(spec.id, entry);
+    void entry.exited.then(() => {
+      if (this.running.get(spec.id) !== entry) return;
+      this.running.delete(spec.id);
+      if (this.stopping) return;
+      this.log(`${spec.id} (adopted, pid ${a.pid}) exited; restart`);
+      this.onUnexpectedExit(spec.id);
+    });
+    return entry;
+  }
+
+  /** A process we did not start, watched through its pid (it is not our child: no exit event). */
+  private adopted(spec: DaemonSpec, a: Adoptable): Running {
+    let timer: NodeJS.Timeout | undefined;
+    const exited = new Promise<void>((resolve) => {
+      timer = setInterval(() => {
+        if (pidAlive(a.pid)) return;
+        clearInterval(timer);
+        resolve();
+      }, 200);
+      timer.unref();
+    });
+    return {
+      spec,
+      kill: (signal) => {
+        try {
+          process.kill(a.pid, signal);
+        } catch {
+          /* already gone */
+        }
+      },
+      alive: () => pidAlive(a.pid),
+      exited,
+    };
   }
 
   ids(): string[] {
@@ -255,7 +351,18 @@ export class Supervisor {
         if (bad) this.log(`ERROR ${spec.id}: dnsmasq runs as nobody and cannot read ${spec.dir}: ${bad} is not searchable by others (chmod o+x it, or choose another --state-dir); it will answer every client "no addresses available"`);
       });
     }
-    const child = spawn('ip', ['netns', 'exec', spec.namespace, ...spec.argv], { stdio: ['ignore', 'pipe', 'pipe'] });
+    for (const f of spec.staleOnStart ?? []) rmSync(join(spec.dir, f), { force: true });
+    let child: ChildProcess;
+    if (spec.detached) {
+      // Its own process group and its output in a file: it lives on when the agent stops or dies (a pipe to a dead
+      // agent would end it), and the next agent adopts it.
+      const log = openSync(join(spec.dir, `${spec.kind}.log`), 'a');
+      child = spawn('ip', ['netns', 'exec', spec.namespace, ...spec.argv], { stdio: ['ignore', log, log], detached: true });
+      closeSync(log);
+      child.unref();
+    } else {
+      child = spawn('ip', ['netns', 'exec', spec.namespace, ...spec.argv], { stdio: ['ignore', 'pipe', 'pipe'] });
+    }
     const tracked = this.tracked.get(spec.id) ?? { health: freshHealth(), spec, lastWords: [], timer: null };
     if (tracked.timer) clearTimeout(tracked.timer);
     tracked.spec = spec;
@@ -270,10 +377,10 @@ export class Supervisor {
         if (tracked.lastWords.length > LAST_WORDS) tracked.lastWords.shift();
       }
     };
-    child.stdout!.on('data', relay);
-    child.stderr!.on('data', relay);
+    child.stdout?.on('data', relay);
+    child.stderr?.on('data', relay);
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    const entry: Running = { spec, child, exited };
+    const entry: Running = { spec, kill: (signal) => child.kill(signal), alive: () => childAlive(child), exited };
     this.running.set(spec.id, entry);
     // Up for stableMs: the count of exits in a row starts again (and a failing daemon has recovered).
     tracked.timer = setTimeout(() => {
@@ -291,6 +398,11 @@ export class Supervisor {
       if (this.running.get(spec.id) !== entry) return;
       this.running.delete(spec.id);
       if (this.stopping) return;
+      if (spec.detached) {
+        // What it said is in its log file.
+        const tail = readLog(join(spec.dir, `${spec.kind}.log`)).split('\n').filter((l) => l.trim()).slice(-LAST_WORDS);
+        tracked.lastWords.splice(0, tracked.lastWords.length, ...tail.map((l) => l.trim()));
+      }
       if (tracked.timer) clearTimeout(tracked.timer);
       const wasFailing = isFailing(tracked.health, this.policy);
       const { health, delayMs } = afterExit(tracked.health, Date.now(), this.policy);
@@ -311,10 +423,10 @@ export class Supervisor {
   }
 
   private async stop(r: Running, signal: NodeJS.Signals): Promise<void> {
-    this.running.delete(r.spec.id);
-    if (r.child.exitCode === null && r.child.signalCode === null) {
-      r.child.kill(signal);
-      const t = setTimeout(() => r.child.kill('SIGKILL'), 5000);
+    if (this.running.get(r.spec.id) === r) this.running.delete(r.spec.id);
+    if (r.alive()) {
+      r.kill(signal);
+      const t = setTimeout(() => r.kill('SIGKILL'), 5000);
       await r.exited;
       clearTimeout(t);
     }

@@ -26,6 +26,7 @@ export const HOST_TOOLS: readonly HostTool[] = [
   // A router's IPv4 NAT (features/nat.ts): the flows of a moved floating IP, the gratuitous ARP.
   { program: 'conntrack', debianPackage: 'conntrack', neededBy: 'agent' },
   { program: 'arping', debianPackage: 'iputils-arping', neededBy: 'agent' },
+  { program: 'keepalived', debianPackage: 'keepalived', neededBy: 'agent' },
   { program: 'dhclient', debianPackage: 'isc-dhcp-client', neededBy: 'lab' },
   { program: 'tcpdump', debianPackage: 'tcpdump', neededBy: 'lab' },
   { program: 'ping', debianPackage: 'iputils-ping', neededBy: 'lab' },

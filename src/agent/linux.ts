@@ -76,7 +76,8 @@ export async function observeNamespace(ns: string, sysctls: string[]): Promise<A
   const routes: RouteSpec[] = [];
   for (const [family, out] of [[6, v6], [4, v4]] as const) {
     // A default route the kernel learnt from an RA (accept_ra 2 on qg-) is the kernel's to keep, not ours.
-    for (const x of JSON.parse(out || '[]') as IpRouteJson[]) if (x.gateway && x.protocol !== 'ra') routes.push({ family, via: x.gateway, dev: x.dev });
+    // keepalived's (an HA router's virtual_routes, on the master only) are keepalived's to add and remove.
+    for (const x of JSON.parse(out || '[]') as IpRouteJson[]) if (x.gateway && x.protocol !== 'ra' && x.protocol !== 'keepalived') routes.push({ family, via: x.gateway, dev: x.dev });
   }
   const values = new Map<string, string>();
   for (const line of sysctlOut.split('\n')) {

@@ -18,8 +18,8 @@ export type NetworkDoc = Pick<Network, 'id' | 'mtu'> & Partial<Pick<Network, 'pr
 export type SubnetDoc = Pick<Subnet, 'id' | 'network_id' | 'ip_version' | 'cidr' | 'enable_dhcp' | 'ipv6_ra_mode' | 'ipv6_address_mode'> &
   Partial<Pick<Subnet, 'gateway_ip' | 'dns_nameservers' | 'host_routes'>>;
 export type PortDoc = Pick<Port, 'id' | 'network_id' | 'mac_address' | 'fixed_ips' | 'device_owner' | 'device_id'> &
-  Partial<Pick<Port, 'admin_state_up' | 'binding:host_id' | 'status'>>;
-export type RouterDoc = Pick<Router, 'id'> & Partial<Pick<Router, 'external_gateway_info'>>;
+  Partial<Pick<Port, 'admin_state_up' | 'binding:host_id' | 'status' | 'binding:vif_details'>>;
+export type RouterDoc = Pick<Router, 'id'> & Partial<Pick<Router, 'external_gateway_info' | 'ha'>>;
 export type FloatingIpDoc = Pick<FloatingIp, 'id' | 'floating_ip_address' | 'router_id' | 'port_id' | 'fixed_ip_address'>;
 /** An entry of GET /v2.0/agents, as vxlan peersFromAgents reads it. */
 export type AgentEntry = Pick<AgentDoc, 'host' | 'binary' | 'configurations'>;
@@ -69,6 +69,14 @@ export interface RadvdOptions {
   maxRtrAdvInterval?: number;
 }
 
+/** VRRP timing of HA routers (keepalived.ts renders it; Neutron's ha_vrrp_advert_int, keepalived's garp_master_delay). */
+export interface VrrpOptions {
+  /** Seconds between advertisements (centisecond resolution, VRRPv3). Failover takes about 3 x this + skew. */
+  advertInt?: number;
+  /** Seconds after becoming master before the second round of gratuitous ARPs / unsolicited NAs. */
+  garpMasterDelay?: number;
+}
+
 /** Another agent host, as its heartbeat describes it in GET /v2.0/agents. */
 export interface Peer {
   host: string;
@@ -99,6 +107,18 @@ export interface PlanOptions {
    * l3 agent ipv6_gateway). Without it such routers learn their IPv6 default route from the upstream RAs.
    */
   ipv6Gateway?: string;
+  /**
+   * Appended to router namespace names: lets the agents of several lab hosts run the same (HA) router on one machine,
+   * where namespace names are shared (Neutron's functional tests name them qrouter-<id>@<host> for the same reason).
+   */
+  namespaceSuffix?: string;
+  /** HA routers' VRRP timing (features/ha.ts). */
+  vrrp?: VrrpOptions;
+  /**
+   * This host's keepalived state per HA router (MASTER, BACKUP, FAULT, STOP: the notify script's state files): radvd
+   * runs only on the master (features/ra.ts).
+   */
+  haStates?: Readonly<Record<string, string>>;
 }
 
 // ---- The desired state of one host.
@@ -120,6 +140,11 @@ export interface LinkSpec {
    * route from the upstream router's RAs (accepted although the router forwards), 0 otherwise.
    */
   acceptRa?: 0 | 2;
+  /**
+   * Addresses keepalived holds on an HA router's link: `all` on qr-/qg- (VIPs on the master only: the agent adds and
+   * removes none), `others` on the HA link (the agent adds the HA port's address, and leaves keepalived's primary VIP).
+   */
+  vips?: 'all' | 'others';
 }
 
 /**
@@ -149,6 +174,8 @@ export interface NamespaceSpec {
   links: LinkSpec[];
   /** Default routes. */
   routes: RouteSpec[];
+  /** nft commands (one per line) applied before any link is plugged in: an HA router's (keepalived.ts). */
+  firewall?: string;
 }
 
 export interface DaemonFile {
@@ -160,13 +187,22 @@ export interface DaemonFile {
 export interface DaemonSpec {
   /** Unique and stable: radvd-<router id>, dnsmasq-<network id>, bgp-<speaker id>. */
   id: string;
-  kind: 'radvd' | 'dnsmasq' | 'bird';
+  kind: 'radvd' | 'dnsmasq' | 'bird' | 'keepalived';
   namespace: string;
   dir: string;
   argv: string[];
   files: DaemonFile[];
   /** How a config file change is taken: SIGHUP (radvd, dnsmasq) or a restart; a changed command line always restarts. */
   reload: 'hup' | 'restart';
+  /**
+   * Outlives the agent (keepalived): started in its own process group with its output in `<dir>/<kind>.log`, left
+   * running when the agent stops, and adopted by the next agent (its pid file) so a restart is not a failover.
+   */
+  detached?: boolean;
+  /** Files in `dir` a fresh start removes first (keepalived's state file: stale once its keepalived is gone). */
+  staleOnStart?: string[];
+  /** How it is stopped when no longer wanted (default SIGTERM; SIGKILL for an HA router's radvd: no goodbye RA). */
+  stopSignal?: 'SIGTERM' | 'SIGKILL';
 }
 
 export interface BridgeSpec {
@@ -257,7 +293,8 @@ export interface Action {
 export const bridgeNsName = (host: string): string => `v6stack-br-${host}`;
 export const bridgeName = (networkId: string): string => `v6b-${networkId.slice(0, 11)}`;
 export const tapName = (portId: string): string => `tap${portId.slice(0, 11)}`;
-export const routerNsName = (routerId: string): string => `qrouter-${routerId}`;
+/** `suffix`: the agent's --namespace-suffix (several hosts' agents on one machine, as Neutron's functional tests do). */
+export const routerNsName = (routerId: string, suffix = ''): string => `qrouter-${routerId}${suffix}`;
 export const dhcpNsName = (networkId: string): string => `qdhcp-${networkId}`;
 /** The device_id of the DHCP port a host serves on a network: the server names it (domain/dhcp). */
 export { dhcpDeviceId } from '../domain/dhcp.js';
@@ -265,4 +302,4 @@ export { dhcpDeviceId } from '../domain/dhcp.js';
 /** Namespace prefixes the agent manages. */
 export const MANAGED_NS_PREFIXES = ['qrouter-', 'qdhcp-'];
 /** Link name prefixes the agent manages inside its namespaces. */
-export const MANAGED_LINK_PREFIXES = ['qr-', 'qg-', 'ns-'];
+export const MANAGED_LINK_PREFIXES = ['qr-', 'qg-', 'ns-', 'ha-'];

@@ -21,6 +21,7 @@ import { insertDoc, saveDoc, timestamp, type ServerSettings } from './context.js
 import { servesDhcpRole, type DhcpAgent } from '../domain/dhcp.js';
 import { syncAllDhcpPorts } from './dhcp-ports.js';
 import { hostedBgpSpeakers } from './resources/bgp.js';
+import { syncAllHaRouters } from './ha-routers.js';
 
 const MAX_WAIT_MS = 30_000;
 /** The port statuses an agent reports (Neutron's constants: PORT_STATUS_ACTIVE, _BUILD, _DOWN, _ERROR). */
@@ -130,6 +131,8 @@ export class AgentApi {
       // A DHCP host is alive: networks no live host serves are scheduled to it (their DHCP ports made or moved), in
       // this transaction (Neutron's network_auto_schedule and allow_automatic_dhcp_failover).
       if (servesDhcpRole(agent as unknown as DhcpAgent)) await syncAllDhcpPorts(tx, this.settings);
+      // An L3 host is alive: HA routers short of hosts are scheduled to it (Neutron's auto_schedule_routers).
+      if (servesDhcpRole(agent as unknown as DhcpAgent)) await syncAllHaRouters(tx, this.settings);
       return agent;
     });
     this.notify();

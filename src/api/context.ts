@@ -12,6 +12,7 @@ import { SCHEMAS } from '../schema/index.js';
 import { typeErrors } from '../schema/convert.js';
 import type { ResourceSchema } from '../schema/define.js';
 import type { MtuConfig } from '../domain/mtu.js';
+import type { HaSettings } from '../domain/ha.js';
 
 export interface RequestContext {
   projectId: string;
@@ -27,6 +28,8 @@ export interface ServerSettings {
   mtu?: MtuConfig;
   /** agent_down_time: an agent is alive while its last heartbeat is younger than this (default 75 s). */
   agentDownTimeMs?: number;
+  /** l3_ha, max_l3_agents_per_router, l3_ha_net_cidr, l3_ha_network_type (domain/ha DEFAULT_HA_SETTINGS if absent). */
+  ha?: Partial<HaSettings>;
 }
 
 /** ISO-8601 seconds in UTC with a Z, as Neutron prints timestamps. */

@@ -34,6 +34,7 @@ export const EXTENSIONS: Extension[] = [
   ext('ip_allocation', 'IP Allocation', 'IP allocation extension.'),
   ext('ip-substring-filtering', 'IP address substring filtering', 'Provides IP address substring filtering when listing ports'),
   ext('l3-ha', 'HA Router extension', 'Adds HA capability to routers.'),
+  ext('l3_agent_scheduler', 'L3 Agent Scheduler', 'Schedule routers among l3 agents'),
   ext('net-mtu', 'Network MTU', 'Provides MTU attribute for a network resource.'),
   ext('net-mtu-writable', 'Network MTU (writable)', 'Provides a writable MTU attribute for a network resource.'),
   ext('pagination', 'Pagination support', 'Extension that indicates that pagination is enabled.'),

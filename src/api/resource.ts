@@ -21,7 +21,10 @@ export interface ResourceDef {
   actions?: Record<string, (tx: Tx, ctx: RequestContext, doc: Doc, body: Record<string, unknown>) => Promise<unknown>>;
   /** GET /<plural>/<id>/<action>, read-only (a BGP speaker's get_advertised_routes). */
   getActions?: Record<string, (tx: Tx, ctx: RequestContext, doc: Doc, url: URL) => Promise<unknown>>;
-  /** /<plural>/<id>/<name>[/<sub id>]: a collection under a member (the BGP agent scheduler's bgp-drinstances). */
+  /**
+   * /<plural>/<id>/<name>[/<sub id>]: a collection under a member (the BGP agent scheduler's bgp-drinstances; read-only
+   * ones: a router's l3-agents, an agent's l3-routers).
+   */
   subCollections?: Record<string, SubCollection>;
 }
 
@@ -31,3 +34,4 @@ export interface SubCollection {
   create?(tx: Tx, ctx: RequestContext, parent: Doc, body: Record<string, unknown>): Promise<unknown>;
   remove?(tx: Tx, ctx: RequestContext, parent: Doc, id: string): Promise<void>;
 }
+

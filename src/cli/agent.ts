@@ -7,6 +7,7 @@ import { resolveEndpoint } from './http.js';
 import { Agent } from '../agent/agent.js';
 import { registerLabCommands } from './lab.js';
 import { IpAddress } from '../domain/ip.js';
+import { DEFAULT_VRRP } from '../agent/keepalived.js';
 
 const isIpv6 = (text: string): boolean => IpAddress.parse(text)?.version === 6;
 
@@ -23,6 +24,9 @@ interface AgentCliOptions {
   tunnelIp?: string;
   ipv6Gateway?: string;
   reportInterval: string;
+  haVrrpAdvertInt: string;
+  haVrrpGarpMasterDelay: string;
+  namespaceSuffix?: string;
 }
 
 export function registerAgentCommands(program: Command): void {
@@ -39,8 +43,16 @@ export function registerAgentCommands(program: Command): void {
     .option('--ipv6-gateway <address>', "the upstream router's IPv6 (link-local) address, for routers whose external network has no IPv6 gateway_ip (Neutron's ipv6_gateway); without it they learn the default route from the upstream RAs")
     .option('--resync-interval <s>', 'seconds between full resyncs (every collection fetched, every namespace read back)', '60')
     .option('--bgp', "also be this host's BGP dynamic routing agent: run a BIRD (Debian bird2) for each BGP speaker scheduled here")
+    .option('--ha-vrrp-advert-int <s>', "HA routers: seconds between VRRP advertisements (VRRPv3, centiseconds); a failover takes about 3 x this (Neutron's ha_vrrp_advert_int, default 2 there)", String(DEFAULT_VRRP.advertInt))
+    .option('--ha-vrrp-garp-master-delay <s>', "HA routers: seconds after becoming master before keepalived's second round of gratuitous ARPs / unsolicited NAs", String(DEFAULT_VRRP.garpMasterDelay))
+    .option('--namespace-suffix <text>', 'appended to router namespace names, so the agents of several lab hosts can run the same HA router on one machine (e.g. @host-a)')
     .option('--report-interval <s>', "seconds between heartbeats (Neutron's report_interval; keep it well under the server's --agent-down-time)", '10')
     .action(async (o: AgentCliOptions) => {
+      const advertInt = Number(o.haVrrpAdvertInt);
+      const garpMasterDelay = Number(o.haVrrpGarpMasterDelay);
+      // VRRPv3's interval is 12 bits of centiseconds (RFC 5798 5.2.7): 0.01 to 40.95 s.
+      if (!(advertInt >= 0.01 && advertInt <= 40.95)) throw new Error(`--ha-vrrp-advert-int must be between 0.01 and 40.95 seconds, not ${o.haVrrpAdvertInt}`);
+      if (!Number.isInteger(garpMasterDelay) || garpMasterDelay < 0) throw new Error(`--ha-vrrp-garp-master-delay must be a whole number of seconds, not ${o.haVrrpGarpMasterDelay}`);
       if (o.ipv6Gateway !== undefined && !isIpv6(o.ipv6Gateway)) throw new Error(`--ipv6-gateway must be an IPv6 address, not ${JSON.stringify(o.ipv6Gateway)}`);
       const agent = new Agent({
         server: resolveEndpoint(o.server),
@@ -51,6 +63,8 @@ export function registerAgentCommands(program: Command): void {
         role: o.role,
         ...(o.tunnelIp ? { tunnelIp: o.tunnelIp } : {}),
         ...(o.ipv6Gateway ? { ipv6Gateway: o.ipv6Gateway } : {}),
+        vrrp: { advertInt, garpMasterDelay },
+        ...(o.namespaceSuffix ? { namespaceSuffix: o.namespaceSuffix } : {}),
         radvd: { minRtrAdvInterval: Number(o.minRtrAdvInterval), maxRtrAdvInterval: Number(o.maxRtrAdvInterval) },
         ...(o.bgp ? { bgp: true } : {}),
       });

@@ -15,7 +15,7 @@ export const upStateDir = (host: string): string => resolve(`var/agent-${host}`)
 export function registerHostCommands(program: Command): void {
   program
     .command('down')
-    .description("remove what v6stack made on this host: stop a running `up`/agent, its radvd and dnsmasq, the lab's instances, and every namespace (qrouter-, qdhcp-, lab-, v6stack-br-HOST); the API's store is kept")
+    .description("remove what v6stack made on this host: stop a running `up`/agent, its radvd, dnsmasq and keepalived, the lab's instances, and every namespace (qrouter-, qdhcp-, lab-, v6stack-br-HOST); the API's store is kept")
     .option('--host <name>', "the agent's host name", hostname())
     .option('--state-dir <dir>', "the agent's state dir (default: var/agent-HOST, as `up` uses it from this directory)")
     .option('--lab-state-dir <dir>', "the lab's state dir", DEFAULT_LAB_DIR)

@@ -11,6 +11,8 @@ import { DEFAULT_DB_PATH, openStore } from '../store/index.js';
 import { DEFAULT_MTU_CONFIG, type OverlayIpVersion } from '../domain/mtu.js';
 import { AGENT_DOWN_TIME_MS } from '../api/resources/agents.js';
 import { IPV6_MIN_MTU } from '../domain/ipv6/index.js';
+import { DEFAULT_HA_SETTINGS, haCidrProblem } from '../domain/ha.js';
+import { NETWORK_TYPES } from '../api/resources/networks.js';
 
 interface ServerOptions {
   port: string;
@@ -23,6 +25,10 @@ interface ServerOptions {
   overlayIpVersion: string;
   agentDownTime: string;
   maxRequestBodySize: string;
+  l3Ha?: boolean;
+  maxL3AgentsPerRouter: string;
+  l3HaNetCidr: string;
+  l3HaNetworkType?: string;
 }
 
 /** Why this host cannot run the data-plane agent, or null when it can: every program the agent runs is checked. */
@@ -44,7 +50,12 @@ async function runServer(opts: ServerOptions, withAgent: boolean): Promise<void>
   if (!Number.isInteger(globalPhysnetMtu) || globalPhysnetMtu < IPV6_MIN_MTU) throw new Error(`--global-physnet-mtu must be an integer of at least ${IPV6_MIN_MTU} (IPv6's minimum link MTU), not ${opts.globalPhysnetMtu}`);
   const agentDownTime = Number(opts.agentDownTime);
   if (!(agentDownTime > 0)) throw new Error(`--agent-down-time must be a positive number of seconds, not ${opts.agentDownTime}`);
-  const settings = { mtu: { globalPhysnetMtu, overlayIpVersion: Number(opts.overlayIpVersion) as OverlayIpVersion }, agentDownTimeMs: agentDownTime * 1000 };
+  const maxL3 = Number(opts.maxL3AgentsPerRouter);
+  if (!Number.isSafeInteger(maxL3) || maxL3 < 0) throw new Error(`--max-l3-agents-per-router must be a non-negative integer (0: every L3 agent), not ${opts.maxL3AgentsPerRouter}`);
+  const cidrProblem = haCidrProblem(opts.l3HaNetCidr);
+  if (cidrProblem) throw new Error(`--l3-ha-net-cidr: ${cidrProblem}`);
+  const ha = { l3Ha: opts.l3Ha === true, maxL3AgentsPerRouter: maxL3, l3HaNetCidr: opts.l3HaNetCidr, l3HaNetworkType: opts.l3HaNetworkType ?? DEFAULT_HA_SETTINGS.l3HaNetworkType };
+  const settings = { mtu: { globalPhysnetMtu, overlayIpVersion: Number(opts.overlayIpVersion) as OverlayIpVersion }, agentDownTimeMs: agentDownTime * 1000, ha };
   const maxRequestBodySize = Number(opts.maxRequestBodySize);
   if (!Number.isSafeInteger(maxRequestBodySize) || maxRequestBodySize < 1) throw new Error(`--max-request-body-size must be a positive number of bytes, not ${opts.maxRequestBodySize}`);
   const api = new ApiServer({ store, defaultProjectId: opts.projectId, logRequests: opts.logRequests ?? false, settings, maxRequestBodySize });
@@ -103,7 +114,11 @@ export function registerServerCommands(program: Command): void {
           .default(process.env.V6STACK_OVERLAY_IP_VERSION ?? String(DEFAULT_MTU_CONFIG.overlayIpVersion)),
       )
       .option('--agent-down-time <s>', "seconds without a heartbeat after which GET /v2.0/agents shows an agent dead (Neutron's agent_down_time)", String(AGENT_DOWN_TIME_MS / 1000))
-      .option('--max-request-body-size <bytes>', "larger request bodies are refused with 413 (oslo.middleware's max_request_body_size)", process.env.V6STACK_MAX_REQUEST_BODY_SIZE ?? String(MAX_REQUEST_BODY_SIZE));
+      .option('--max-request-body-size <bytes>', "larger request bodies are refused with 413 (oslo.middleware's max_request_body_size)", process.env.V6STACK_MAX_REQUEST_BODY_SIZE ?? String(MAX_REQUEST_BODY_SIZE))
+      .option('--l3-ha', "routers created without `ha` are HA routers (Neutron's l3_ha)")
+      .option('--max-l3-agents-per-router <n>', "L3 agents an HA router is scheduled on; 0: every live one (Neutron's max_l3_agents_per_router)", String(DEFAULT_HA_SETTINGS.maxL3AgentsPerRouter))
+      .option('--l3-ha-net-cidr <cidr>', "the per-project HA network's subnet, where VRRP runs (Neutron's l3_ha_net_cidr)", DEFAULT_HA_SETTINGS.l3HaNetCidr)
+      .addOption(new Option('--l3-ha-network-type <type>', "the HA network's provider:network_type (Neutron's l3_ha_network_type; default: the tenant network type)").choices(NETWORK_TYPES.filter((t) => t !== 'flat' && t !== 'vlan')));
     if (name === 'up') cmd.option('--no-agent', 'run the API alone, without this host\'s data-plane agent');
     cmd.action((opts: ServerOptions) => runServer(opts, name === 'up' && opts.agent !== false));
   }

@@ -11,8 +11,9 @@ import { ra } from './ra.js';
 import { dhcp } from './dhcp.js';
 import { bgp } from './bgp.js';
 import { firewall } from './firewall.js';
+import { ha } from './ha.js';
 import { nat } from './nat.js';
 
-export const FEATURES: readonly Feature[] = [l2, vxlan, l3, ra, dhcp, firewall, bgp, nat];
+export const FEATURES: readonly Feature[] = [l2, vxlan, l3, ha, ra, dhcp, firewall, bgp, nat];
 
 export type { Feature, FeatureActions, PlanContext } from './feature.js';

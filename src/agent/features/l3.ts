@@ -4,6 +4,7 @@
 // A compute host runs no routers. PURE.
 
 import { GATEWAY_OWNER, ROUTER_INTERFACE_OWNERS, routerNsName, type NamespaceSpec, type PortDoc, type PortWiring, type RouteSpec, type RouterDoc } from '../model.js';
+import { haNamespace, haPortHere } from '../keepalived.js';
 import { diffNamespaces, linkFor, wiringOf } from './netns.js';
 import { sortById, type Feature, type PlanContext } from './feature.js';
 import { floatingAddresses } from '../../domain/nat.js';
@@ -21,14 +22,32 @@ export interface HostedRouter {
   router: RouterDoc;
   internal: PortDoc[];
   gateway: PortDoc | undefined;
+  /** An HA router's HA port on this host (features/ha.ts); undefined for a legacy router. */
+  haPort?: PortDoc;
 }
 
 /** The routers this host runs, sorted by id, with their ports (the RA feature plans radvd on the same interfaces). */
 export function hostedRouters(ctx: PlanContext): HostedRouter[] {
-  return (ctx.role === 'compute' ? [] : sortById(ctx.state.routers)).map((router) => {
+  const out: HostedRouter[] = [];
+  for (const router of ctx.role === 'compute' ? [] : sortById(ctx.state.routers)) {
     const mine = ctx.byDevice.get(router.id) ?? [];
-    return { router, internal: mine.filter((p) => ROUTER_INTERFACE_OWNERS.has(p.device_owner)), gateway: mine.find((p) => p.device_owner === GATEWAY_OWNER) };
-  });
+    // An HA router runs only on the hosts the server scheduled it to (its HA port bound here).
+    const haPort = router.ha === true ? haPortHere(mine, ctx.opts.host) : undefined;
+    if (router.ha === true && !haPort) continue;
+    out.push({ router, internal: mine.filter((p) => ROUTER_INTERFACE_OWNERS.has(p.device_owner)), gateway: mine.find((p) => p.device_owner === GATEWAY_OWNER), ...(haPort ? { haPort } : {}) });
+  }
+  return out;
+}
+
+/** The default routes through the gateway port's link: its subnets' gateways, else the configured IPv6 gateway. */
+export function gatewayRoutes(ctx: PlanContext, gateway: PortDoc, dev: string): RouteSpec[] {
+  const routes: RouteSpec[] = [];
+  for (const family of [6, 4] as const) {
+    const s = gateway.fixed_ips.map((ip) => ctx.subnets.get(ip.subnet_id)).find((sub) => sub && sub.ip_version === family && sub.gateway_ip);
+    if (s?.gateway_ip) routes.push({ family, via: s.gateway_ip, dev });
+    else if (family === 6 && ctx.opts.ipv6Gateway) routes.push({ family, via: ctx.opts.ipv6Gateway, dev });
+  }
+  return routes;
 }
 
 /** A router's associated floating IPs (router_id is set only while the floating IP maps to a port). */
@@ -43,28 +62,29 @@ export const l3: Feature = {
   applies: ['kernel'],
 
   plan(ctx) {
-    const { networks, subnets, opts } = ctx;
+    const { networks, subnets } = ctx;
     const namespaces: NamespaceSpec[] = [];
     const wiring: PortWiring[] = [];
-    for (const { router, internal, gateway } of hostedRouters(ctx)) {
+    for (const { router, internal, gateway, haPort } of hostedRouters(ctx)) {
       const links = internal.map((p) => linkFor(p, 'qr-', subnets, networks.get(p.network_id)));
       for (const p of [...internal, ...(gateway ? [gateway] : [])]) wiring.push(wiringOf(p, 'agent'));
-      const routes: RouteSpec[] = [];
+      let routes: RouteSpec[] = [];
       if (gateway) {
         const qg = linkFor(gateway, 'qg-', subnets, networks.get(gateway.network_id));
         links.push(qg);
         // Floating IPs are /32s on qg-, so the router answers ARP for them on the external network (features/nat.ts NATs them).
         qg.addresses.push(...floatingAddresses(floatingIpsOf(ctx, router.id)));
-        for (const family of [6, 4] as const) {
-          const s = gateway.fixed_ips.map((ip) => subnets.get(ip.subnet_id)).find((sub) => sub && sub.ip_version === family && sub.gateway_ip);
-          if (s?.gateway_ip) routes.push({ family, via: s.gateway_ip, dev: qg.name });
-          else if (family === 6 && opts.ipv6Gateway) routes.push({ family, via: opts.ipv6Gateway, dev: qg.name });
-        }
+        routes = gatewayRoutes(ctx, gateway, qg.name);
         // No IPv6 gateway known: as Neutron's l3 agent, accept the upstream router's RAs on qg- (accept_ra 2, since
         // the router forwards) and take the default route they give; the kernel keeps it (proto ra).
         qg.acceptRa = routes.some((r) => r.family === 6) ? 0 : 2;
       }
-      namespaces.push({ name: routerNsName(router.id), kind: 'router', sysctls: ROUTER_SYSCTLS, links, routes });
+      const spec: NamespaceSpec = { name: routerNsName(router.id, ctx.opts.namespaceSuffix), kind: 'router', sysctls: ROUTER_SYSCTLS, links, routes };
+      if (haPort) {
+        // keepalived holds the addresses and routes; the HA link is plugged and addressed like any other (ha.ts).
+        wiring.push(wiringOf(haPort, 'agent'));
+        namespaces.push(haNamespace(spec, linkFor(haPort, 'ha-', subnets, networks.get(haPort.network_id))));
+      } else namespaces.push(spec);
     }
     return { namespaces, wiring };
   },

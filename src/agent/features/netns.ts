@@ -92,6 +92,10 @@ export function diffNamespace(spec: NamespaceSpec, a: ActualNamespace | undefine
   const ns = spec.name;
   const links = a?.links ?? new Map<string, ActualLink>();
   const wanted = new Set(spec.links.map((l) => l.name));
+  // Before anything is plugged in (a new namespace, or a link added): the namespace's firewall, idempotent (ha.ts).
+  if (spec.firewall && (!a || spec.links.some((l) => !links.has(l.name)))) {
+    out.push({ desc: `nft ${ns}: ${spec.firewall.split('\n').length} commands`, cmds: [['ip', 'netns', 'exec', ns, 'nft', spec.firewall.replaceAll('\n', ' ; ')]] });
+  }
   for (const [name] of links) {
     if (MANAGED_LINK_PREFIXES.some((p) => name.startsWith(p)) && !wanted.has(name)) out.push({ desc: `delete ${ns} ${name}`, cmds: [['ip', '-n', ns, 'link', 'del', name]] });
   }
@@ -105,9 +109,9 @@ export function diffNamespace(spec: NamespaceSpec, a: ActualNamespace | undefine
         ['ip', '-n', brNs, 'link', 'add', l.tap, 'mtu', String(l.mtu), 'type', 'veth', 'peer', 'name', l.name, 'netns', ns, 'address', l.mac, 'mtu', String(l.mtu)],
         ['ip', '-n', brNs, 'link', 'set', l.tap, 'master', l.bridge, l.up ? 'up' : 'down'],
       );
-      for (const addr of l.addresses) cmds.push(['ip', '-n', ns, 'addr', 'add', addr, 'dev', l.name, 'nodad']);
+      if (l.vips !== 'all') for (const addr of l.addresses) cmds.push(['ip', '-n', ns, 'addr', 'add', addr, 'dev', l.name, 'nodad']);
       cmds.push(['ip', '-n', ns, 'link', 'set', l.name, 'up']);
-      out.push({ desc: `plug ${ns} ${l.name} (${l.mac}) into ${l.bridge} via ${l.tap}${l.addresses.length ? ' with ' + l.addresses.join(' ') : ''}`, cmds });
+      out.push({ desc: `plug ${ns} ${l.name} (${l.mac}) into ${l.bridge} via ${l.tap}${l.addresses.length && l.vips !== 'all' ? ' with ' + l.addresses.join(' ') : ''}`, cmds });
       continue;
     }
     if (have.mac !== l.mac) out.push({ desc: `set ${ns} ${l.name} address ${l.mac}`, cmds: [['ip', '-n', ns, 'link', 'set', l.name, 'down'], ['ip', '-n', ns, 'link', 'set', l.name, 'address', l.mac], ['ip', '-n', ns, 'link', 'set', l.name, 'up']] });
@@ -115,10 +119,11 @@ export function diffNamespace(spec: NamespaceSpec, a: ActualNamespace | undefine
     if (tap && (tap.master !== l.bridge || tap.up !== l.up)) {
       out.push({ desc: `attach ${l.tap} to ${l.bridge}, ${l.up ? 'up' : 'down (admin_state_up false)'}`, cmds: [['ip', '-n', brNs, 'link', 'set', l.tap, 'master', l.bridge, l.up ? 'up' : 'down']] });
     }
+    // keepalived's addresses (an HA router's VIPs) are not the agent's to add or remove.
     const haveAddrs = have.addresses.map(canonAddr);
     const wantAddrs = l.addresses.map(canonAddr);
-    for (const addr of wantAddrs) if (!haveAddrs.includes(addr)) out.push({ desc: `add ${addr} to ${ns} ${l.name}`, cmds: [['ip', '-n', ns, 'addr', 'add', addr, 'dev', l.name, 'nodad']] });
-    for (const addr of haveAddrs) if (!wantAddrs.includes(addr)) out.push({ desc: `remove ${addr} from ${ns} ${l.name}`, cmds: [['ip', '-n', ns, 'addr', 'del', addr, 'dev', l.name]] });
+    if (l.vips !== 'all') for (const addr of wantAddrs) if (!haveAddrs.includes(addr)) out.push({ desc: `add ${addr} to ${ns} ${l.name}`, cmds: [['ip', '-n', ns, 'addr', 'add', addr, 'dev', l.name, 'nodad']] });
+    if (!l.vips) for (const addr of haveAddrs) if (!wantAddrs.includes(addr)) out.push({ desc: `remove ${addr} from ${ns} ${l.name}`, cmds: [['ip', '-n', ns, 'addr', 'del', addr, 'dev', l.name]] });
     if (!have.up) out.push({ desc: `set ${ns} ${l.name} up`, cmds: [['ip', '-n', ns, 'link', 'set', l.name, 'up']] });
   }
   for (const l of spec.links) {
@@ -127,6 +132,7 @@ export function diffNamespace(spec: NamespaceSpec, a: ActualNamespace | undefine
     out.push({ desc: `sysctl ${ns} ${acceptRaKey(l.name)}=${l.acceptRa}${why}`, cmds: [['ip', 'netns', 'exec', ns, 'sysctl', '-qw', `${acceptRaKey(l.name)}=${l.acceptRa}`]] });
   }
   const routes = a?.routes ?? [];
+  // An HA router's default routes are keepalived's virtual_routes (observe leaves `proto keepalived` routes out).
   for (const family of [6, 4] as const) {
     const want = spec.routes.find((r) => r.family === family);
     const have = routes.filter((r) => r.family === family);

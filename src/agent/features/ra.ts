@@ -15,7 +15,9 @@ export const ra: Feature = {
   plan(ctx) {
     const { networks, subnets, opts } = ctx;
     const daemons: DaemonSpec[] = [];
-    for (const { router, internal } of hostedRouters(ctx)) {
+    for (const { router, internal, haPort } of hostedRouters(ctx)) {
+      // An HA router advertises from its master only (Neutron: radvd only on the primary).
+      if (haPort && opts.haStates?.[router.id] !== 'MASTER') continue;
       const ifaces: RaInterface[] = internal.map((p) => ({
         name: `qr-${p.id.slice(0, 11)}`,
         mtu: networks.get(p.network_id)?.mtu ?? 1500,
@@ -27,11 +29,13 @@ export const ra: Feature = {
       daemons.push({
         id: `radvd-${router.id}`,
         kind: 'radvd',
-        namespace: routerNsName(router.id),
+        namespace: routerNsName(router.id, opts.namespaceSuffix),
         dir,
         argv: ['radvd', '-n', '-m', 'stderr', '-C', `${dir}/radvd.conf`, '-p', `${dir}/radvd.pid`],
         files: [{ name: 'radvd.conf', content: conf, mode: 0o444 }],
         reload: 'hup',
+        // On an HA router's standby-to-be no goodbye RA: the new master keeps the same default router for the hosts.
+        ...(haPort ? { stopSignal: 'SIGKILL' as const } : {}),
       });
     }
     return { daemons };

@@ -8,6 +8,7 @@ import { deleteDoc, saveDoc } from '../context.js';
 import type { ResourceDef } from '../resource.js';
 import { syncAllDhcpPorts } from '../dhcp-ports.js';
 import { bgpDrInstances } from './bgp.js';
+import { l3RoutersOnAgent } from '../ha-routers.js';
 
 export { AGENT_DOWN_TIME_MS };
 
@@ -30,6 +31,6 @@ export const agents: ResourceDef = {
     // Its networks go to another live DHCP host, if there is one (Neutron reschedules a removed agent's networks).
     await syncAllDhcpPorts(tx, ctx.settings);
   },
-  /** bgp_dragent_scheduler: the BGP speakers an agent hosts. */
-  subCollections: { 'bgp-drinstances': bgpDrInstances },
+  /** bgp_dragent_scheduler: the BGP speakers an agent hosts; l3_agent_scheduler: the routers an L3 agent hosts. */
+  subCollections: { 'bgp-drinstances': bgpDrInstances, 'l3-routers': { list: (tx, _ctx, doc) => l3RoutersOnAgent(tx, doc) } },
 };

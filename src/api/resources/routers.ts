@@ -13,6 +13,7 @@ import { allocateSpecific, releaseAddress, type FixedIp, type Subnet } from '../
 import type { ResourceDef } from '../resource.js';
 import { createPort, deletePort } from './ports.js';
 import { checkGatewayNotInUse, checkInterfaceNotInUse } from './floatingip-refs.js';
+import { createsHaRouter, l3AgentsHostingRouter, migrateHa, setupHaRouter, teardownHaRouter } from '../ha-routers.js';
 
 const GATEWAY_OWNER = DEVICE_OWNER_ROUTER_GW;
 
@@ -190,12 +191,13 @@ export const routers: ResourceDef = {
       external_gateway_info: null,
       availability_zones: [],
       distributed: input.distributed ?? false,
-      ha: input.ha ?? false,
+      ha: createsHaRouter(input, ctx.settings),
       availability_zone_hints: input.availability_zone_hints ?? [],
       routes: [],
       flavor_id: input.flavor_id ?? null,
     });
     await insertDoc(tx, 'router', doc);
+    if (doc.ha === true) await setupHaRouter(tx, ctx.settings, doc);
     if (input.external_gateway_info) {
       await setGateway(tx, ctx, doc, input.external_gateway_info as GatewayInfo);
       checkStorable('router', doc);
@@ -212,15 +214,18 @@ export const routers: ResourceDef = {
       const subnets = ports.flatMap((p) => (p.fixed_ips as FixedIp[]).map((f) => byId.get(f.subnet_id))).filter((x): x is Subnet => !!x);
       checkRoutes(ports, subnets, input.routes as { destination: string; nexthop: string }[]);
     }
-    if (input.ha !== undefined && input.ha !== doc.ha && doc.admin_state_up !== false) {
+    const haChanged = input.ha !== undefined && input.ha !== doc.ha;
+    // _validate_migration looks at the router as it will be: admin_state_up false may come in the same request.
+    if (haChanged && (input.admin_state_up ?? doc.admin_state_up) !== false) {
       throw badRequest('router', 'Cannot change HA attribute of active routers. Please set router admin_state_up to False prior to upgrade');
     }
+    if (haChanged) await migrateHa(tx, ctx.settings, doc, input.ha === true);
     const { external_gateway_info: _g, ...rest } = input;
     Object.assign(doc, rest);
     return saveDoc(tx, 'router', doc);
   },
 
-  async remove(tx, _ctx, doc) {
+  async remove(tx, ctx, doc) {
     const ports = await routerPorts(tx, doc.id);
     if (ports.some((p) => ROUTER_INTERFACE_OWNERS.has(p.device_owner as string))) {
       throw new NeutronError(409, 'RouterInUse', `Router ${doc.id} still has ports`);
@@ -229,7 +234,11 @@ export const routers: ResourceDef = {
     if (gateway) await checkGatewayNotInUse(tx, doc.id, gateway.network_id as string);
     for (const p of ports) await deletePort(tx, p);
     await deleteDoc(tx, 'router', doc.id);
+    if (doc.ha === true) await teardownHaRouter(tx, ctx.settings, doc);
   },
+
+  /** l3_agent_scheduler (with l3-ha's ha_state): the L3 agents hosting the router. */
+  subCollections: { 'l3-agents': { list: (tx, _ctx, doc, settings) => l3AgentsHostingRouter(tx, doc, settings) } },
 
   actions: {
     async add_router_interface(tx, ctx, router, body) {

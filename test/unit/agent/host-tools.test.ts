@@ -5,8 +5,8 @@ import { aptInstallLine, HOST_TOOLS, missingTools, packagesOf } from '../../../s
 
 test("the agent's tools are every program it runs, each with its Debian package", () => {
   const agent = missingTools(['agent'], () => false);
-  assert.deepEqual(agent.map((t) => t.program), ['ip', 'bridge', 'sysctl', 'radvd', 'dnsmasq', 'nft', 'conntrack', 'arping']);
-  assert.equal(aptInstallLine(agent), 'apt-get install -y iproute2 procps radvd dnsmasq-base nftables conntrack iputils-arping');
+  assert.deepEqual(agent.map((t) => t.program), ['ip', 'bridge', 'sysctl', 'radvd', 'dnsmasq', 'nft', 'conntrack', 'arping', 'keepalived']);
+  assert.equal(aptInstallLine(agent), 'apt-get install -y iproute2 procps radvd dnsmasq-base nftables conntrack iputils-arping keepalived');
 });
 
 test('missingTools: only what is missing, for the roles asked; packages once each', () => {
