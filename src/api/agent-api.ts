@@ -10,6 +10,8 @@
 //       What an agent found on the wire: a port it has plugged (and whose admin state is up) is ACTIVE, else DOWN
 //       (Neutron's update_device_up/down). Only ports whose status changes are written, and returned; ports that
 //       no longer exist are skipped (deleted while the agent looked).
+//   PUT /v6stack/v1/prefix-delegation/subnets/<subnet id>  {"prefix": "<IPv6 /64>" | null}: a router's DHCPv6-PD
+//       client obtained (or released) a subnet's prefix; the subnet and its ports are renumbered (prefix-delegation.ts).
 
 import { randomUUID } from 'node:crypto';
 import { httpBadRequest, resourceNotFound } from '../domain/errors.js';
@@ -18,6 +20,7 @@ import { anyDict, isUuid, string } from '../schema/types.js';
 import { insertDoc, saveDoc, timestamp, type ServerSettings } from './context.js';
 import { servesDhcpRole, type DhcpAgent } from '../domain/dhcp.js';
 import { syncAllDhcpPorts } from './dhcp-ports.js';
+import { handlePrefixDelegation } from './prefix-delegation.js';
 
 const MAX_WAIT_MS = 30_000;
 /** The port statuses an agent reports (Neutron's constants: PORT_STATUS_ACTIVE, _BUILD, _DOWN, _ERROR). */
@@ -49,6 +52,8 @@ export class AgentApi {
     if (parts[1] === 'changes' && parts.length === 2 && method === 'GET') return this.changes(url);
     if (parts[1] === 'agents' && parts.length === 4 && method === 'PUT') return this.heartbeat(parts[2]!, parts[3]!, body);
     if (parts[1] === 'ports' && parts[2] === 'status' && parts.length === 3 && method === 'PUT') return this.portStatus(body);
+    const pd = await handlePrefixDelegation(this.store, method, parts, body, () => this.notify());
+    if (pd) return pd;
     throw resourceNotFound(url.pathname);
   }
 

@@ -27,6 +27,8 @@ export interface ServerSettings {
   mtu?: MtuConfig;
   /** agent_down_time: an agent is alive while its last heartbeat is younger than this (default 75 s). */
   agentDownTimeMs?: number;
+  /** ipv6_pd_enabled: `use_default_subnetpool` on an IPv6 subnet asks for prefix delegation (api/prefix-delegation.ts). */
+  ipv6PdEnabled?: boolean;
 }
 
 /** ISO-8601 seconds in UTC with a Z, as Neutron prints timestamps. */

@@ -23,6 +23,7 @@ interface ServerOptions {
   overlayIpVersion: string;
   agentDownTime: string;
   maxRequestBodySize: string;
+  ipv6PdEnabled?: boolean;
 }
 
 /** Why this host cannot run the data-plane agent, or null when it can: every program the agent runs is checked. */
@@ -44,7 +45,7 @@ async function runServer(opts: ServerOptions, withAgent: boolean): Promise<void>
   if (!Number.isInteger(globalPhysnetMtu) || globalPhysnetMtu < IPV6_MIN_MTU) throw new Error(`--global-physnet-mtu must be an integer of at least ${IPV6_MIN_MTU} (IPv6's minimum link MTU), not ${opts.globalPhysnetMtu}`);
   const agentDownTime = Number(opts.agentDownTime);
   if (!(agentDownTime > 0)) throw new Error(`--agent-down-time must be a positive number of seconds, not ${opts.agentDownTime}`);
-  const settings = { mtu: { globalPhysnetMtu, overlayIpVersion: Number(opts.overlayIpVersion) as OverlayIpVersion }, agentDownTimeMs: agentDownTime * 1000 };
+  const settings = { mtu: { globalPhysnetMtu, overlayIpVersion: Number(opts.overlayIpVersion) as OverlayIpVersion }, agentDownTimeMs: agentDownTime * 1000, ipv6PdEnabled: opts.ipv6PdEnabled === true };
   const maxRequestBodySize = Number(opts.maxRequestBodySize);
   if (!Number.isSafeInteger(maxRequestBodySize) || maxRequestBodySize < 1) throw new Error(`--max-request-body-size must be a positive number of bytes, not ${opts.maxRequestBodySize}`);
   const api = new ApiServer({ store, defaultProjectId: opts.projectId, logRequests: opts.logRequests ?? false, settings, maxRequestBodySize });
@@ -103,6 +104,7 @@ export function registerServerCommands(program: Command): void {
           .default(process.env.V6STACK_OVERLAY_IP_VERSION ?? String(DEFAULT_MTU_CONFIG.overlayIpVersion)),
       )
       .option('--agent-down-time <s>', "seconds without a heartbeat after which GET /v2.0/agents shows an agent dead (Neutron's agent_down_time)", String(AGENT_DOWN_TIME_MS / 1000))
+      .option('--ipv6-pd-enabled', "IPv6 subnets made with use_default_subnetpool get prefix delegation (::/64 until the router's DHCPv6-PD client obtains a prefix; Neutron's ipv6_pd_enabled)", process.env.V6STACK_IPV6_PD_ENABLED === '1')
       .option('--max-request-body-size <bytes>', "larger request bodies are refused with 413 (oslo.middleware's max_request_body_size)", process.env.V6STACK_MAX_REQUEST_BODY_SIZE ?? String(MAX_REQUEST_BODY_SIZE));
     if (name === 'up') cmd.option('--no-agent', 'run the API alone, without this host\'s data-plane agent');
     cmd.action((opts: ServerOptions) => runServer(opts, name === 'up' && opts.agent !== false));
