@@ -6,6 +6,7 @@
 // what repairs changes made behind the agent's back. It heartbeats every 10 s. On SIGTERM it stops its daemons
 // and leaves the kernel state, so a restart converges without disturbing anything.
 
+import { PdReporter } from './pd-report.js';
 import { mkdir, readFile, writeFile, rename } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { plan, diff, type ActualLink, type AgentEntry, type ApiState, type DesiredState, type HostRole, type NetworkDoc, type PlanOptions, type PortDoc, type RouterDoc, type SubnetDoc } from './plan.js';
@@ -58,6 +59,8 @@ import { V6STACK_AGENT_BINARY as AGENT_BINARY } from '../domain/dhcp.js';
 export class Agent {
   private readonly log: (line: string) => void;
   private readonly supervisor: Supervisor;
+  /** Tells the API the prefixes the routers' DHCPv6-PD clients hold (pd-report.ts). */
+  private readonly pdReporter: PdReporter;
   private owned = new Set<string>();
   private seq = 0;
   private stopped = false;
@@ -95,6 +98,7 @@ export class Agent {
       this.schedule();
       void this.heartbeat();
     }, opts.restartPolicy);
+    this.pdReporter = new PdReporter((m, p, b) => this.api(m, p, b), this.log, () => this.schedule(20));
   }
 
   private get ledgerPath(): string {
@@ -126,6 +130,7 @@ export class Agent {
     if (this.resyncTimer) clearInterval(this.resyncTimer);
     if (this.debounce) clearTimeout(this.debounce);
     this.poll?.abort();
+    this.pdReporter.close();
     this.monitor?.stdin?.end();
     await this.syncing?.catch(() => {});
     await this.supervisor.shutdown();
@@ -287,6 +292,7 @@ export class Agent {
     const stopped = (await this.supervisor.stopUndesired(desired.daemons)) + (await this.supervisor.farewell(desired.daemons));
     const kernel = await this.applyKernel(desired);
     const started = await this.supervisor.ensure(desired.daemons);
+    await this.pdReporter.report(state, desired.daemons, desired.namespaces.map((n) => n.name));
     await this.report(desired, kernel.bridgeEnds);
     this.log(`in sync: ${kernel.actions} kernel actions, ${stopped + started} daemon actions (${full ? 'full resync' : `${kernel.readBack} namespaces read back`})`);
   }

@@ -66,7 +66,7 @@ export class Supervisor {
    * state directory, and only if that pid's command line still names our config directory.
    */
   async cleanupStale(): Promise<void> {
-    for (const [sub, pidName] of [['radvd', 'radvd.pid'], ['dhcp', 'pid']] as const) {
+    for (const [sub, pidName] of [['radvd', 'radvd.pid'], ['dhcp', 'pid'], ['pd', 'pid']] as const) {
       let dirs: string[] = [];
       try {
         dirs = await readdir(join(this.stateDir, sub));
@@ -79,10 +79,11 @@ export class Supervisor {
         if (!Number.isInteger(pid) || pid <= 1) continue;
         const cmdline = (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).replaceAll('\0', ' ');
         if (!cmdline.includes(dir)) continue;
-        this.log(`stop stale ${sub === 'radvd' ? 'radvd' : 'dnsmasq'} pid ${pid} (${dir})`);
+        this.log(`stop stale ${sub === 'radvd' ? 'radvd' : sub === 'pd' ? 'pd-client' : 'dnsmasq'} pid ${pid} (${dir})`);
         try {
           // SIGKILL for radvd: no "stop adverts" RA, so hosts keep their default route while the new one starts.
-          process.kill(pid, sub === 'radvd' ? 'SIGKILL' : 'SIGTERM');
+          // A PD client too: its SIGTERM would release the prefixes the new one resumes.
+          process.kill(pid, sub === 'dhcp' ? 'SIGTERM' : 'SIGKILL');
         } catch {
           /* already gone */
         }
@@ -209,11 +210,14 @@ export class Supervisor {
     await rename(`${path}.tmp`, path);
   }
 
-  /** On agent shutdown: radvd is killed without its goodbye RA, dnsmasq stopped normally; kernel state stays. */
+  /**
+   * On agent shutdown: radvd is killed without its goodbye RA, a PD client without releasing its prefixes (the next
+   * agent's client resumes them from leases.json), dnsmasq stopped normally; kernel state stays.
+   */
   async shutdown(): Promise<void> {
     this.stopping = true;
     for (const t of this.tracked.values()) if (t.timer) clearTimeout(t.timer);
-    await Promise.all([...this.running.values()].map((r) => this.stop(r, r.spec.kind === 'radvd' ? 'SIGKILL' : 'SIGTERM')));
+    await Promise.all([...this.running.values()].map((r) => this.stop(r, r.spec.kind === 'dnsmasq' ? 'SIGTERM' : 'SIGKILL')));
   }
 
   ids(): string[] {

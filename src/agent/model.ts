@@ -130,9 +130,9 @@ export interface DaemonFile {
 }
 
 export interface DaemonSpec {
-  /** Unique and stable: radvd-<router id>, dnsmasq-<network id>. */
+  /** Unique and stable: radvd-<router id>, dnsmasq-<network id>, pd-<router id>. */
   id: string;
-  kind: 'radvd' | 'dnsmasq';
+  kind: 'radvd' | 'dnsmasq' | 'pd-client';
   namespace: string;
   dir: string;
   argv: string[];

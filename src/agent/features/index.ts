@@ -9,7 +9,8 @@ import { vxlan } from './vxlan.js';
 import { l3 } from './l3.js';
 import { ra } from './ra.js';
 import { dhcp } from './dhcp.js';
+import { pd } from './pd.js';
 
-export const FEATURES: readonly Feature[] = [l2, vxlan, l3, ra, dhcp];
+export const FEATURES: readonly Feature[] = [l2, vxlan, l3, ra, dhcp, pd];
 
 export type { Feature, FeatureActions, PlanContext } from './feature.js';

@@ -4,6 +4,7 @@
 // come from an external router ("address mode without RA mode") cannot be attached.
 
 import { isPdSubnet, isProvisional } from '../../domain/prefix-delegation.js';
+import { setDelegatedPrefix } from '../prefix-delegation.js';
 import { NeutronError, badRequest, notFound } from '../../domain/errors.js';
 import { IpAddress, IpPrefix } from '../../domain/ip.js';
 import { DEVICE_OWNER_HA_REPLICATED_INT, DEVICE_OWNER_ROUTER_GW, DEVICE_OWNER_ROUTER_INTF, ROUTER_INTERFACE_OWNERS, isExternalRouterSubnet } from '../../domain/ipv6/index.js';
@@ -266,6 +267,12 @@ export const routers: ResourceDef = {
         } else {
           await deletePort(tx, port);
         }
+      }
+      // A PD subnet leaving its router goes back to ::/64, its ports with it (Neutron's agent reported the
+      // provisional prefix; here it is part of the removal). The router's PD client releases the prefix upstream.
+      for (const id of removed) {
+        const s = await tx.get('subnet', id);
+        if (s && isPdSubnet(s) && !isProvisional(s)) await setDelegatedPrefix(tx, id, null);
       }
       await saveDoc(tx, 'router', router);
       return interfaceInfo(router, port, removed);
