@@ -5,9 +5,11 @@
 // an API restart is sent again, and an agent restart (leases.json kept) reports nothing new. The lease files are
 // watched, so a new prefix is reported as soon as the client writes it.
 
+import { spawn } from 'node:child_process';
 import { watch, type FSWatcher } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { renderRadvdInterface } from './radvd.js';
 import { leaseTimes, subnetPrefixOf, type Lease } from '../domain/dhcpv6/pd.js';
 import { PROVISIONAL_PD_PREFIX, isPdSubnet } from '../domain/prefix-delegation.js';
 import { ROUTER_INTERFACE_OWNERS, routerNsName, type ApiState, type DaemonSpec } from './model.js';
@@ -57,6 +59,25 @@ export function pdReports(state: ApiState, clients: readonly PdClientState[], ho
   return out;
 }
 
+/**
+ * PURE. A one-shot radvd.conf that deprecates a prefix the router no longer has (a re-delegation replaced it):
+ * preferred lifetime 0, so hosts stop using their addresses in it for new connections at once (RFC 4862 §5.5.3,
+ * RFC 4192 renumbering), valid lifetime 2 hours (hosts keep it at least that long anyway, §5.5.3 e). Same router
+ * lifetime as the router's own radvd (radvd's default, 3 x MaxRtrAdvInterval).
+ */
+export function deprecationConf(ifname: string, mtu: number, oldPrefix: string): string {
+  const stanza = renderRadvdInterface({ name: ifname, mtu, subnets: [{ cidr: oldPrefix, ipv6_ra_mode: 'slaac', ipv6_address_mode: 'slaac' }] })!;
+  return stanza.replace(/^(\s*)AdvAutonomous on;$/m, '$1AdvAutonomous on;\n$1AdvPreferredLifetime 0;\n$1AdvValidLifetime 7200;');
+}
+
+/** Which qr- link of which router namespace serves a subnet, and its MTU. */
+function servingLink(state: ApiState, routerId: string, subnetId: string): { ns: string; ifname: string; mtu: number } | null {
+  const port = state.ports.find((p) => p.device_id === routerId && ROUTER_INTERFACE_OWNERS.has(p.device_owner) && p.fixed_ips.some((f) => f.subnet_id === subnetId));
+  if (!port) return null;
+  const mtu = state.networks.find((n) => n.id === port.network_id)?.mtu ?? 1500;
+  return { ns: routerNsName(routerId), ifname: `qr-${port.id.slice(0, 11)}`, mtu };
+}
+
 type ApiCall = (method: string, path: string, body?: unknown) => Promise<unknown>;
 
 export class PdReporter {
@@ -90,10 +111,37 @@ export class PdReporter {
       try {
         await this.api('PUT', `/v6stack/v1/prefix-delegation/subnets/${r.subnetId}`, { prefix: r.prefix, ...(r.prefix ? { router_id: r.routerId } : {}) });
         this.log(`prefix delegation: subnet ${r.subnetId} ${r.prefix ? `now ${r.prefix}` : `back to ${PROVISIONAL_PD_PREFIX}`}`);
+        // A re-delegation: the old prefix is deprecated on the wire; the router's radvd advertises the new one once
+        // the change feed brings the subnet's new cidr.
+        const old = state.subnets.find((s) => s.id === r.subnetId)?.cidr;
+        const link = servingLink(state, r.routerId, r.subnetId);
+        const dir = specs.find((d) => d.id === `pd-${r.routerId}`)?.dir;
+        if (r.prefix && old && old !== PROVISIONAL_PD_PREFIX && old !== r.prefix && link && dir) await this.deprecate(link, old, dir);
       } catch (e) {
         this.log(`prefix delegation: reporting ${r.prefix ?? PROVISIONAL_PD_PREFIX} for subnet ${r.subnetId} failed: ${(e as Error).message}`);
       }
     }
+  }
+
+  /**
+   * One RA deprecating `prefix` on the router's qr- link, from a one-shot radvd: it sends its first RA at once (lab
+   * facts §1), and is then killed with SIGKILL, not SIGTERM, so that it does not send radvd's shutdown RA (router
+   * lifetime 0), which would take the router away from the hosts.
+   */
+  private async deprecate(link: { ns: string; ifname: string; mtu: number }, prefix: string, dir: string): Promise<void> {
+    const conf = join(dir, 'deprecate.conf');
+    await rm(conf, { force: true });
+    await writeFile(conf, deprecationConf(link.ifname, link.mtu, prefix), { mode: 0o444 });
+    const child = spawn('ip', ['netns', 'exec', link.ns, 'radvd', '-n', '-m', 'stderr', '-C', conf, '-p', join(dir, 'deprecate.pid')], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr!.on('data', (d) => (err += d));
+    const exited = new Promise<void>((res) => child.once('exit', () => res()));
+    await Promise.race([exited, new Promise((res) => setTimeout(res, 300))]);
+    child.kill('SIGKILL');
+    await exited;
+    await rm(conf, { force: true });
+    await rm(join(dir, 'deprecate.pid'), { force: true });
+    this.log(`prefix delegation: deprecated ${prefix} on ${link.ifname} (RA with preferred lifetime 0)${/error|fail/i.test(err) ? `; radvd said: ${err.trim().split('\n').slice(-2).join(' | ')}` : ''}`);
   }
 
   private watchDirs(dirs: string[]): void {

@@ -16,9 +16,9 @@ const state = (): ApiState => ({
 });
 const OPTS = { host: 'h1', stateDir: '/s' };
 
-test('the table: L2, VXLAN, L3, RA, DHCP, in the order they build', () => {
-  assert.deepEqual(FEATURES.map((f) => f.name), ['l2', 'vxlan', 'l3', 'ra', 'dhcp']);
-  assert.deepEqual(FEATURES.map((f) => f.applies.join('+')), ['kernel', 'kernel', 'kernel', 'daemons', 'kernel+daemons']);
+test('the table: L2, VXLAN, L3, RA, DHCP, PD, in the order they build', () => {
+  assert.deepEqual(FEATURES.map((f) => f.name), ['l2', 'vxlan', 'l3', 'ra', 'dhcp', 'pd']);
+  assert.deepEqual(FEATURES.map((f) => f.applies.join('+')), ['kernel', 'kernel', 'kernel', 'daemons', 'kernel+daemons', 'daemons']);
 });
 
 test('diff walks the table: every build in table order, then every teardown in reverse order', () => {
