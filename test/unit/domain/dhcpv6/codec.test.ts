@@ -1,5 +1,6 @@
 // The DHCPv6 codec against byte strings laid out by hand from RFC 8415 §8/§21 and against messages Kea 2.2 and
-// dibbler-server 1.0 sent to our client in the lab (test/fixtures/dhcpv6/*.hex, their tshark decodes beside them).
+// dibbler-server 1.0 sent to our client in the lab (test/fixtures/dhcpv6/*.hex: the UDP payload tshark showed, then
+// what tshark decoded from it: message type, prefix, preferred and valid lifetimes).
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -64,6 +65,16 @@ describe('DHCPv6 codec', () => {
 
   it('makes DUID-EN as Neutron did (enterprise 8888)', () => {
     assert.equal(hex(duidEn(8888, fromHex('1234abcd'))), '0002000022b81234abcd');
+  });
+
+  it('decodes the servers\' Replies to a Release: status codes in the IA_PD (Kea) or at the top (dibbler)', () => {
+    const read = (name: string): string => readFileSync(join(process.cwd(), 'test/fixtures/dhcpv6', `${name}.hex`), 'utf8').trim();
+    const kea = decode(fromHex(read('kea-release-reply')));
+    assert.equal(hex(encode(kea)), read('kea-release-reply'));
+    assert.deepEqual(findOption(findOption(kea.options, 'ia-pd')!.options, 'status-code'), { kind: 'status-code', code: 0, message: 'Lease released. Thank you, please come again.' });
+    const dibbler = decode(fromHex(read('dibbler-release-reply')));
+    assert.equal(hex(encode(dibbler)), read('dibbler-release-reply'));
+    assert.equal(findOption(dibbler.options, 'status-code')!.code, 0);
   });
 
   for (const name of ['kea-advertise', 'kea-reply', 'dibbler-advertise', 'dibbler-reply']) {
