@@ -62,9 +62,13 @@ export function registerLabCommands(program: Command): void {
     .option('--pd-pool <prefix>', 'run a DHCPv6-PD server on the external network delegating prefixes from this pool (e.g. 2001:db8:face::/48)')
     .option('--pd-length <n>', 'the delegated prefix length', '64')
     .option('--pd-server <kind>', 'the delegating server: kea (kea-dhcp6-server) or dibbler (dibbler-server)', 'kea')
-    .action(async (o: LabCliOptions & { network: string; name: string; behind: string[]; follow?: boolean; pdPool?: string; pdLength: string; pdServer: string }) => {
+    .option('--pd-timers <t1,t2,preferred,valid>', 'the T1, T2 and lifetimes it hands out, in seconds (default 1800,2880,3600,7200)')
+    .action(async (o: LabCliOptions & { network: string; name: string; behind: string[]; follow?: boolean; pdPool?: string; pdLength: string; pdServer: string; pdTimers?: string }) => {
       const lab = { server: resolveEndpoint(o.server), host: o.host, stateDir: o.stateDir };
-      const pd = o.pdPool ? { server: o.pdServer as PdServerKind, pool: o.pdPool, length: Number(o.pdLength) } : undefined;
+      const timers = o.pdTimers?.split(',').map(Number);
+      const pd = o.pdPool
+        ? { server: o.pdServer as PdServerKind, pool: o.pdPool, length: Number(o.pdLength), ...(timers ? { timers: { t1: timers[0]!, t2: timers[1]!, preferred: timers[2]!, valid: timers[3]! } } : {}) }
+        : undefined;
       if (pd) checkPdOptions(pd);
       const print = (plan: object): void => console.log(JSON.stringify({ name: o.name, namespace: `lab-${o.name}`, ...plan }));
       if (!o.follow) return print(await labDc(lab, o.network, o.name, o.behind, pd));

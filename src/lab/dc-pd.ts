@@ -23,6 +23,15 @@ export interface DcPdOptions {
   pool: string;
   /** The delegated length (64 for a subnet each). */
   length: number;
+  /** T1, T2 and the lifetimes handed out, in seconds (default PD_TIMERS). */
+  timers?: PdTimers;
+}
+
+export interface PdTimers {
+  t1: number;
+  t2: number;
+  preferred: number;
+  valid: number;
 }
 
 export interface PdServerConfig extends DcPdOptions {
@@ -35,13 +44,17 @@ export interface PdServerConfig extends DcPdOptions {
 }
 
 /** Lifetimes the lab hands out (seconds): short enough that Renew can be seen in a test run, as RFC 8415 allows. */
-export const PD_TIMERS = { t1: 1800, t2: 2880, preferred: 3600, valid: 7200 };
+export const PD_TIMERS: PdTimers = { t1: 1800, t2: 2880, preferred: 3600, valid: 7200 };
 
 export function checkPdOptions(o: DcPdOptions): void {
   const p = IpPrefix.parse(o.pool, true);
   if (!p || p.version !== 6) throw new Error(`--pd-pool must be an IPv6 prefix such as 2001:db8:face::/48, not ${o.pool}`);
   if (!Number.isInteger(o.length) || o.length < p.length || o.length > 64) throw new Error(`--pd-length must be between the pool's length (${p.length}) and 64, not ${o.length}`);
   if (o.server !== 'kea' && o.server !== 'dibbler') throw new Error(`--pd-server must be kea or dibbler, not ${o.server}`);
+  const t = o.timers;
+  if (t && !(Object.values(t).every((v) => Number.isInteger(v) && v > 0) && t.t1 <= t.t2 && t.t2 <= t.preferred && t.preferred <= t.valid)) {
+    throw new Error('--pd-timers must be T1,T2,PREFERRED,VALID in seconds with T1 <= T2 <= PREFERRED <= VALID');
+  }
 }
 
 /** PURE. kea-dhcp6's configuration (lab facts §3: memfile leases in the DC's directory, no lease file cleanup). */
@@ -53,10 +66,10 @@ export function keaPdConf(c: PdServerConfig): string {
         'interfaces-config': { interfaces: [c.iface] },
         'lease-database': { type: 'memfile', persist: true, name: join(c.dir, 'leases6.csv'), 'lfc-interval': 0 },
         'server-id': { type: 'LL', persist: false },
-        'renew-timer': PD_TIMERS.t1,
-        'rebind-timer': PD_TIMERS.t2,
-        'preferred-lifetime': PD_TIMERS.preferred,
-        'valid-lifetime': PD_TIMERS.valid,
+        'renew-timer': (c.timers ?? PD_TIMERS).t1,
+        'rebind-timer': (c.timers ?? PD_TIMERS).t2,
+        'preferred-lifetime': (c.timers ?? PD_TIMERS).preferred,
+        'valid-lifetime': (c.timers ?? PD_TIMERS).valid,
         subnet6: [{ id: 1, subnet: c.linkSubnet, interface: c.iface, 'pd-pools': [{ prefix: p.network.toString(), 'prefix-len': p.length, 'delegated-len': c.length }] }],
         loggers: [{ name: 'kea-dhcp6', output_options: [{ output: 'stdout' }], severity: 'INFO' }],
       },
@@ -68,15 +81,16 @@ export function keaPdConf(c: PdServerConfig): string {
 
 /** PURE. dibbler-server's server.conf (lab facts §3). */
 export function dibblerPdConf(c: PdServerConfig): string {
+  const t = c.timers ?? PD_TIMERS;
   return [
     'log-level 8',
     'log-mode short',
     'preference 0',
     `iface "${c.iface}" {`,
-    `  t1 ${PD_TIMERS.t1}`,
-    `  t2 ${PD_TIMERS.t2}`,
-    `  prefered-lifetime ${PD_TIMERS.preferred}`,
-    `  valid-lifetime ${PD_TIMERS.valid}`,
+    `  t1 ${t.t1}`,
+    `  t2 ${t.t2}`,
+    `  prefered-lifetime ${t.preferred}`,
+    `  valid-lifetime ${t.valid}`,
     '  pd-class {',
     `    pd-pool ${c.pool}`,
     `    pd-length ${c.length}`,

@@ -37,7 +37,9 @@ for (const server of ['kea', 'dibbler'] as const) {
       const gw = (await env.api('GET', `/v2.0/ports?device_id=${router.id}&device_owner=network:router_gateway`)).ports[0];
       const gw6 = gw.fixed_ips.find((f: any) => f.subnet_id === p6.id).ip_address;
 
-      const dc = await env.lab(['dc', '--network', pub.id, '--name', dcName, '--pd-pool', pool, '--pd-length', '64', '--pd-server', server]);
+      // Short timers from Kea, so that a Renew at T1 happens within the test (RFC 8415 allows any T1 the server sets).
+      const timers = server === 'kea' ? ['--pd-timers', '8,12,30,60'] : [];
+      const dc = await env.lab(['dc', '--network', pub.id, '--name', dcName, '--pd-pool', pool, '--pd-length', '64', '--pd-server', server, ...timers]);
       assert.equal(dc.status, 0, dc.stderr);
       const dcDir = join(env.labDir, dcName);
 
@@ -68,10 +70,16 @@ for (const server of ['kea', 'dibbler'] as const) {
       await until('the lease file names the prefix', () => leases().includes(prefix.network.toString()), 20_000);
 
       // The DC routes the prefix back via the router's gateway address; the instance reaches the DC through the router.
-      const again = await env.lab(['dc', '--network', pub.id, '--name', dcName, '--pd-pool', pool, '--pd-length', '64', '--pd-server', server]);
+      const again = await env.lab(['dc', '--network', pub.id, '--name', dcName, '--pd-pool', pool, '--pd-length', '64', '--pd-server', server, ...timers]);
       assert.equal(again.status, 0, again.stderr);
       assert.ok(JSON.parse(again.stdout).routes.some((r: any) => r.dst === delegated.cidr && r.via === gw6), again.stdout);
       await pingFrom(`lab-${vm}`, p6.gateway_ip, 60_000);
+
+      // Kea's T1 is 8 s: the client renews the same prefix with it (a Renew, not a new Solicit).
+      if (server === 'kea') {
+        const renewed = await env.agent.waitLine(/\] renewed: subnet .* prefix /, 0, 60_000);
+        assert.ok(renewed.line.includes(delegated.cidr), renewed.line);
+      }
 
       // An agent restart keeps the prefix: the new client resumes the lease; the subnet does not move.
       await env.agent.stop();
