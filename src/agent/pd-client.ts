@@ -79,6 +79,8 @@ export class PdClient {
       this.running.delete(subnet);
       void this.releaseOne(subnet);
     }
+    // Leases kept for subnets that left while no client ran (the agent was down when the interface went).
+    for (const subnet of [...this.leases.keys()]) if (!wanted.has(subnet) && !this.running.has(subnet)) void this.releaseOne(subnet);
     for (const ia of config.ias) {
       if (this.running.has(ia.subnet_id)) continue;
       const ctl = new AbortController();
