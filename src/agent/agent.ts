@@ -6,6 +6,7 @@
 // what repairs changes made behind the agent's back. It heartbeats every 10 s. On SIGTERM it stops its daemons
 // and leaves the kernel state, so a restart converges without disturbing anything.
 
+import { PdReporter } from './pd-report.js';
 import { mkdir, readFile, writeFile, rename } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { plan, diff, type ActualLink, type AgentEntry, type ApiState, type DesiredState, type HostRole, type NetworkDoc, type PlanOptions, type PortDoc, type RouterDoc, type SubnetDoc, type FloatingIpDoc } from './plan.js';
@@ -86,6 +87,8 @@ export class Agent {
   private readonly supervisor: Supervisor;
   /** Security groups and port security in the bridge namespace (nft.ts). */
   readonly firewall = new FirewallApplier();
+  /** Tells the API the prefixes the routers' DHCPv6-PD clients hold (pd-report.ts). */
+  private readonly pdReporter: PdReporter;
   private owned = new Set<string>();
   private seq = 0;
   private stopped = false;
@@ -126,6 +129,7 @@ export class Agent {
       this.schedule();
       void this.heartbeat();
     }, opts.restartPolicy);
+    this.pdReporter = new PdReporter((m, p, b) => this.api(m, p, b), this.log, () => this.schedule(20));
   }
 
   private get ledgerPath(): string {
@@ -159,6 +163,7 @@ export class Agent {
     if (this.resyncTimer) clearInterval(this.resyncTimer);
     if (this.debounce) clearTimeout(this.debounce);
     this.poll?.abort();
+    this.pdReporter.close();
     this.monitor?.stdin?.end();
     await this.syncing?.catch(() => {});
     await this.supervisor.shutdown();
@@ -329,6 +334,7 @@ export class Agent {
     // Security groups after the bridges exist; a failed apply throws, and the next pass reads the kernel again.
     await this.firewall.apply(desired.firewall, this.log);
     const started = await this.supervisor.ensure(desired.daemons);
+    await this.pdReporter.report(state, desired.daemons, desired.namespaces.map((n) => n.name));
     await this.report(desired, kernel.bridgeEnds);
     this.log(`in sync: ${kernel.actions} kernel actions, ${stopped + started} daemon actions (${full ? 'full resync' : `${kernel.readBack} namespaces read back`})`);
   }

@@ -105,7 +105,7 @@ export class Supervisor {
       if (!cmdline.includes(dir)) continue;
       this.adoptable.set(`keepalived-${d}`, { pid, dir, cmdline: cmdline.replace(/\0$/, '') });
     }
-    for (const [sub, pidName] of [['radvd', 'radvd.pid'], ['dhcp', 'pid']] as const) {
+    for (const [sub, pidName] of [['radvd', 'radvd.pid'], ['dhcp', 'pid'], ['pd', 'pid']] as const) {
       let dirs: string[] = [];
       try {
         dirs = await readdir(join(this.stateDir, sub));
@@ -118,10 +118,11 @@ export class Supervisor {
         if (!Number.isInteger(pid) || pid <= 1) continue;
         const cmdline = (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).replaceAll('\0', ' ');
         if (!cmdline.includes(dir)) continue;
-        this.log(`stop stale ${sub === 'radvd' ? 'radvd' : 'dnsmasq'} pid ${pid} (${dir})`);
+        this.log(`stop stale ${sub === 'radvd' ? 'radvd' : sub === 'pd' ? 'pd-client' : 'dnsmasq'} pid ${pid} (${dir})`);
         try {
           // SIGKILL for radvd: no "stop adverts" RA, so hosts keep their default route while the new one starts.
-          process.kill(pid, sub === 'radvd' ? 'SIGKILL' : 'SIGTERM');
+          // A PD client too: its SIGTERM would release the prefixes the new one resumes.
+          process.kill(pid, sub === 'dhcp' ? 'SIGTERM' : 'SIGKILL');
         } catch {
           /* already gone */
         }
@@ -256,14 +257,17 @@ export class Supervisor {
     await rename(`${path}.tmp`, path);
   }
 
-  /** On agent shutdown: radvd is killed without its goodbye RA, BIRD without a Cease, dnsmasq stopped normally; kernel state stays. */
+  /**
+   * On agent shutdown: radvd is killed without its goodbye RA, BIRD without a Cease, a PD client without releasing its
+   * prefixes (the next agent's client resumes them from leases.json), dnsmasq stopped normally; kernel state stays.
+   */
   async shutdown(): Promise<void> {
     this.stopping = true;
     for (const t of this.tracked.values()) if (t.timer) clearTimeout(t.timer);
     // Detached daemons (keepalived) stay: the next agent adopts them, and the router does not fail over.
     // BIRD is killed like radvd: its BGP sessions end without a Cease, so peers with graceful restart (RFC 4724) keep
     // its routes while the agent restarts, instead of withdrawing and re-learning every prefix.
-    await Promise.all([...this.running.values()].filter((r) => !r.spec.detached).map((r) => this.stop(r, r.spec.kind === 'radvd' || r.spec.kind === 'bird' ? 'SIGKILL' : 'SIGTERM')));
+    await Promise.all([...this.running.values()].filter((r) => !r.spec.detached).map((r) => this.stop(r, r.spec.kind === 'dnsmasq' ? 'SIGTERM' : 'SIGKILL')));
   }
 
   /** A wanted detached daemon left running by an earlier agent: adopted when its command line is the wanted one. */

@@ -154,7 +154,7 @@ export async function down(o: DownOptions): Promise<string[]> {
   })();
   for (const name of lab) {
     const dir = join(o.labDir, name);
-    for (const pidName of ['dhclient.pid', 'dhclient4.pid', 'radvd.pid', 'capture.pid']) {
+    for (const pidName of ['dhclient.pid', 'dhclient4.pid', 'radvd.pid', 'capture.pid', 'pd-server.pid']) {
       const pid = pidFrom(join(dir, pidName));
       if (!pid || !alive(pid)) continue;
       const cmd = cmdline(pid) ?? '';
@@ -164,7 +164,7 @@ export async function down(o: DownOptions): Promise<string[]> {
       removed.push(`lab ${name}: ${pidName.replace(/\.pid$/, '')} ${pid}`);
     }
   }
-  for (const [file, kind] of [...files(join(o.stateDir, 'radvd'), 'radvd.pid').map((f) => [f, 'radvd'] as const), ...files(join(o.stateDir, 'dhcp'), 'pid').map((f) => [f, 'dnsmasq'] as const), ...files(join(o.stateDir, 'keepalived'), 'keepalived.pid').map((f) => [f, 'keepalived'] as const)]) {
+  for (const [file, kind] of [...files(join(o.stateDir, 'radvd'), 'radvd.pid').map((f) => [f, 'radvd'] as const), ...files(join(o.stateDir, 'dhcp'), 'pid').map((f) => [f, 'dnsmasq'] as const), ...files(join(o.stateDir, 'keepalived'), 'keepalived.pid').map((f) => [f, 'keepalived'] as const), ...files(join(o.stateDir, 'pd'), 'pid').map((f) => [f, 'pd-client'] as const)]) {
     const pid = pidFrom(file);
     const dir = file.slice(0, file.lastIndexOf('/'));
     if (!pid || !alive(pid) || !(cmdline(pid) ?? '').includes(dir)) continue;

@@ -185,9 +185,9 @@ export interface DaemonFile {
 }
 
 export interface DaemonSpec {
-  /** Unique and stable: radvd-<router id>, dnsmasq-<network id>, bgp-<speaker id>. */
+  /** Unique and stable: radvd-<router id>, dnsmasq-<network id>, bgp-<speaker id>, pd-<router id>. */
   id: string;
-  kind: 'radvd' | 'dnsmasq' | 'bird' | 'keepalived';
+  kind: 'radvd' | 'dnsmasq' | 'bird' | 'keepalived' | 'pd-client';
   namespace: string;
   dir: string;
   argv: string[];

@@ -52,7 +52,7 @@ export const isFailing = (h: DaemonHealth, policy: RestartPolicy = DEFAULT_RESTA
  * The likely fix for a daemon's last words (its last stderr lines): the failures seen on real hosts, each with
  * what to do. `namespace` is where it runs (for the commands to look with).
  */
-export function likelyFix(kind: 'radvd' | 'dnsmasq' | 'bird' | 'keepalived', lastWords: string[], namespace: string): string {
+export function likelyFix(kind: 'radvd' | 'dnsmasq' | 'bird' | 'keepalived' | 'pd-client', lastWords: string[], namespace: string): string {
   const text = lastWords.join('\n');
   if (/failed to open pidfile|pid ?file/i.test(text) && /No such file or directory/i.test(text))
     return 'a path on its command line does not exist as the daemon sees it (dnsmasq chdirs to /): give the agent an absolute --state-dir';

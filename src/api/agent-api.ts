@@ -12,6 +12,8 @@
 //       What an agent found on the wire: a port it has plugged (and whose admin state is up) is ACTIVE, else DOWN
 //       (Neutron's update_device_up/down). Only ports whose status changes are written, and returned; ports that
 //       no longer exist are skipped (deleted while the agent looked).
+//   PUT /v6stack/v1/prefix-delegation/subnets/<subnet id>  {"prefix": "<IPv6 /64>" | null}: a router's DHCPv6-PD
+//       client obtained (or released) a subnet's prefix; the subnet and its ports are renumbered (prefix-delegation.ts).
 
 import { randomUUID } from 'node:crypto';
 import { httpBadRequest, resourceNotFound } from '../domain/errors.js';
@@ -22,6 +24,7 @@ import { servesDhcpRole, type DhcpAgent } from '../domain/dhcp.js';
 import { syncAllDhcpPorts } from './dhcp-ports.js';
 import { hostedBgpSpeakers } from './resources/bgp.js';
 import { syncAllHaRouters } from './ha-routers.js';
+import { handlePrefixDelegation } from './prefix-delegation.js';
 
 const MAX_WAIT_MS = 30_000;
 /** The port statuses an agent reports (Neutron's constants: PORT_STATUS_ACTIVE, _BUILD, _DOWN, _ERROR). */
@@ -57,6 +60,8 @@ export class AgentApi {
       const host = string(255).convert(url.searchParams.get('host') ?? '', 'host');
       return { status: 200, body: JSON.stringify({ bgp_speakers: await this.store.read((tx) => hostedBgpSpeakers(tx, host)) }) };
     }
+    const pd = await handlePrefixDelegation(this.store, method, parts, body, () => this.notify());
+    if (pd) return pd;
     throw resourceNotFound(url.pathname);
   }
 

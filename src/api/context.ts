@@ -30,6 +30,8 @@ export interface ServerSettings {
   agentDownTimeMs?: number;
   /** l3_ha, max_l3_agents_per_router, l3_ha_net_cidr, l3_ha_network_type (domain/ha DEFAULT_HA_SETTINGS if absent). */
   ha?: Partial<HaSettings>;
+  /** ipv6_pd_enabled: `use_default_subnetpool` on an IPv6 subnet asks for prefix delegation (api/prefix-delegation.ts). */
+  ipv6PdEnabled?: boolean;
 }
 
 /** ISO-8601 seconds in UTC with a Z, as Neutron prints timestamps. */

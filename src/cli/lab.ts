@@ -4,6 +4,7 @@ import { hostname } from 'node:os';
 import { resolveEndpoint } from './http.js';
 import { LabBootIncomplete, labBoot, labDelete, labExec } from '../lab/lab.js';
 import { followDc, labDc } from '../lab/dc.js';
+import { checkPdOptions, type PdServerKind } from '../lab/dc-pd.js';
 import { decodeSummary, labCapture } from '../lab/lab-capture.js';
 import { writeGuestResolvConf } from '../lab/lab-show.js';
 import { spawnSync } from 'node:child_process';
@@ -58,13 +59,22 @@ export function registerLabCommands(program: Command): void {
     .option('--name <name>', 'namespace lab-NAME', 'dc')
     .option('--behind <address...>', 'addresses of hosts behind the upstream router (the talk: the DNS host 2001:db8:cafe:a::e)', [])
     .option('--follow', 'stay and refresh the DC on every change the API reports (one JSON line each), until SIGINT/SIGTERM')
-    .action(async (o: LabCliOptions & { network: string; name: string; behind: string[]; follow?: boolean }) => {
+    .option('--pd-pool <prefix>', 'run a DHCPv6-PD server on the external network delegating prefixes from this pool (e.g. 2001:db8:face::/48)')
+    .option('--pd-length <n>', 'the delegated prefix length', '64')
+    .option('--pd-server <kind>', 'the delegating server: kea (kea-dhcp6-server) or dibbler (dibbler-server)', 'kea')
+    .option('--pd-timers <t1,t2,preferred,valid>', 'the T1, T2 and lifetimes it hands out, in seconds (default 1800,2880,3600,7200)')
+    .action(async (o: LabCliOptions & { network: string; name: string; behind: string[]; follow?: boolean; pdPool?: string; pdLength: string; pdServer: string; pdTimers?: string }) => {
       const lab = { server: resolveEndpoint(o.server), host: o.host, stateDir: o.stateDir };
+      const timers = o.pdTimers?.split(',').map(Number);
+      const pd = o.pdPool
+        ? { server: o.pdServer as PdServerKind, pool: o.pdPool, length: Number(o.pdLength), ...(timers ? { timers: { t1: timers[0]!, t2: timers[1]!, preferred: timers[2]!, valid: timers[3]! } } : {}) }
+        : undefined;
+      if (pd) checkPdOptions(pd);
       const print = (plan: object): void => console.log(JSON.stringify({ name: o.name, namespace: `lab-${o.name}`, ...plan }));
-      if (!o.follow) return print(await labDc(lab, o.network, o.name, o.behind));
+      if (!o.follow) return print(await labDc(lab, o.network, o.name, o.behind, pd));
       const stop = new AbortController();
       for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => stop.abort());
-      await followDc(lab, o.network, o.name, o.behind, stop.signal, print);
+      await followDc(lab, o.network, o.name, o.behind, stop.signal, print, pd);
     });
   common(lab.command('capture').description("a pcap of what lab instance NAME saw: stops the capture `boot --capture` started, or records --seconds"))
     .argument('<name>')

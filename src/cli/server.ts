@@ -29,6 +29,7 @@ interface ServerOptions {
   maxL3AgentsPerRouter: string;
   l3HaNetCidr: string;
   l3HaNetworkType?: string;
+  ipv6PdEnabled?: boolean;
 }
 
 /** Why this host cannot run the data-plane agent, or null when it can: every program the agent runs is checked. */
@@ -55,7 +56,7 @@ async function runServer(opts: ServerOptions, withAgent: boolean): Promise<void>
   const cidrProblem = haCidrProblem(opts.l3HaNetCidr);
   if (cidrProblem) throw new Error(`--l3-ha-net-cidr: ${cidrProblem}`);
   const ha = { l3Ha: opts.l3Ha === true, maxL3AgentsPerRouter: maxL3, l3HaNetCidr: opts.l3HaNetCidr, l3HaNetworkType: opts.l3HaNetworkType ?? DEFAULT_HA_SETTINGS.l3HaNetworkType };
-  const settings = { mtu: { globalPhysnetMtu, overlayIpVersion: Number(opts.overlayIpVersion) as OverlayIpVersion }, agentDownTimeMs: agentDownTime * 1000, ha };
+  const settings = { mtu: { globalPhysnetMtu, overlayIpVersion: Number(opts.overlayIpVersion) as OverlayIpVersion }, agentDownTimeMs: agentDownTime * 1000, ha, ipv6PdEnabled: opts.ipv6PdEnabled === true };
   const maxRequestBodySize = Number(opts.maxRequestBodySize);
   if (!Number.isSafeInteger(maxRequestBodySize) || maxRequestBodySize < 1) throw new Error(`--max-request-body-size must be a positive number of bytes, not ${opts.maxRequestBodySize}`);
   const api = new ApiServer({ store, defaultProjectId: opts.projectId, logRequests: opts.logRequests ?? false, settings, maxRequestBodySize });
@@ -114,6 +115,7 @@ export function registerServerCommands(program: Command): void {
           .default(process.env.V6STACK_OVERLAY_IP_VERSION ?? String(DEFAULT_MTU_CONFIG.overlayIpVersion)),
       )
       .option('--agent-down-time <s>', "seconds without a heartbeat after which GET /v2.0/agents shows an agent dead (Neutron's agent_down_time)", String(AGENT_DOWN_TIME_MS / 1000))
+      .option('--ipv6-pd-enabled', "IPv6 subnets made with use_default_subnetpool get prefix delegation (::/64 until the router's DHCPv6-PD client obtains a prefix; Neutron's ipv6_pd_enabled)", process.env.V6STACK_IPV6_PD_ENABLED === '1')
       .option('--max-request-body-size <bytes>', "larger request bodies are refused with 413 (oslo.middleware's max_request_body_size)", process.env.V6STACK_MAX_REQUEST_BODY_SIZE ?? String(MAX_REQUEST_BODY_SIZE))
       .option('--l3-ha', "routers created without `ha` are HA routers (Neutron's l3_ha)")
       .option('--max-l3-agents-per-router <n>', "L3 agents an HA router is scheduled on; 0: every live one (Neutron's max_l3_agents_per_router)", String(DEFAULT_HA_SETTINGS.maxL3AgentsPerRouter))

@@ -24,6 +24,8 @@ import type { Network, Port, Router, Subnet } from '../schema/index.js';
 import { renderDefaultRouterInterface, renderRadvdInterface } from '../agent/radvd.js';
 import { linkLocalFromMac } from '../domain/eui64.js';
 import { upstreamRaFlags } from '../domain/ipv6/index.js';
+import { isProvisional } from '../domain/prefix-delegation.js';
+import { ensurePdServer, type DcPdOptions } from './dc-pd.js';
 
 export interface DcRoute {
   family: 4 | 6;
@@ -88,7 +90,8 @@ export function dcPlan(network: DcNetwork, subnets: DcSubnet[], ports: DcPort[],
     for (const p of internal) {
       for (const ip of p.fixed_ips) {
         const s = byId.get(ip.subnet_id);
-        if (!s || seen.has(s.id)) continue;
+        // A PD subnet is routed once it has its delegated prefix (the DC is its delegating router).
+        if (!s || seen.has(s.id) || isProvisional(s)) continue;
         seen.add(s.id);
         const v = via.get(s.ip_version);
         if (v) routes.push({ family: s.ip_version, dst: s.cidr, via: v });
@@ -176,7 +179,7 @@ async function ensureRadvd(ns: string, dir: string, conf: string | null, log: (l
 }
 
 /** Builds or refreshes the DC of an external network. Returns what it holds. */
-export async function labDc(opts: LabOptions, network: string, name: string, hosts: string[]): Promise<DcPlan> {
+export async function labDc(opts: LabOptions, network: string, name: string, hosts: string[], pd?: DcPdOptions): Promise<DcPlan> {
   const log = opts.log ?? ((l: string) => console.error(`lab: ${l}`));
   if (!/^[A-Za-z0-9_.-]{1,12}$/.test(name)) throw new Error(`bad DC name ${JSON.stringify(name)}: 1 to 12 letters, digits, '_', '.', '-'`);
   for (const h of hosts) if (!/^[0-9a-fA-F:.]+$/.test(h)) throw new Error(`bad host address ${h}`);
@@ -229,6 +232,10 @@ export async function labDc(opts: LabOptions, network: string, name: string, hos
   const dir = join(opts.stateDir, name);
   await mkdir(dir, { recursive: true });
   await ensureRadvd(ns, dir, dcRadvdConf(net, subnets.subnets), log);
+  // The delegating server (--pd-pool), on the external network's IPv6 subnet; without the option, none runs.
+  const link6 = (subnets.subnets as DcSubnet[]).filter((s) => s.network_id === net!.id && s.ip_version === 6 && s.gateway_ip).sort(byCidr)[0];
+  if (pd && !link6) throw new Error(`network ${net.name || net.id} has no IPv6 subnet for the delegating server`);
+  await ensurePdServer(ns, dir, pd && link6 ? { ...pd, iface: 'eth0', linkSubnet: link6.cidr, dir } : null, log);
   log(
     `${ns}: upstream router ${plan.addresses.join(' ')}; hosts ${plan.hosts.join(' ') || '-'}; ${plan.routes.map((r) => `${r.dst} via ${r.via}`).join(', ') || 'no tenant routes yet'}; RA ${plan.advertised.join(' ') || (plan.defaultRouterOnly ? 'default router only (no IPv6 subnet)' : '-')}`,
   );
@@ -243,7 +250,7 @@ const FOLLOWED = new Set(['network', 'subnet', 'port', 'router']);
  * logged and tried again at the next change; a change feed that fails is asked again after 2 s (from the same
  * sequence number, so no change is missed).
  */
-export async function followDc(opts: LabOptions, network: string, name: string, hosts: string[], signal: AbortSignal, onRefresh: (plan: DcPlan) => void = () => {}): Promise<void> {
+export async function followDc(opts: LabOptions, network: string, name: string, hosts: string[], signal: AbortSignal, onRefresh: (plan: DcPlan) => void = () => {}, pd?: DcPdOptions): Promise<void> {
   const log = opts.log ?? ((l: string) => console.error(`lab: ${l}`));
   let since = 0;
   for (;;) {
@@ -251,7 +258,7 @@ export async function followDc(opts: LabOptions, network: string, name: string, 
     since = r.last;
     if (r.changes.length < 10000) break;
   }
-  onRefresh(await labDc(opts, network, name, hosts));
+  onRefresh(await labDc(opts, network, name, hosts, pd));
   while (!signal.aborted) {
     let relevant = false;
     try {
@@ -266,7 +273,7 @@ export async function followDc(opts: LabOptions, network: string, name: string, 
     }
     if (!relevant) continue;
     try {
-      onRefresh(await labDc(opts, network, name, hosts));
+      onRefresh(await labDc(opts, network, name, hosts, pd));
     } catch (e) {
       log(`refresh of ${labNsName(name)} failed: ${(e as Error).message}; trying again at the next change`);
     }

@@ -2,6 +2,7 @@
 // and is plugged into the network's bridge (made by the agent), so what it gets from radvd and dnsmasq is what a
 // guest would get. DAD is off and addr_gen_mode is EUI-64, both set before the link comes up.
 
+import { stopPdServer } from './dc-pd.js';
 import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
@@ -395,6 +396,7 @@ export async function labDelete(opts: LabOptions, name: string): Promise<void> {
   await stopDhclients(dir, log);
   // A DC's radvd (dc.ts): its SIGTERM sends the goodbye RA, so hosts on the provider network drop it at once.
   await stopLabDaemon(dir, 'radvd.pid', 'radvd.conf', log);
+  await stopPdServer(dir, log);
   await rm(dir, { recursive: true, force: true });
   await rm(guestEtcDir(name), { recursive: true, force: true });
   if (hadNs) {

@@ -4,6 +4,7 @@
 // agent configures it (dnsmasq.ts renders it). The namespace is applied through the kernel, dnsmasq by the
 // supervisor (SIGHUP for new hosts, a restart for a changed command line). A compute host serves no DHCP. PURE.
 
+import { isProvisional } from '../../domain/prefix-delegation.js';
 import { DHCP_OWNER, dhcpDeviceId, dhcpNsName, type ApiState, type DaemonSpec, type NamespaceSpec, type PortWiring } from '../model.js';
 import { dhcpSubnets, renderDnsmasq } from '../dnsmasq.js';
 import { diffNamespaces, linkFor, wiringOf } from './netns.js';
@@ -44,7 +45,8 @@ export const dhcp: Feature = {
       const dir = `${opts.stateDir}/dhcp/${networkId}`;
       const cfg = renderDnsmasq({
         networkMtu: network.mtu ?? 0,
-        subnets: ctx.subnetsByNetwork.get(networkId) ?? [],
+        // Neutron's dhcp.py skips a PD subnet still on its temporary ::/64.
+        subnets: (ctx.subnetsByNetwork.get(networkId) ?? []).filter((s) => !isProvisional(s)),
         ports: ctx.byNetwork.get(networkId) ?? [],
         interfaceName: link.name,
         dir,

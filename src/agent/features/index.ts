@@ -13,7 +13,8 @@ import { bgp } from './bgp.js';
 import { firewall } from './firewall.js';
 import { ha } from './ha.js';
 import { nat } from './nat.js';
+import { pd } from './pd.js';
 
-export const FEATURES: readonly Feature[] = [l2, vxlan, l3, ha, ra, dhcp, firewall, bgp, nat];
+export const FEATURES: readonly Feature[] = [l2, vxlan, l3, ha, ra, dhcp, pd, firewall, bgp, nat];
 
 export type { Feature, FeatureActions, PlanContext } from './feature.js';

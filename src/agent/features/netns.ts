@@ -2,6 +2,7 @@
 // a namespace (sysctls, links plugged into their bridge through a veth, addresses, accept_ra, default routes).
 // Only differences produce commands.
 
+import { isProvisional } from '../../domain/prefix-delegation.js';
 import {
   MANAGED_LINK_PREFIXES,
   bridgeName,
@@ -25,7 +26,8 @@ export function linkFor(port: PortDoc, prefix: string, subnets: Map<string, Subn
   const addresses = port.fixed_ips
     .map((ip) => {
       const s = subnets.get(ip.subnet_id);
-      return s ? `${ip.ip_address}/${s.cidr.split('/')[1]}` : null;
+      // A PD subnet's temporary ::/64 is no address (Neutron's router_info skips PROVISIONAL_IPV6_PD_PREFIX).
+      return s && !isProvisional(s) ? `${ip.ip_address}/${s.cidr.split('/')[1]}` : null;
     })
     .filter((a): a is string => a !== null);
   return {

@@ -6,6 +6,7 @@
 import { routerNsName, type DaemonSpec, type SubnetDoc } from '../model.js';
 import { renderRadvdConf, type RaInterface } from '../radvd.js';
 import { hostedRouters } from './l3.js';
+import { isProvisional } from '../../domain/prefix-delegation.js';
 import type { Feature } from './feature.js';
 
 export const ra: Feature = {
@@ -21,7 +22,8 @@ export const ra: Feature = {
       const ifaces: RaInterface[] = internal.map((p) => ({
         name: `qr-${p.id.slice(0, 11)}`,
         mtu: networks.get(p.network_id)?.mtu ?? 1500,
-        subnets: p.fixed_ips.map((ip) => subnets.get(ip.subnet_id)).filter((s): s is SubnetDoc => !!s),
+        // A PD subnet is advertised once it has its delegated prefix (its cidr), never its temporary ::/64.
+        subnets: p.fixed_ips.map((ip) => subnets.get(ip.subnet_id)).filter((s): s is SubnetDoc => !!s && !isProvisional(s)),
       }));
       const conf = renderRadvdConf(ifaces, opts.radvd);
       if (conf === null) continue;

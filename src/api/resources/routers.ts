@@ -3,6 +3,8 @@
 // take the subnet's gateway address; all IPv6 subnets of one network share one router port; subnets whose RAs
 // come from an external router ("address mode without RA mode") cannot be attached.
 
+import { isPdSubnet, isProvisional } from '../../domain/prefix-delegation.js';
+import { setDelegatedPrefix } from '../prefix-delegation.js';
 import { NeutronError, badRequest, notFound } from '../../domain/errors.js';
 import { IpAddress, IpPrefix } from '../../domain/ip.js';
 import { DEVICE_OWNER_HA_REPLICATED_INT, DEVICE_OWNER_ROUTER_GW, DEVICE_OWNER_ROUTER_INTF, ROUTER_INTERFACE_OWNERS, isExternalRouterSubnet } from '../../domain/ipv6/index.js';
@@ -98,7 +100,8 @@ async function checkOverlap(tx: Tx, router: Doc, subnet: Subnet): Promise<void> 
     for (const f of p.fixed_ips as FixedIp[]) {
       if (f.subnet_id === subnet.id) throw badRequest('router', `Router already has a port on subnet ${subnet.id}`);
       const other = subnets.get(f.subnet_id);
-      if (other && IpPrefix.parse(other.cidr)!.overlaps(prefix)) {
+      // Neutron ignores the temporary prefix of a PD subnet (several may sit on one router, all ::/64).
+      if (other && !isProvisional(subnet) && IpPrefix.parse(other.cidr)!.overlaps(prefix)) {
         throw badRequest('router', `Cidr ${subnet.cidr} of subnet ${subnet.id} overlaps with cidr ${other.cidr} of subnet ${other.id}`);
       }
     }
@@ -114,8 +117,8 @@ async function addInterfaceBySubnet(tx: Tx, ctx: RequestContext, router: Doc, su
   }
   await checkOverlap(tx, router, subnet);
   const fixedIp = { subnet_id: subnet.id, ip_address: subnet.gateway_ip as string };
-  if (subnet.ip_version === 6) {
-    // All IPv6 subnets of one network share the router's one IPv6 port there.
+  if (subnet.ip_version === 6 && !isPdSubnet(subnet)) {
+    // All IPv6 subnets of one network share the router's one IPv6 port there (a PD subnet gets a port of its own).
     const shared = (await routerPorts(tx, router.id)).find(
       (p) =>
         ROUTER_INTERFACE_OWNERS.has(p.device_owner as string) &&
@@ -279,6 +282,12 @@ export const routers: ResourceDef = {
         } else {
           await deletePort(tx, port);
         }
+      }
+      // A PD subnet leaving its router goes back to ::/64, its ports with it (Neutron's agent reported the
+      // provisional prefix; here it is part of the removal). The router's PD client releases the prefix upstream.
+      for (const id of removed) {
+        const s = await tx.get('subnet', id);
+        if (s && isPdSubnet(s) && !isProvisional(s)) await setDelegatedPrefix(tx, id, null);
       }
       await saveDoc(tx, 'router', router);
       return interfaceInfo(router, port, removed);

@@ -13,6 +13,7 @@ import { syncDhcpPort } from '../dhcp-ports.js';
 import { servesDhcp, type DhcpSubnet } from '../../domain/dhcp.js';
 import type { ResourceDef } from '../resource.js';
 import { allocateSubnetFromPool, networkAddressScopes } from './subnetpools.js';
+import { isPdRequest, pdSubnetFields, withoutPdPool } from '../prefix-delegation.js';
 
 async function findPool(tx: Tx, input: Record<string, unknown>, kind: 'pool' | 'default-pool'): Promise<Doc> {
   if (kind === 'pool') {
@@ -65,20 +66,24 @@ export const subnets: ResourceDef = {
     const network = await tx.get('network', networkId);
     if (!network) throw notFound('network', networkId);
     const siblings = (await tx.list('subnet', { network_id: [networkId] })) as SubnetDoc[];
-    const request = input as SubnetInput;
+    const request = withoutPdPool(input as SubnetInput);
     const kind = subnetRequestKind(request);
+    // Prefix delegation (api/prefix-delegation.ts): ::/64 until the router's PD client obtains a prefix.
+    const pd = isPdRequest(request, ctx.settings?.ipv6PdEnabled === true);
     let fromPool: { subnetpoolId: string; cidr: string; addressScopeId: string | null } | undefined;
-    if (kind !== 'cidr') {
+    if (kind !== 'cidr' && !pd) {
       const pool = await findPool(tx, input, kind);
       fromPool = { subnetpoolId: pool.id, cidr: await allocateSubnetFromPool(tx, ctx, pool, input), addressScopeId: (pool.address_scope_id as string | null) ?? null };
     }
-    const fields = buildSubnet(request, {
-      networkId,
-      networkMtu: network.mtu as number,
-      siblings,
-      networkScopeId: (network[`ipv${Number(input.ip_version)}_address_scope`] as string | null | undefined) ?? null,
-      ...(fromPool ? { fromPool } : {}),
-    });
+    const fields = pd
+      ? pdSubnetFields(request, network, siblings)
+      : buildSubnet(request, {
+          networkId,
+          networkMtu: network.mtu as number,
+          siblings,
+          networkScopeId: (network[`ipv${Number(input.ip_version)}_address_scope`] as string | null | undefined) ?? null,
+          ...(fromPool ? { fromPool } : {}),
+        });
     const doc = newDoc(ctx, input, {
       network_id: networkId,
       ip_version: fields.ip_version,

@@ -37,10 +37,12 @@ const ipVersionType: Type<4 | 6> = withConverter(ipVersion, (v, attr) => {
   return ipVersion.convert(n, attr);
 });
 
-const subnetpoolId: Type<string | null> = withConverter(nullable(uuid), (v, attr) => {
+const subnetpoolIdConverted: Type<string | null> = withConverter(nullable(uuid), (v, attr) => {
   if (v !== null && v !== PD_POOL_ID && !isUuid(v)) throw badAttribute(attr, `'${pyStr(v)}' is not a valid UUID`);
   return v as string | null;
 });
+/** A PD subnet stores the pool id "prefix_delegation" (domain/prefix-delegation.ts). */
+const subnetpoolId: Type<string | null> = { ...subnetpoolIdConverted, is: (v) => v === PD_POOL_ID || subnetpoolIdConverted.is(v) };
 
 /** convert_cidr_to_canonical_format + validate_subnet (netaddr's leniency); the rules parse it again. */
 const cidr: Type<string> = withConverter(cidrText, (v) => {
