@@ -9,7 +9,8 @@ export DEBIAN_FRONTEND=noninteractive
 need=()
 # The real peers the tests drive: Neutron's clients, PostgreSQL, and the data plane's daemons and guest clients.
 for p in python3-neutronclient python3-openstackclient python3-openstacksdk postgresql iproute2 \
-         radvd dnsmasq-base isc-dhcp-client ndisc6 tcpdump tshark iputils-ping; do
+         radvd dnsmasq-base isc-dhcp-client ndisc6 tcpdump tshark iputils-ping \
+         curl xorriso cloud-init; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || need+=("$p")
 done
 if [ ${#need[@]} -gt 0 ]; then

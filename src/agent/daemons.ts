@@ -66,7 +66,7 @@ export class Supervisor {
    * state directory, and only if that pid's command line still names our config directory.
    */
   async cleanupStale(): Promise<void> {
-    for (const [sub, pidName] of [['radvd', 'radvd.pid'], ['dhcp', 'pid']] as const) {
+    for (const [sub, pidName] of [['radvd', 'radvd.pid'], ['dhcp', 'pid'], ['metadata', 'pid']] as const) {
       let dirs: string[] = [];
       try {
         dirs = await readdir(join(this.stateDir, sub));
@@ -79,7 +79,7 @@ export class Supervisor {
         if (!Number.isInteger(pid) || pid <= 1) continue;
         const cmdline = (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).replaceAll('\0', ' ');
         if (!cmdline.includes(dir)) continue;
-        this.log(`stop stale ${sub === 'radvd' ? 'radvd' : 'dnsmasq'} pid ${pid} (${dir})`);
+        this.log(`stop stale ${sub === 'radvd' ? 'radvd' : sub === 'metadata' ? 'metadata server' : 'dnsmasq'} pid ${pid} (${dir})`);
         try {
           // SIGKILL for radvd: no "stop adverts" RA, so hosts keep their default route while the new one starts.
           process.kill(pid, sub === 'radvd' ? 'SIGKILL' : 'SIGTERM');

@@ -130,15 +130,17 @@ export interface DaemonFile {
 }
 
 export interface DaemonSpec {
-  /** Unique and stable: radvd-<router id>, dnsmasq-<network id>. */
+  /** Unique and stable: radvd-<router id>, dnsmasq-<network id>, metadata-<namespace>. */
   id: string;
-  kind: 'radvd' | 'dnsmasq';
+  kind: 'radvd' | 'dnsmasq' | 'metadata';
   namespace: string;
   dir: string;
   argv: string[];
   files: DaemonFile[];
   /** How a config file change is taken: SIGHUP (radvd, dnsmasq) or a restart; a changed command line always restarts. */
   reload: 'hup' | 'restart';
+  /** Links the daemon's own feature keeps in its namespace (metadata: the qm- link holding fe80::a9fe:a9fe). */
+  links?: LinkSpec[];
 }
 
 export interface BridgeSpec {
@@ -183,6 +185,8 @@ export interface ActualLink {
   master: string | null;
   /** Global-scope addresses, "addr/len" (the kernel's link-locals are not ours to manage). */
   addresses: string[];
+  /** Link-scope addresses, "addr/len" (read for the metadata link's fe80::a9fe:a9fe). */
+  linkLocal?: string[];
   /** A vxlan link's VNI and source address. */
   vxlan?: { id: number; local: string } | null;
 }

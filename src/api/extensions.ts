@@ -26,6 +26,7 @@ export const EXTENSIONS: Extension[] = [
   ext('ext-gw-mode', 'Neutron L3 Configurable external gateway mode', 'Extension of the router abstraction for specifying whether SNAT should occur on the external gateway'),
   ext('extraroute', 'Neutron Extra Route', 'Extra routes configuration for L3 router'),
   ext('extra_dhcp_opt', 'Neutron Extra DHCP options', 'Extra options configuration for DHCP. For example PXE boot options to DHCP clients can be specified (e.g. tftp-server, server-ip-address, bootfile-name)'),
+  ext('instance-metadata', 'v6stack instance metadata', "Adds the instance's metadata and user data to ports, served by the metadata service (fe80::a9fe:a9fe, 169.254.169.254) and config drives."),
   ext('ip_allocation', 'IP Allocation', 'IP allocation extension.'),
   ext('l3-ha', 'HA Router extension', 'Adds HA capability to routers.'),
   ext('net-mtu', 'Network MTU', 'Provides MTU attribute for a network resource.'),

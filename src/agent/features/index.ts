@@ -9,7 +9,8 @@ import { vxlan } from './vxlan.js';
 import { l3 } from './l3.js';
 import { ra } from './ra.js';
 import { dhcp } from './dhcp.js';
+import { metadata } from './metadata.js';
 
-export const FEATURES: readonly Feature[] = [l2, vxlan, l3, ra, dhcp];
+export const FEATURES: readonly Feature[] = [l2, vxlan, l3, ra, dhcp, metadata];
 
 export type { Feature, FeatureActions, PlanContext } from './feature.js';
