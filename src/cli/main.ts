@@ -5,6 +5,7 @@ import { registerResourceCommands } from './resources.js';
 import { registerAgentCommands } from './agent.js';
 import { registerDemoCommand } from './demo.js';
 import { registerHostCommands } from './host.js';
+import { registerConfigDriveCommand } from './commands/config-drive.js';
 
 const program = new Command();
 program
@@ -16,6 +17,7 @@ registerResourceCommands(program);
 registerAgentCommands(program);
 registerDemoCommand(program);
 registerHostCommands(program);
+registerConfigDriveCommand(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   console.error(e instanceof Error ? e.message : String(e));
