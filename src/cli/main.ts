@@ -6,6 +6,7 @@ import { registerAgentCommands } from './agent.js';
 import { registerDemoCommand } from './demo.js';
 import { registerHostCommands } from './host.js';
 import { registerConfigDriveCommand } from './commands/config-drive.js';
+import { registerExplainCommand } from './commands/explain.js';
 
 const program = new Command();
 program
@@ -18,6 +19,7 @@ registerAgentCommands(program);
 registerDemoCommand(program);
 registerHostCommands(program);
 registerConfigDriveCommand(program);
+registerExplainCommand(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   console.error(e instanceof Error ? e.message : String(e));
