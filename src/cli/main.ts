@@ -7,6 +7,7 @@ import { registerDemoCommand } from './demo.js';
 import { registerHostCommands } from './host.js';
 import { registerConfigDriveCommand } from './commands/config-drive.js';
 import { registerExplainCommand } from './commands/explain.js';
+import { registerDoctorCommand } from './commands/doctor.js';
 
 const program = new Command();
 program
@@ -20,6 +21,7 @@ registerDemoCommand(program);
 registerHostCommands(program);
 registerConfigDriveCommand(program);
 registerExplainCommand(program);
+registerDoctorCommand(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   console.error(e instanceof Error ? e.message : String(e));
