@@ -50,10 +50,10 @@ test('labInstanceFindings: a lab instance missing its port\'s SLAAC address is f
   assert.match(f[0]!.problem, /does not hold 2001:db8:1::f816:3eff:fe79:5acc of port p/);
 });
 
-test('doctor against a live server: broken on purpose, then fixed', { timeout: 120_000 }, async () => {
+test('doctor against a live server: broken on purpose, then fixed', { timeout: 180_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'v6stack-doctor-'));
   const port = 41000 + Math.floor(Math.random() * 9000);
-  const server = await spawnServer(`sqlite:${join(dir, 'v6stack.db')}`, port, ['--agent-down-time', '2']);
+  const server = await spawnServer(`sqlite:${join(dir, 'v6stack.db')}`, port, ['--agent-down-time', '8']);
   const api = async (method: string, path: string, body?: unknown): Promise<any> => {
     const res = await fetch(server.url + path, { method, headers: { 'Content-Type': 'application/json' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
     const text = await res.text();
@@ -71,8 +71,8 @@ test('doctor against a live server: broken on purpose, then fixed', { timeout: 1
     const agentBody = (failing: unknown[]) => ({ agent: { agent_type: 'Linux bridge agent', configurations: { failing_daemons: failing } } });
     await api('PUT', '/v6stack/v1/agents/doctor-down/v6stack-agent', agentBody([]));
     await api('PUT', '/v6stack/v1/agents/doctor-sick/v6stack-agent', agentBody([{ id: `dnsmasq-${net.id}`, kind: 'dnsmasq', namespace: `qdhcp-${net.id}`, exits_in_a_row: 4, last_words: ['dnsmasq: failed to create listening socket'], fix: 'another process holds its port' }]));
-    // The first agent stops its heartbeat: down after --agent-down-time (2 s); the second keeps beating.
-    const end = Date.now() + 20_000;
+    // The first agent stops its heartbeat: down after --agent-down-time (8 s); the second keeps beating.
+    const end = Date.now() + 60_000;
     let r = doctor();
     while (!r.findings.some((f) => f.code === 'agent-down') && Date.now() < end) {
       await new Promise((res) => setTimeout(res, 500));
