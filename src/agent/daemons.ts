@@ -105,7 +105,7 @@ export class Supervisor {
       if (!cmdline.includes(dir)) continue;
       this.adoptable.set(`keepalived-${d}`, { pid, dir, cmdline: cmdline.replace(/\0$/, '') });
     }
-    for (const [sub, pidName] of [['radvd', 'radvd.pid'], ['dhcp', 'pid'], ['pd', 'pid']] as const) {
+    for (const [sub, pidName] of [['radvd', 'radvd.pid'], ['dhcp', 'pid'], ['pd', 'pid'], ['metadata', 'pid']] as const) {
       let dirs: string[] = [];
       try {
         dirs = await readdir(join(this.stateDir, sub));
@@ -118,7 +118,7 @@ export class Supervisor {
         if (!Number.isInteger(pid) || pid <= 1) continue;
         const cmdline = (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).replaceAll('\0', ' ');
         if (!cmdline.includes(dir)) continue;
-        this.log(`stop stale ${sub === 'radvd' ? 'radvd' : sub === 'pd' ? 'pd-client' : 'dnsmasq'} pid ${pid} (${dir})`);
+        this.log(`stop stale ${sub === 'radvd' ? 'radvd' : sub === 'pd' ? 'pd-client' : sub === 'metadata' ? 'metadata server' : 'dnsmasq'} pid ${pid} (${dir})`);
         try {
           // SIGKILL for radvd: no "stop adverts" RA, so hosts keep their default route while the new one starts.
           // A PD client too: its SIGTERM would release the prefixes the new one resumes.

@@ -164,7 +164,7 @@ export async function down(o: DownOptions): Promise<string[]> {
       removed.push(`lab ${name}: ${pidName.replace(/\.pid$/, '')} ${pid}`);
     }
   }
-  for (const [file, kind] of [...files(join(o.stateDir, 'radvd'), 'radvd.pid').map((f) => [f, 'radvd'] as const), ...files(join(o.stateDir, 'dhcp'), 'pid').map((f) => [f, 'dnsmasq'] as const), ...files(join(o.stateDir, 'keepalived'), 'keepalived.pid').map((f) => [f, 'keepalived'] as const), ...files(join(o.stateDir, 'pd'), 'pid').map((f) => [f, 'pd-client'] as const)]) {
+  for (const [file, kind] of [...files(join(o.stateDir, 'radvd'), 'radvd.pid').map((f) => [f, 'radvd'] as const), ...files(join(o.stateDir, 'dhcp'), 'pid').map((f) => [f, 'dnsmasq'] as const), ...files(join(o.stateDir, 'keepalived'), 'keepalived.pid').map((f) => [f, 'keepalived'] as const), ...files(join(o.stateDir, 'pd'), 'pid').map((f) => [f, 'pd-client'] as const), ...files(join(o.stateDir, 'metadata'), 'pid').map((f) => [f, 'metadata server'] as const)]) {
     const pid = pidFrom(file);
     const dir = file.slice(0, file.lastIndexOf('/'));
     if (!pid || !alive(pid) || !(cmdline(pid) ?? '').includes(dir)) continue;

@@ -70,6 +70,7 @@ export async function observeNamespace(ns: string, sysctls: string[]): Promise<A
       up: (l.flags as string[]).includes('UP'),
       master: l.master ?? null,
       addresses: (l.addr_info ?? []).filter((a) => a.scope === 'global').map((a) => `${a.local}/${a.prefixlen}`),
+      linkLocal: (l.addr_info ?? []).filter((a) => a.scope === 'link').map((a) => `${a.local}/${a.prefixlen}`),
       vxlan: l.linkinfo?.info_kind === 'vxlan' ? { id: l.linkinfo.info_data?.id ?? -1, local: l.linkinfo.info_data?.local6 ?? l.linkinfo.info_data?.local ?? '' } : null,
     });
   }

@@ -185,9 +185,9 @@ export interface DaemonFile {
 }
 
 export interface DaemonSpec {
-  /** Unique and stable: radvd-<router id>, dnsmasq-<network id>, bgp-<speaker id>, pd-<router id>. */
+  /** Unique and stable: radvd-<router id>, dnsmasq-<network id>, bgp-<speaker id>, pd-<router id>, metadata-<namespace>. */
   id: string;
-  kind: 'radvd' | 'dnsmasq' | 'bird' | 'keepalived' | 'pd-client';
+  kind: 'radvd' | 'dnsmasq' | 'bird' | 'keepalived' | 'pd-client' | 'metadata';
   namespace: string;
   dir: string;
   argv: string[];
@@ -203,6 +203,8 @@ export interface DaemonSpec {
   staleOnStart?: string[];
   /** How it is stopped when no longer wanted (default SIGTERM; SIGKILL for an HA router's radvd: no goodbye RA). */
   stopSignal?: 'SIGTERM' | 'SIGKILL';
+  /** Links the daemon's own feature keeps in its namespace (metadata: the qm- link holding fe80::a9fe:a9fe). */
+  links?: LinkSpec[];
 }
 
 export interface BridgeSpec {
@@ -251,6 +253,8 @@ export interface ActualLink {
   master: string | null;
   /** Global-scope addresses, "addr/len" (the kernel's link-locals are not ours to manage). */
   addresses: string[];
+  /** Link-scope addresses, "addr/len" (read for the metadata link's fe80::a9fe:a9fe). */
+  linkLocal?: string[];
   /** A vxlan link's VNI and source address. */
   vxlan?: { id: number; local: string } | null;
 }

@@ -52,7 +52,7 @@ export const isFailing = (h: DaemonHealth, policy: RestartPolicy = DEFAULT_RESTA
  * The likely fix for a daemon's last words (its last stderr lines): the failures seen on real hosts, each with
  * what to do. `namespace` is where it runs (for the commands to look with).
  */
-export function likelyFix(kind: 'radvd' | 'dnsmasq' | 'bird' | 'keepalived' | 'pd-client', lastWords: string[], namespace: string): string {
+export function likelyFix(kind: 'radvd' | 'dnsmasq' | 'bird' | 'keepalived' | 'pd-client' | 'metadata', lastWords: string[], namespace: string): string {
   const text = lastWords.join('\n');
   if (/failed to open pidfile|pid ?file/i.test(text) && /No such file or directory/i.test(text))
     return 'a path on its command line does not exist as the daemon sees it (dnsmasq chdirs to /): give the agent an absolute --state-dir';
@@ -64,7 +64,7 @@ export function likelyFix(kind: 'radvd' | 'dnsmasq' | 'bird' | 'keepalived' | 'p
     return `its interface is missing in ${namespace} (\`ip -n ${namespace} link\`); the agent's next full resync rebuilds it, or restart the agent`;
   if (/Cannot open network namespace|netns/i.test(text)) return `the namespace ${namespace} is gone; the agent's next full resync rebuilds it`;
   if (/not found|No such file or directory/i.test(text) && !/\//.test(text.split('\n').pop() ?? ''))
-    return `${kind} is not installed (Debian: apt-get install ${kind === 'dnsmasq' ? 'dnsmasq-base' : kind === 'bird' ? 'bird2' : kind})`;
+    return `${kind} is not installed (Debian: apt-get install ${kind === 'dnsmasq' ? 'dnsmasq-base' : kind === 'bird' ? 'bird2' : kind === 'metadata' ? 'nodejs' : kind})`;
   if (/syntax error|bad option|unrecognized option|bad command line|error parsing/i.test(text))
     return `${kind} refused its configuration: check it is the version v6stack supports (Debian's), and report the config file with this log`;
   return `run its command line by hand (the agent's "start" line) in ${namespace} to see why it exits`;

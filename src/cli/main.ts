@@ -6,6 +6,9 @@ import { registerAgentCommands } from './agent.js';
 import { registerDemoCommand } from './demo.js';
 import { registerHostCommands } from './host.js';
 import { registerFirewallCommands } from './firewall.js';
+import { registerConfigDriveCommand } from './commands/config-drive.js';
+import { registerExplainCommand } from './commands/explain.js';
+import { registerDoctorCommand } from './commands/doctor.js';
 
 const program = new Command();
 program
@@ -18,6 +21,9 @@ registerAgentCommands(program);
 registerDemoCommand(program);
 registerHostCommands(program);
 registerFirewallCommands(program);
+registerConfigDriveCommand(program);
+registerExplainCommand(program);
+registerDoctorCommand(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   console.error(e instanceof Error ? e.message : String(e));

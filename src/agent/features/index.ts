@@ -12,9 +12,10 @@ import { dhcp } from './dhcp.js';
 import { bgp } from './bgp.js';
 import { firewall } from './firewall.js';
 import { ha } from './ha.js';
+import { metadata } from './metadata.js';
 import { nat } from './nat.js';
 import { pd } from './pd.js';
 
-export const FEATURES: readonly Feature[] = [l2, vxlan, l3, ha, ra, dhcp, pd, firewall, bgp, nat];
+export const FEATURES: readonly Feature[] = [l2, vxlan, l3, ha, ra, dhcp, metadata, pd, firewall, bgp, nat];
 
 export type { Feature, FeatureActions, PlanContext } from './feature.js';

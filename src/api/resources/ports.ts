@@ -99,6 +99,8 @@ export async function createPort(
     allowed_address_pairs: input.allowed_address_pairs ?? [],
     extra_dhcp_opts: input.extra_dhcp_opts ?? [],
     ip_allocation: 'immediate',
+    ...(input['instance:metadata'] !== undefined ? { 'instance:metadata': input['instance:metadata'] } : {}),
+    ...(input['instance:user_data'] !== undefined ? { 'instance:user_data': input['instance:user_data'] } : {}),
   });
   doc.fixed_ips = await assignAddresses(
     tx,

@@ -142,6 +142,10 @@ export const port = defineResource({
     'binding:vif_details': { type: anyDict },
     extra_dhcp_opts: { type: extraDhcpOpts, post: true, put: true, default: [] },
     ip_allocation: { type: string(255) },
+    // v6stack's instance-metadata extension (docs/dataplane.md, "What an instance sees"): what Nova would hold for
+    // the instance behind the port, served by the metadata service and written to config drives. Shown only when set.
+    'instance:metadata': { type: anyDict, post: true, put: true, optional: true, doc: 'instance-metadata: `{name, hostname, availability_zone, meta: {k: v}, public_keys: {name: key}}` for meta_data.json' },
+    'instance:user_data': { type: string(65535), post: true, put: true, optional: true, doc: 'instance-metadata: the user data (e.g. `#cloud-config`) served as user_data, at most 65535 characters' },
     ...standardTail,
   },
 });

@@ -16,9 +16,9 @@ const state = (): ApiState => ({
 });
 const OPTS = { host: 'h1', stateDir: '/s' };
 
-test('the table: L2, VXLAN, L3, HA, RA, DHCP, PD, firewall, BGP, NAT, in the order they build', () => {
-  assert.deepEqual(FEATURES.map((f) => f.name), ['l2', 'vxlan', 'l3', 'ha', 'ra', 'dhcp', 'pd', 'firewall', 'bgp', 'nat']);
-  assert.deepEqual(FEATURES.map((f) => f.applies.join('+')), ['kernel', 'kernel', 'kernel', 'daemons', 'daemons', 'kernel+daemons', 'daemons', 'kernel', 'daemons', 'kernel']);
+test('the table: L2, VXLAN, L3, HA, RA, DHCP, metadata, PD, firewall, BGP, NAT, in the order they build', () => {
+  assert.deepEqual(FEATURES.map((f) => f.name), ['l2', 'vxlan', 'l3', 'ha', 'ra', 'dhcp', 'metadata', 'pd', 'firewall', 'bgp', 'nat']);
+  assert.deepEqual(FEATURES.map((f) => f.applies.join('+')), ['kernel', 'kernel', 'kernel', 'daemons', 'daemons', 'kernel+daemons', 'kernel+daemons', 'daemons', 'kernel', 'daemons', 'kernel']);
 });
 
 test('diff walks the table: every build in table order, then every teardown in reverse order', () => {
@@ -45,15 +45,15 @@ test('the real teardown: a router namespace the agent made and no longer wants g
 });
 
 test('a new feature is a row: it adds its part (here a daemon per router), and what the others plan is unchanged', () => {
-  const metadata: Feature = {
-    name: 'metadata',
+  const example: Feature = {
+    name: 'example',
     applies: ['daemons'],
     plan: (ctx, planned) => ({
-      daemons: planned.namespaces.filter((n) => n.kind === 'router').map((n) => ({ id: `metadata-${n.name}`, kind: 'radvd', namespace: n.name, dir: `${ctx.opts.stateDir}/m`, argv: ['true'], files: [], reload: 'restart' })),
+      daemons: planned.namespaces.filter((n) => n.kind === 'router').map((n) => ({ id: `example-${n.name}`, kind: 'radvd', namespace: n.name, dir: `${ctx.opts.stateDir}/m`, argv: ['true'], files: [], reload: 'restart' })),
     }),
   };
   const before = plan(state(), OPTS);
-  const after = plan(state(), OPTS, [...FEATURES, metadata]);
-  assert.deepEqual(after.daemons.map((d) => d.id), [`radvd-${ROUTER}`, `metadata-qrouter-${ROUTER}`]);
+  const after = plan(state(), OPTS, [...FEATURES, example]);
+  assert.deepEqual(after.daemons.map((d) => d.id), [`radvd-${ROUTER}`, `metadata-qrouter-${ROUTER}`, `example-qrouter-${ROUTER}`]);
   assert.deepEqual({ ...after, daemons: after.daemons.slice(0, -1) }, before);
 });

@@ -149,7 +149,7 @@ test('plan: a qdhcp namespace and dnsmasq only for the DHCPv6 networks, on this 
     assert.ok(ns.sysctls.some(([k, v]) => k === 'net.ipv6.conf.default.accept_ra' && v === '0'), 'the DHCP namespace ignores RAs');
     assert.deepEqual(ns.routes, []);
   }
-  assert.deepEqual(p.daemons.map((d) => d.id), [`radvd-${ROUTER}`, `dnsmasq-${NB}`, `dnsmasq-${NC}`]);
+  assert.deepEqual(p.daemons.map((d) => d.id), [`radvd-${ROUTER}`, `dnsmasq-${NB}`, `dnsmasq-${NC}`, `metadata-qrouter-${ROUTER}`]);
 });
 
 test('plan: dnsmasq for stateless has the static range and options but no hosts; stateful has a host line per port address; both reload by SIGHUP', () => {
@@ -218,10 +218,11 @@ test('plan: a router with only a slaac interface runs radvd but no network needs
   s.subnets = s.subnets.filter((x) => x.id === 'sa');
   s.ports = s.ports.filter((x) => x.network_id === NA);
   s.networks = s.networks.filter((x) => x.id === NA);
-  assert.deepEqual(plan(s, OPTS).daemons.map((d) => d.kind), ['radvd']);
+  assert.deepEqual(plan(s, OPTS).daemons.map((d) => d.kind), ['radvd', 'metadata']);
   s.subnets = [{ ...s.subnets[0]!, ipv6_ra_mode: null, ipv6_address_mode: null }];
   const p = plan(s, OPTS);
-  assert.deepEqual(p.daemons, []);
+  // The metadata server still answers on the routed network (a static subnet's guests read network_data.json).
+  assert.deepEqual(p.daemons.map((d) => d.kind), ['metadata']);
   assert.equal(p.namespaces.length, 1, 'the router namespace and its qr- link still exist');
 });
 
