@@ -34,6 +34,10 @@ export const HOST_TOOLS: readonly HostTool[] = [
   { program: 'tshark', debianPackage: 'tshark', neededBy: 'tour' },
   { program: 'openstack', debianPackage: 'python3-openstackclient', neededBy: 'tour' },
   { program: 'neutron', debianPackage: 'python3-neutronclient', neededBy: 'tour' },
+  // The tour's instance view and the lab DC's delegating server (README: metadata, config drive, prefix delegation).
+  { program: 'curl', debianPackage: 'curl', neededBy: 'tour' },
+  { program: 'xorriso', debianPackage: 'xorriso', neededBy: 'tour' },
+  { program: 'kea-dhcp6', debianPackage: 'kea-dhcp6-server', neededBy: 'tour' },
 ];
 
 const SEARCH = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];

@@ -102,6 +102,9 @@ test('NAT: SNAT to the gateway address, floating IPs in and out (and re-associat
 
     // 2. A floating IP: on qg- (ARP-answered), the DC reaches the instance through it, and the instance's replies
     // and its own traffic come from it.
+    // Reached from outside only as the security group allows (the default group admits only its members): ICMP from
+    // anywhere, as the talk's template opens ICMPv6.
+    await env.api('POST', '/v2.0/security-group-rules', { security_group_rule: { security_group_id: p1.security_groups[0], direction: 'ingress', ethertype: 'IPv4', protocol: 'icmp', remote_ip_prefix: '0.0.0.0/0' } });
     const fip = (await env.api('POST', '/v2.0/floatingips', { floatingip: { floating_network_id: pub.id, port_id: p1.id } })).floatingip;
     const F = fip.floating_ip_address as string;
     await until(`${F}/32 on ${qg}`, () => ipJson(qrouter, ['addr', 'show', 'dev', qg])[0]?.addr_info.some((a: any) => a.local === F && a.prefixlen === 32));
