@@ -15,8 +15,11 @@ const empty = (): DrState => ({ networks: [], subnets: [], ports: [], routers: [
 const sub = (id: string, cidr: string, mode: string | null, addressMode: string | null, extra: Partial<DrSubnet> = {}): DrSubnet => ({ id, network_id: 'n1', ip_version: 6, cidr, enable_dhcp: true, ipv6_ra_mode: mode, ipv6_address_mode: addressMode, dns_nameservers: ['2001:db8::53'], ...extra });
 
 test('diagnose: each broken rule is one finding with its fix; a sound topology has none', () => {
-  const sound: DrState = { ...empty(), networks: [{ id: 'n1', mtu: 1450 }], subnets: [sub('s1', '2001:db8:1::/64', 'slaac', 'slaac')] };
+  const agent = { host: 'h1', binary: 'v6stack-agent', alive: true };
+  const sound: DrState = { ...empty(), networks: [{ id: 'n1', mtu: 1450 }], subnets: [sub('s1', '2001:db8:1::/64', 'slaac', 'slaac')], agents: [agent] };
   assert.deepEqual(diagnose(sound), []);
+  // The same topology with no live agent: built nowhere.
+  assert.deepEqual(diagnose({ ...sound, agents: [{ ...agent, alive: false }] }).map((f) => f.code), ['no-agent', 'agent-down']);
   const broken: DrState = {
     networks: [{ id: 'n1', mtu: 1200 }],
     subnets: [
@@ -37,6 +40,7 @@ test('diagnose: each broken rule is one finding with its fix; a sound topology h
     ['external-router-subnet-on-router', 'subnet ext'],
     ['pd-without-gateway', 'subnet pd'],
     ['mtu-below-1280', 'network n1'],
+    ['no-agent', 'agents'],
   ]);
   assert.match(diagnose(broken)[3]!.fix, /router set --external-gateway/);
 });

@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { IPV6_MIN_MTU, ROUTER_INTERFACE_OWNERS, dhcpv6Service, isAutoAddressSubnet, isExternalRouterSubnet } from '../../domain/ipv6/index.js';
+import { V6STACK_AGENT_BINARY } from '../../domain/dhcp.js';
 import { NETWORK, PORT, ROUTER, SUBNET } from '../http.js';
 import { clientOf } from './common.js';
 
@@ -78,6 +79,11 @@ export function diagnose(state: DrState): Finding[] {
     if (v6 && n.mtu !== undefined && n.mtu < IPV6_MIN_MTU) {
       out.push({ code: 'mtu-below-1280', subject: `network ${label(n)}`, problem: `MTU ${n.mtu} is below IPv6's minimum link MTU of ${IPV6_MIN_MTU} (RFC 8200 §5): IPv6 on it will not work`, fix: `v6stack network set --mtu ${IPV6_MIN_MTU} ${n.id} (or more; the physical network must carry it)` });
     }
+  }
+  // The API alone builds nothing: a newcomer who ran `v6stack server` (or `npm start` without root) sees networks in
+  // the API and nothing on the wire.
+  if (state.networks.length && !state.agents.some((a) => a.alive && a.binary === V6STACK_AGENT_BINARY)) {
+    out.push({ code: 'no-agent', subject: 'agents', problem: 'no live v6stack agent: the networks in the API are built nowhere (no bridges, routers, RAs or DHCP servers on any host)', fix: 'start one as root: `npm start` (the API and this host\'s agent) or `v6stack agent` on each host' });
   }
   for (const a of state.agents) {
     if (!a.alive) out.push({ code: 'agent-down', subject: `agent ${a.host}/${a.binary}`, problem: 'no heartbeat within agent_down_time: its bridges, routers and DHCP servers are not kept in sync', fix: `start it again on ${a.host} (\`v6stack agent\`, or \`npm start\`), or remove the host` });
