@@ -45,6 +45,27 @@ test('diagnose: each broken rule is one finding with its fix; a sound topology h
   assert.match(diagnose(broken)[3]!.fix, /router set --external-gateway/);
 });
 
+test('diagnose: a subnet that only its address scope keeps from a BGP speaker is found; other reasons are not misconfigurations', () => {
+  const agent = { host: 'h1', binary: 'v6stack-agent', alive: true };
+  const explanation = (subnet_id: string, reasons: string[]) => ({ subnet_id, cidr: `2001:db8:${subnet_id}::/64`, advertised: reasons.length === 0, reasons });
+  const state: DrState = {
+    ...empty(),
+    agents: [agent],
+    bgp: [{
+      speaker: { id: 'sp1', name: 'speaker1' },
+      explanations: [
+        explanation('a', []),
+        explanation('b', ["the subnet's address scope S2 differs from the gateway network's (S1)"]),
+        explanation('c', ["the subnet's pool P is in no address scope", 'the subnet is on no router interface']),
+        explanation('d', ['the subnet is IPv4 and the speaker IPv6: a speaker carries one address family (a dual-stack network needs two speakers)']),
+      ],
+    }],
+  };
+  const found = diagnose(state);
+  assert.deepEqual(found.map((f) => [f.code, f.subject]), [['bgp-scope-mismatch', 'subnet 2001:db8:b::/64 (b)']]);
+  assert.match(found[0]!.problem, /speaker1 \(sp1\) does not advertise it: the subnet's address scope S2 differs/);
+});
+
 test('labInstanceFindings: a lab instance missing its port\'s SLAAC address is found; a static IPv6 address is not expected', () => {
   const subnets = new Map([['s', sub('s', '2001:db8:1::/64', 'slaac', 'slaac')], ['st', sub('st', '2001:db8:9::/64', null, null, { enable_dhcp: false })]]);
   const port = { id: 'p', network_id: 'n1', device_owner: 'compute:lab', device_id: 'lab-vm1', fixed_ips: [{ subnet_id: 's', ip_address: '2001:db8:1::f816:3eff:fe79:5acc' }, { subnet_id: 'st', ip_address: '2001:db8:9::5' }] };

@@ -37,6 +37,8 @@ export interface DrState {
   ports: DrPort[];
   routers: { id: string; name?: string; external_gateway_info?: unknown }[];
   agents: { host: string; binary: string; alive: boolean; configurations?: Record<string, unknown> }[];
+  /** Each BGP speaker with v6stack's explanation of every subnet (GET /v2.0/bgp-speakers/{id}/route_explanations). */
+  bgp?: { speaker: { id: string; name?: string }; explanations: { subnet_id: string; cidr: string; advertised: boolean; reasons: string[] }[] }[];
 }
 
 export interface Finding {
@@ -85,6 +87,14 @@ export function diagnose(state: DrState): Finding[] {
   if (state.networks.length && !state.agents.some((a) => a.alive && a.binary === V6STACK_AGENT_BINARY)) {
     out.push({ code: 'no-agent', subject: 'agents', problem: 'no live v6stack agent: the networks in the API are built nowhere (no bridges, routers, RAs or DHCP servers on any host)', fix: 'start one as root: `npm start` (the API and this host\'s agent) or `v6stack agent` on each host' });
   }
+  // A tenant subnet that only its address scope keeps from being announced (it is behind a router on the speaker's
+  // network, of the speaker's family): Neutron stays silent there and the subnet is unreachable from outside.
+  for (const { speaker, explanations } of state.bgp ?? []) {
+    for (const e of explanations) {
+      if (e.advertised || !e.reasons.length || !e.reasons.every((r) => /address scope/.test(r))) continue;
+      out.push({ code: 'bgp-scope-mismatch', subject: `subnet ${e.cidr} (${e.subnet_id})`, problem: `BGP speaker ${label(speaker)} does not advertise it: ${e.reasons.join('; ')}`, fix: "allocate the subnet from a subnet pool in the gateway network's address scope (or put its pool in that scope: v6stack subnet pool set --address-scope <scope> <pool>)" });
+    }
+  }
   for (const a of state.agents) {
     if (!a.alive) out.push({ code: 'agent-down', subject: `agent ${a.host}/${a.binary}`, problem: 'no heartbeat within agent_down_time: its bridges, routers and DHCP servers are not kept in sync', fix: `start it again on ${a.host} (\`v6stack agent\`, or \`npm start\`), or remove the host` });
     for (const d of (a.configurations?.failing_daemons ?? []) as { id: string; namespace: string; exits_in_a_row: number; last_words?: string[]; fix: string }[]) {
@@ -131,7 +141,12 @@ export function registerDoctorCommand(program: Command): void {
         client.list(ROUTER),
         client.request('GET', 'agents').then((r) => (r?.agents ?? []) as DrState['agents']),
       ]);
-      const state = { networks, subnets, ports, routers, agents } as unknown as DrState;
+      // BGP (neutron-dynamic-routing's API): each speaker's explanation of what it does not advertise, and why.
+      const speakers = ((await client.request('GET', 'bgp-speakers').catch(() => null))?.bgp_speakers ?? []) as { id: string; name?: string }[];
+      const bgp = await Promise.all(
+        speakers.map(async (speaker) => ({ speaker, explanations: ((await client.request('GET', `bgp-speakers/${speaker.id}/route_explanations`))?.route_explanations ?? []) as NonNullable<DrState['bgp']>[number]['explanations'] })),
+      );
+      const state = { networks, subnets, ports, routers, agents, bgp } as unknown as DrState;
       const findings = diagnose(state);
       const bySubnet = new Map(state.subnets.map((s) => [s.id, s]));
       for (const p of state.ports.filter((x) => x.device_id.startsWith('lab-'))) {
