@@ -7,6 +7,7 @@
 import type { Agent as AgentDoc, FloatingIp, Network, Port, Router, Subnet } from '../schema/index.js';
 import type { FirewallInput, FwGroup, FwRule } from '../domain/firewall.js';
 import type { NatActual, NatTable } from '../domain/nat.js';
+import type { HostedBgpSpeaker } from '../domain/bgp.js';
 import { DEVICE_OWNER_DHCP as DHCP_OWNER, DEVICE_OWNER_ROUTER_GW as GATEWAY_OWNER, ROUTER_INTERFACE_OWNERS } from '../domain/ipv6/index.js';
 
 export { ROUTER_INTERFACE_OWNERS, GATEWAY_OWNER, DHCP_OWNER };
@@ -25,14 +26,7 @@ export type FloatingIpDoc = Pick<FloatingIp, 'id' | 'floating_ip_address' | 'rou
 export type AgentEntry = Pick<AgentDoc, 'host' | 'binary' | 'configurations'>;
 
 /** A BGP speaker this host's BGP agent runs, as GET /v6stack/v1/bgp-speakers?host= gives it (routes derived). */
-export interface BgpSpeakerDoc {
-  id: string;
-  local_as: number;
-  ip_version: 4 | 6;
-  networks: string[];
-  peers: { id: string; peer_ip: string; remote_as: number; auth_type: 'none' | 'md5'; password: string | null }[];
-  advertised_routes: { destination: string; next_hop: string }[];
-}
+export type BgpSpeakerDoc = HostedBgpSpeaker;
 
 export interface ApiState {
   networks: NetworkDoc[];

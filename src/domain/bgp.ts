@@ -250,3 +250,13 @@ export function explainAll(speaker: BgpSpeakerView, topo: BgpTopology): RouteExp
 /** BGP AS numbers: neutron-lib MIN_ASNUM .. MAX_4BYTE_ASNUM (bgp_4byte_asn; RFC 6793). */
 export const MIN_ASNUM = 1;
 export const MAX_4BYTE_ASNUM = 4294967295;
+
+/** A BGP speaker as the agent hosting it reads it (GET /v6stack/v1/bgp-speakers?host=): its peers and derived routes. */
+export interface HostedBgpSpeaker {
+  id: string;
+  local_as: number;
+  ip_version: 4 | 6;
+  networks: string[];
+  peers: { id: string; peer_ip: string; remote_as: number; auth_type: 'none' | 'md5'; password: string | null }[];
+  advertised_routes: { destination: string; next_hop: string }[];
+}

@@ -9,7 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import { NeutronError, badRequest, notFound } from '../../domain/errors.js';
 import { AGENT_DOWN_TIME_MS, agentAlive } from '../../domain/dhcp.js';
-import { advertisedRoutes, explainAll, type BgpFloatingIpView, type BgpSpeakerView, type BgpTopology } from '../../domain/bgp.js';
+import { advertisedRoutes, explainAll, type BgpFloatingIpView, type BgpSpeakerView, type BgpTopology, type HostedBgpSpeaker } from '../../domain/bgp.js';
 import { DEVICE_OWNER_ROUTER_GW, ROUTER_INTERFACE_OWNERS } from '../../domain/ipv6/index.js';
 import type { Doc, Kind, Tx } from '../../store/types.js';
 import { actionId, bgpPeer, bgpSpeaker } from '../../schema/index.js';
@@ -301,13 +301,13 @@ export { speakerNotFound, peerNotFound };
  * each speaker scheduled to this host's enabled BGP agent, with its peers (passwords included: the agent needs them
  * for TCP MD5) and its advertised routes. Served on v6stack's agent API only, never on /v2.0.
  */
-export async function hostedBgpSpeakers(tx: Tx, host: string): Promise<HostedBgpSpeakerDoc[]> {
+export async function hostedBgpSpeakers(tx: Tx, host: string): Promise<HostedBgpSpeaker[]> {
   const agents = (await tx.list('agent', { host: [host] })).filter((a) => a.agent_type === AGENT_TYPE_BGP_ROUTING && a.admin_state_up === true);
   if (!agents.length) return [];
   const bindings = await tx.list('bgp_dragent_binding', { id: agents.map((a) => a.id) });
   if (!bindings.length) return [];
   const topo = await bgpTopology(tx);
-  const out: HostedBgpSpeakerDoc[] = [];
+  const out: HostedBgpSpeaker[] = [];
   for (const b of bindings) {
     const s = await tx.get('bgp_speaker', b.bgp_speaker_id as string);
     if (!s) continue;
@@ -322,13 +322,4 @@ export async function hostedBgpSpeakers(tx: Tx, host: string): Promise<HostedBgp
     });
   }
   return out.sort((a, b) => a.id.localeCompare(b.id));
-}
-
-export interface HostedBgpSpeakerDoc {
-  id: string;
-  local_as: number;
-  ip_version: 4 | 6;
-  networks: string[];
-  peers: { id: string; peer_ip: string; remote_as: number; auth_type: 'none' | 'md5'; password: string | null }[];
-  advertised_routes: { destination: string; next_hop: string }[];
 }
