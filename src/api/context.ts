@@ -1,9 +1,9 @@
 // Who is asking, and the helpers every resource uses to make and revise documents with Neutron's standard
 // attributes (id, project, description, tags, timestamps, revision number).
 //
-// Auth today is Neutron's noauth: every caller is an admin, the project comes from the body's project_id/tenant_id,
-// else the X-Project-Id header, else the server's default project. Identity and policy will replace `RequestContext`
-// construction only; resources already take the context as an argument.
+// Who is asking comes from an `Authenticator` (src/api/server.ts builds the context from its answer). The embedded
+// default is Neutron's noauth: every caller is an admin, the project comes from the body's project_id/tenant_id, else
+// the X-Project-Id header, else the server's default project. Resources take the context as an argument.
 
 import { randomUUID } from 'node:crypto';
 import { httpBadRequest } from '../domain/errors.js';
@@ -14,8 +14,26 @@ import type { ResourceSchema } from '../schema/define.js';
 import type { MtuConfig } from '../domain/mtu.js';
 import type { HaSettings } from '../domain/ha.js';
 
+/** The caller as identity established it (noauth: the default admin; keystone: the token's user, project, roles). */
+export interface Identity {
+  projectId: string;
+  /** Keystone user id (absent under noauth). */
+  userId?: string;
+  /** Keystone role names of the token, lower-case (noauth: ['admin']). */
+  roles: readonly string[];
+  /** Neutron's context_is_admin: the `admin` role (noauth: always). */
+  isAdmin: boolean;
+}
+
+/** Establishes the caller of one request from its headers; throws a NeutronError (401) when it cannot. */
+export type Authenticator = (headers: Readonly<Record<string, string | string[] | undefined>>) => Promise<Identity> | Identity;
+
 export interface RequestContext {
   projectId: string;
+  /** Keystone user id of the caller (absent under noauth and for the server's own work). */
+  userId?: string;
+  /** Role names of the caller (absent for the server's own work, which is admin). */
+  roles?: readonly string[];
   isAdmin: boolean;
   requestId: string;
   /** How this server was configured (Neutron's defaults for what is absent). */

@@ -10,7 +10,7 @@ import { UniqueViolation } from '../store/types.js';
 import { COMMON_COLUMNS, tableOf } from '../store/schema.js';
 import { checkBody } from '../schema/convert.js';
 import { isStorableText, listOf, string } from '../schema/types.js';
-import type { RequestContext, ServerSettings } from './context.js';
+import type { Authenticator, RequestContext, ServerSettings } from './context.js';
 import { saveDoc } from './context.js';
 import { EXTENSIONS } from './extensions.js';
 import { AgentApi } from './agent-api.js';
@@ -55,6 +55,20 @@ export interface ApiOptions {
   settings?: ServerSettings;
   /** Larger request bodies are answered 413 (oslo.middleware's max_request_body_size; default 114,688 bytes). */
   maxRequestBodySize?: number;
+  /** Who is asking (default: noauth, every caller the admin of X-Project-Id or the default project). */
+  authenticate?: Authenticator;
+}
+
+/**
+ * Neutron's noauth: every caller is an admin; the project is X-Project-Id's, else the server's default. A project id
+ * is stored on what the request creates, so the header must be a string a document may hold.
+ */
+export function noauth(defaultProjectId: string): Authenticator {
+  return (headers) => ({
+    projectId: headers['x-project-id'] ? (projectIdType.convert(headers['x-project-id'], 'X-Project-Id') as string) : defaultProjectId,
+    roles: ['admin'],
+    isAdmin: true,
+  });
 }
 
 function send(res: ServerResponse, status: number, body: string | Buffer | null, requestId: string): void {
@@ -202,12 +216,14 @@ export class ApiServer {
   private readonly agentApi: AgentApi;
   private readonly settings: ServerSettings;
   private readonly maxBody: number;
+  private readonly authenticate: Authenticator;
 
   constructor(opts: ApiOptions) {
     this.maxBody = opts.maxRequestBodySize ?? MAX_REQUEST_BODY_SIZE;
     this.settings = opts.settings ?? {};
     this.store = opts.store;
     this.defaultProjectId = opts.defaultProjectId ?? 'default';
+    this.authenticate = opts.authenticate ?? noauth(this.defaultProjectId);
     this.logRequests = opts.logRequests ?? false;
     this.agentApi = new AgentApi(this.store, this.settings);
     this.server = createServer((req, res) => void this.handle(req, res));
@@ -242,13 +258,8 @@ export class ApiServer {
     let status = 500;
     try {
       const url = requestUrl(req);
-      const ctx: RequestContext = {
-        // A project id is stored on what the request creates: it must be a string a document may hold.
-        projectId: req.headers['x-project-id'] ? projectIdType.convert(req.headers['x-project-id'], 'X-Project-Id') : this.defaultProjectId,
-        isAdmin: true,
-        requestId,
-        settings: this.settings,
-      };
+      const who = await this.authenticate(req.headers);
+      const ctx: RequestContext = { ...who, requestId, settings: this.settings };
       const text = req.method === 'POST' || req.method === 'PUT' ? await readBody(req, this.maxBody) : '';
       const result = await this.route(req.method ?? 'GET', url, text, ctx);
       status = result.status;
