@@ -82,14 +82,18 @@ function matches(doc: Doc, name: string, values: string[]): boolean {
   }
   const actual = doc[name];
   if (name === 'fixed_ips' && Array.isArray(actual)) {
-    // fixed_ips=ip_address=X / fixed_ips=subnet_id=Y / fixed_ips=ip_address_substr=Z
-    return values.some((v) => {
+    // fixed_ips=ip_address=X / fixed_ips=subnet_id=Y / fixed_ips=ip_address_substr=Z. As Neutron's _get_ports_query:
+    // the values of one key are alternatives (IN), different keys must all hold (each an `any` over the port's
+    // addresses, not necessarily the same one).
+    const wanted = new Map<string, string[]>();
+    for (const v of values) {
       const [k, ...rest] = v.split('=');
-      const want = rest.join('=');
-      return (actual as Record<string, string>[]).some((ip) =>
-        k === 'ip_address_substr' ? ip.ip_address!.includes(want) : ip[k!] === want,
-      );
-    });
+      wanted.set(k!, [...(wanted.get(k!) ?? []), rest.join('=')]);
+    }
+    const ips = actual as Record<string, string>[];
+    return [...wanted].every(([k, wants]) =>
+      ips.some((ip) => wants.some((want) => (k === 'ip_address_substr' ? ip.ip_address!.includes(want) : ip[k] === want))),
+    );
   }
   return values.some((v) => {
     if (typeof actual === 'boolean') return actual === bool.convert(v, name);

@@ -36,5 +36,17 @@ for (const backend of backends()) {
       assert.deepEqual(await ids('ip_address_substr=19'), [a.id, c.id].sort(), 'anywhere in the text, in either family');
       assert.deepEqual(await ids('ip_address_substr=2001:db8:5c'), []);
     });
+
+    it('ORs the values of one key and ANDs different keys, as Neutron\'s _get_ports_query', async () => {
+      const v6 = (await api.request('POST', '/v2.0/subnets', { subnet: { network_id: net.id, ip_version: 6, cidr: '2001:db8:5d::/64', ipv6_address_mode: 'dhcpv6-stateful', ipv6_ra_mode: 'dhcpv6-stateful' } })).body.subnet;
+      const a = await port(v6.id, '2001:db8:5d::7');
+      const b = await port(v6.id, '2001:db8:5d::8');
+      const list = async (...filters: string[]): Promise<string[]> =>
+        (await api.request('GET', `/v2.0/ports?${filters.map((f) => `fixed_ips=${encodeURIComponent(f)}`).join('&')}`)).body.ports.map((p: { id: string }) => p.id).sort();
+      assert.deepEqual(await list('ip_address=2001:db8:5d::7', 'ip_address=2001:db8:5d::8'), [a.id, b.id].sort());
+      assert.deepEqual(await list('ip_address=2001:db8:5d::7', `subnet_id=${v6.id}`), [a.id]);
+      assert.deepEqual(await list('ip_address=2001:db8:5d::7', 'subnet_id=00000000-0000-4000-8000-000000000000'), [], 'both keys must match');
+      assert.deepEqual(await list('ip_address_substr=5d::8', `subnet_id=${v6.id}`), [b.id]);
+    });
   });
 }
