@@ -78,7 +78,12 @@ export async function spawnServer(db: string, port: number, extra: string[] = []
   child.stdout!.on('data', (d) => (output += d));
   child.stderr!.on('data', (d) => (output += d));
   await new Promise<void>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`server did not start: ${output}`)), 20_000);
+    // A server that has not said it listens in time is killed, so a slow start fails the test instead of leaving a
+    // process that keeps the test file (and the run) from ending.
+    const t = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`server did not start in 60 s: ${output}`));
+    }, 60_000);
     const check = (): void => {
       if (output.includes('Neutron v2.0 API on')) {
         clearTimeout(t);
