@@ -22,7 +22,7 @@ import { anyDict, isUuid, string } from '../schema/types.js';
 import { insertDoc, saveDoc, timestamp, type ServerSettings } from './context.js';
 import { servesDhcpRole, type DhcpAgent } from '../domain/dhcp.js';
 import { syncAllDhcpPorts } from './dhcp-ports.js';
-import { hostedBgpSpeakers } from './resources/bgp.js';
+import { hostedBgpSpeakers, scheduleUnscheduledSpeakers } from './resources/bgp.js';
 import { syncAllHaRouters } from './ha-routers.js';
 import { handlePrefixDelegation } from './prefix-delegation.js';
 
@@ -138,6 +138,8 @@ export class AgentApi {
       if (servesDhcpRole(agent as unknown as DhcpAgent)) await syncAllDhcpPorts(tx, this.settings);
       // An L3 host is alive: HA routers short of hosts are scheduled to it (Neutron's auto_schedule_routers).
       if (servesDhcpRole(agent as unknown as DhcpAgent)) await syncAllHaRouters(tx, this.settings);
+      // A BGP agent with nothing to do takes a speaker no agent hosts.
+      await scheduleUnscheduledSpeakers(tx, agent);
       return agent;
     });
     this.notify();

@@ -135,6 +135,8 @@ for (const backend of backends()) {
     });
 
     it('schedules speakers on BGP agents: one per agent, listed both ways, refused on other agent types', async () => {
+      // The speakers of the tests above were made before any BGP agent existed: a new agent would take one of them.
+      for (const s of (await ok('GET', '/v2.0/bgp-speakers')).bgp_speakers) await ok('DELETE', `/v2.0/bgp-speakers/${s.id}`, undefined, 204);
       const bgpAgent = (await ok('PUT', '/v6stack/v1/agents/host-bgp/neutron-bgp-dragent', { agent: { agent_type: 'BGP dynamic routing agent' } })).agent;
       const l3 = (await ok('PUT', '/v6stack/v1/agents/host-bgp/v6stack-agent', { agent: { agent_type: 'v6stack agent' } })).agent;
       // Created while a free BGP agent is alive: scheduled at once (ChanceScheduler).
@@ -154,6 +156,24 @@ for (const backend of backends()) {
       await ok('DELETE', `/v2.0/bgp-speakers/${s2.id}`, undefined, 204);
       assert.deepEqual((await ok('GET', `/v2.0/agents/${bgpAgent.id}/bgp-drinstances`)).bgp_speakers, [], 'the binding goes with the speaker');
       await fault('GET', '/v2.0/agents/6f1b7c3e-0000-4000-8000-000000000000/bgp-drinstances', undefined, 404, 'AgentNotFound', 'Agent 6f1b7c3e-0000-4000-8000-000000000000 could not be found.');
+    });
+
+    it('gives a speaker no agent hosts to the next BGP agent that heartbeats with nothing to do', async () => {
+      for (const s of (await ok('GET', '/v2.0/bgp-speakers')).bgp_speakers) await ok('DELETE', `/v2.0/bgp-speakers/${s.id}`, undefined, 204);
+      await ok('PUT', '/v6stack/v1/agents/host-bgp-a/neutron-bgp-dragent', { agent: { agent_type: 'BGP dynamic routing agent' } });
+      const hostOf = async (id: string): Promise<string[]> => (await ok('GET', `/v2.0/bgp-speakers/${id}/bgp-dragents`)).agents.map((a: { id: string }) => a.id);
+      // Speakers until every BGP agent (host-bgp's from the test above, host-bgp-a's) hosts one and one waits.
+      const made: { id: string }[] = [];
+      for (let i = 0; i < 3; i++) made.push((await ok('POST', '/v2.0/bgp-speakers', { bgp_speaker: { name: `auto${i}`, ip_version: 6, local_as: 65011 + i } })).bgp_speaker);
+      const waiting = made[2]!;
+      assert.equal((await hostOf(made[0]!.id)).length, 1);
+      assert.equal((await hostOf(made[1]!.id)).length, 1);
+      assert.deepEqual(await hostOf(waiting.id), [], 'every BGP agent is busy');
+      await ok('PUT', '/v6stack/v1/agents/host-bgp-a/neutron-bgp-dragent', { agent: { agent_type: 'BGP dynamic routing agent' } });
+      assert.deepEqual(await hostOf(waiting.id), [], 'a busy agent keeps its speaker and takes no other');
+      const fresh = (await ok('PUT', '/v6stack/v1/agents/host-bgp-b/neutron-bgp-dragent', { agent: { agent_type: 'BGP dynamic routing agent' } })).agent;
+      assert.deepEqual(await hostOf(waiting.id), [fresh.id], 'the new agent took the waiting speaker at its first heartbeat');
+      for (const s of made) await ok('DELETE', `/v2.0/bgp-speakers/${s.id}`, undefined, 204);
     });
   });
 }

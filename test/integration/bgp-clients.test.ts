@@ -123,6 +123,9 @@ for (const backend of backends()) {
       const agent = ((await res.json()) as { agent: { id: string } }).agent;
       const listed = await oj('bgp', 'dragent', 'list');
       assert.deepEqual(listed.map((a: Record<string, unknown>) => a.ID), [agent.id]);
+      // speaker1 was created before any BGP agent: the agent's first heartbeat took it (schedule_unscheduled_bgp_speakers).
+      assert.deepEqual((await oj('bgp', 'speaker', 'list', '--agent', agent.id)).map((s: Record<string, unknown>) => s.Name), ['speaker1']);
+      await oc('bgp', 'dragent', 'remove', 'speaker', agent.id, 'speaker1');
       await oc('bgp', 'dragent', 'add', 'speaker', agent.id, 'speaker1');
       assert.deepEqual((await oj('bgp', 'dragent', 'list', '--bgp-speaker', 'speaker1')).map((a: Record<string, unknown>) => [a.ID, a.Host]), [[agent.id, 'bgp-host']]);
       assert.deepEqual((await oj('bgp', 'speaker', 'list', '--agent', agent.id)).map((s: Record<string, unknown>) => s.Name), ['speaker1']);

@@ -90,6 +90,21 @@ async function scheduleSpeaker(tx: Tx, speakerId: string, settings?: ServerSetti
   if (free) await insert(tx, 'bgp_dragent_binding', { id: free.id, project_id: null, name: null, bgp_speaker_id: speakerId });
 }
 
+/**
+ * A live BGP agent that hosts no speaker takes a speaker no agent hosts (neutron-dynamic-routing's
+ * schedule_unscheduled_bgp_speakers, run when a BGP agent syncs): a speaker created before any BGP agent existed, or
+ * left by a removed agent, gets advertised as soon as an agent is there.
+ */
+export async function scheduleUnscheduledSpeakers(tx: Tx, agent: Doc): Promise<void> {
+  if (agent.agent_type !== AGENT_TYPE_BGP_ROUTING || agent.admin_state_up !== true) return;
+  const bindings = await tx.list('bgp_dragent_binding');
+  if (bindings.some((b) => b.id === agent.id)) return;
+  const bound = new Set(bindings.map((b) => b.bgp_speaker_id as string));
+  // Speakers carry no timestamps (no standard attributes in neutron-dynamic-routing): the order is the id's, stable.
+  const waiting = (await tx.list('bgp_speaker')).filter((s) => !bound.has(s.id)).sort((a, b) => a.id.localeCompare(b.id));
+  if (waiting[0]) await insert(tx, 'bgp_dragent_binding', { id: agent.id, project_id: null, name: null, bgp_speaker_id: waiting[0].id });
+}
+
 export const bgpSpeakers: ResourceDef = {
   kind: 'bgp_speaker',
   schema: bgpSpeaker,
