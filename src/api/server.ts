@@ -15,7 +15,7 @@ import { saveDoc } from './context.js';
 import { EXTENSIONS } from './extensions.js';
 import { AgentApi } from './agent-api.js';
 import { syncAllDhcpPorts } from './dhcp-ports.js';
-import { ADMIN_ONLY_KINDS, OWNER_ONLY_KINDS, Policy, hasRole, redact } from './policy.js';
+import { ADMIN_ONLY_KINDS, OWNER_ONLY_KINDS, Policy, hasRole, policyNotAuthorized, redact } from './policy.js';
 import { applyList, isPlain, pageLinks, pagesById, parseListQuery, pick } from './list.js';
 import type { ResourceDef, SubCollection } from './resource.js';
 import { agents } from './resources/agents.js';
@@ -286,6 +286,8 @@ export class ApiServer {
     const parts = path.split('/').slice(1).map(decodeSegment);
     checkQuery(url.search);
     if (parts[0] === 'v6stack' && parts[1] === 'v1') {
+      // The agents' channel (the whole topology, port status, heartbeats) is Neutron's RPC: service credentials only.
+      if (!ctx.isAdmin) throw policyNotAuthorized('rule:context_is_admin');
       return this.agentApi.handle(method, parts.slice(1), url, parseJson(text));
     }
     if (parts[0] !== 'v2.0') throw resourceNotFound(url.pathname);

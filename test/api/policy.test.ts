@@ -201,6 +201,10 @@ describe('policy: attributes, ownership and admin-only resources', () => {
         await fault('member-A', 'GET', `/v2.0/agents/${agent.id}`, undefined, 404, 'HTTPNotFound', 'The resource could not be found.');
         await fault('member-A', 'PUT', `/v2.0/agents/${agent.id}`, { agent: { description: 'x' } }, 404, 'HTTPNotFound');
         await fault('member-A', 'GET', `/v2.0/agents/${agent.id}/l3-routers`, undefined, 404, 'HTTPNotFound');
+        // The agents' own channel (topology, heartbeats, port status) is for service (admin) credentials.
+        await fault('member-A', 'GET', '/v6stack/v1/changes', undefined, 403, 'PolicyNotAuthorized', 'rule:context_is_admin is disallowed by policy');
+        await fault('member-B', 'PUT', '/v6stack/v1/agents/rogue/v6stack-agent', { agent: { agent_type: 'v6stack agent', configurations: {} } }, 403, 'PolicyNotAuthorized');
+        assert.ok(!(await ok('admin', 'GET', '/v2.0/agents')).agents.some((a: any) => a.host === 'rogue'));
       });
     });
   }
