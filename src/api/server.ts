@@ -15,6 +15,7 @@ import { saveDoc } from './context.js';
 import { EXTENSIONS } from './extensions.js';
 import { AgentApi } from './agent-api.js';
 import { syncAllDhcpPorts } from './dhcp-ports.js';
+import { ADMIN_ONLY_KINDS, OWNER_ONLY_KINDS, Policy, hasRole, policyNotAuthorized, redact } from './policy.js';
 import { applyList, isPlain, pageLinks, pagesById, parseListQuery, pick } from './list.js';
 import type { ResourceDef, SubCollection } from './resource.js';
 import { agents } from './resources/agents.js';
@@ -285,6 +286,8 @@ export class ApiServer {
     const parts = path.split('/').slice(1).map(decodeSegment);
     checkQuery(url.search);
     if (parts[0] === 'v6stack' && parts[1] === 'v1') {
+      // The agents' channel (the whole topology, port status, heartbeats) is Neutron's RPC: service credentials only.
+      if (!ctx.isAdmin) throw policyNotAuthorized('rule:context_is_admin');
       return this.agentApi.handle(method, parts.slice(1), url, parseJson(text));
     }
     if (parts[0] !== 'v2.0') throw resourceNotFound(url.pathname);
@@ -305,30 +308,38 @@ export class ApiServer {
     if (parts.length > 5) throw resourceNotFound(url.pathname);
 
     if (id === undefined) {
-      if (method === 'GET') return { status: 200, body: await this.list(resource, url) };
+      if (method === 'GET') return { status: 200, body: await this.list(resource, url, ctx) };
       if (method === 'POST') return { status: 201, body: await this.create(resource, text, ctx) };
     } else if (sub === undefined) {
-      if (method === 'GET') return { status: 200, body: await this.show(resource, id, url) };
+      if (method === 'GET') return { status: 200, body: await this.show(resource, id, url, ctx) };
       if (method === 'PUT') return { status: 200, body: await this.update(resource, id, text, ctx) };
       if (method === 'DELETE') {
         await this.remove(resource, id, ctx);
         return { status: 204, body: null };
       }
     } else if (sub === 'tags') {
-      return this.tags(resource, method, id, tag, text);
+      return this.tags(resource, method, id, tag, text, ctx);
     } else if (resource.actions && Object.hasOwn(resource.actions, sub) && method === 'PUT' && tag === undefined) {
       const action = resource.actions[sub]!;
       const parsed = parseJson(text) ?? {};
       if (typeof parsed !== 'object' || Array.isArray(parsed)) throw httpBadRequest('Body contains invalid data');
       const body = parsed as Record<string, unknown>;
-      const out = await this.write(async (tx) => action(tx, ctx, await this.mustGet(tx, resource, id), body));
+      const out = await this.write(async (tx) => {
+        const doc = await this.mustGet(tx, resource, id);
+        await new Policy(tx, ctx).authorizeAction(resource.kind, doc, sub, body);
+        return action(tx, ctx, doc, body);
+      });
       return { status: 200, body: JSON.stringify(out) };
     } else if (resource.getActions && Object.hasOwn(resource.getActions, sub) && method === 'GET' && tag === undefined) {
       const action = resource.getActions[sub]!;
-      const out = await this.store.read(async (tx) => action(tx, ctx, await this.mustGet(tx, resource, id), url));
+      const out = await this.store.read(async (tx) => {
+        const doc = await this.mustGet(tx, resource, id);
+        await new Policy(tx, ctx).authorizeAction(resource.kind, doc, sub, {});
+        return action(tx, ctx, doc, url);
+      });
       return { status: 200, body: JSON.stringify(out) };
     } else if (resource.subCollections && Object.hasOwn(resource.subCollections, sub)) {
-      return this.subCollection(resource, resource.subCollections[sub]!, method, id, tag, text, ctx);
+      return this.subCollection(resource, resource.subCollections[sub]!, sub, method, id, tag, text, ctx);
     }
     throw new NeutronError(405, 'HTTPMethodNotAllowed', METHOD_NOT_ALLOWED);
   }
@@ -337,6 +348,7 @@ export class ApiServer {
   private async subCollection(
     resource: ResourceDef,
     sub: SubCollection,
+    name: string,
     method: string,
     parentId: string,
     id: string | undefined,
@@ -345,18 +357,18 @@ export class ApiServer {
   ): Promise<{ status: number; body: string | null }> {
     if (method === 'GET' && id === undefined && sub.list) {
       const list = sub.list;
-      return { status: 200, body: JSON.stringify(await this.store.read(async (tx) => list(tx, ctx, await this.mustGet(tx, resource, parentId), this.settings))) };
+      return { status: 200, body: JSON.stringify(await this.store.read(async (tx) => list(tx, ctx, await this.mustGetFor(tx, ctx, resource, parentId, name, method), this.settings))) };
     }
     if (method === 'POST' && id === undefined && sub.create) {
       const create = sub.create;
       const parsed = parseJson(text) ?? {};
       if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw httpBadRequest('Body contains invalid data');
-      const out = await this.write(async (tx) => create(tx, ctx, await this.mustGet(tx, resource, parentId), parsed as Record<string, unknown>));
+      const out = await this.write(async (tx) => create(tx, ctx, await this.mustGetFor(tx, ctx, resource, parentId, name, method), parsed as Record<string, unknown>));
       return { status: 201, body: JSON.stringify(out ?? null) };
     }
     if (method === 'DELETE' && id !== undefined && sub.remove) {
       const remove = sub.remove;
-      await this.write(async (tx) => remove(tx, ctx, await this.mustGet(tx, resource, parentId), id));
+      await this.write(async (tx) => remove(tx, ctx, await this.mustGetFor(tx, ctx, resource, parentId, name, method), id));
       return { status: 204, body: null };
     }
     throw new NeutronError(405, 'HTTPMethodNotAllowed', METHOD_NOT_ALLOWED);
@@ -382,6 +394,19 @@ export class ApiServer {
     return doc;
   }
 
+  /** The parent of a sub-collection, once policy lets the caller reach the sub-collection (admin-only today). */
+  private async mustGetFor(tx: Tx, ctx: RequestContext, resource: ResourceDef, id: string, name: string, method: string): Promise<Doc> {
+    const doc = await this.mustGet(tx, resource, id);
+    await new Policy(tx, ctx).authorizeSubCollection(resource.kind, doc, name, method);
+    return doc;
+  }
+
+  /** A document as the caller may see it: the resource's view, without the attributes policy hides from it. */
+  private async view(tx: Tx, resource: ResourceDef, doc: Doc, ctx: RequestContext): Promise<Doc> {
+    const shown = resource.present ? await resource.present(tx, doc, this.settings) : doc;
+    return redact(ctx, resource.kind, shown);
+  }
+
   private versions(url: URL): unknown {
     return { versions: [{ id: 'v2.0', status: 'CURRENT', links: [{ rel: 'self', href: `${url.origin}/v2.0/` }] }] };
   }
@@ -394,10 +419,11 @@ export class ApiServer {
     return { status: 200, body: JSON.stringify({ extension: ext }) };
   }
 
-  private async list(resource: ResourceDef, url: URL): Promise<string | Buffer> {
+  private async list(resource: ResourceDef, url: URL, ctx: RequestContext): Promise<string | Buffer> {
     const attributes = new Set(resource.listable ?? Object.keys(resource.schema.attributes));
     const columns = new Set<string>([...COMMON_COLUMNS, ...tableOf(resource.kind).columns]);
     const q = parseListQuery(url.searchParams, attributes, columns);
+    if (!ctx.isAdmin) return this.listFor(resource, url, q, ctx);
     return this.store.read(async (tx) => {
       if (isPlain(q) && !resource.present) {
         // Stored documents are exactly what the API shows: the database joins them, we only frame them.
@@ -427,6 +453,29 @@ export class ApiServer {
     });
   }
 
+  /**
+   * A non-admin's listing: only what policy lets the caller see, without the attributes it may not read (Neutron
+   * filters rows in its query and items in its policy hook). Kinds visible to their project only are narrowed by
+   * the store's project_id column; the others are checked document by document against memoised lookups (one read
+   * per network or group involved, not per row). Admins (and noauth) keep the store's fast paths above.
+   */
+  private async listFor(resource: ResourceDef, url: URL, q: ReturnType<typeof parseListQuery>, ctx: RequestContext): Promise<string> {
+    const kind = resource.kind;
+    return this.store.read(async (tx) => {
+      let docs: Doc[] = [];
+      if (ADMIN_ONLY_KINDS.has(kind) || !hasRole(ctx, 'reader')) docs = [];
+      else if (OWNER_ONLY_KINDS.has(kind)) {
+        const asked = q.columnFilters.project_id;
+        if (!asked || asked.includes(ctx.projectId)) docs = await tx.list(kind, { ...q.columnFilters, project_id: [ctx.projectId] });
+      } else docs = await new Policy(tx, ctx).visible(kind, await tx.list(kind, q.columnFilters));
+      docs = await Promise.all(docs.map((d) => this.view(tx, resource, d, ctx)));
+      const result = applyList(docs, q, url, (m) => notFound(kind, m));
+      const body: Record<string, unknown> = { [resource.schema.plural]: result.items };
+      if (result.links.length) body[`${resource.schema.plural}_links`] = result.links;
+      return JSON.stringify(body);
+    });
+  }
+
   /** floatingip-pools: a read-only collection computed from the external networks' IPv4 subnets. */
   private async floatingIpPools(url: URL, ctx: RequestContext): Promise<string> {
     const attributes = new Set(['subnet_id', 'subnet_name', 'network_id', 'cidr', 'project_id']);
@@ -440,10 +489,11 @@ export class ApiServer {
     return JSON.stringify(body);
   }
 
-  private async show(resource: ResourceDef, id: string, url: URL): Promise<string> {
+  private async show(resource: ResourceDef, id: string, url: URL, ctx: RequestContext): Promise<string> {
     return this.store.read(async (tx) => {
       let doc = await this.mustGet(tx, resource, id);
-      if (resource.present) doc = await resource.present(tx, doc, this.settings);
+      await new Policy(tx, ctx).mustSee(resource.kind, doc);
+      doc = await this.view(tx, resource, doc, ctx);
       const fields = url.searchParams.getAll('fields').flatMap((f) => f.split(',')).filter(Boolean);
       return JSON.stringify({ [resource.schema.singular]: fields.length ? pick(doc, fields) : doc });
     });
@@ -458,9 +508,11 @@ export class ApiServer {
     const inputs = items.map((item) => checkBody(resource.schema, item, 'create'));
     const docs = await this.write(async (tx) => {
       const out: Doc[] = [];
+      const policy = new Policy(tx, ctx);
       for (const input of inputs) {
+        await policy.authorizeCreate(resource.kind, input);
         const doc = await resource.create(tx, ctx, input);
-        out.push(resource.present ? await resource.present(tx, doc, this.settings) : doc);
+        out.push(await this.view(tx, resource, doc, ctx));
       }
       return out;
     });
@@ -471,15 +523,21 @@ export class ApiServer {
     if (!resource.update) throw new NeutronError(405, 'HTTPMethodNotAllowed', METHOD_NOT_ALLOWED);
     const input = checkBody(resource.schema, unwrap(parseJson(text), resource.schema.singular), 'update');
     const doc = await this.write(async (tx) => {
-      const updated = await resource.update!(tx, ctx, await this.mustGet(tx, resource, id), input);
-      return resource.present ? resource.present(tx, updated, this.settings) : updated;
+      const current = await this.mustGet(tx, resource, id);
+      await new Policy(tx, ctx).authorizeUpdate(resource.kind, current, input);
+      const updated = await resource.update!(tx, ctx, current, input);
+      return this.view(tx, resource, updated, ctx);
     });
     return JSON.stringify({ [resource.schema.singular]: doc });
   }
 
   private async remove(resource: ResourceDef, id: string, ctx: RequestContext): Promise<void> {
     if (!resource.remove) throw new NeutronError(405, 'HTTPMethodNotAllowed', METHOD_NOT_ALLOWED);
-    await this.write(async (tx) => resource.remove!(tx, ctx, await this.mustGet(tx, resource, id)));
+    await this.write(async (tx) => {
+      const doc = await this.mustGet(tx, resource, id);
+      await new Policy(tx, ctx).authorizeDelete(resource.kind, doc);
+      await resource.remove!(tx, ctx, doc);
+    });
   }
 
   /** standard-attr-tag: GET/PUT(all)/DELETE(all) on .../tags and GET/PUT/DELETE on .../tags/<tag>. */
@@ -489,9 +547,14 @@ export class ApiServer {
     id: string,
     tag: string | undefined,
     text: string,
+    ctx: RequestContext,
   ): Promise<{ status: number; body: string | Buffer | null }> {
     if (method === 'GET') {
-      const doc = await this.store.read((tx) => this.mustGet(tx, resource, id));
+      const doc = await this.store.read(async (tx) => {
+        const d = await this.mustGet(tx, resource, id);
+        await new Policy(tx, ctx).mustSee(resource.kind, d);
+        return d;
+      });
       const tags = doc.tags as string[];
       if (tag !== undefined) tagType.convert(tag, 'tags');
       if (tag === undefined) return { status: 200, body: JSON.stringify({ tags }) };
@@ -506,6 +569,8 @@ export class ApiServer {
     } else if (tag !== undefined) tagType.convert(tag, 'tags');
     const doc = await this.write(async (tx) => {
       const d = await this.mustGet(tx, resource, id);
+      // Tags are written as the resource is updated: by its project's members (or admin).
+      await new Policy(tx, ctx).authorizeUpdate(resource.kind, d, {});
       let tags = d.tags as string[];
       if (replacement) tags = replacement;
       else if (method === 'PUT') tags = tags.includes(tag!) ? tags : [...tags, tag!];
