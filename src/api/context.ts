@@ -31,7 +31,7 @@ export interface Identity {
  */
 export type Authenticator = (
   headers: Readonly<Record<string, string | string[] | undefined>>,
-  request: { method: string; path: string },
+  request?: { method: string; path: string },
 ) => Promise<Identity> | Identity;
 
 export interface RequestContext {
