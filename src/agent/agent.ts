@@ -25,6 +25,8 @@ import type { VrrpOptions } from './model.js';
 
 export interface AgentOptions {
   server: string;
+  /** The server's agent secret (X-V6stack-Agent-Secret), needed when it runs with --auth-strategy keystone. */
+  secret?: string;
   host: string;
   stateDir: string;
   /** Wait after a change before re-planning (default 0: the next pass collects what arrives meanwhile). */
@@ -174,7 +176,7 @@ export class Agent {
   private async api(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<any> {
     const res = await fetch(this.opts.server + path, {
       method,
-      headers: { 'Content-Type': 'application/json' },
+      headers: { 'Content-Type': 'application/json', ...(this.opts.secret ? { 'X-V6stack-Agent-Secret': this.opts.secret } : {}) },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       ...(signal ? { signal } : {}),
     });

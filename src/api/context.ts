@@ -25,8 +25,14 @@ export interface Identity {
   isAdmin: boolean;
 }
 
-/** Establishes the caller of one request from its headers; throws a NeutronError (401) when it cannot. */
-export type Authenticator = (headers: Readonly<Record<string, string | string[] | undefined>>) => Promise<Identity> | Identity;
+/**
+ * Establishes the caller of one request from its headers (and, for what is served without a token, its method and
+ * path); throws a NeutronError (401) when it cannot.
+ */
+export type Authenticator = (
+  headers: Readonly<Record<string, string | string[] | undefined>>,
+  request?: { method: string; path: string },
+) => Promise<Identity> | Identity;
 
 export interface RequestContext {
   projectId: string;

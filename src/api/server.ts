@@ -14,6 +14,7 @@ import type { Authenticator, RequestContext, ServerSettings } from './context.js
 import { saveDoc } from './context.js';
 import { EXTENSIONS } from './extensions.js';
 import { AgentApi } from './agent-api.js';
+import { AuthFault } from './auth/errors.js';
 import { syncAllDhcpPorts } from './dhcp-ports.js';
 import { ADMIN_ONLY_KINDS, OWNER_ONLY_KINDS, Policy, hasRole, policyNotAuthorized, redact } from './policy.js';
 import { applyList, isPlain, pageLinks, pagesById, parseListQuery, pick } from './list.js';
@@ -72,8 +73,8 @@ export function noauth(defaultProjectId: string): Authenticator {
   });
 }
 
-function send(res: ServerResponse, status: number, body: string | Buffer | null, requestId: string): void {
-  const headers: Record<string, string | number> = { 'X-Openstack-Request-Id': requestId };
+function send(res: ServerResponse, status: number, body: string | Buffer | null, requestId: string, extra: Record<string, string> = {}): void {
+  const headers: Record<string, string | number> = { ...extra, 'X-Openstack-Request-Id': requestId };
   if (body !== null) {
     headers['Content-Type'] = 'application/json';
     headers['Content-Length'] = Buffer.byteLength(body);
@@ -259,7 +260,7 @@ export class ApiServer {
     let status = 500;
     try {
       const url = requestUrl(req);
-      const who = await this.authenticate(req.headers);
+      const who = await this.authenticate(req.headers, { method: req.method ?? 'GET', path: url.pathname });
       const ctx: RequestContext = { ...who, requestId, settings: this.settings };
       const text = req.method === 'POST' || req.method === 'PUT' ? await readBody(req, this.maxBody) : '';
       const result = await this.route(req.method ?? 'GET', url, text, ctx);
@@ -270,7 +271,8 @@ export class ApiServer {
       if (!err) console.error(`[v6stack] ${requestId} ${req.method} ${req.url}: ${(e as Error)?.stack ?? String(e)}`);
       const fault = err ?? new NeutronError(500, 'HTTPInternalServerError', 'Request Failed: internal server error while processing your request.');
       status = fault.status;
-      if (!res.headersSent) send(res, fault.status, JSON.stringify(fault.toBody()), requestId);
+      // An authentication refusal is keystonemiddleware's answer (its body, WWW-Authenticate), not a NeutronError.
+      if (!res.headersSent) send(res, fault.status, JSON.stringify(fault instanceof AuthFault ? fault.wireBody : fault.toBody()), requestId, fault instanceof AuthFault ? fault.headers : {});
       else res.destroy();
     } finally {
       if (this.logRequests) {

@@ -56,6 +56,8 @@ export function registerAgentCommands(program: Command): void {
       if (o.ipv6Gateway !== undefined && !isIpv6(o.ipv6Gateway)) throw new Error(`--ipv6-gateway must be an IPv6 address, not ${JSON.stringify(o.ipv6Gateway)}`);
       const agent = new Agent({
         server: resolveEndpoint(o.server),
+        // A server with --auth-strategy keystone serves agents that present its secret (kept off the command line).
+        ...(process.env.V6STACK_AGENT_SECRET ? { secret: process.env.V6STACK_AGENT_SECRET } : {}),
         host: o.host,
         stateDir: resolve(o.stateDir ?? `/var/lib/v6stack/agent-${o.host}`),
         resyncMs: Number(o.resyncInterval) * 1000,

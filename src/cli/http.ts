@@ -66,6 +66,11 @@ type Answer = Record<string, unknown>;
 export type Query = Record<string, string | number | boolean | (string | number)[] | undefined>;
 
 /** The endpoint to use: flag, then OS_ENDPOINT, then V6STACK_URL, then [::1]:9696; any trailing /v2.0 dropped. */
+/** The endpoint the user named (flag, OS_ENDPOINT, V6STACK_URL), or undefined: with Keystone, the catalog's is used then. */
+export function explicitEndpoint(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  return flag || env.OS_ENDPOINT || env.V6STACK_URL ? resolveEndpoint(flag, env) : undefined;
+}
+
 export function resolveEndpoint(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
   const raw = flag || env.OS_ENDPOINT || env.V6STACK_URL || DEFAULT_ENDPOINT;
   return raw.replace(/\/+$/, '').replace(/\/v2\.0$/, '');
@@ -81,21 +86,135 @@ export function queryString(query: Query = {}): string {
   return s ? `?${s}` : '';
 }
 
-export class NeutronClient {
-  readonly endpoint: string;
+/**
+ * Keystone password credentials, as the openstack client takes them (OS_AUTH_URL, OS_USERNAME, OS_PASSWORD,
+ * OS_PROJECT_NAME or OS_PROJECT_ID, OS_USER_DOMAIN_NAME, OS_PROJECT_DOMAIN_NAME, OS_REGION_NAME, or the --os-*
+ * flags). With them the CLI gets a token and sends X-Auth-Token (a server with --auth-strategy keystone); without
+ * them it sends X-Project-Id (noauth).
+ */
+export interface KeystoneCredentials {
+  authUrl: string;
+  username: string;
+  password: string;
+  projectName?: string;
+  projectId?: string;
+  userDomainName: string;
+  projectDomainName: string;
+  regionName?: string;
+}
 
+export interface AuthFlags {
+  osAuthUrl?: string;
+  osUsername?: string;
+  osPassword?: string;
+  osProjectName?: string;
+  osProjectId?: string;
+  osUserDomainName?: string;
+  osProjectDomainName?: string;
+  osRegionName?: string;
+}
+
+/** The Keystone credentials the flags and environment give, or undefined (noauth); half of them is a usage error. */
+export function credentialsFrom(flags: AuthFlags, env: NodeJS.ProcessEnv = process.env): KeystoneCredentials | undefined {
+  const authUrl = flags.osAuthUrl || env.OS_AUTH_URL;
+  if (!authUrl) return undefined;
+  const username = flags.osUsername || env.OS_USERNAME;
+  const password = flags.osPassword || env.OS_PASSWORD;
+  const projectName = flags.osProjectName || env.OS_PROJECT_NAME;
+  const projectId = flags.osProjectId || env.OS_PROJECT_ID;
+  const missing = [!username && 'OS_USERNAME (--os-username)', !password && 'OS_PASSWORD (--os-password)', !projectName && !projectId && 'OS_PROJECT_NAME (--os-project-name) or OS_PROJECT_ID'].filter(Boolean);
+  if (missing.length) throw new CliError(`Keystone authentication (OS_AUTH_URL ${authUrl}) also needs ${missing.join(', ')}`);
+  const regionName = flags.osRegionName || env.OS_REGION_NAME;
+  return {
+    authUrl,
+    username: username!,
+    password: password!,
+    ...(projectName ? { projectName } : { projectId: projectId! }),
+    userDomainName: flags.osUserDomainName || env.OS_USER_DOMAIN_NAME || env.OS_USER_DOMAIN_ID || 'Default',
+    projectDomainName: flags.osProjectDomainName || env.OS_PROJECT_DOMAIN_NAME || env.OS_PROJECT_DOMAIN_ID || 'Default',
+    ...(regionName ? { regionName } : {}),
+  };
+}
+
+interface CatalogEntry {
+  type?: string;
+  endpoints?: { interface?: string; region?: string; region_id?: string; url?: string }[];
+}
+
+/** The network service's public endpoint in a token's catalog (in the region asked for, if any). */
+export function networkEndpoint(catalog: CatalogEntry[], region?: string): string | undefined {
+  for (const service of catalog) {
+    if (service.type !== 'network') continue;
+    const e = service.endpoints?.find((x) => x.interface === 'public' && (!region || x.region === region || x.region_id === region));
+    if (e?.url) return e.url;
+  }
+  return undefined;
+}
+
+/** A project-scoped token from Keystone v3 (password method) and the token's catalog. */
+export async function keystoneToken(c: KeystoneCredentials): Promise<{ token: string; catalog: CatalogEntry[] }> {
+  const base = c.authUrl.replace(/\/+$/, '');
+  const url = `${/\/v3$/.test(base) ? base : `${base}/v3`}/auth/tokens`;
+  const project = c.projectName ? { name: c.projectName, domain: { name: c.projectDomainName } } : { id: c.projectId };
+  const body = { auth: { identity: { methods: ['password'], password: { user: { name: c.username, domain: { name: c.userDomainName }, password: c.password } } }, scope: { project } } };
+  let res: Response;
+  try {
+    res = await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json', Accept: 'application/json' }, body: JSON.stringify(body) });
+  } catch (e) {
+    const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+    throw new CliError(`Unable to establish connection to ${url}: ${cause?.code ?? cause?.message ?? (e as Error).message}`);
+  }
+  const text = await res.text();
+  const token = res.headers.get('x-subject-token');
+  if (res.status !== 201 || !token) {
+    // keystoneauth's wording: "The request you have made requires authentication. (HTTP 401) (Request-ID: ...)"
+    let message = text.trim();
+    try {
+      message = (JSON.parse(text) as { error?: { message?: string } }).error?.message ?? message;
+    } catch {
+      /* not JSON */
+    }
+    throw new CliError(`${message} (HTTP ${res.status})`);
+  }
+  const doc = JSON.parse(text) as { token?: { catalog?: CatalogEntry[] } };
+  return { token, catalog: doc.token?.catalog ?? [] };
+}
+
+export class NeutronClient {
+  endpoint: string;
+  private token?: Promise<string>;
+
+  /**
+   * `projectId` is noauth's X-Project-Id; `auth` makes the client get a Keystone token first (and, when
+   * `endpoint` is undefined, take the network endpoint from the token's catalog, as the openstack client does).
+   */
   constructor(
-    endpoint: string,
+    endpoint: string | undefined,
     readonly projectId?: string,
+    private readonly auth?: KeystoneCredentials,
   ) {
-    this.endpoint = endpoint.replace(/\/+$/, '');
+    this.endpoint = (endpoint ?? DEFAULT_ENDPOINT).replace(/\/+$/, '');
+    if (auth) {
+      this.token = keystoneToken(auth).then(({ token, catalog }) => {
+        if (endpoint === undefined) {
+          const found = networkEndpoint(catalog, auth.regionName);
+          if (!found) throw new CliError(`no public network endpoint in the catalog of ${auth.authUrl}${auth.regionName ? ` for region ${auth.regionName}` : ''}: give --os-endpoint`);
+          this.endpoint = found.replace(/\/+$/, '').replace(/\/v2\.0$/, '');
+        }
+        return token;
+      });
+      // Not awaited until the first request: keep an early failure from being an unhandled rejection.
+      this.token.catch(() => {});
+    }
   }
 
   async request(method: string, path: string, body?: unknown): Promise<Answer | null> {
+    const token = this.token ? await this.token : undefined;
     const url = `${this.endpoint}/v2.0/${path}`;
     const headers: Record<string, string> = { Accept: 'application/json' };
     if (body !== undefined) headers['Content-Type'] = 'application/json';
-    if (this.projectId) headers['X-Project-Id'] = this.projectId;
+    if (token) headers['X-Auth-Token'] = token;
+    else if (this.projectId) headers['X-Project-Id'] = this.projectId;
     let res: Response;
     try {
       res = await fetch(url, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
@@ -114,7 +233,9 @@ export class NeutronClient {
     }
     if (!res.ok) {
       const ne = parsed?.NeutronError as { type?: string; message?: string } | undefined;
-      const detail = ne?.message ?? (typeof parsed?.message === 'string' ? parsed.message : text.trim() || res.statusText);
+      // keystonemiddleware's 401 is {"error": {"message"}}, not a NeutronError.
+      const ke = parsed?.error as { message?: string } | undefined;
+      const detail = ne?.message ?? ke?.message ?? (typeof parsed?.message === 'string' ? parsed.message : text.trim() || res.statusText);
       throw new ApiError(res.status, url, ne?.type, detail);
     }
     return parsed;
@@ -132,7 +253,8 @@ export class NeutronClient {
 
   /** POST; `project_id` joins the body when --os-project-id was given (noauth servers require it then). */
   async create<D extends Shown>(type: ResourceType<D>, attrs: Body): Promise<D> {
-    const body = this.projectId && attrs.project_id === undefined ? { ...attrs, project_id: this.projectId } : attrs;
+    // Under Keystone the token names the project; project_id in the body would be a request to act for another one.
+    const body = this.projectId && !this.auth && attrs.project_id === undefined ? { ...attrs, project_id: this.projectId } : attrs;
     const r = await this.request('POST', type.path, { [type.singular]: body });
     return r![type.singular] as D;
   }

@@ -16,7 +16,14 @@ import { registerBgpCommands } from './commands/bgp.js';
 export function registerResourceCommands(program: Command): void {
   program
     .option('--os-endpoint <url>', `Neutron API endpoint (env OS_ENDPOINT or V6STACK_URL; default ${DEFAULT_ENDPOINT})`)
-    .option('--os-project-id <id>', 'project for the requests: sent as X-Project-Id and as project_id in create bodies (env OS_PROJECT_ID)');
+    .option('--os-project-id <id>', 'project for the requests: sent as X-Project-Id and as project_id in create bodies (env OS_PROJECT_ID)')
+    .option('--os-auth-url <url>', "Keystone's URL: with it the CLI gets a token and sends X-Auth-Token (env OS_AUTH_URL; a server with --auth-strategy keystone)")
+    .option('--os-username <name>', 'Keystone user (env OS_USERNAME)')
+    .option('--os-password <password>', 'Keystone password (env OS_PASSWORD, better: not on the command line)')
+    .option('--os-project-name <name>', 'Keystone project the token is scoped to (env OS_PROJECT_NAME; or --os-project-id)')
+    .option('--os-user-domain-name <name>', "the user's domain (env OS_USER_DOMAIN_NAME; default Default)")
+    .option('--os-project-domain-name <name>', "the project's domain (env OS_PROJECT_DOMAIN_NAME; default Default)")
+    .option('--os-region-name <name>', "region of the catalog's network endpoint (env OS_REGION_NAME)");
 
   const network = program.command('network').description('networks (openstack network ...)');
   registerNetworkCommands(network);

@@ -13,6 +13,49 @@ import { AGENT_DOWN_TIME_MS } from '../api/resources/agents.js';
 import { IPV6_MIN_MTU } from '../domain/ipv6/index.js';
 import { DEFAULT_HA_SETTINGS, haCidrProblem } from '../domain/ha.js';
 import { NETWORK_TYPES } from '../api/resources/networks.js';
+import { keystoneAuth, DEFAULT_TOKEN_CACHE_TIME_S } from '../api/auth/keystone.js';
+import type { Authenticator } from '../api/context.js';
+import { randomBytes } from 'node:crypto';
+
+/**
+ * `--auth-strategy keystone`: the Authenticator from the keystone_authtoken options, checked before anything
+ * listens. The service password and the agents' secret come from the environment (V6STACK_KEYSTONE_PASSWORD,
+ * V6STACK_AGENT_SECRET), never the command line, where `ps` shows them. `up` gives its own agent a fresh secret.
+ */
+function keystoneAuthenticator(opts: ServerOptions, withAgent: boolean): { authenticate: Authenticator; agentSecret?: string } {
+  const missing = [
+    ['--auth-url', opts.authUrl],
+    ['--keystone-username', opts.keystoneUsername],
+    ['V6STACK_KEYSTONE_PASSWORD (environment)', process.env.V6STACK_KEYSTONE_PASSWORD],
+  ].filter(([, v]) => !v).map(([n]) => n);
+  if (missing.length) throw new Error(`--auth-strategy keystone needs ${missing.join(', ')} (Neutron's [keystone_authtoken] auth_url, username, password)`);
+  for (const [flag, value] of [['--auth-url', opts.authUrl], ['--www-authenticate-uri', opts.wwwAuthenticateUri]] as const) {
+    if (value === undefined) continue;
+    let u: URL | undefined;
+    try {
+      u = new URL(value);
+    } catch {
+      u = undefined;
+    }
+    if (!u || (u.protocol !== 'http:' && u.protocol !== 'https:')) throw new Error(`${flag} must be an http(s) URL of Keystone, not ${JSON.stringify(value)}`);
+  }
+  const cacheTime = Number(opts.tokenCacheTime);
+  if (!Number.isFinite(cacheTime) || cacheTime < 0) throw new Error(`--token-cache-time must be a number of seconds (0: no cache), not ${opts.tokenCacheTime}`);
+  const agentSecret = process.env.V6STACK_AGENT_SECRET || (withAgent ? randomBytes(24).toString('base64url') : undefined);
+  const authenticate = keystoneAuth({
+    authUrl: opts.authUrl!,
+    ...(opts.wwwAuthenticateUri ? { wwwAuthenticateUri: opts.wwwAuthenticateUri } : {}),
+    username: opts.keystoneUsername!,
+    password: process.env.V6STACK_KEYSTONE_PASSWORD!,
+    projectName: opts.keystoneProjectName,
+    userDomainName: opts.keystoneUserDomainName,
+    projectDomainName: opts.keystoneProjectDomainName,
+    tokenCacheTime: cacheTime,
+    ...(agentSecret ? { agentSecret } : {}),
+    agentProjectId: opts.projectId,
+  });
+  return { authenticate, ...(agentSecret ? { agentSecret } : {}) };
+}
 
 interface ServerOptions {
   port: string;
@@ -30,6 +73,14 @@ interface ServerOptions {
   l3HaNetCidr: string;
   l3HaNetworkType?: string;
   ipv6PdEnabled?: boolean;
+  authStrategy: string;
+  authUrl?: string;
+  wwwAuthenticateUri?: string;
+  keystoneUsername?: string;
+  keystoneProjectName: string;
+  keystoneUserDomainName: string;
+  keystoneProjectDomainName: string;
+  tokenCacheTime: string;
 }
 
 /** Why this host cannot run the data-plane agent, or null when it can: every program the agent runs is checked. */
@@ -46,6 +97,7 @@ async function runServer(opts: ServerOptions, withAgent: boolean): Promise<void>
     const other = liveAgent(upStateDir(hostname()), hostname());
     if (other) throw new Error(`v6stack up: another v6stack agent for host ${hostname()} is already running (pid ${other.pid}; ${other.how}). Stop it (Ctrl-C in its shell, or \`v6stack down\`), or run the API alone with --no-agent`);
   }
+  const auth = opts.authStrategy === 'keystone' ? keystoneAuthenticator(opts, withAgent) : undefined;
   const store = await openStore(opts.db);
   const globalPhysnetMtu = Number(opts.globalPhysnetMtu);
   if (!Number.isInteger(globalPhysnetMtu) || globalPhysnetMtu < IPV6_MIN_MTU) throw new Error(`--global-physnet-mtu must be an integer of at least ${IPV6_MIN_MTU} (IPv6's minimum link MTU), not ${opts.globalPhysnetMtu}`);
@@ -59,7 +111,7 @@ async function runServer(opts: ServerOptions, withAgent: boolean): Promise<void>
   const settings = { mtu: { globalPhysnetMtu, overlayIpVersion: Number(opts.overlayIpVersion) as OverlayIpVersion }, agentDownTimeMs: agentDownTime * 1000, ha, ipv6PdEnabled: opts.ipv6PdEnabled === true };
   const maxRequestBodySize = Number(opts.maxRequestBodySize);
   if (!Number.isSafeInteger(maxRequestBodySize) || maxRequestBodySize < 1) throw new Error(`--max-request-body-size must be a positive number of bytes, not ${opts.maxRequestBodySize}`);
-  const api = new ApiServer({ store, defaultProjectId: opts.projectId, logRequests: opts.logRequests ?? false, settings, maxRequestBodySize });
+  const api = new ApiServer({ store, defaultProjectId: opts.projectId, logRequests: opts.logRequests ?? false, settings, maxRequestBodySize, ...(auth ? { authenticate: auth.authenticate } : {}) });
   const { port } = await api.listen(Number(opts.port), opts.host).catch(async (e: NodeJS.ErrnoException) => {
     await store.close();
     if (e.code === 'EADDRINUSE') throw new Error(`v6stack: port ${opts.port} on ${opts.host} is already in use (another \`v6stack up\` or server? stop it, or choose another --port)`);
@@ -67,6 +119,7 @@ async function runServer(opts: ServerOptions, withAgent: boolean): Promise<void>
   });
   const shown = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
   console.log(`v6stack: Neutron v2.0 API on http://${shown}:${port}/v2.0 (store: ${store.dialect} ${opts.db.replace(/:[^:@/]*@/, ':***@')})`);
+  if (auth) console.log(`v6stack: auth strategy keystone: tokens validated by ${opts.authUrl} as ${opts.keystoneUsername} (token cache ${opts.tokenCacheTime} s)`);
   let agent: Agent | undefined;
   if (withAgent) {
     const why = agentUnavailable();
@@ -76,7 +129,7 @@ async function runServer(opts: ServerOptions, withAgent: boolean): Promise<void>
       const local = opts.host === '::' || opts.host.includes(':') ? `[${opts.host === '::' ? '::1' : opts.host}]` : opts.host === '0.0.0.0' ? '127.0.0.1' : opts.host;
       // Absolute: dnsmasq chdirs to / before it writes its pid file (lab facts); a relative dir kept it restarting.
       const stateDir = upStateDir(host);
-      agent = new Agent({ server: `http://${local}:${port}`, host, stateDir });
+      agent = new Agent({ server: `http://${local}:${port}`, host, stateDir, ...(auth?.agentSecret ? { secret: auth.agentSecret } : {}) });
       console.log(`v6stack: data-plane agent for host ${host} (state in ${stateDir})`);
       const forTour = missingTools(['lab', 'tour']);
       if (forTour.length) console.log(`v6stack: the README tour also uses ${forTour.map((t) => t.program).join(', ')}: ${aptInstallLine(forTour)} (or \`v6stack install-deps\`)`);
@@ -120,6 +173,14 @@ export function registerServerCommands(program: Command): void {
       .option('--l3-ha', "routers created without `ha` are HA routers (Neutron's l3_ha)")
       .option('--max-l3-agents-per-router <n>', "L3 agents an HA router is scheduled on; 0: every live one (Neutron's max_l3_agents_per_router)", String(DEFAULT_HA_SETTINGS.maxL3AgentsPerRouter))
       .option('--l3-ha-net-cidr <cidr>', "the per-project HA network's subnet, where VRRP runs (Neutron's l3_ha_net_cidr)", DEFAULT_HA_SETTINGS.l3HaNetCidr)
+      .addOption(new Option('--auth-strategy <strategy>', "noauth: every caller is an admin of X-Project-Id's project (one machine); keystone: X-Auth-Token validated by Keystone v3 (Neutron's auth_strategy)").choices(['noauth', 'keystone']).default(process.env.V6STACK_AUTH_STRATEGY ?? 'noauth'))
+      .option('--auth-url <url>', "keystone: Keystone's identity endpoint, e.g. http://keystone:5000/v3 ([keystone_authtoken] auth_url)", process.env.V6STACK_AUTH_URL)
+      .option('--www-authenticate-uri <url>', "keystone: the Keystone URL 401 answers send clients to (www_authenticate_uri; default --auth-url)", process.env.V6STACK_WWW_AUTHENTICATE_URI)
+      .option('--keystone-username <name>', 'keystone: the service user that validates tokens (username; its password from V6STACK_KEYSTONE_PASSWORD)', process.env.V6STACK_KEYSTONE_USERNAME)
+      .option('--keystone-project-name <name>', "keystone: the service user's project (project_name)", process.env.V6STACK_KEYSTONE_PROJECT_NAME ?? 'service')
+      .option('--keystone-user-domain-name <name>', "keystone: the service user's domain (user_domain_name)", process.env.V6STACK_KEYSTONE_USER_DOMAIN_NAME ?? 'Default')
+      .option('--keystone-project-domain-name <name>', "keystone: the service project's domain (project_domain_name)", process.env.V6STACK_KEYSTONE_PROJECT_DOMAIN_NAME ?? 'Default')
+      .option('--token-cache-time <s>', 'keystone: seconds a validated token is trusted without asking Keystone again, never past its expiry; 0: ask every time (token_cache_time)', process.env.V6STACK_TOKEN_CACHE_TIME ?? String(DEFAULT_TOKEN_CACHE_TIME_S))
       .addOption(new Option('--l3-ha-network-type <type>', "the HA network's provider:network_type (Neutron's l3_ha_network_type; default: the tenant network type)").choices(NETWORK_TYPES.filter((t) => t !== 'flat' && t !== 'vlan')));
     if (name === 'up') cmd.option('--no-agent', 'run the API alone, without this host\'s data-plane agent');
     cmd.action((opts: ServerOptions) => runServer(opts, name === 'up' && opts.agent !== false));

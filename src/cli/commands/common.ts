@@ -3,10 +3,13 @@
 import type { Command } from 'commander';
 import { collect, isCleared, valuesOf, type ListOption } from '../args.js';
 import { formatList, formatOne, type Column, type OutputOptions } from '../format.js';
-import { CliError, NeutronClient, resolveEndpoint, type Body, type ResourceType, type Shown } from '../http.js';
+import { CliError, NeutronClient, credentialsFrom, explicitEndpoint, resolveEndpoint, type AuthFlags, type Body, type ResourceType, type Shown } from '../http.js';
 
 export function clientOf(cmd: Command): NeutronClient {
-  const g = cmd.optsWithGlobals() as { osEndpoint?: string; osProjectId?: string };
+  const g = cmd.optsWithGlobals() as AuthFlags & { osEndpoint?: string; osProjectId?: string };
+  // OS_AUTH_URL & co (or --os-auth-url ...): a Keystone token, and the catalog's endpoint unless one is named.
+  const auth = credentialsFrom(g);
+  if (auth) return new NeutronClient(explicitEndpoint(g.osEndpoint), undefined, auth);
   return new NeutronClient(resolveEndpoint(g.osEndpoint), g.osProjectId || process.env.OS_PROJECT_ID || undefined);
 }
 
