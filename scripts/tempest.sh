@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # OpenStack's own API tests (Tempest 33 and neutron-tempest-plugin 2.0, Debian's packages) against a v6stack this
 # script starts from the repository's build, with Debian's Keystone (SQLite, fernet tokens, uwsgi) serving Tempest's
-# own identity needs (dynamic credentials). v6stack itself stays noauth: it ignores the tokens, as the review did.
+# own identity needs (dynamic credentials). v6stack itself stays noauth (it ignores the tokens, as the review did)
+# unless --auth keystone: then it validates them with that Keystone, so Tempest's projects are real.
 #
-#   bash scripts/tempest.sh [--ipv6] [--network] [--plugin] [--regex RE] [--check] [--concurrency N]
+#   bash scripts/tempest.sh [--ipv6] [--network] [--plugin] [--regex RE] [--check] [--concurrency N] [--auth keystone]
 #
 #   --ipv6     the IPv6 classes: tempest's test_dhcp_ipv6, NetworksIpV6Test(Attrs), PortsIpV6TestJSON,
 #              RoutersIpV6Test, test_subnetpools_extensions, and the plugin's subnet-pool and address-scope classes
 #   --network  the whole tempest.api.network
 #   --plugin   neutron_tempest_plugin.api tests matching ipv6|IPv6|subnetpool|address_scope
+#   --auth     noauth (default) or keystone: v6stack runs with --auth-strategy keystone against the same Keystone,
+#              with a service user `v6stack` made in it (its password in STATE/keystone/v6stack-password)
 #   --check    compare failures with test/tempest/expected-failures.txt: exit 1 on a NEW failure, report fixed ones
 #              (without --check the exit status is 0 whatever the tests did, once the harness itself worked)
 # Several selections run together in one Tempest run. Default: --ipv6.
@@ -35,6 +38,7 @@ STATE=${V6STACK_TEMPEST_STATE:-/var/lib/v6stack-tempest}
 EXPECTED=$REPO/test/tempest/expected-failures.txt
 CONCURRENCY=2
 CHECK=0
+AUTH=noauth
 regexes=()
 
 RE_IPV6='^(tempest\.api\.network\.(test_dhcp_ipv6\.|test_networks\.NetworksIpV6Test|test_ports\.PortsIpV6TestJSON\.|test_routers\.RoutersIpV6Test\.|test_subnetpools_extensions\.)|neutron_tempest_plugin\.api\.(test_subnetpools\.|test_subnetpool_prefix_ops\.|test_address_scopes\.|admin\.test_address_scopes_negative\.|test_address_scopes_negative\.))'
@@ -49,7 +53,8 @@ while [ $# -gt 0 ]; do
     --regex) regexes+=("$2"); shift ;;
     --check) CHECK=1 ;;
     --concurrency) CONCURRENCY=$2; shift ;;
-    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+    --auth) AUTH=$2; shift; [ "$AUTH" = noauth ] || [ "$AUTH" = keystone ] || { echo "tempest.sh: --auth noauth|keystone, not $AUTH" >&2; exit 2; } ;;
+    -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
     *) echo "tempest.sh: unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -98,73 +103,16 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# --- Keystone: own config dir, SQLite, fernet keys; bootstrapped once, kept between runs ---------------------------
-mkdir -p "$KS_DIR/fernet-keys" "$KS_DIR/credential-keys" "$KS_DIR/log"
-if [ ! -f "$KS_DIR/admin-password" ]; then
-  (umask 077; head -c 18 /dev/urandom | base64 | tr -d '/+=' > "$KS_DIR/admin-password")
-fi
+# --- Keystone: own config dir, SQLite, fernet keys; bootstrapped once, kept between runs (scripts/keystone.sh) -----
+bash "$REPO/scripts/keystone.sh" setup --dir "$KS_DIR" --port "$KS_PORT" --log "$OUT" || die "Keystone setup failed (log: $OUT/keystone-manage.log)"
 ADMIN_PASSWORD=$(cat "$KS_DIR/admin-password")
-cat > "$KS_DIR/keystone.conf" <<EOF
-[DEFAULT]
-log_dir = $KS_DIR/log
-log_file = keystone.log
-[database]
-connection = sqlite:///$KS_DIR/keystone.db
-[token]
-provider = fernet
-[fernet_tokens]
-key_repository = $KS_DIR/fernet-keys
-[credential]
-key_repository = $KS_DIR/credential-keys
-EOF
-chown -R keystone:keystone "$KS_DIR"
-chmod 700 "$KS_DIR/fernet-keys" "$KS_DIR/credential-keys"
-# keystone-manage prints eventlet's shutdown noise on stderr: keep it in a log, show it only on failure.
-ks_manage() {
-  su -s /bin/sh keystone -c "keystone-manage --config-file $KS_DIR/keystone.conf $*" >>"$OUT/keystone-manage.log" 2>&1 \
-    || { tail -n 30 "$OUT/keystone-manage.log"; die "keystone-manage $1 failed"; }
-}
 KS_URL=http://127.0.0.1:$KS_PORT/v3
-if [ ! -f "$KS_DIR/bootstrapped" ]; then
-  log "Keystone: db_sync and bootstrap in $KS_DIR (once)"
-  ks_manage db_sync
-  # One uwsgi worker and WAL: SQLite otherwise answers "database is locked" under Tempest's parallel clients.
-  su -s /bin/sh keystone -c "/usr/bin/python3 -c \"import sqlite3; sqlite3.connect('$KS_DIR/keystone.db').execute('PRAGMA journal_mode=WAL')\""
-  ks_manage fernet_setup --keystone-user keystone --keystone-group keystone
-  ks_manage credential_setup --keystone-user keystone --keystone-group keystone
-  touch "$KS_DIR/bootstrapped"
-fi
-# Re-run each time: idempotent, and it points the identity endpoints at this run's port.
-ks_manage bootstrap --bootstrap-password "$ADMIN_PASSWORD" --bootstrap-admin-url "$KS_URL/" \
-  --bootstrap-internal-url "$KS_URL/" --bootstrap-public-url "$KS_URL/" --bootstrap-region-id RegionOne
-
-cat > "$OUT/keystone-uwsgi.ini" <<EOF
-[uwsgi]
-http-socket = 127.0.0.1:$KS_PORT
-plugins = python3
-wsgi-file = /usr/bin/keystone-wsgi-public
-uid = keystone
-gid = keystone
-chdir = $KS_DIR
-env = OS_KEYSTONE_CONFIG_DIR=$KS_DIR
-processes = 1
-threads = 1
-master = true
-lazy-apps = true
-buffer-size = 65535
-die-on-term = true
-EOF
-uwsgi --ini "$OUT/keystone-uwsgi.ini" >"$OUT/keystone-uwsgi.log" 2>&1 &
+# serve execs uwsgi: this pid is uwsgi's master, which SIGTERM stops (die-on-term).
+bash "$REPO/scripts/keystone.sh" serve --dir "$KS_DIR" --port "$KS_PORT" --log "$OUT" >"$OUT/keystone-uwsgi.log" 2>&1 &
 pids+=($!)
 log "Keystone (uwsgi pid ${pids[-1]}) at $KS_URL"
 
 # --- v6stack from this repository, API only, on a throwaway store ------------------------------------------------
-node dist/src/cli/main.js server --host ::1 --port "$NET_PORT" --db "sqlite:$OUT/v6stack.db" --log-requests \
-  >"$OUT/v6stack.log" 2>&1 &
-pids+=($!)
-NET_URL="http://[::1]:$NET_PORT"
-log "v6stack (pid ${pids[-1]}) at $NET_URL"
-
 wait_for() { # URL what pid log
   for _ in $(seq 1 240); do
     curl -sf -o /dev/null "$1" && return 0
@@ -174,12 +122,35 @@ wait_for() { # URL what pid log
   tail -n 20 "$4" >&2
   die "$2 did not answer at $1 within 120 s (log: $4)"
 }
+auth_opts=()
+if [ "$AUTH" = keystone ]; then
+  [ -f "$KS_DIR/v6stack-password" ] || (umask 077; head -c 18 /dev/urandom | base64 | tr -d '/+=' > "$KS_DIR/v6stack-password")
+  wait_for "$KS_URL" Keystone "${pids[0]}" "$OUT/keystone-uwsgi.log"
+  bash "$REPO/scripts/keystone.sh" service-user --dir "$KS_DIR" --port "$KS_PORT" v6stack "$(cat "$KS_DIR/v6stack-password")"
+  auth_opts=(--auth-strategy keystone --auth-url "$KS_URL" --keystone-username v6stack --keystone-project-name service)
+  export V6STACK_KEYSTONE_PASSWORD; V6STACK_KEYSTONE_PASSWORD=$(cat "$KS_DIR/v6stack-password")
+fi
+node dist/src/cli/main.js server --host ::1 --port "$NET_PORT" --db "sqlite:$OUT/v6stack.db" --log-requests "${auth_opts[@]}" \
+  >"$OUT/v6stack.log" 2>&1 &
+pids+=($!)
+NET_URL="http://[::1]:$NET_PORT"
+log "v6stack (pid ${pids[-1]}) at $NET_URL"
+
 wait_for "$KS_URL" Keystone "${pids[0]}" "$OUT/keystone-uwsgi.log"
-wait_for "$NET_URL/v2.0/extensions" v6stack "${pids[1]}" "$OUT/v6stack.log"
+# Version discovery answers without a token under either strategy; /v2.0/extensions needs one under keystone.
+[ "$AUTH" = keystone ] && READY=$NET_URL/ || READY=$NET_URL/v2.0/extensions
+wait_for "$READY" v6stack "${pids[1]}" "$OUT/v6stack.log"
 $PY "$REPO/test/tempest/tempest_helper.py" catalog "$KS_URL" "$ADMIN_PASSWORD" RegionOne "$NET_URL"
 
 # --- the external network Tempest's router tests use (IPv4 and IPv6 subnets) --------------------------------------
-api() { curl -sf -X "$1" -H 'Content-Type: application/json' "$NET_URL$2" ${3:+-d "$3"}; }
+auth_header=()
+if [ "$AUTH" = keystone ]; then
+  # The admin's token: the public network belongs to the admin project, as in a real cloud.
+  ADMIN_TOKEN=$(curl -sf -D - -o /dev/null -H 'Content-Type: application/json' "$KS_URL/auth/tokens" -d "{\"auth\":{\"identity\":{\"methods\":[\"password\"],\"password\":{\"user\":{\"name\":\"admin\",\"domain\":{\"name\":\"Default\"},\"password\":\"$ADMIN_PASSWORD\"}}},\"scope\":{\"project\":{\"name\":\"admin\",\"domain\":{\"name\":\"Default\"}}}}}" | tr -d '\r' | sed -n 's/^[Xx]-[Ss]ubject-[Tt]oken: //p')
+  [ -n "$ADMIN_TOKEN" ] || die "no admin token from $KS_URL"
+  auth_header=(-H "X-Auth-Token: $ADMIN_TOKEN")
+fi
+api() { curl -sf -X "$1" -H 'Content-Type: application/json' "${auth_header[@]}" "$NET_URL$2" ${3:+-d "$3"}; }
 jq_py() { $PY -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 PUBLIC_ID=$(api POST /v2.0/networks '{"network":{"name":"public","router:external":true}}' | jq_py "d['network']['id']")
 api POST /v2.0/subnets "{\"subnet\":{\"network_id\":\"$PUBLIC_ID\",\"name\":\"public-v4\",\"ip_version\":4,\"cidr\":\"192.0.2.0/24\"}}" >/dev/null
