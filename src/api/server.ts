@@ -15,6 +15,8 @@ import { saveDoc } from './context.js';
 import { EXTENSIONS } from './extensions.js';
 import { AgentApi } from './agent-api.js';
 import { syncAllDhcpPorts } from './dhcp-ports.js';
+import { listNetworkIpAvailabilities, showNetworkIpAvailability } from './network-ip-availability.js';
+import { listServiceProviders } from './service-providers.js';
 import { applyList, isPlain, pageLinks, pagesById, parseListQuery, pick } from './list.js';
 import type { ResourceDef, SubCollection } from './resource.js';
 import { agents } from './resources/agents.js';
@@ -299,6 +301,11 @@ export class ApiServer {
     }
     if (parts[1] === 'extensions') return this.extensions(method, parts[2], url);
     if (parts[1] === 'floatingip_pools' && parts.length === 2 && method === 'GET') return { status: 200, body: await this.floatingIpPools(url, ctx) };
+    if (parts[1] === 'service-providers' && parts.length === 2) {
+      if (method !== 'GET') throw new NeutronError(405, 'HTTPMethodNotAllowed', METHOD_NOT_ALLOWED);
+      return { status: 200, body: listServiceProviders(url) };
+    }
+    if (parts[1] === 'network-ip-availabilities' && parts.length <= 3) return this.networkIpAvailability(method, parts[2], url, ctx);
     const resource = BY_PATH.get(parts[1]!);
     if (!resource) throw resourceNotFound(url.pathname);
     const [, , id, sub, tag] = parts;
@@ -425,6 +432,13 @@ export class ApiServer {
       if (result.links.length) body[`${resource.schema.plural}_links`] = result.links;
       return JSON.stringify(body);
     });
+  }
+
+  /** network-ip-availability: read-only, computed (src/api/network-ip-availability.ts). */
+  private async networkIpAvailability(method: string, networkId: string | undefined, url: URL, ctx: RequestContext): Promise<{ status: number; body: string }> {
+    if (method !== 'GET') throw new NeutronError(405, 'HTTPMethodNotAllowed', METHOD_NOT_ALLOWED);
+    const body = await this.store.read((tx) => (networkId === undefined ? listNetworkIpAvailabilities(tx, ctx, url) : showNetworkIpAvailability(tx, ctx, networkId, url)));
+    return { status: 200, body };
   }
 
   /** floatingip-pools: a read-only collection computed from the external networks' IPv4 subnets. */
