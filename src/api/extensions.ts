@@ -44,6 +44,7 @@ export const EXTENSIONS: Extension[] = [
   ext('port-security', 'Port Security', 'Provides port security'),
   ext('project-id', 'project_id field enabled', 'Extension that indicates that project_id field is enabled.'),
   ext('provider', 'Provider Network', 'Expose mapping of virtual networks to physical networks'),
+  ext('revision-if-match', 'If-Match constraints based on revision_number', "Extension indicating that If-Match based on revision_number is supported."),
   ext('router', 'Neutron L3 Router', 'Router abstraction for basic L3 forwarding between L2 Neutron networks and access to external networks via a NAT gateway.'),
   ext('security-group', 'security-group', 'The security groups extension.'),
   ext('security-groups-normalized-cidr', 'Security group rule normalized CIDR', 'Add new field with normalized remote_ip_prefix cidr in SG rule'),

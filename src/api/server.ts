@@ -17,6 +17,7 @@ import { AgentApi } from './agent-api.js';
 import { syncAllDhcpPorts } from './dhcp-ports.js';
 import { listNetworkIpAvailabilities, showNetworkIpAvailability } from './network-ip-availability.js';
 import { listServiceProviders } from './service-providers.js';
+import { checkRevisionConstraint, setRevisionConstraint } from './revision-if-match.js';
 import { applyList, isPlain, pageLinks, pagesById, parseListQuery, pick } from './list.js';
 import type { ResourceDef, SubCollection } from './resource.js';
 import { agents } from './resources/agents.js';
@@ -262,6 +263,7 @@ export class ApiServer {
       const url = requestUrl(req);
       const who = await this.authenticate(req.headers);
       const ctx: RequestContext = { ...who, requestId, settings: this.settings };
+      setRevisionConstraint(ctx, req.headers['if-match']);
       const text = req.method === 'POST' || req.method === 'PUT' ? await readBody(req, this.maxBody) : '';
       const result = await this.route(req.method ?? 'GET', url, text, ctx);
       status = result.status;
@@ -485,7 +487,9 @@ export class ApiServer {
     if (!resource.update) throw new NeutronError(405, 'HTTPMethodNotAllowed', METHOD_NOT_ALLOWED);
     const input = checkBody(resource.schema, unwrap(parseJson(text), resource.schema.singular), 'update');
     const doc = await this.write(async (tx) => {
-      const updated = await resource.update!(tx, ctx, await this.mustGet(tx, resource, id), input);
+      const current = await this.mustGet(tx, resource, id);
+      checkRevisionConstraint(ctx, current);
+      const updated = await resource.update!(tx, ctx, current, input);
       return resource.present ? resource.present(tx, updated, this.settings) : updated;
     });
     return JSON.stringify({ [resource.schema.singular]: doc });
@@ -493,7 +497,11 @@ export class ApiServer {
 
   private async remove(resource: ResourceDef, id: string, ctx: RequestContext): Promise<void> {
     if (!resource.remove) throw new NeutronError(405, 'HTTPMethodNotAllowed', METHOD_NOT_ALLOWED);
-    await this.write(async (tx) => resource.remove!(tx, ctx, await this.mustGet(tx, resource, id)));
+    await this.write(async (tx) => {
+      const current = await this.mustGet(tx, resource, id);
+      checkRevisionConstraint(ctx, current);
+      await resource.remove!(tx, ctx, current);
+    });
   }
 
   /** standard-attr-tag: GET/PUT(all)/DELETE(all) on .../tags and GET/PUT/DELETE on .../tags/<tag>. */
