@@ -16,7 +16,7 @@ export function setRevisionConstraint(ctx: object, header: string | string[] | u
     const t = entry.trim();
     if (!t.startsWith('revision_number=')) continue;
     const value = t.slice('revision_number='.length);
-    if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value))) throw httpBadRequest(`If-Match revision_number must be an integer, not '${value}'`);
+    if (!/^-?\d+$/.test(value) || !Number.isSafeInteger(Number(value))) throw httpBadRequest(`If-Match revision_number must be an integer, not '${value}'`);
     CONSTRAINT.set(ctx, Number(value));
   }
 }

@@ -36,6 +36,25 @@ for (const backend of backends()) {
       assert.equal((await api.request('PUT', `/v2.0/networks/${net.id}`, { network: { name: 'z' } }, { 'If-Match': 'revision_number=one' })).status, 400);
     });
 
+    it('refuses a negative revision with 412, as Tempest asks with revision - 1 of a new network', async () => {
+      const net = (await api.request('POST', '/v2.0/networks', { network: { name: 'rev0' } })).body.network;
+      const r = await api.request('PUT', `/v2.0/networks/${net.id}`, { network: { name: 'x' } }, { 'If-Match': `revision_number=${net.revision_number - 1}` });
+      assert.equal(r.status, 412);
+    });
+
+    it("moves a security group's revision when a rule is added or removed (Tempest's test_update_sg_rule_bumps_sg_revision)", async () => {
+      const sg = (await api.request('POST', '/v2.0/security-groups', { security_group: { name: 'rules' } })).body.security_group;
+      const rule = (await api.request('POST', '/v2.0/security-group-rules', {
+        security_group_rule: { security_group_id: sg.id, direction: 'ingress', protocol: 'tcp', port_range_min: 60, port_range_max: 70, ethertype: 'IPv6' },
+      })).body.security_group_rule;
+      const after = (await api.request('GET', `/v2.0/security-groups/${sg.id}`)).body.security_group;
+      assert.ok(after.revision_number > sg.revision_number);
+      assert.ok(after.security_group_rules.some((r: { id: string }) => r.id === rule.id));
+      assert.equal((await api.request('DELETE', `/v2.0/security-group-rules/${rule.id}`)).status, 204);
+      const after2 = (await api.request('GET', `/v2.0/security-groups/${sg.id}`)).body.security_group;
+      assert.ok(after2.revision_number > after.revision_number);
+    });
+
     it('deletes only at the current revision', async () => {
       const sg = (await api.request('POST', '/v2.0/security-groups', { security_group: { name: 'rev' } })).body.security_group;
       const stale = await api.request('DELETE', `/v2.0/security-groups/${sg.id}`, undefined, { 'If-Match': `revision_number=${sg.revision_number + 5}` });
