@@ -17,6 +17,9 @@ import { AgentApi } from './agent-api.js';
 import { AuthFault } from './auth/errors.js';
 import { syncAllDhcpPorts } from './dhcp-ports.js';
 import { ADMIN_ONLY_KINDS, OWNER_ONLY_KINDS, Policy, hasRole, policyNotAuthorized, redact } from './policy.js';
+import { listNetworkIpAvailabilities, showNetworkIpAvailability } from './network-ip-availability.js';
+import { listServiceProviders } from './service-providers.js';
+import { checkRevisionConstraint, setRevisionConstraint } from './revision-if-match.js';
 import { applyList, isPlain, pageLinks, pagesById, parseListQuery, pick } from './list.js';
 import type { ResourceDef, SubCollection } from './resource.js';
 import { agents } from './resources/agents.js';
@@ -262,6 +265,7 @@ export class ApiServer {
       const url = requestUrl(req);
       const who = await this.authenticate(req.headers, { method: req.method ?? 'GET', path: url.pathname });
       const ctx: RequestContext = { ...who, requestId, settings: this.settings };
+      setRevisionConstraint(ctx, req.headers['if-match']);
       const text = req.method === 'POST' || req.method === 'PUT' ? await readBody(req, this.maxBody) : '';
       const result = await this.route(req.method ?? 'GET', url, text, ctx);
       status = result.status;
@@ -304,6 +308,11 @@ export class ApiServer {
     }
     if (parts[1] === 'extensions') return this.extensions(method, parts[2], url);
     if (parts[1] === 'floatingip_pools' && parts.length === 2 && method === 'GET') return { status: 200, body: await this.floatingIpPools(url, ctx) };
+    if (parts[1] === 'service-providers' && parts.length === 2) {
+      if (method !== 'GET') throw new NeutronError(405, 'HTTPMethodNotAllowed', METHOD_NOT_ALLOWED);
+      return { status: 200, body: listServiceProviders(url) };
+    }
+    if (parts[1] === 'network-ip-availabilities' && parts.length <= 3) return this.networkIpAvailability(method, parts[2], url, ctx);
     const resource = BY_PATH.get(parts[1]!);
     if (!resource) throw resourceNotFound(url.pathname);
     const [, , id, sub, tag] = parts;
@@ -478,6 +487,13 @@ export class ApiServer {
     });
   }
 
+  /** network-ip-availability: read-only, computed (src/api/network-ip-availability.ts). */
+  private async networkIpAvailability(method: string, networkId: string | undefined, url: URL, ctx: RequestContext): Promise<{ status: number; body: string }> {
+    if (method !== 'GET') throw new NeutronError(405, 'HTTPMethodNotAllowed', METHOD_NOT_ALLOWED);
+    const body = await this.store.read((tx) => (networkId === undefined ? listNetworkIpAvailabilities(tx, ctx, url) : showNetworkIpAvailability(tx, ctx, networkId, url)));
+    return { status: 200, body };
+  }
+
   /** floatingip-pools: a read-only collection computed from the external networks' IPv4 subnets. */
   private async floatingIpPools(url: URL, ctx: RequestContext): Promise<string> {
     const attributes = new Set(['subnet_id', 'subnet_name', 'network_id', 'cidr', 'project_id']);
@@ -527,6 +543,7 @@ export class ApiServer {
     const doc = await this.write(async (tx) => {
       const current = await this.mustGet(tx, resource, id);
       await new Policy(tx, ctx).authorizeUpdate(resource.kind, current, input);
+      checkRevisionConstraint(ctx, current);
       const updated = await resource.update!(tx, ctx, current, input);
       return this.view(tx, resource, updated, ctx);
     });
@@ -538,6 +555,7 @@ export class ApiServer {
     await this.write(async (tx) => {
       const doc = await this.mustGet(tx, resource, id);
       await new Policy(tx, ctx).authorizeDelete(resource.kind, doc);
+      checkRevisionConstraint(ctx, doc);
       await resource.remove!(tx, ctx, doc);
     });
   }

@@ -5,10 +5,11 @@
 
 import { isPdSubnet, isProvisional } from '../../domain/prefix-delegation.js';
 import { setDelegatedPrefix } from '../prefix-delegation.js';
-import { NeutronError, badRequest, notFound } from '../../domain/errors.js';
+import { NeutronError, badRequest, httpBadRequest, notFound } from '../../domain/errors.js';
 import { IpAddress, IpPrefix } from '../../domain/ip.js';
 import { DEVICE_OWNER_HA_REPLICATED_INT, DEVICE_OWNER_ROUTER_GW, DEVICE_OWNER_ROUTER_INTF, ROUTER_INTERFACE_OWNERS, isExternalRouterSubnet } from '../../domain/ipv6/index.js';
 import type { Doc, Tx } from '../../store/types.js';
+import { addExtraRoutes, removeExtraRoutes, type ExtraRoute } from '../../domain/extraroute.js';
 import { convertInterfaceBody, router, type ExternalGatewayRequest } from '../../schema/index.js';
 import { checkStorable, deleteDoc, insertDoc, newDoc, saveDoc, type RequestContext } from '../context.js';
 import { allocateSpecific, releaseAddress, type FixedIp, type Subnet } from '../ipam.js';
@@ -183,6 +184,17 @@ async function addInterfaceByPort(tx: Tx, router: Doc, portId: string): Promise<
   return interfaceInfo(router, port, subnets.map((s) => s.id));
 }
 
+/** `{"router": {"routes": [...]}}` of add_extraroutes / remove_extraroutes, converted as the routes attribute is. */
+function extraRoutesBody(body: Record<string, unknown>): ExtraRoute[] {
+  const inner = body.router as Record<string, unknown> | null | undefined;
+  // Neutron's plugin reads body['router']['routes'] unchecked (a KeyError, 500); the client's mistake is a 400 here.
+  if (inner === undefined) throw httpBadRequest("Unable to find 'router' in request body");
+  if (inner === null || typeof inner !== 'object' || Array.isArray(inner) || !Object.hasOwn(inner, 'routes')) {
+    throw httpBadRequest("Unable to find 'routes' in request body");
+  }
+  return router.attributes.routes.type.convert(inner.routes, 'routes') as ExtraRoute[];
+}
+
 export const routers: ResourceDef = {
   kind: 'router',
   schema: router,
@@ -244,6 +256,15 @@ export const routers: ResourceDef = {
   subCollections: { 'l3-agents': { list: (tx, _ctx, doc, settings) => l3AgentsHostingRouter(tx, doc, settings) } },
 
   actions: {
+    /** extraroute-atomic: the routes plus the body's, checked as a PUT of the whole list is; answers the router. */
+    async add_extraroutes(tx, ctx, doc, body) {
+      const routes = addExtraRoutes(doc.routes as ExtraRoute[], extraRoutesBody(body));
+      return { router: await routers.update!(tx, ctx, doc, { routes }) };
+    },
+    async remove_extraroutes(tx, ctx, doc, body) {
+      const routes = removeExtraRoutes(doc.routes as ExtraRoute[], extraRoutesBody(body));
+      return { router: await routers.update!(tx, ctx, doc, { routes }) };
+    },
     async add_router_interface(tx, ctx, router, body) {
       const t = convertInterfaceBody(body);
       const info = t.subnetId !== undefined ? await addInterfaceBySubnet(tx, ctx, router, t.subnetId) : await addInterfaceByPort(tx, router, t.portId!);

@@ -213,9 +213,14 @@ export const securityGroupRules: ResourceDef = {
         throw new NeutronError(409, 'SecurityGroupRuleExists', `Security group rule already exists. Rule id is ${r.id}.`);
       }
     }
-    return insertDoc(tx, 'security_group_rule', doc);
+    const rule = await insertDoc(tx, 'security_group_rule', doc);
+    // A rule is part of its group: the group's revision_number moves with it (Neutron's revises_on_change).
+    await saveDoc(tx, 'security_group', group);
+    return rule;
   },
   async remove(tx, _ctx, doc) {
     await deleteDoc(tx, 'security_group_rule', doc.id);
+    const group = await tx.get('security_group', doc.security_group_id as string);
+    if (group) await saveDoc(tx, 'security_group', group);
   },
 };

@@ -77,7 +77,7 @@ export const router = defineResource({
   plural: 'routers',
   doc: '`external_gateway_info` with dual-stack `external_fixed_ips` and `enable_snat`; interfaces by subnet (its gateway address) or by port; one IPv6 port per network; `routes`; `ha`.',
   operations: ['list', 'show', 'create', 'bulk', 'update', 'delete', 'tags'],
-  actions: ['add_router_interface', 'remove_router_interface'],
+  actions: ['add_router_interface', 'remove_router_interface', 'add_extraroutes', 'remove_extraroutes'],
   attributes: {
     id,
     name,
