@@ -13,6 +13,10 @@ import { AGENT_DOWN_TIME_MS } from '../api/resources/agents.js';
 import { IPV6_MIN_MTU } from '../domain/ipv6/index.js';
 import { DEFAULT_HA_SETTINGS, haCidrProblem } from '../domain/ha.js';
 import { NETWORK_TYPES } from '../api/resources/networks.js';
+import { NEUTRON_DEFAULT_QUOTAS, QUOTA_MAX, QUOTA_RESOURCES } from '../api/quotas.js';
+
+/** commander's camel-case key of --quota-<resource> (--quota-security-group-rule → quotaSecurityGroupRule). */
+const quotaOptionKey = (r: string): string => `quota${r.split('_').map((w) => w[0]!.toUpperCase() + w.slice(1)).join('')}`;
 
 interface ServerOptions {
   port: string;
@@ -56,7 +60,14 @@ async function runServer(opts: ServerOptions, withAgent: boolean): Promise<void>
   const cidrProblem = haCidrProblem(opts.l3HaNetCidr);
   if (cidrProblem) throw new Error(`--l3-ha-net-cidr: ${cidrProblem}`);
   const ha = { l3Ha: opts.l3Ha === true, maxL3AgentsPerRouter: maxL3, l3HaNetCidr: opts.l3HaNetCidr, l3HaNetworkType: opts.l3HaNetworkType ?? DEFAULT_HA_SETTINGS.l3HaNetworkType };
-  const settings = { mtu: { globalPhysnetMtu, overlayIpVersion: Number(opts.overlayIpVersion) as OverlayIpVersion }, agentDownTimeMs: agentDownTime * 1000, ha, ipv6PdEnabled: opts.ipv6PdEnabled === true };
+  const quotas: Record<string, number> = {};
+  for (const r of QUOTA_RESOURCES) {
+    const given = (opts as unknown as Record<string, string>)[quotaOptionKey(r)] ?? String(NEUTRON_DEFAULT_QUOTAS[r]);
+    const n = Number(given);
+    if (!Number.isSafeInteger(n) || n < -1 || n > QUOTA_MAX) throw new Error(`--quota-${r.replaceAll('_', '-')} must be an integer from -1 (unlimited) to ${QUOTA_MAX}, not ${given}`);
+    quotas[r] = n;
+  }
+  const settings = { mtu: { globalPhysnetMtu, overlayIpVersion: Number(opts.overlayIpVersion) as OverlayIpVersion }, agentDownTimeMs: agentDownTime * 1000, ha, ipv6PdEnabled: opts.ipv6PdEnabled === true, quotas };
   const maxRequestBodySize = Number(opts.maxRequestBodySize);
   if (!Number.isSafeInteger(maxRequestBodySize) || maxRequestBodySize < 1) throw new Error(`--max-request-body-size must be a positive number of bytes, not ${opts.maxRequestBodySize}`);
   const api = new ApiServer({ store, defaultProjectId: opts.projectId, logRequests: opts.logRequests ?? false, settings, maxRequestBodySize });
@@ -121,6 +132,10 @@ export function registerServerCommands(program: Command): void {
       .option('--max-l3-agents-per-router <n>', "L3 agents an HA router is scheduled on; 0: every live one (Neutron's max_l3_agents_per_router)", String(DEFAULT_HA_SETTINGS.maxL3AgentsPerRouter))
       .option('--l3-ha-net-cidr <cidr>', "the per-project HA network's subnet, where VRRP runs (Neutron's l3_ha_net_cidr)", DEFAULT_HA_SETTINGS.l3HaNetCidr)
       .addOption(new Option('--l3-ha-network-type <type>', "the HA network's provider:network_type (Neutron's l3_ha_network_type; default: the tenant network type)").choices(NETWORK_TYPES.filter((t) => t !== 'flat' && t !== 'vlan')));
+    // Neutron's [quotas] quota_<resource>; an environment variable V6STACK_QUOTA_<RESOURCE> sets the default too.
+    for (const r of QUOTA_RESOURCES) {
+      cmd.option(`--quota-${r.replaceAll('_', '-')} <n>`, `default limit of ${r.replaceAll('_', ' ')}s per project, -1: unlimited (Neutron's quota_${r})`, process.env[`V6STACK_QUOTA_${r.toUpperCase()}`] ?? String(NEUTRON_DEFAULT_QUOTAS[r]));
+    }
     if (name === 'up') cmd.option('--no-agent', 'run the API alone, without this host\'s data-plane agent');
     cmd.action((opts: ServerOptions) => runServer(opts, name === 'up' && opts.agent !== false));
   }
