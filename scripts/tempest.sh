@@ -159,9 +159,10 @@ pids+=($!)
 log "Keystone (uwsgi pid ${pids[-1]}) at $KS_URL"
 
 # --- v6stack from this repository, API only, on a throwaway store ------------------------------------------------
-# Quotas as the Neutron peer's neutron.conf sets them (unlimited but rbac_policy, which Tempest's RBAC quota test
-# needs finite): noauth folds every Tempest project into one, whose creates would otherwise meet Zed's defaults.
-QUOTAS=()
+# Quotas as the Neutron peer's neutron.conf sets them (unlimited): noauth folds every Tempest project into one,
+# whose creates would otherwise meet Zed's defaults. rbac_policy stays finite (test_rbac_policy_quota creates one
+# past it) but above the 10 that the RBAC classes' entries, all in that one project, outgrow.
+QUOTAS=(--quota-rbac-policy 100)
 for r in network subnet port router floatingip security-group security-group-rule; do QUOTAS+=(--quota-$r -1); done
 node dist/src/cli/main.js server --host ::1 --port "$NET_PORT" --db "sqlite:$OUT/v6stack.db" --log-requests "${QUOTAS[@]}" \
   >"$OUT/v6stack.log" 2>&1 &
