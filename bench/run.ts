@@ -53,7 +53,7 @@ if (has('help')) {
   console.log(`flags: --neutron-url URL --pg-url URL --v6-port N --seq N --conc N --concurrency N --neutron-seq N --neutron-conc N
        --list-ports N --list-repeats N --pool-subnets N --neutron-pool-subnets N --phase-seconds N --keep-neutron-fill
        --no-neutron --no-pg --no-sqlite --no-ceiling --ipam --ipam-only --ipam-addresses N --ipam-prefixes N --ipam-batch N --ipam-concurrency N --ipam-seconds N
-       --profile --strace --out FILE --write-docs --quick --neutron-sweep`);
+       --profile --strace --out FILE --write-docs --quick --neutron-sweep --quota N`);
   process.exit(0);
 }
 
@@ -102,6 +102,11 @@ async function startV6(name: string, db: string): Promise<Server> {
     args.push('--cpu-prof', `--cpu-prof-dir=${profDir}`);
   }
   args.push(path.join(ROOT, 'dist', 'src', 'cli', 'main.js'), 'server', '--db', db, '--port', String(v6Port), '--host', '::1');
+  // Quotas as the Neutron peer runs (its neutron.conf: unlimited, so 20,000 ports fit one project); --quota N
+  // enforces N on every resource instead, to measure what counting costs.
+  for (const r of ['network', 'subnet', 'subnetpool', 'port', 'router', 'floatingip', 'security-group', 'security-group-rule', 'rbac-policy']) {
+    args.push(`--quota-${r}`, String(num('quota', -1)));
+  }
   const fd = fs.openSync(logFile, 'w');
   const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', fd, fd] });
   fs.closeSync(fd);

@@ -122,6 +122,11 @@ wait_for() { # URL what pid log
   tail -n 20 "$4" >&2
   die "$2 did not answer at $1 within 120 s (log: $4)"
 }
+# Quotas as the Neutron peer's neutron.conf sets them (unlimited): noauth folds every Tempest project into one,
+# whose creates would otherwise meet Zed's defaults. rbac_policy stays finite (test_rbac_policy_quota creates one
+# past it) but above the 10 that the RBAC classes' entries, all in that one project, outgrow.
+QUOTAS=(--quota-rbac-policy 100)
+for r in network subnet port router floatingip security-group security-group-rule; do QUOTAS+=(--quota-$r -1); done
 auth_opts=()
 if [ "$AUTH" = keystone ]; then
   [ -f "$KS_DIR/v6stack-password" ] || (umask 077; head -c 18 /dev/urandom | base64 | tr -d '/+=' > "$KS_DIR/v6stack-password")
@@ -130,7 +135,7 @@ if [ "$AUTH" = keystone ]; then
   auth_opts=(--auth-strategy keystone --auth-url "$KS_URL" --keystone-username v6stack --keystone-project-name service)
   export V6STACK_KEYSTONE_PASSWORD; V6STACK_KEYSTONE_PASSWORD=$(cat "$KS_DIR/v6stack-password")
 fi
-node dist/src/cli/main.js server --host ::1 --port "$NET_PORT" --db "sqlite:$OUT/v6stack.db" --log-requests "${auth_opts[@]}" \
+node dist/src/cli/main.js server --host ::1 --port "$NET_PORT" --db "sqlite:$OUT/v6stack.db" --log-requests "${QUOTAS[@]}" "${auth_opts[@]}" \
   >"$OUT/v6stack.log" 2>&1 &
 pids+=($!)
 NET_URL="http://[::1]:$NET_PORT"

@@ -56,6 +56,8 @@ export interface ServerSettings {
   ha?: Partial<HaSettings>;
   /** ipv6_pd_enabled: `use_default_subnetpool` on an IPv6 subnet asks for prefix delegation (api/prefix-delegation.ts). */
   ipv6PdEnabled?: boolean;
+  /** [quotas] quota_<resource>: default limits per project (api/quotas.ts NEUTRON_DEFAULT_QUOTAS for what is absent). */
+  quotas?: Partial<Record<string, number>>;
 }
 
 /** ISO-8601 seconds in UTC with a Z, as Neutron prints timestamps. */

@@ -6,7 +6,8 @@
 //    Keystone's default implied roles (admin ⊃ member ⊃ reader) are honoured even when a token lists one role only;
 //  - shared networks (and their subnets), external networks (and their subnets), shared subnet pools, address
 //    scopes and security groups are readable by every project: whether a document is shared with a project is
-//    answered by ONE function, `sharedWith`, so that RBAC entries can take over there;
+//    answered by ONE function, `sharedWith`: the objects' flags (the wildcard entries) and the rbac-policies entries
+//    naming the caller's project;
 //  - the owner of a network may see and delete the ports on it and manage its subnets ("network owner" rules);
 //  - agents, BGP speakers / peers / dragents and the agent schedulers are admin-only.
 //
@@ -23,6 +24,7 @@
 
 import { NeutronError, httpBadRequest, notFound } from '../domain/errors.js';
 import type { Doc, Kind, Tx } from '../store/types.js';
+import { rbacGrants } from './resources/rbac-policies.js';
 
 /** The caller as policy needs it (RequestContext and Identity both fit). */
 export interface Caller {
@@ -48,10 +50,15 @@ const NOT_SHARED: Sharing = Object.freeze({ shared: false, external: false });
  * replace this body. A subnet is shared as its network is.
  */
 export async function sharedWith(tx: Tx, kind: Kind, doc: Doc, projectId: string): Promise<Sharing> {
-  void projectId; // flags share with every project; RBAC entries will name the target project
   switch (kind) {
-    case 'network':
-      return { shared: doc.shared === true, external: doc['router:external'] === true };
+    case 'network': {
+      // `shared` is the access_as_shared '*' entry (rbac-policies keeps the flag in step); `router:external` is true
+      // when ANY access_as_external entry exists, so who it is external for is the entries' business, as is an
+      // access_as_shared entry naming this project.
+      if (doc.shared === true && doc['router:external'] !== true) return { shared: true, external: false };
+      const granted = await rbacGrants(tx, 'network', doc.id, projectId);
+      return { shared: doc.shared === true || granted.shared, external: granted.external };
+    }
     case 'subnet': {
       const network = typeof doc.network_id === 'string' ? await tx.get('network', doc.network_id) : undefined;
       return network ? sharedWith(tx, 'network', network, projectId) : NOT_SHARED;
@@ -59,7 +66,8 @@ export async function sharedWith(tx: Tx, kind: Kind, doc: Doc, projectId: string
     case 'subnetpool':
     case 'address_scope':
     case 'security_group':
-      return { shared: doc.shared === true, external: false };
+      if (doc.shared === true) return { shared: true, external: false };
+      return { shared: (await rbacGrants(tx, kind, doc.id, projectId)).shared, external: false };
     default:
       return NOT_SHARED;
   }

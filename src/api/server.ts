@@ -11,7 +11,8 @@ import { COMMON_COLUMNS, tableOf } from '../store/schema.js';
 import { checkBody } from '../schema/convert.js';
 import { isStorableText, listOf, string } from '../schema/types.js';
 import type { Authenticator, RequestContext, ServerSettings } from './context.js';
-import { saveDoc } from './context.js';
+import { ownerOf, saveDoc } from './context.js';
+import { enforceQuota, quotaRoute } from './quotas.js';
 import { EXTENSIONS } from './extensions.js';
 import { AgentApi } from './agent-api.js';
 import { AuthFault } from './auth/errors.js';
@@ -31,8 +32,9 @@ import { securityGroupRules, securityGroups } from './resources/security-groups.
 import { addressScopes, subnetpools } from './resources/subnetpools.js';
 import { subnets } from './resources/subnets.js';
 import { bgpPeers, bgpSpeakers } from './resources/bgp.js';
+import { rbacPolicies } from './resources/rbac-policies.js';
 
-export const RESOURCES: ResourceDef[] = [networks, subnets, ports, routers, subnetpools, addressScopes, securityGroups, securityGroupRules, agents, bgpSpeakers, bgpPeers, floatingips];
+export const RESOURCES: ResourceDef[] = [networks, subnets, ports, routers, subnetpools, addressScopes, securityGroups, securityGroupRules, agents, bgpSpeakers, bgpPeers, floatingips, rbacPolicies];
 const BY_PATH = new Map(RESOURCES.map((r) => [r.schema.path ?? r.schema.plural, r]));
 /** oslo.middleware's max_request_body_size default, which Neutron runs with. */
 export const MAX_REQUEST_BODY_SIZE = 114_688;
@@ -307,6 +309,11 @@ export class ApiServer {
       };
     }
     if (parts[1] === 'extensions') return this.extensions(method, parts[2], url);
+    if (parts[1] === 'quotas') {
+      const out = await quotaRoute(this.store, this.settings, method, parts.slice(2), method === 'PUT' ? parseJson(text) : undefined, ctx);
+      if (method !== 'GET') this.agentApi.notify();
+      return out;
+    }
     if (parts[1] === 'floatingip_pools' && parts.length === 2 && method === 'GET') return { status: 200, body: await this.floatingIpPools(url, ctx) };
     if (parts[1] === 'service-providers' && parts.length === 2) {
       if (method !== 'GET') throw new NeutronError(405, 'HTTPMethodNotAllowed', METHOD_NOT_ALLOWED);
@@ -524,7 +531,14 @@ export class ApiServer {
       ? ((body as Record<string, unknown>)[resource.schema.plural] as unknown[]).map((item) => unwrap({ [resource.schema.singular]: item }, resource.schema.singular))
       : [unwrap(body, resource.schema.singular)];
     const inputs = items.map((item) => checkBody(resource.schema, item, 'create'));
+    // Per owning project, what the request asks for: the quota check sees a bulk request whole, as Neutron's does.
+    const requested = new Map<string, number>();
+    for (const input of inputs) {
+      const project = ownerOf(ctx, input);
+      requested.set(project, (requested.get(project) ?? 0) + 1);
+    }
     const docs = await this.write(async (tx) => {
+      await enforceQuota(tx, this.settings, resource.kind, requested);
       const out: Doc[] = [];
       const policy = new Policy(tx, ctx);
       for (const input of inputs) {

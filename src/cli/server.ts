@@ -56,6 +56,10 @@ function keystoneAuthenticator(opts: ServerOptions, withAgent: boolean): { authe
   });
   return { authenticate, ...(agentSecret ? { agentSecret } : {}) };
 }
+import { NEUTRON_DEFAULT_QUOTAS, QUOTA_MAX, QUOTA_RESOURCES } from '../api/quotas.js';
+
+/** commander's camel-case key of --quota-<resource> (--quota-security-group-rule → quotaSecurityGroupRule). */
+const quotaOptionKey = (r: string): string => `quota${r.split('_').map((w) => w[0]!.toUpperCase() + w.slice(1)).join('')}`;
 
 interface ServerOptions {
   port: string;
@@ -108,7 +112,14 @@ async function runServer(opts: ServerOptions, withAgent: boolean): Promise<void>
   const cidrProblem = haCidrProblem(opts.l3HaNetCidr);
   if (cidrProblem) throw new Error(`--l3-ha-net-cidr: ${cidrProblem}`);
   const ha = { l3Ha: opts.l3Ha === true, maxL3AgentsPerRouter: maxL3, l3HaNetCidr: opts.l3HaNetCidr, l3HaNetworkType: opts.l3HaNetworkType ?? DEFAULT_HA_SETTINGS.l3HaNetworkType };
-  const settings = { mtu: { globalPhysnetMtu, overlayIpVersion: Number(opts.overlayIpVersion) as OverlayIpVersion }, agentDownTimeMs: agentDownTime * 1000, ha, ipv6PdEnabled: opts.ipv6PdEnabled === true };
+  const quotas: Record<string, number> = {};
+  for (const r of QUOTA_RESOURCES) {
+    const given = (opts as unknown as Record<string, string>)[quotaOptionKey(r)] ?? String(NEUTRON_DEFAULT_QUOTAS[r]);
+    const n = Number(given);
+    if (!Number.isSafeInteger(n) || n < -1 || n > QUOTA_MAX) throw new Error(`--quota-${r.replaceAll('_', '-')} must be an integer from -1 (unlimited) to ${QUOTA_MAX}, not ${given}`);
+    quotas[r] = n;
+  }
+  const settings = { mtu: { globalPhysnetMtu, overlayIpVersion: Number(opts.overlayIpVersion) as OverlayIpVersion }, agentDownTimeMs: agentDownTime * 1000, ha, ipv6PdEnabled: opts.ipv6PdEnabled === true, quotas };
   const maxRequestBodySize = Number(opts.maxRequestBodySize);
   if (!Number.isSafeInteger(maxRequestBodySize) || maxRequestBodySize < 1) throw new Error(`--max-request-body-size must be a positive number of bytes, not ${opts.maxRequestBodySize}`);
   const api = new ApiServer({ store, defaultProjectId: opts.projectId, logRequests: opts.logRequests ?? false, settings, maxRequestBodySize, ...(auth ? { authenticate: auth.authenticate } : {}) });
@@ -182,6 +193,10 @@ export function registerServerCommands(program: Command): void {
       .option('--keystone-project-domain-name <name>', "keystone: the service project's domain (project_domain_name)", process.env.V6STACK_KEYSTONE_PROJECT_DOMAIN_NAME ?? 'Default')
       .option('--token-cache-time <s>', 'keystone: seconds a validated token is trusted without asking Keystone again, never past its expiry; 0: ask every time (token_cache_time)', process.env.V6STACK_TOKEN_CACHE_TIME ?? String(DEFAULT_TOKEN_CACHE_TIME_S))
       .addOption(new Option('--l3-ha-network-type <type>', "the HA network's provider:network_type (Neutron's l3_ha_network_type; default: the tenant network type)").choices(NETWORK_TYPES.filter((t) => t !== 'flat' && t !== 'vlan')));
+    // Neutron's [quotas] quota_<resource>; an environment variable V6STACK_QUOTA_<RESOURCE> sets the default too.
+    for (const r of QUOTA_RESOURCES) {
+      cmd.option(`--quota-${r.replaceAll('_', '-')} <n>`, `default limit of ${r.replaceAll('_', ' ')}s per project, -1: unlimited (Neutron's quota_${r})`, process.env[`V6STACK_QUOTA_${r.toUpperCase()}`] ?? String(NEUTRON_DEFAULT_QUOTAS[r]));
+    }
     if (name === 'up') cmd.option('--no-agent', 'run the API alone, without this host\'s data-plane agent');
     cmd.action((opts: ServerOptions) => runServer(opts, name === 'up' && opts.agent !== false));
   }

@@ -49,6 +49,9 @@ const RESOURCE_TYPE: Record<string, string> = {
 
 /** "<Type>NotFound": "<Type> <id> could not be found." (neutron-lib NotFound subclasses). */
 export function notFound(resource: string, id: string): NeutronError {
+  // neutron/extensions/rbac.py RbacPolicyNotFound; an unknown id is looked for in every RBAC table, so its type is
+  // 'unknown' (RbacPluginMixin._get_object_type).
+  if (resource === 'rbac_policy') return new NeutronError(404, 'RbacPolicyNotFound', `RBAC policy of type unknown with ID ${id} not found`);
   const type = RESOURCE_TYPE[resource] ?? resource;
   const label: Record<string, string> = {
     subnetpool: 'Subnet pool',

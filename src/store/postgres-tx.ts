@@ -73,6 +73,9 @@ export interface Prepared {
   name: string | undefined;
 }
 
+/** One advisory lock per (resource, project) quota: 64-bit hash of the key, in a space of its own (the key prefix). */
+const QUOTA_LOCK = 'SELECT pg_advisory_xact_lock(hashtextextended(?, 7636917303))';
+
 /** Sockets corked until the end of the current tick (see submit). */
 const corked = new WeakSet<object>();
 
@@ -410,6 +413,12 @@ export class PgTx implements Tx {
   async setDefaultSecurityGroup(projectId: string, securityGroupId: string): Promise<void> {
     const res = await this.w(DEFAULT_SECURITY_GROUPS.set, [projectId, securityGroupId], inserted);
     if (res.rowCount !== 1) throw new UniqueViolation('default_security_group');
+  }
+
+  async lockQuota(projectId: string, resource: string): Promise<void> {
+    // Held to the end of the transaction (the batch's): a count issued after this (even in the same round trip)
+    // takes its READ COMMITTED snapshot once the lock is granted, so it sees every earlier holder's inserts.
+    await this.q(QUOTA_LOCK, [`quota:${resource}:${projectId}`]);
   }
 
   async recordChange(kind: Kind, id: string, op: Change['op']): Promise<void> {

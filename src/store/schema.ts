@@ -31,6 +31,9 @@ export const KIND_TABLES: Record<Kind, KindTable> = {
   // A port's floating IPs and a router's are looked up by the server (disassociation on port delete, the interface
   // and gateway checks); floating_network_id guards the external network's delete.
   floatingip: { table: 'floatingips', columns: ['floating_network_id', 'port_id', 'router_id'] },
+  // Looked up by object (a network's entries, its `shared` wildcard) and by target (what a project was granted).
+  rbac_policy: { table: 'rbac_policies', columns: ['object_type', 'object_id', 'action', 'target_tenant'], indexed: ['project_id', 'object_id', 'target_tenant'] },
+  quota: { table: 'quotas', columns: [], indexed: [] },
 };
 
 /** Columns every kind has, besides its own. */
@@ -123,7 +126,18 @@ export function migrations(dialect: Dialect): string[][] {
   const v6 = v6Kinds.flatMap((k) =>
     kindDdl(dialect, KIND_TABLES[k]).map((stmt) => stmt.replace(/^CREATE (TABLE|INDEX) /, 'CREATE $1 IF NOT EXISTS ')),
   );
-  return [v1, v2, v3, v4, v5, v6];
+  // v7: RBAC policies and per-project quotas. Neutron's unique constraint (target_project, object_id, action) per
+  // object type is the last guard against a DuplicateRbacPolicy race. Quota enforcement counts a project's ports on
+  // every port create, so ports get a project_id index (its cost measured in docs/benchmarks.md).
+  const v7Kinds: Kind[] = ['rbac_policy', 'quota'];
+  const v7 = [
+    ...v7Kinds.flatMap((k) =>
+      kindDdl(dialect, KIND_TABLES[k]).map((stmt) => stmt.replace(/^CREATE (TABLE|INDEX) /, 'CREATE $1 IF NOT EXISTS ')),
+    ),
+    'CREATE UNIQUE INDEX IF NOT EXISTS rbac_policies_unique ON rbac_policies (object_type, object_id, action, target_tenant)',
+    'CREATE INDEX IF NOT EXISTS ports_project_id ON ports (project_id)',
+  ];
+  return [v1, v2, v3, v4, v5, v6, v7];
 }
 
 /** The applied migration count (one row), read and written by both stores' migrate. */

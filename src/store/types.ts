@@ -19,7 +19,11 @@ export type Kind =
   | 'bgp_peer'
   /** A BGP speaker scheduled to a BGP agent (bgp_speaker_dragent_bindings): id is the agent's, one speaker each. */
   | 'bgp_dragent_binding'
-  | 'floatingip';
+  | 'floatingip'
+  /** Neutron's RBAC entries (networkrbacs, subnetpoolrbacs, ...): one table, the object's type a column. */
+  | 'rbac_policy'
+  /** A project's quota limits that differ from the server's defaults (id: the project id). */
+  | 'quota';
 
 export type Doc = Record<string, unknown> & { id: string };
 
@@ -123,6 +127,12 @@ export interface Tx {
   defaultSecurityGroup(projectId: string): Promise<string | undefined>;
   /** Throws UniqueViolation('default_security_group') when another writer made it first. */
   setDefaultSecurityGroup(projectId: string, securityGroupId: string): Promise<void>;
+
+  /**
+   * Serializes quota checks of one project and resource until the transaction ends (PostgreSQL: an advisory lock, so
+   * API servers sharing the database count one after the other; SQLite: nothing, its writes already run one by one).
+   */
+  lockQuota(projectId: string, resource: string): Promise<void>;
 
   /** Appends to the change feed; agents follow it by `seq`. */
   recordChange(kind: Kind, id: string, op: Change['op']): Promise<void>;

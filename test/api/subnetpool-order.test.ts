@@ -26,7 +26,7 @@ for (const backend of backends()) {
     let pool: { id: string };
     let net: { id: string };
     before(async () => {
-      api = await startApi(backend);
+      api = await startApi(backend, { settings: { quotas: { subnet: -1 } } }); // fills a pool with more than quota_subnet (100) subnets
       net = (await api.request('POST', '/v2.0/networks', { network: { name: 'p' } })).body.network;
       pool = (
         await api.request('POST', '/v2.0/subnetpools', { subnetpool: { name: 'p', prefixes: ['2001:db8:a00::/56'], default_prefixlen: 64 } })

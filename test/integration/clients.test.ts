@@ -394,4 +394,52 @@ for (const backend of backends()) {
       assert.deepEqual(value('cleanup'), ['vm-slaac', 'vm-stateless', 'vm-stateful', 'router', 'public', 'private', 'stateless', 'stateful']);
     });
   });
+
+  // ------------------------------------------------------------------------------------------------ RBAC and quotas
+  // `openstack network rbac` with --target-all-projects (a named --target-project is looked up in Keystone, which a
+  // noauth endpoint has not), and the quota commands of the legacy CLI (the `openstack quota` commands resolve the
+  // project in Keystone too).
+  describe(`Debian's clients share networks with RBAC and set quotas on v6stack (${backend})`, { skip: skipOpenstack || skipNeutron }, () => {
+    const ctx = withServer(backend);
+    const project = 'a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1';
+    const os = (...args: string[]) =>
+      run(openstackBin!, ['--os-auth-type', 'none', '--os-endpoint', ctx.url, ...args], { env: clientEnv(ctx.home!), timeoutMs: CALL_TIMEOUT_MS });
+    const oj = async (...args: string[]) => json(ok(await os(...args, '-f', 'json'), args), args.join(' '));
+    const neutron = async (...args: string[]) => {
+      const r = await run(neutronBin!, args, { env: clientEnv(ctx.home!, { OS_AUTH_TYPE: 'none', OS_ENDPOINT: ctx.url }), timeoutMs: CALL_TIMEOUT_MS });
+      r.stderr = r.stderr.split('\n').filter((l) => !l.includes('neutron CLI is deprecated')).join('\n');
+      return r;
+    };
+    const nj = async (...args: string[]) => json(ok(await neutron(...args, '-f', 'json'), args), args.join(' '));
+
+    it('openstack network rbac create / show / list / delete, and the network becomes shared and unshared', async () => {
+      const net = await oj('network', 'create', 'rbac-net');
+      assert.equal(net.shared, false);
+      const pol = await oj('network', 'rbac', 'create', '--target-all-projects', '--action', 'access_as_shared', '--type', 'network', 'rbac-net');
+      assert.equal(pol.object_id, net.id);
+      assert.equal(pol.target_project_id, '*');
+      assert.equal((await oj('network', 'show', 'rbac-net')).shared, true);
+      assert.equal((await oj('network', 'rbac', 'show', pol.id)).action, 'access_as_shared');
+      assert.deepEqual((await oj('network', 'rbac', 'list', '--type', 'network')).map((p: { ID: string }) => p.ID), [pol.id]);
+      const dup = ['network', 'rbac', 'create', '--target-all-projects', '--action', 'access_as_shared', '--type', 'network', 'rbac-net'];
+      assert.ok(fails(await os(...dup), dup).includes('An RBAC policy already exists with those values.'));
+      ok(await os('network', 'rbac', 'delete', pol.id), ['network rbac delete']);
+      assert.equal((await oj('network', 'show', 'rbac-net')).shared, false);
+      const viaNeutron = await nj('rbac-create', '--target-tenant', project, '--action', 'access_as_shared', '--type', 'network', 'rbac-net');
+      assert.equal(viaNeutron.target_tenant, project);
+    });
+
+    it('neutron quota-update / quota-show / quota-list / quota-delete, and the limit holds', async () => {
+      const set = await nj('quota-update', '--tenant-id', project, '--network', '1');
+      assert.equal(set.network, 1);
+      assert.equal(set.port, 500);
+      assert.equal((await nj('quota-show', '--tenant-id', project)).network, 1);
+      assert.ok((await nj('quota-list')).some((q: { tenant_id: string }) => q.tenant_id === project));
+      ok(await neutron('net-create', '--tenant-id', project, 'q1'), ['net-create q1']);
+      const over = ['net-create', '--tenant-id', project, 'q2'];
+      assert.ok(fails(await neutron(...over), over).includes("Quota exceeded for resources: ['network']."));
+      ok(await neutron('quota-delete', '--tenant-id', project), ['quota-delete']);
+      assert.equal((await nj('quota-show', '--tenant-id', project)).network, 100);
+    });
+  });
 }

@@ -12,6 +12,7 @@ import type { ResourceDef } from '../resource.js';
 import { SEGMENT_RANGE, releaseSegment, reserveSegment } from '../segments.js';
 import { deleteSubnetCascade } from './subnets.js';
 import { deleteDisassociatedFloatingIps } from './floatingips.js';
+import { dropRbacOf, syncExternal, syncShared } from './rbac-policies.js';
 
 export const NETWORK_TYPES = ['vxlan', 'flat', 'vlan', 'geneve', 'local'] as const;
 
@@ -77,7 +78,11 @@ export const networks: ResourceDef = {
       l2_adjacency: true,
     });
     doc['provider:segmentation_id'] = await reserveSegment(tx, doc.id, type, physnet, segment);
-    return insertDoc(tx, 'network', doc);
+    await insertDoc(tx, 'network', doc);
+    // `shared` and `router:external` are RBAC entries (db_base_plugin_v2.create_network, _process_l3_create).
+    if (doc.shared === true) await syncShared(tx, 'network', doc, true);
+    if (doc['router:external'] === true) await syncExternal(tx, doc, true, false);
+    return doc;
   },
 
   async update(tx, ctx, doc, input) {
@@ -86,6 +91,8 @@ export const networks: ResourceDef = {
       const v6 = (await tx.list('subnet', { network_id: [doc.id] })).some((s) => s.ip_version === 6);
       if (v6) throw badAttribute('mtu', `MTU ${input.mtu} is too small for IPv6 subnets on network ${doc.id}`);
     }
+    if (input.shared !== undefined) await syncShared(tx, 'network', doc, input.shared as boolean);
+    if (input['router:external'] !== undefined) await syncExternal(tx, doc, input['router:external'] as boolean, doc['router:external'] === true);
     Object.assign(doc, input);
     return saveDoc(tx, 'network', doc);
   },
@@ -102,6 +109,7 @@ export const networks: ResourceDef = {
     for (const p of ports) await removePortRows(tx, p);
     for (const s of await tx.list('subnet', { network_id: [doc.id] })) await deleteSubnetCascade(tx, s, doc);
     await releaseSegment(tx, doc);
+    await dropRbacOf(tx, doc.id);
     await deleteDoc(tx, 'network', doc.id);
   },
 };

@@ -9,6 +9,7 @@ import { securityGroup, securityGroupRule } from '../../schema/index.js';
 import { PROTOCOLS } from '../../schema/resources/security-group.js';
 import { deleteDoc, insertDoc, newDoc, saveDoc, timestamp, type RequestContext } from '../context.js';
 import type { ResourceDef } from '../resource.js';
+import { dropRbacOf } from './rbac-policies.js';
 
 
 function ruleDoc(
@@ -89,6 +90,7 @@ export const securityGroups: ResourceDef = {
     for (const r of await tx.list('security_group_rule', { security_group_id: [doc.id] })) {
       await deleteDoc(tx, 'security_group_rule', r.id);
     }
+    await dropRbacOf(tx, doc.id);
     await deleteDoc(tx, 'security_group', doc.id);
   },
   async present(tx, doc) {

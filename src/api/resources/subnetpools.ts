@@ -27,6 +27,7 @@ import type { Doc, Tx } from '../../store/types.js';
 import { addressScope, subnetpool, type ResourceSchema } from '../../schema/index.js';
 import { deleteDoc, insertDoc, newDoc, ownerOf, saveDoc, type RequestContext } from '../context.js';
 import type { ResourceDef } from '../resource.js';
+import { dropRbacOf, syncShared } from './rbac-policies.js';
 
 /** The attributes a POST may carry: what SubnetPoolReader reads back from a stored pool on update. */
 const postable = (doc: Doc): Record<string, unknown> =>
@@ -197,7 +198,9 @@ export const subnetpools: ResourceDef = {
     const fields = buildSubnetPool(input, { existingDefault: versionHint ? await existingDefault(tx, versionHint) : null });
     const doc = newDoc(ctx, input, { ...fields });
     await validateScope(tx, ctx, doc.id, fields.address_scope_id, fields.prefixes, fields.ip_version);
-    return insertDoc(tx, 'subnetpool', doc);
+    await insertDoc(tx, 'subnetpool', doc);
+    if (doc.shared === true) await syncShared(tx, 'subnetpool', doc, true); // SubnetPool's RBAC create hook
+    return doc;
   },
 
   async update(tx, ctx, doc, input) {
@@ -210,6 +213,7 @@ export const subnetpools: ResourceDef = {
     if ((await tx.count('subnet', { subnetpool_id: [doc.id] })) > 0) {
       throw new NeutronError(400, 'SubnetPoolDeleteError', 'Unable to delete subnet pool: Subnet pool has existing allocations.');
     }
+    await dropRbacOf(tx, doc.id);
     await deleteDoc(tx, 'subnetpool', doc.id);
   },
 
@@ -268,10 +272,13 @@ export const addressScopes: ResourceDef = {
   schema: addressScope,
   async create(tx, ctx, input) {
     const doc = newDoc(ctx, input, { shared: input.shared ?? false, ip_version: input.ip_version });
-    return insertDoc(tx, 'address_scope', doc);
+    await insertDoc(tx, 'address_scope', doc);
+    if (doc.shared === true) await syncShared(tx, 'address_scope', doc, true); // AddressScope's RBAC create hook
+    return doc;
   },
   async update(tx, _ctx, doc, input) {
     checkAddressScopeUpdate(doc as Doc & { shared: boolean }, input);
+    if (input.shared !== undefined) await syncShared(tx, 'address_scope', doc, input.shared as boolean);
     Object.assign(doc, input);
     return saveDoc(tx, 'address_scope', doc);
   },
@@ -283,6 +290,7 @@ export const addressScopes: ResourceDef = {
         `Unable to complete operation on address scope ${doc.id}. There are one or more subnet pools in use on the address scope.`,
       );
     }
+    await dropRbacOf(tx, doc.id);
     await deleteDoc(tx, 'address_scope', doc.id);
   },
 };
