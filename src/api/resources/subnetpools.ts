@@ -145,8 +145,9 @@ async function updatePool(tx: Tx, ctx: RequestContext, doc: Doc, input: Record<s
   }
   await validateScope(tx, ctx, doc.id, fields.address_scope_id, fields.prefixes, version);
   const nameAndDescription = Object.fromEntries(Object.entries(input).filter(([k]) => k === 'name' || k === 'description'));
+  // New prefixes: the free-block list is rebuilt from them and the subnets on the next allocation.
+  if ((doc.prefixes as string[]).join() !== fields.prefixes.join()) await tx.setSubnetPoolBlocksReady(doc.id, false);
   Object.assign(doc, fields, nameAndDescription);
-  await tx.setSubnetPoolBlocksReady(doc.id, false); // the prefixes may have changed: the free list is rebuilt
   const saved = await saveDoc(tx, 'subnetpool', doc);
   if (origScope !== fields.address_scope_id) {
     await refreshNetworkScopes(tx, (await tx.list('subnet', { subnetpool_id: [doc.id] })).map((s) => s.network_id as string));
@@ -314,6 +315,8 @@ export const subnetpools: ResourceDef = {
       const allocated = (await tx.list('subnet', { subnetpool_id: [doc.id] })).map((s) => s.cidr as string);
       const prefixes = onboardPrefixes(doc.id, doc.prefixes as string[], allocated, onboard.map((s) => ({ id: s.id, cidr: s.cidr as string })));
       await updatePool(tx, ctx, doc, { prefixes });
+      // The subnets become the pool's allocations (their cidrs may already lie inside its prefixes).
+      await tx.setSubnetPoolBlocksReady(doc.id, false);
       for (const s of onboard) {
         s.subnetpool_id = doc.id;
         await saveDoc(tx, 'subnet', s);
