@@ -84,6 +84,12 @@ export class PdReporter {
   private watchers = new Map<string, FSWatcher>();
   /** subnet -> the prefix last sent and when: a refused report is not repeated every pass. */
   private sent = new Map<string, { prefix: string | null; at: number }>();
+  /**
+   * subnet -> a re-delegation's old prefix to deprecate, once the router's radvd advertises the new one instead: an
+   * RA of the router's own radvd still carrying the old prefix after the deprecating RA would make it preferred
+   * again on the hosts (RFC 4862 §5.5.3 e resets the preferred lifetime), for hours.
+   */
+  private deprecations = new Map<string, { routerId: string; old: string; now: string; dir: string }>();
 
   constructor(
     private readonly api: ApiCall,
@@ -103,6 +109,15 @@ export class PdReporter {
       clients.push({ routerId: d.id.slice('pd-'.length), config, leases });
     }
     const hosted = new Set(state.routers.map((r) => r.id).filter((id) => routerNamespaces.includes(routerNsName(id))));
+    // The pass's state has the subnet on its new prefix, so the radvd the supervisor has just run advertises it and
+    // no longer the old one: deprecate the old one now.
+    for (const [subnetId, d] of this.deprecations) {
+      const cidr = state.subnets.find((s) => s.id === subnetId)?.cidr;
+      if (cidr === d.old) continue;
+      this.deprecations.delete(subnetId);
+      const link = servingLink(state, d.routerId, subnetId);
+      if (cidr === d.now && link) await this.deprecate(link, d.old, d.dir).catch((e: Error) => this.log(`prefix delegation: deprecating ${d.old} failed: ${e.message}`));
+    }
     const now = Date.now();
     for (const r of pdReports(state, clients, hosted, now)) {
       const last = this.sent.get(r.subnetId);
@@ -111,12 +126,14 @@ export class PdReporter {
       try {
         await this.api('PUT', `/v6stack/v1/prefix-delegation/subnets/${r.subnetId}`, { prefix: r.prefix, ...(r.prefix ? { router_id: r.routerId } : {}) });
         this.log(`prefix delegation: subnet ${r.subnetId} ${r.prefix ? `now ${r.prefix}` : `back to ${PROVISIONAL_PD_PREFIX}`}`);
-        // A re-delegation: the old prefix is deprecated on the wire; the router's radvd advertises the new one once
-        // the change feed brings the subnet's new cidr.
+        // A re-delegation: the old prefix is deprecated on the wire, once the change feed has brought the subnet's
+        // new cidr and the router's radvd advertises it instead of the old one (see `deprecations`).
         const old = state.subnets.find((s) => s.id === r.subnetId)?.cidr;
-        const link = servingLink(state, r.routerId, r.subnetId);
         const dir = specs.find((d) => d.id === `pd-${r.routerId}`)?.dir;
-        if (r.prefix && old && old !== PROVISIONAL_PD_PREFIX && old !== r.prefix && link && dir) await this.deprecate(link, old, dir);
+        if (r.prefix && old && old !== PROVISIONAL_PD_PREFIX && old !== r.prefix && dir) {
+          // Sent by the pass that the subnet's update in the change feed brings.
+          this.deprecations.set(r.subnetId, { routerId: r.routerId, old, now: r.prefix, dir });
+        }
       } catch (e) {
         this.log(`prefix delegation: reporting ${r.prefix ?? PROVISIONAL_PD_PREFIX} for subnet ${r.subnetId} failed: ${(e as Error).message}`);
       }

@@ -262,6 +262,117 @@ export function freeSpans(prefixes: string[], allocated: string[], version: IpVe
  * caller's. SubnetAllocationError is a 500 in Neutron Zed; here it is a 409 (never a 500 for a user's request).
  */
 export function allocateFromPool(pool: PoolForAllocation, allocated: string[], request: PoolRequest): string {
+  const ask = poolAsk(pool, request);
+  const { version, prefixlen } = ask;
+  const specific = ask.specific && !ask.foreign ? IpPrefix.of(IpAddress.of(version, ask.specific.start), ask.specific.length) : null;
+  if (ask.foreign) throw cannotAllocateRequested();
+  const free = freeSpans(pool.prefixes, allocated, version);
+  if (specific) {
+    const [lo, hi] = spanOf(specific);
+    // Inside one free span <=> inside one block of its canonical decomposition (all_matching_cidrs in Neutron).
+    if (free.some(([a, b]) => a <= lo && hi <= b)) return specific.toString();
+    throw cannotAllocateRequested();
+  }
+  let best: { start: bigint; length: number } | null = null;
+  for (const span of free) {
+    for (const block of spanToPrefixes(span, version)) {
+      if (block.length > prefixlen) continue;
+      if (!best || block.length > best.length || (block.length === best.length && block.start < best.start)) best = block;
+    }
+  }
+  if (!best) throw insufficientSpace(prefixlen);
+  return `${IpAddress.of(version, best.start)}/${prefixlen}`;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The pool's free space as a buddy list, so that an allocation costs a few index look-ups however many subnets the
+// pool holds. The canonical CIDR decomposition of a set of addresses (netaddr's IPSet.iter_cidrs, which Neutron's
+// allocator sorts) is exactly its maximal aligned blocks: aligned blocks either nest or are disjoint, and the greedy
+// decomposition of a span never takes a block whose parent lies inside the span. So the free space is kept as those
+// blocks: an allocation splits the block it comes from into the allocation and the buddies along the way down; a
+// release merges the freed block with its buddy while the buddy is free, upwards. Neutron's choice (the smallest
+// free block that holds the request, the lowest address among equals; its first sub-prefix) is then one ordered
+// look-up, and "is this cidr free?" is the one free block at or before its first address.
+
+/** An aligned block of one family: `start` has no bits set past `length`. */
+export interface Block {
+  version: IpVersion;
+  start: bigint;
+  length: number;
+}
+
+const HEX_DIGITS: Record<IpVersion, number> = { 4: 8, 6: 32 };
+
+/**
+ * A sortable key of an address: the family, then the address in fixed-width hex, so that text order is address
+ * order within a family (the store indexes subnets and free blocks by it; an overlap check is then a range query).
+ */
+export function addressKey(version: IpVersion, value: bigint): string {
+  return `${version}${value.toString(16).padStart(HEX_DIGITS[version], '0')}`;
+}
+
+export function keyAddress(key: string): { version: IpVersion; value: bigint } {
+  const version = Number(key[0]) as IpVersion;
+  return { version, value: BigInt(`0x${key.slice(1)}`) };
+}
+
+/** The keys of a cidr's first and last addresses, and its length; null when it is not a cidr. */
+export function cidrKeys(cidr: unknown): { first: string; last: string; length: number } | null {
+  const hit = typeof cidr === 'string' ? cidrSpan(cidr) : null;
+  if (!hit) return null;
+  const slash = (cidr as string).lastIndexOf('/');
+  const bits = bitsOf(hit.version);
+  const length = slash === -1 ? bits : Number((cidr as string).slice(slash + 1));
+  return { first: addressKey(hit.version, hit.span[0]), last: addressKey(hit.version, hit.span[1]), length };
+}
+
+const blockSize = (b: Block): bigint => 1n << BigInt(bitsOf(b.version) - b.length);
+export const blockLast = (b: Block): bigint => b.start + blockSize(b) - 1n;
+export const blockCidr = (b: Block): string => `${IpAddress.of(b.version, b.start)}/${b.length}`;
+export const blockOfPrefix = (p: IpPrefix): Block => ({ version: p.version, start: p.first.value, length: p.length });
+export const blockCovers = (outer: Block, inner: Block): boolean =>
+  outer.version === inner.version && outer.length <= inner.length && outer.start <= inner.start && blockLast(inner) <= blockLast(outer);
+
+/** The other half of the block's parent; null for the whole address space. */
+export function buddyOf(b: Block): Block | null {
+  if (b.length === 0) return null;
+  return { version: b.version, start: b.start ^ blockSize(b), length: b.length };
+}
+
+export function parentOf(b: Block): Block {
+  const size = blockSize(b) * 2n;
+  return { version: b.version, start: b.start - (b.start % size), length: b.length - 1 };
+}
+
+/**
+ * Taking `want` out of the free block `from` (which covers it): the buddies of `want`'s ancestors below `from`,
+ * longest first. They are free, and maximal: each one's parent holds `want`.
+ */
+export function splitBlock(from: Block, want: Block): Block[] {
+  const out: Block[] = [];
+  for (let b = want; b.length > from.length; b = parentOf(b)) out.push(buddyOf(b)!);
+  return out;
+}
+
+/** The pool's free space as its maximal aligned blocks, in address order: for a (re)build of the buddy list. */
+export function freeBlocks(prefixes: readonly string[], allocated: readonly Span[], version: IpVersion): Block[] {
+  const free = subtractSpans(mergeSpans(spansOf(prefixes as string[], version)), mergeSpans(allocated.map(([lo, hi]) => [lo, hi] as Span)));
+  const out: Block[] = [];
+  for (const span of free) for (const p of spanToPrefixes(span, version)) out.push({ version, start: p.start, length: p.length });
+  return out;
+}
+
+/** What a request asks of a pool, after Neutron's checks in its order (allocateFromPool's, without the choice). */
+export interface PoolAsk {
+  version: IpVersion;
+  prefixlen: number;
+  /** A specific block (an explicit cidr, or the gateway's), else null: any block of `prefixlen`. */
+  specific: Block | null;
+  /** The specific request is of the other family: it cannot be in the pool. */
+  foreign: boolean;
+}
+
+export function poolAsk(pool: PoolForAllocation, request: PoolRequest): PoolAsk {
   const nets = pool.prefixes.map((p) => IpPrefix.parse(p)).filter((p): p is IpPrefix => p !== null);
   if (nets.length === 0) throw allocationError('Insufficient prefix space to allocate subnet size /0');
   const version = nets[0]!.version;
@@ -301,69 +412,16 @@ export function allocateFromPool(pool: PoolForAllocation, allocated: string[], r
       `Unable to allocate subnet with prefix length ${prefixlen}, minimum allowed prefix is ${minLen}.`,
     );
   }
-
-  const free = freeSpans(pool.prefixes, allocated, version);
-  if (specific) {
-    const [lo, hi] = spanOf(specific);
-    // Inside one free span <=> inside one block of its canonical decomposition (all_matching_cidrs in Neutron).
-    if (specific.version === version && free.some(([a, b]) => a <= lo && hi <= b)) return specific.toString();
-    throw allocationError('Cannot allocate requested subnet from the available set of prefixes');
-  }
-  let best: { start: bigint; length: number } | null = null;
-  for (const span of free) {
-    for (const block of spanToPrefixes(span, version)) {
-      if (block.length > prefixlen) continue;
-      if (!best || block.length > best.length || (block.length === best.length && block.start < best.start)) best = block;
-    }
-  }
-  if (!best) throw allocationError(`Insufficient prefix space to allocate subnet size /${prefixlen}`);
-  return `${IpAddress.of(version, best.start)}/${prefixlen}`;
+  return {
+    version,
+    prefixlen,
+    specific: specific ? blockOfPrefix(specific) : null,
+    foreign: specific !== null && specific.version !== version,
+  };
 }
 
-/**
- * The block after `cidr` inside the pool's single prefix, or null (several prefixes, or the prefix is full).
- * Used while a pool is filled front to back with one prefix length; see `frontFilledNext`.
- */
-export function nextBlockAfter(prefixes: readonly string[], cidr: string): string | null {
-  if (prefixes.length !== 1) return null;
-  const pool = IpPrefix.parse(prefixes[0]);
-  const block = IpPrefix.parse(cidr);
-  if (!pool || !block || !pool.covers(block)) return null;
-  const nextStart = block.last.value + 1n;
-  if (nextStart > pool.last.value) return null;
-  return IpPrefix.of(IpAddress.of(block.version, nextStart), block.length).toString();
-}
-
-/**
- * Whether a pool is filled front to back: one prefix, every allocation of length `prefixlen`, contiguous from the
- * prefix's start. Then the free space is the tail of the prefix, whose smallest aligned block starts right after the
- * last allocation, so Neutron's smallest-free-block-first choice for the next request of that length is exactly
- * the next block, and the caller may skip the free-space computation (which costs O(allocations)). Returns that
- * next block, or null when the pool is not in that shape.
- */
-export function frontFilledNext(prefixes: readonly string[], allocated: readonly string[], prefixlen: number): string | null {
-  if (prefixes.length !== 1 || !allocated.length) return null;
-  const pool = IpPrefix.parse(prefixes[0]);
-  if (!pool) return null;
-  const size = 1n << BigInt(pool.network.bits - prefixlen);
-  let last = pool.first.value - 1n;
-  const starts: bigint[] = [];
-  for (const text of allocated) {
-    // The parsed-cidr cache: the exact allocator has just parsed the same list.
-    const hit = cidrSpan(text);
-    if (!hit || hit.version !== pool.version) return null;
-    const [lo, hi] = hit.span;
-    if (hi - lo + 1n !== size || lo < pool.first.value || hi > pool.last.value) return null;
-    starts.push(lo);
-  }
-  starts.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  for (let i = 0; i < starts.length; i++) {
-    if (starts[i] !== pool.first.value + BigInt(i) * size) return null;
-    last = starts[i]! + size - 1n;
-  }
-  if (last + 1n > pool.last.value) return null;
-  return IpPrefix.of(IpAddress.of(pool.version, last + 1n), prefixlen).toString();
-}
+export const cannotAllocateRequested = (): NeutronError => allocationError('Cannot allocate requested subnet from the available set of prefixes');
+export const insufficientSpace = (prefixlen: number): NeutronError => allocationError(`Insufficient prefix space to allocate subnet size /${prefixlen}`);
 
 // ---------------------------------------------------------------------------------------------------------------
 // Prefix list operations (db_base_plugin_v2 update_subnetpool, add_prefixes, remove_prefixes).
@@ -526,12 +584,19 @@ export function quotaUnits(version: IpVersion, prefixlen: number): number {
  * A quota of null or 0 means none (Neutron's `if quota:`). 409 SubnetPoolQuotaExceeded (an OverQuota).
  */
 export function checkPoolQuota(quota: number | null, version: IpVersion, usedCidrs: readonly string[], prefixlen: number): void {
-  if (!quota) return;
-  let used = 0;
+  const usage = new Map<number, number>();
   for (const text of usedCidrs) {
     const slash = text.lastIndexOf('/');
-    if (slash !== -1) used += quotaUnits(version, Number(text.slice(slash + 1)));
+    if (slash !== -1) usage.set(Number(text.slice(slash + 1)), (usage.get(Number(text.slice(slash + 1))) ?? 0) + 1);
   }
+  checkPoolQuotaUsage(quota, version, [...usage].map(([length, count]) => ({ prefixlen: length, count })), prefixlen);
+}
+
+/** checkPoolQuota from the project's subnets of the pool counted per prefix length (what the store's index gives). */
+export function checkPoolQuotaUsage(quota: number | null, version: IpVersion, usage: readonly { prefixlen: number; count: number }[], prefixlen: number): void {
+  if (!quota) return;
+  let used = 0;
+  for (const u of usage) used += u.count * quotaUnits(version, u.prefixlen);
   if (used + quotaUnits(version, prefixlen) > quota) {
     throw new NeutronError(409, 'SubnetPoolQuotaExceeded', 'Per-project subnet pool prefix quota exceeded.');
   }

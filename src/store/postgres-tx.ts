@@ -4,7 +4,7 @@
 import pg from 'pg';
 import { CHANGES, DEFAULT_SECURITY_GROUPS, IPAM, SEGMENTS, SUBNET_POOL } from './sql.js';
 import { columnValues, countSql, documentSql, pageSql, PORT_MAC_TAKEN, selectBodySql, updateParams, whereClause } from './sql.js';
-import type { Allocation, Change, ColumnFilters, Doc, Kind, Segment, Tx } from './types.js';
+import type { Allocation, Change, ColumnFilters, Doc, Kind, PoolBlock, Segment, Tx } from './types.js';
 import { UniqueViolation } from './types.js';
 
 /** Kinds whose update can break a uniqueness rule besides the id (a port's MAC). */
@@ -351,17 +351,51 @@ export class PgTx implements Tx {
     return Number(res.rows[0]!.n);
   }
 
-  async lockSubnetPool(poolId: string): Promise<{ prefixlen: number | null; next_cidr: string | null }> {
-    let res = await this.q<{ prefixlen: number | null; next_cidr: string | null }>(SUBNET_POOL.cursor.postgres, [poolId]);
+  async lockSubnetPool(poolId: string): Promise<{ blocksReady: boolean }> {
+    let res = await this.q<{ blocks_ready: number | null }>(SUBNET_POOL.lock.postgres, [poolId]);
     if (!res.rowCount) {
-      await this.w(SUBNET_POOL.makeCursorRow, [poolId], inserted);
-      res = await this.q<{ prefixlen: number | null; next_cidr: string | null }>(SUBNET_POOL.cursor.postgres, [poolId]);
+      await this.w(SUBNET_POOL.makeLockRow, [poolId], inserted);
+      res = await this.q<{ blocks_ready: number | null }>(SUBNET_POOL.lock.postgres, [poolId]);
     }
-    return res.rows[0] ?? { prefixlen: null, next_cidr: null };
+    return { blocksReady: res.rows[0]?.blocks_ready === 1 };
   }
 
-  async setSubnetPoolCursor(poolId: string, prefixlen: number | null, nextCidr: string | null): Promise<void> {
-    await this.later(SUBNET_POOL.setCursor, [poolId, prefixlen, nextCidr]);
+  async setSubnetPoolBlocksReady(poolId: string, ready: boolean): Promise<void> {
+    await this.later(SUBNET_POOL.setReady, [poolId, ready ? 1 : 0]);
+  }
+
+  async poolBlockFitting(poolId: string, prefixlen: number): Promise<PoolBlock | undefined> {
+    return (await this.q<PoolBlock>(SUBNET_POOL.fitting, [poolId, poolId, prefixlen])).rows[0];
+  }
+
+  async poolBlockAtOrBefore(poolId: string, key: string): Promise<PoolBlock | undefined> {
+    return (await this.q<PoolBlock>(SUBNET_POOL.atOrBefore, [poolId, key])).rows[0];
+  }
+
+  async addPoolBlock(poolId: string, block: PoolBlock): Promise<void> {
+    await this.later(SUBNET_POOL.addBlock, [poolId, block.first_key, block.prefixlen]);
+  }
+
+  async takePoolBlock(poolId: string, block: PoolBlock): Promise<boolean> {
+    return ((await this.w(SUBNET_POOL.takeBlock, [poolId, block.first_key, block.prefixlen], inserted)).rowCount ?? 0) > 0;
+  }
+
+  async clearPoolBlocks(poolId: string): Promise<void> {
+    await this.w(SUBNET_POOL.clearBlocks, [poolId], inserted);
+  }
+
+  async poolSubnetOverlaps(poolId: string, first: string, last: string): Promise<boolean> {
+    return ((await this.q(SUBNET_POOL.overlapping, [poolId, first, last, poolId, first, first])).rowCount ?? 0) > 0;
+  }
+
+  async poolSubnetRanges(poolId: string): Promise<{ first: string; last: string }[]> {
+    const res = await this.q<{ cidr_first: string | null; cidr_last: string | null }>(SUBNET_POOL.ranges, [poolId]);
+    return res.rows.filter((r) => r.cidr_first !== null && r.cidr_last !== null).map((r) => ({ first: r.cidr_first!, last: r.cidr_last! }));
+  }
+
+  async poolUsage(poolId: string, projectId: string): Promise<{ prefixlen: number; count: number }[]> {
+    const res = await this.q<{ prefixlen: number; n: string }>(SUBNET_POOL.usage, [poolId, projectId]);
+    return res.rows.map((r) => ({ prefixlen: Number(r.prefixlen), count: Number(r.n) }));
   }
 
   async dropIpam(subnetId: string): Promise<void> {

@@ -20,7 +20,7 @@
 // - Migrations run in one transaction under an advisory lock, so servers starting together migrate once.
 
 import pg from 'pg';
-import { migrations, SCHEMA_VERSION } from './schema.js';
+import { migrations, SCHEMA_VERSION, SUBNET_KEYS_BACKFILL, SUBNET_KEYS_VERSION } from './schema.js';
 import { CHANGES, numberPlaceholders } from './sql.js';
 import { isRetryable, PgTx, submit, type LockedCursors, type Prepared, type Unawaited, type WriteState } from './postgres-tx.js';
 import type { Change, Kind, Store, Tx } from './types.js';
@@ -121,6 +121,26 @@ export class PostgresStore implements Store {
       if (current > all.length) throw new Error(`database schema version ${current} is newer than this v6stack (${all.length})`);
       if (current === all.length) return;
       for (let v = current; v < all.length; v++) for (const sql of all[v]!) await c.query(sql);
+      // v7's cidr keys of the subnets stored before it (computed here, not in SQL).
+      if (current > 0 && current < SUBNET_KEYS_VERSION) {
+        const rows = (await c.query<{ id: string; body: string }>(SUBNET_KEYS_BACKFILL.select)).rows;
+        // In chunks, one statement each (arrays unnested), not a round trip per subnet.
+        for (let i = 0; i < rows.length; i += 5000) {
+          const cols: unknown[][] = [[], [], [], []];
+          for (const row of rows.slice(i, i + 5000)) {
+            const [first, last, length, id] = SUBNET_KEYS_BACKFILL.params(row);
+            cols[0]!.push(id);
+            cols[1]!.push(first);
+            cols[2]!.push(last);
+            cols[3]!.push(length);
+          }
+          await c.query(
+            `UPDATE subnets AS s SET cidr_first = v.f, cidr_last = v.l, cidr_len = v.n
+             FROM unnest($1::text[], $2::text[], $3::text[], $4::int[]) AS v(id, f, l, n) WHERE s.id = v.id`,
+            cols,
+          );
+        }
+      }
       await c.query(SCHEMA_VERSION.clear);
       await c.query(numberPlaceholders(SCHEMA_VERSION.set), [all.length]);
     });

@@ -1,6 +1,7 @@
 // Schema and migrations, written once for both dialects. The only differences are the auto-increment key and
 // the JSON column type; everything else is the common subset of SQLite and PostgreSQL.
 
+import { cidrKeys } from '../domain/subnetpool.js';
 import type { Kind } from './types.js';
 
 export interface KindTable {
@@ -12,11 +13,26 @@ export interface KindTable {
    * per insert, so the hot table (ports) indexes only what the server itself looks up; other filters scan.
    */
   indexed?: readonly string[];
+  /**
+   * Columns computed from the document (after the kind's own, before the body), added by a later migration than
+   * the table: not filterable by the API, there for the server's own range queries.
+   */
+  derived?: readonly { name: string; of: (doc: Record<string, unknown>) => unknown }[];
 }
 
 export const KIND_TABLES: Record<Kind, KindTable> = {
   network: { table: 'networks', columns: [] },
-  subnet: { table: 'subnets', columns: ['network_id', 'subnetpool_id'] },
+  // cidr_first / cidr_last: sortable keys of the cidr's first and last addresses (family, fixed-width hex), so that
+  // "does anything of this pool overlap that cidr" is two range look-ups on (subnetpool_id, cidr_first) (schema v7).
+  subnet: {
+    table: 'subnets',
+    columns: ['network_id', 'subnetpool_id'],
+    derived: [
+      { name: 'cidr_first', of: (doc) => cidrKeys(doc.cidr)?.first ?? null },
+      { name: 'cidr_last', of: (doc) => cidrKeys(doc.cidr)?.last ?? null },
+      { name: 'cidr_len', of: (doc) => cidrKeys(doc.cidr)?.length ?? null },
+    ],
+  },
   // (network_id, mac_address) is indexed by the unique MAC rule below, which also serves network_id look-ups.
   port: { table: 'ports', columns: ['network_id', 'device_id', 'device_owner', 'mac_address'], indexed: ['device_id'] },
   router: { table: 'routers', columns: [] },
@@ -126,19 +142,49 @@ export function migrations(dialect: Dialect): string[][] {
   const v6 = v6Kinds.flatMap((k) =>
     kindDdl(dialect, KIND_TABLES[k]).map((stmt) => stmt.replace(/^CREATE (TABLE|INDEX) /, 'CREATE $1 IF NOT EXISTS ')),
   );
-  // v7: RBAC policies and per-project quotas. Neutron's unique constraint (target_project, object_id, action) per
+  // v7: subnet pools flat at any size. Subnets get their cidr as sortable keys (KIND_TABLES.subnet.derived), indexed
+  // with the pool, so that an overlap check is a range query; a pool's quota usage is an index-only count per prefix
+  // length; and each pool keeps its free space as a buddy list (domain/subnetpool.ts, splitBlock), so that the next
+  // block (Neutron's smallest free block first) and "is this cidr free" are one ordered look-up each. The keys of
+  // the subnets already stored are filled in by the store after these statements (SUBNET_KEYS_BACKFILL: they are
+  // computed in JavaScript); a pool's buddy list is built from its subnets on its first allocation after the
+  // upgrade (blocks_ready NULL), and again whenever its prefixes change. v3's next-fit cursor is left unused.
+  const v7 = [
+    'ALTER TABLE subnets ADD COLUMN cidr_first TEXT',
+    'ALTER TABLE subnets ADD COLUMN cidr_last TEXT',
+    'ALTER TABLE subnets ADD COLUMN cidr_len INTEGER',
+    'CREATE INDEX subnets_pool_cidr ON subnets (subnetpool_id, cidr_first)',
+    'CREATE INDEX subnets_pool_usage ON subnets (subnetpool_id, project_id, cidr_len)',
+    'ALTER TABLE subnetpool_cursors ADD COLUMN blocks_ready INTEGER',
+    'CREATE TABLE subnetpool_free_blocks (pool_id TEXT NOT NULL, first_key TEXT NOT NULL, prefixlen INTEGER NOT NULL, PRIMARY KEY (pool_id, first_key))',
+    'CREATE INDEX subnetpool_free_blocks_size ON subnetpool_free_blocks (pool_id, prefixlen, first_key)',
+  ];
+  // v8: RBAC policies and per-project quotas. Neutron's unique constraint (target_project, object_id, action) per
   // object type is the last guard against a DuplicateRbacPolicy race. Quota enforcement counts a project's ports on
   // every port create, so ports get a project_id index (its cost measured in docs/benchmarks.md).
-  const v7Kinds: Kind[] = ['rbac_policy', 'quota'];
-  const v7 = [
-    ...v7Kinds.flatMap((k) =>
+  const v8Kinds: Kind[] = ['rbac_policy', 'quota'];
+  const v8 = [
+    ...v8Kinds.flatMap((k) =>
       kindDdl(dialect, KIND_TABLES[k]).map((stmt) => stmt.replace(/^CREATE (TABLE|INDEX) /, 'CREATE $1 IF NOT EXISTS ')),
     ),
     'CREATE UNIQUE INDEX IF NOT EXISTS rbac_policies_unique ON rbac_policies (object_type, object_id, action, target_tenant)',
     'CREATE INDEX IF NOT EXISTS ports_project_id ON ports (project_id)',
   ];
-  return [v1, v2, v3, v4, v5, v6, v7];
+  return [v1, v2, v3, v4, v5, v6, v7, v8];
 }
+
+/** The schema version from which subnets carry their cidr keys (v7): a store upgrading past it fills them in. */
+export const SUBNET_KEYS_VERSION = 7;
+
+/** Filling v7's cidr keys of the subnets stored before it (run by each store's migrate, in its transaction). */
+export const SUBNET_KEYS_BACKFILL = {
+  select: 'SELECT id, body FROM subnets',
+  update: 'UPDATE subnets SET cidr_first = ?, cidr_last = ?, cidr_len = ? WHERE id = ?',
+  params(row: { id: string; body: string }): unknown[] {
+    const keys = cidrKeys((JSON.parse(row.body) as Record<string, unknown>).cidr);
+    return [keys?.first ?? null, keys?.last ?? null, keys?.length ?? null, row.id];
+  },
+} as const;
 
 /** The applied migration count (one row), read and written by both stores' migrate. */
 export const SCHEMA_VERSION = {

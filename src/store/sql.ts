@@ -51,7 +51,7 @@ export interface DocumentSql {
 
 function documentSqlOf(kind: Kind): DocumentSql {
   const t = tableOf(kind);
-  const cols = [...COMMON_COLUMNS, ...t.columns, 'body'];
+  const cols = [...COMMON_COLUMNS, ...t.columns, ...(t.derived ?? []).map((d) => d.name), 'body'];
   const insert = `INSERT INTO ${t.table} (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`;
   const announced = (onConflict: string): string =>
     `WITH d AS (${insert}${onConflict} RETURNING id) INSERT INTO changes (kind, id, op) SELECT ?, id, 'create' FROM d`;
@@ -93,16 +93,14 @@ export function whereClause(kind: Kind, filters?: ColumnFilters): { sql: string;
   return { sql: clauses.length ? ` WHERE ${clauses.join(' AND ')}` : '', params };
 }
 
-/** The row of a document: id, project_id, name, the kind's own columns, then the JSON body. */
+/** The row of a document: id, project_id, name, the kind's own columns, its derived columns, then the JSON body. */
 export function columnValues(kind: Kind, doc: Doc): unknown[] {
-  const cols = tableOf(kind).columns;
-  return [
-    doc.id,
-    doc.project_id ?? null,
-    doc.name ?? null,
-    ...cols.map((c) => (doc[c] === undefined || doc[c] === null ? null : String(doc[c]))),
-    JSON.stringify(doc),
-  ];
+  const t = tableOf(kind);
+  const cols = t.columns;
+  const values: unknown[] = [doc.id, doc.project_id ?? null, doc.name ?? null, ...cols.map((c) => (doc[c] === undefined || doc[c] === null ? null : String(doc[c])))];
+  if (t.derived) for (const d of t.derived) values.push(d.of(doc));
+  values.push(JSON.stringify(doc));
+  return values;
 }
 
 /** The parameters of DocumentSql.update: the row without its id, then the id. */
@@ -186,14 +184,38 @@ export const IPAM = {
   dropReleased: 'DELETE FROM ipam_released WHERE subnet_id = ?',
 } as const;
 
-// ---- subnet pools
+// ---- subnet pools (schema v3, v7)
 
 export const SUBNET_POOL = {
-  cursor: forUpdate('SELECT prefixlen, next_cidr FROM subnetpool_cursors WHERE pool_id = ?'),
+  /** The pool's row: whether its buddy list is built; on PostgreSQL, locked (the pool's lock). */
+  lock: forUpdate('SELECT blocks_ready FROM subnetpool_cursors WHERE pool_id = ?'),
   /** PostgreSQL only: makes the row to lock (see IPAM.makeCursorRow). */
-  makeCursorRow: 'INSERT INTO subnetpool_cursors (pool_id, prefixlen, next_cidr) VALUES (?, NULL, NULL) ON CONFLICT DO NOTHING',
-  setCursor:
-    'INSERT INTO subnetpool_cursors (pool_id, prefixlen, next_cidr) VALUES (?, ?, ?) ON CONFLICT (pool_id) DO UPDATE SET prefixlen = excluded.prefixlen, next_cidr = excluded.next_cidr',
+  makeLockRow: 'INSERT INTO subnetpool_cursors (pool_id, prefixlen, next_cidr, blocks_ready) VALUES (?, NULL, NULL, NULL) ON CONFLICT DO NOTHING',
+  setReady:
+    'INSERT INTO subnetpool_cursors (pool_id, prefixlen, next_cidr, blocks_ready) VALUES (?, NULL, NULL, ?) ON CONFLICT (pool_id) DO UPDATE SET blocks_ready = excluded.blocks_ready',
+  /**
+   * The smallest free block that holds a prefix of the given length (the longest prefix length not above it), the
+   * lowest address among equals (parameters: pool, pool, length): two index seeks.
+   */
+  fitting: `SELECT first_key, prefixlen FROM subnetpool_free_blocks WHERE pool_id = ? AND prefixlen =
+              (SELECT MAX(prefixlen) FROM subnetpool_free_blocks WHERE pool_id = ? AND prefixlen <= ?)
+            ORDER BY first_key LIMIT 1`,
+  /** The free block starting at or before an address key: the only one that can hold a block starting there. */
+  atOrBefore: 'SELECT first_key, prefixlen FROM subnetpool_free_blocks WHERE pool_id = ? AND first_key <= ? ORDER BY first_key DESC LIMIT 1',
+  addBlock: 'INSERT INTO subnetpool_free_blocks (pool_id, first_key, prefixlen) VALUES (?, ?, ?)',
+  takeBlock: 'DELETE FROM subnetpool_free_blocks WHERE pool_id = ? AND first_key = ? AND prefixlen = ?',
+  clearBlocks: 'DELETE FROM subnetpool_free_blocks WHERE pool_id = ?',
+  /**
+   * A subnet of the pool overlapping [first, last] (parameters: pool, first, last, pool, first, first): one starting
+   * inside the range, or the last one starting before it, if it reaches into it. Subnets of one pool are disjoint, so
+   * no other can.
+   */
+  overlapping: `SELECT 1 AS hit FROM (SELECT 1 AS x FROM subnets WHERE subnetpool_id = ? AND cidr_first >= ? AND cidr_first <= ? LIMIT 1) a
+                UNION ALL
+                SELECT 1 FROM (SELECT cidr_last FROM subnets WHERE subnetpool_id = ? AND cidr_first < ? ORDER BY cidr_first DESC LIMIT 1) b
+                WHERE b.cidr_last >= ?`,
+  ranges: 'SELECT cidr_first, cidr_last FROM subnets WHERE subnetpool_id = ?',
+  usage: 'SELECT cidr_len AS prefixlen, COUNT(*) AS n FROM subnets WHERE subnetpool_id = ? AND project_id = ? AND cidr_len IS NOT NULL GROUP BY cidr_len',
 } as const;
 
 // ---- network segments (VNIs, VLAN ids, flat physical networks)

@@ -9,10 +9,10 @@
 import Database from 'better-sqlite3';
 import { closeSync, fdatasync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { migrations, SCHEMA_VERSION } from './schema.js';
+import { migrations, SCHEMA_VERSION, SUBNET_KEYS_BACKFILL, SUBNET_KEYS_VERSION } from './schema.js';
 import { CHANGES, DEFAULT_SECURITY_GROUPS, IPAM, SEGMENTS, SUBNET_POOL } from './sql.js';
 import { columnValues, countSql, documentSql, joinedBodiesSql, pageSql, selectBodySql, updateParams, whereClause } from './sql.js';
-import type { Allocation, Change, Doc, Store, Tx } from './types.js';
+import type { Allocation, Change, Doc, PoolBlock, Store, Tx } from './types.js';
 import { UniqueViolation } from './types.js';
 
 type Statement = Database.Statement;
@@ -80,6 +80,13 @@ export class SqliteStore implements Store {
     if (current > all.length) throw new Error(`database schema version ${current} is newer than this v6stack (${all.length})`);
     const apply = this.db.transaction(() => {
       for (let v = current; v < all.length; v++) for (const sql of all[v]!) this.db.exec(sql);
+      // v7's cidr keys of the subnets stored before it (computed here, not in SQL).
+      if (current > 0 && current < SUBNET_KEYS_VERSION) {
+        const update = this.db.prepare(SUBNET_KEYS_BACKFILL.update);
+        for (const row of this.db.prepare(SUBNET_KEYS_BACKFILL.select).all() as { id: string; body: string }[]) {
+          update.run(...SUBNET_KEYS_BACKFILL.params(row));
+        }
+      }
       this.db.exec(SCHEMA_VERSION.clear);
       this.db.prepare(SCHEMA_VERSION.set).run(all.length);
     });
@@ -183,13 +190,34 @@ export class SqliteStore implements Store {
       countAllocations: (subnetId) => run(() => (this.stmt(IPAM.countAllocations).get(subnetId) as { n: number }).n),
       lockSubnetPool: (poolId) =>
         run(() => {
-          const row = this.stmt(SUBNET_POOL.cursor.sqlite).get(poolId) as { prefixlen: number | null; next_cidr: string | null } | undefined;
-          return row ?? { prefixlen: null, next_cidr: null };
+          const row = this.stmt(SUBNET_POOL.lock.sqlite).get(poolId) as { blocks_ready: number | null } | undefined;
+          return { blocksReady: row?.blocks_ready === 1 };
         }),
-      setSubnetPoolCursor: (poolId, prefixlen, nextCidr) =>
+      setSubnetPoolBlocksReady: (poolId, ready) =>
         run(() => {
-          this.stmt(SUBNET_POOL.setCursor).run(poolId, prefixlen, nextCidr);
+          this.stmt(SUBNET_POOL.setReady).run(poolId, ready ? 1 : 0);
         }),
+      poolBlockFitting: (poolId, prefixlen) => run(() => this.stmt(SUBNET_POOL.fitting).get(poolId, poolId, prefixlen) as PoolBlock | undefined),
+      poolBlockAtOrBefore: (poolId, key) => run(() => this.stmt(SUBNET_POOL.atOrBefore).get(poolId, key) as PoolBlock | undefined),
+      addPoolBlock: (poolId, block) =>
+        run(() => {
+          this.stmt(SUBNET_POOL.addBlock).run(poolId, block.first_key, block.prefixlen);
+        }),
+      takePoolBlock: (poolId, block) => run(() => this.stmt(SUBNET_POOL.takeBlock).run(poolId, block.first_key, block.prefixlen).changes > 0),
+      clearPoolBlocks: (poolId) =>
+        run(() => {
+          this.stmt(SUBNET_POOL.clearBlocks).run(poolId);
+        }),
+      poolSubnetOverlaps: (poolId, first, last) =>
+        run(() => this.stmt(SUBNET_POOL.overlapping).get(poolId, first, last, poolId, first, first) !== undefined),
+      poolSubnetRanges: (poolId) =>
+        run(() =>
+          (this.stmt(SUBNET_POOL.ranges).all(poolId) as { cidr_first: string | null; cidr_last: string | null }[])
+            .filter((r) => r.cidr_first !== null && r.cidr_last !== null)
+            .map((r) => ({ first: r.cidr_first!, last: r.cidr_last! })),
+        ),
+      poolUsage: (poolId, projectId) =>
+        run(() => (this.stmt(SUBNET_POOL.usage).all(poolId, projectId) as { prefixlen: number; n: number }[]).map((r) => ({ prefixlen: r.prefixlen, count: r.n }))),
       dropIpam: (subnetId) =>
         run(() => {
           this.stmt(IPAM.dropCursor).run(subnetId);

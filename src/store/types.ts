@@ -46,6 +46,12 @@ export interface Segment {
   segmentation_id: number;
 }
 
+/** A free block of a subnet pool: the address key of its start (domain/subnetpool.ts addressKey) and its length. */
+export interface PoolBlock {
+  first_key: string;
+  prefixlen: number;
+}
+
 export interface Change {
   seq: number;
   kind: Kind;
@@ -101,11 +107,25 @@ export interface Tx {
   allocationsOfSubnet(subnetId: string): Promise<Allocation[]>;
   countAllocations(subnetId: string): Promise<number>;
   /**
-   * A subnet pool's allocation cursor (null fields when there is none), locking the pool against other allocators
-   * until the transaction ends.
+   * Locks a subnet pool against other allocators until the transaction ends (on PostgreSQL, its row; SQLite has one
+   * writer), and says whether the pool's free-block list is built (see schema v7).
    */
-  lockSubnetPool(poolId: string): Promise<{ prefixlen: number | null; next_cidr: string | null }>;
-  setSubnetPoolCursor(poolId: string, prefixlen: number | null, nextCidr: string | null): Promise<void>;
+  lockSubnetPool(poolId: string): Promise<{ blocksReady: boolean }>;
+  setSubnetPoolBlocksReady(poolId: string, ready: boolean): Promise<void>;
+  /** The smallest free block of the pool that holds a prefix of `prefixlen`, lowest address first. */
+  poolBlockFitting(poolId: string, prefixlen: number): Promise<PoolBlock | undefined>;
+  /** The free block of the pool starting at or before the address key. */
+  poolBlockAtOrBefore(poolId: string, key: string): Promise<PoolBlock | undefined>;
+  addPoolBlock(poolId: string, block: PoolBlock): Promise<void>;
+  /** Removes the free block if the list has it (exactly that start and length); says whether it did. */
+  takePoolBlock(poolId: string, block: PoolBlock): Promise<boolean>;
+  clearPoolBlocks(poolId: string): Promise<void>;
+  /** Whether a subnet of the pool overlaps the range of address keys [first, last]. */
+  poolSubnetOverlaps(poolId: string, first: string, last: string): Promise<boolean>;
+  /** The address-key ranges of the pool's subnets, for a rebuild of its free list. */
+  poolSubnetRanges(poolId: string): Promise<{ first: string; last: string }[]>;
+  /** How many subnets of the pool a project has, per prefix length (default_quota). */
+  poolUsage(poolId: string, projectId: string): Promise<{ prefixlen: number; count: number }[]>;
   /** Forgets a subnet's IPAM state (cursor, released list); allocations must already be gone. */
   dropIpam(subnetId: string): Promise<void>;
 

@@ -1,24 +1,10 @@
-// Subnet pools hand out prefixes in Neutron's order (smallest free block first) whether the pool's cursor or the
-// exact allocator answers: every allocation below is checked against the exact allocator run on the pool's
-// current prefixes, through explicit requests, deletions (holes), other lengths and a full pool.
+// Subnet pools hand out prefixes in Neutron's order (smallest free block first) from their free-block lists: every
+// allocation below is checked against the exact allocator run on the pool's current prefixes, through explicit requests, deletions (holes), other lengths and a full pool.
 
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { allocateFromPool, frontFilledNext, nextBlockAfter } from '../../src/domain/subnetpool.js';
+import { allocateFromPool } from '../../src/domain/subnetpool.js';
 import { backends, startApi, type Api } from '../helpers/v6stack.js';
-
-describe('subnet pool cursor (pure)', () => {
-  it('knows the next block of a front-filled pool, and only of one', () => {
-    assert.equal(frontFilledNext(['2001:db8::/48'], ['2001:db8::/64', '2001:db8:0:1::/64'], 64), '2001:db8:0:2::/64');
-    assert.equal(frontFilledNext(['2001:db8::/48'], ['2001:db8:0:1::/64', '2001:db8::/64'], 64), '2001:db8:0:2::/64', 'order-free');
-    assert.equal(frontFilledNext(['2001:db8::/48'], ['2001:db8::/64', '2001:db8:0:2::/64'], 64), null, 'a hole');
-    assert.equal(frontFilledNext(['2001:db8::/48'], ['2001:db8::/64', '2001:db8:0:1::/63'], 64), null, 'another length');
-    assert.equal(frontFilledNext(['2001:db8::/48', '2001:db9::/48'], ['2001:db8::/64'], 64), null, 'two prefixes');
-    assert.equal(frontFilledNext(['2001:db8::/63'], ['2001:db8::/64', '2001:db8:0:1::/64'], 64), null, 'full');
-    assert.equal(nextBlockAfter(['2001:db8::/48'], '2001:db8:0:ffff::/64'), null, 'past the end');
-    assert.equal(nextBlockAfter(['2001:db8::/48'], '2001:db8:0:fffe::/64'), '2001:db8:0:ffff::/64');
-  });
-});
 
 for (const backend of backends()) {
   describe(`subnet pool order (${backend})`, () => {

@@ -5,6 +5,7 @@
 
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import pgLib from 'pg';
 import { ApiServer } from '../../src/api/server.js';
 import { IpPrefix } from '../../src/domain/ip.js';
 import { prefixesCover } from '../../src/domain/subnetpool.js';
@@ -24,9 +25,11 @@ describe('subnet pool allocation on two API servers sharing PostgreSQL', { skip:
   const servers: { api: ApiServer; store: Store }[] = [];
   const clients: Server[] = [];
   let dispose: () => Promise<void> = async () => {};
+  let storeUrl = '';
   before(async () => {
     const fresh = await freshStoreUrl('postgres');
     dispose = fresh.dispose;
+    storeUrl = fresh.url;
     for (let i = 0; i < 2; i++) {
       const store = await openStore(fresh.url);
       // The two tests together make more subnets in the one project than quota_subnet (100) allows.
@@ -112,5 +115,43 @@ describe('subnet pool allocation on two API servers sharing PostgreSQL', { skip:
     assertDisjoint(cidrs);
     const prefixes = (await clients[1]!.request('GET', `/v2.0/subnetpools/${pool.id}`)).body.subnetpool.prefixes as string[];
     assert.ok(prefixesCover(prefixes, cidrs), `every subnet inside the pool's prefixes ${prefixes.join(', ')}`);
+  });
+
+  // The two tests above cannot tell on their own whether allocators serialize on the pool: with two writers, the
+  // free-block rows' own locks and the overlap check against the subnets already keep them disjoint. A third writer
+  // rebuilding a pool's list while another allocation is in flight would not be, so the pool's lock is checked
+  // directly: while another transaction holds the pool's row, an allocation from the pool waits for it.
+  it('an allocation waits while another transaction holds the pool\'s lock', async () => {
+    const net = (await clients[0]!.request('POST', '/v2.0/networks', { network: { name: 'lock' } })).body.network;
+    const pool = (await clients[0]!.request('POST', '/v2.0/subnetpools', { subnetpool: { name: 'lock', prefixes: ['2001:db8:5d00::/56'], default_prefixlen: 64 } })).body.subnetpool;
+    const subnet = { network_id: net.id, ip_version: 6, subnetpool_id: pool.id, enable_dhcp: false };
+    assert.equal((await clients[0]!.request('POST', '/v2.0/subnets', { subnet })).status, 201, 'the pool has its row');
+    const holder = new pgLib.Client({ connectionString: storeUrl });
+    await holder.connect();
+    try {
+      await holder.query('BEGIN');
+      const locked = await holder.query('SELECT pool_id FROM subnetpool_cursors WHERE pool_id = $1 FOR UPDATE', [pool.id]);
+      assert.equal(locked.rowCount, 1);
+      const holderPid = (await holder.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+      let answered = false;
+      const pending = clients[1]!.request('POST', '/v2.0/subnets', { subnet }).then((r) => {
+        answered = true;
+        return r;
+      });
+      // Until a backend is seen waiting for the holder (or the request is answered, which it must not be).
+      let waiting = 0;
+      for (const deadline = Date.now() + 60_000; !answered && waiting === 0 && Date.now() < deadline; ) {
+        await new Promise((r) => setTimeout(r, 50));
+        const q = await holder.query<{ n: string }>('SELECT COUNT(*) AS n FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))', [holderPid]);
+        waiting = Number(q.rows[0]!.n);
+      }
+      assert.equal(answered, false, 'a subnet was allocated from the pool while another transaction held its lock');
+      assert.ok(waiting > 0, 'the allocation waits for the pool lock');
+      await holder.query('ROLLBACK');
+      const r = await pending;
+      assert.equal(r.status, 201, JSON.stringify(r.body));
+    } finally {
+      await holder.end();
+    }
   });
 });

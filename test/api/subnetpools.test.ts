@@ -150,6 +150,30 @@ for (const backend of backends()) {
       assert.equal((await v4({ prefixlen: 27 })).status, 201, '288 addresses');
     });
 
+    it('default_quota counts the subnets of the project that will own the subnet, not the caller\'s', async () => {
+      const exceeded = 'Per-project subnet pool prefix quota exceeded.';
+      const p = await pool(['2001:db8:f100::/48'], { default_prefixlen: 64, default_quota: 2, shared: true });
+      const n = await network();
+      // An admin (every noauth caller is one) creates for another project: the quota is that project's.
+      for (let i = 0; i < 2; i++) assert.equal((await subnetFrom(n.id, p.id, { project_id: 'quota-owner' })).status, 201);
+      await refused('POST', '/v2.0/subnets', { subnet: { network_id: n.id, ip_version: 6, subnetpool_id: p.id, project_id: 'quota-owner' } }, 409, 'SubnetPoolQuotaExceeded', exceeded);
+      await refused('POST', '/v2.0/subnets', { subnet: { network_id: n.id, ip_version: 6, subnetpool_id: p.id, tenant_id: 'quota-owner' } }, 409, 'SubnetPoolQuotaExceeded', exceeded);
+      // The owner asking for itself is refused the same way.
+      const own = await api.request('POST', '/v2.0/subnets', { subnet: { network_id: n.id, ip_version: 6, subnetpool_id: p.id } }, { 'X-Project-Id': 'quota-owner' });
+      assert.equal(own.status, 409, JSON.stringify(own.body));
+      assert.equal(own.body.NeutronError.type, 'SubnetPoolQuotaExceeded');
+      // The caller's own project has used none of its quota: the owner's subnets were not counted against it...
+      for (let i = 0; i < 2; i++) assert.equal((await subnetFrom(n.id, p.id)).status, 201, 'the caller\'s own quota is untouched');
+      await refused('POST', '/v2.0/subnets', { subnet: { network_id: n.id, ip_version: 6, subnetpool_id: p.id } }, 409, 'SubnetPoolQuotaExceeded', exceeded);
+      // ...and a caller over its own quota may still create for a project that is not.
+      assert.equal((await subnetFrom(n.id, p.id, { project_id: 'quota-fresh' })).status, 201);
+      // Deleting one of the owner's subnets gives it room again.
+      const owned = (await ok('GET', `/v2.0/subnets?subnetpool_id=${p.id}&project_id=quota-owner`)).subnets;
+      assert.equal(owned.length, 2);
+      await ok('DELETE', `/v2.0/subnets/${owned[0].id}`, undefined, 204);
+      assert.equal((await subnetFrom(n.id, p.id, { project_id: 'quota-owner' })).status, 201);
+    });
+
     it('a network holds one pool per family, or pools of one scope; its address scope follows its pools', async () => {
       const s = await scope();
       const a = await pool(['2001:db8:a1::/48'], { address_scope_id: s.id, default_prefixlen: 64 });

@@ -6,24 +6,35 @@
 
 import { NeutronError, invalidInput, notFound } from '../../domain/errors.js';
 import {
-  allocateFromPool,
+  addressKey,
+  blockCidr,
+  blockCovers,
+  blockLast,
+  buddyOf,
   buildSubnetPool,
+  cannotAllocateRequested,
   checkAddressScopeUpdate,
-  checkPoolQuota,
+  checkPoolQuotaUsage,
   checkPrefixesGrow,
   checkRescopeAffinity,
   checkScopePrefixes,
-  frontFilledNext,
-  nextBlockAfter,
+  cidrKeys,
+  freeBlocks,
+  insufficientSpace,
+  keyAddress,
   onboardPrefixes,
+  parentOf,
+  poolAsk,
   prefixOperationBody,
   removePoolPrefixes,
-  requestedPrefixlen,
+  splitBlock,
+  type Block,
   type PoolRequest,
+  type Span,
 } from '../../domain/subnetpool.js';
 import type { IpVersion } from '../../domain/ip.js';
 import { parseCidrLoose } from '../../domain/netaddr.js';
-import type { Doc, Tx } from '../../store/types.js';
+import type { Doc, PoolBlock, Tx } from '../../store/types.js';
 import { addressScope, subnetpool, type ResourceSchema } from '../../schema/index.js';
 import { deleteDoc, insertDoc, newDoc, ownerOf, saveDoc, type RequestContext } from '../context.js';
 import type { ResourceDef } from '../resource.js';
@@ -135,8 +146,9 @@ async function updatePool(tx: Tx, ctx: RequestContext, doc: Doc, input: Record<s
   }
   await validateScope(tx, ctx, doc.id, fields.address_scope_id, fields.prefixes, version);
   const nameAndDescription = Object.fromEntries(Object.entries(input).filter(([k]) => k === 'name' || k === 'description'));
+  // New prefixes: the free-block list is rebuilt from them and the subnets on the next allocation.
+  if ((doc.prefixes as string[]).join() !== fields.prefixes.join()) await tx.setSubnetPoolBlocksReady(doc.id, false);
   Object.assign(doc, fields, nameAndDescription);
-  await tx.setSubnetPoolCursor(doc.id, null, null); // prefixes or lengths may have changed
   const saved = await saveDoc(tx, 'subnetpool', doc);
   if (origScope !== fields.address_scope_id) {
     await refreshNetworkScopes(tx, (await tx.list('subnet', { subnetpool_id: [doc.id] })).map((s) => s.network_id as string));
@@ -144,49 +156,99 @@ async function updatePool(tx: Tx, ctx: RequestContext, doc: Doc, input: Record<s
   return saved;
 }
 
+const toStored = (b: Block): PoolBlock => ({ first_key: addressKey(b.version, b.start), prefixlen: b.length });
+const fromStored = (b: PoolBlock): Block => {
+  const a = keyAddress(b.first_key);
+  return { version: a.version, start: a.value, length: Number(b.prefixlen) };
+};
+
+/**
+ * (Re)builds a locked pool's free-block list from its prefixes and its subnets: once per pool after the upgrade to
+ * schema v7, after its prefixes change, and if the list was ever found to disagree with the subnets. The only pool
+ * operation that reads every subnet of the pool (their keys, from the index), and none of the allocations does.
+ */
+async function rebuildFreeBlocks(tx: Tx, pool: Doc): Promise<void> {
+  await tx.clearPoolBlocks(pool.id);
+  const version = Number(pool.ip_version) as 4 | 6;
+  const allocated: Span[] = [];
+  for (const r of await tx.poolSubnetRanges(pool.id)) {
+    const first = keyAddress(r.first);
+    if (first.version === version) allocated.push([first.value, keyAddress(r.last).value]);
+  }
+  for (const b of freeBlocks(pool.prefixes as string[], allocated, version)) await tx.addPoolBlock(pool.id, toStored(b));
+  await tx.setSubnetPoolBlocksReady(pool.id, true);
+}
+
 /**
  * A prefix from a subnet pool, in Neutron's order (smallest free block first), for a subnet of `projectId`.
  * The pool is locked for the rest of the transaction and read again under the lock. Then, as
- * SubnetAllocator.allocate_subnet: the prefix length bounds, the project's quota (default_quota), the allocation.
- * While the pool is filled front to back with one prefix length, its cursor names the next block and the
- * allocation costs O(1); otherwise (explicit cidr, a gateway, another length, holes) the exact allocator sees every
- * prefix of the pool, and re-establishes the cursor when the pool is back in shape. A quota costs a look-up of the
- * project's subnets from the pool (Neutron's cost, too).
+ * SubnetAllocator.allocate_subnet: the prefix length bounds, the project's quota (default_quota, counted for the
+ * project that will own the subnet, as Neutron's subnet_request.tenant_id), the allocation.
+ *
+ * Flat at any size: the choice is one look-up in the pool's free-block list (the buddy list, domain/subnetpool.ts),
+ * a specific cidr is free when the free block at or before its start covers it, and the allocation splits that block
+ * (at most one row per bit of length). Exactness does not rest on the list alone: the chosen prefix is checked
+ * against the pool's subnets themselves (two range look-ups on their indexed cidr keys), and a list that disagrees
+ * is rebuilt from them before the answer is given, so a request never gets a prefix a subnet of the pool overlaps.
  */
 export async function allocateSubnetFromPool(tx: Tx, ctx: RequestContext, pool: Doc, input: Record<string, unknown>): Promise<string> {
-  const cursor = await tx.lockSubnetPool(pool.id);
+  const { blocksReady } = await tx.lockSubnetPool(pool.id);
   const fresh = (await tx.get('subnetpool', pool.id)) ?? pool;
-  const prefixes = fresh.prefixes as string[];
   const request: PoolRequest = {
     ...(input.cidr !== undefined ? { cidr: input.cidr as string } : {}),
     ...(input.prefixlen !== undefined ? { prefixlen: Number(input.prefixlen) } : {}),
     ...(typeof input.gateway_ip === 'string' ? { gateway_ip: input.gateway_ip } : {}),
     ip_version: Number(input.ip_version),
   };
-  const prefixlen = input.prefixlen !== undefined ? Number(input.prefixlen) : Number(fresh.default_prefixlen);
+  // The family, the cidr's form and the length bounds come before the quota (Neutron's order).
+  const ask = poolAsk(fresh as never, request);
   if (fresh.default_quota) {
-    const wanted = requestedPrefixlen(fresh as never, request);
-    const min = Number(fresh.min_prefixlen);
-    const max = Number(fresh.max_prefixlen);
-    // The bounds' errors come before the quota's; allocateFromPool below gives them.
-    if (wanted >= min && wanted <= max && Number(input.ip_version) === Number(fresh.ip_version)) {
-      const used = (await tx.list('subnet', { subnetpool_id: [pool.id], project_id: [ownerOf(ctx, input)] })).map((s) => s.cidr as string);
-      checkPoolQuota(Number(fresh.default_quota), Number(fresh.ip_version) as IpVersion, used, wanted);
+    const usage = await tx.poolUsage(pool.id, ownerOf(ctx, input));
+    checkPoolQuotaUsage(Number(fresh.default_quota), ask.version, usage, ask.prefixlen);
+  }
+  if (ask.foreign) throw cannotAllocateRequested();
+  if (!blocksReady) await rebuildFreeBlocks(tx, fresh);
+  for (let attempt = 0; ; attempt++) {
+    let from: Block | undefined;
+    let want: Block;
+    if (ask.specific) {
+      want = ask.specific;
+      const stored = await tx.poolBlockAtOrBefore(pool.id, addressKey(want.version, want.start));
+      from = stored && fromStored(stored);
+      if (!from || !blockCovers(from, want)) throw cannotAllocateRequested();
+    } else {
+      const stored = await tx.poolBlockFitting(pool.id, ask.prefixlen);
+      if (!stored) throw insufficientSpace(ask.prefixlen);
+      from = fromStored(stored);
+      want = { version: from.version, start: from.start, length: ask.prefixlen };
     }
+    const first = addressKey(want.version, want.start);
+    const clash = await tx.poolSubnetOverlaps(pool.id, first, addressKey(want.version, blockLast(want)));
+    if (!clash && (await tx.takePoolBlock(pool.id, toStored(from)))) {
+      for (const b of splitBlock(from, want)) await tx.addPoolBlock(pool.id, toStored(b));
+      return blockCidr(want);
+    }
+    // The list disagrees with the subnets (it can only have gone stale by a bug, or by a write that bypassed it):
+    // rebuild it from them and ask again; a second disagreement is a bug, not the user's.
+    if (attempt > 0) throw new Error(`subnet pool ${pool.id}: free-block list disagrees with its subnets after a rebuild`);
+    await rebuildFreeBlocks(tx, fresh);
   }
-  const plain = input.cidr === undefined && typeof input.gateway_ip !== 'string' && Number(input.ip_version) === Number(fresh.ip_version);
-  let cidr: string;
-  let next: string | null;
-  if (plain && cursor.next_cidr !== null && cursor.prefixlen === prefixlen) {
-    cidr = cursor.next_cidr;
-    next = nextBlockAfter(prefixes, cidr);
-  } else {
-    const taken = (await tx.list('subnet', { subnetpool_id: [pool.id] })).map((s) => s.cidr as string);
-    cidr = allocateFromPool(fresh as never, taken, request);
-    next = frontFilledNext(prefixes, [...taken, cidr], prefixlen);
-  }
-  await tx.setSubnetPoolCursor(pool.id, next === null ? null : prefixlen, next);
-  return cidr;
+}
+
+/**
+ * A subnet of the pool is deleted: its block returns to the pool's free list, merged with its buddy while the buddy
+ * is free, upwards (the list's blocks stay maximal). Under the pool's lock. A pool whose list is not built yet
+ * builds it from its subnets later, without this one.
+ */
+export async function releaseSubnetToPool(tx: Tx, poolId: string, cidr: unknown): Promise<void> {
+  const { blocksReady } = await tx.lockSubnetPool(poolId);
+  if (!blocksReady) return;
+  const keys = cidrKeys(cidr);
+  if (!keys) return;
+  const start = keyAddress(keys.first);
+  let block: Block = { version: start.version, start: start.value, length: keys.length };
+  for (let buddy = buddyOf(block); buddy && (await tx.takePoolBlock(poolId, toStored(buddy))); buddy = buddyOf(block)) block = parentOf(block);
+  await tx.addPoolBlock(poolId, toStored(block));
 }
 
 export const subnetpools: ResourceDef = {
@@ -234,7 +296,7 @@ export const subnetpools: ResourceDef = {
       const after = removePoolPrefixes(doc.prefixes as string[], remove, allocated, Number(doc.ip_version) as IpVersion);
       if (after.join() !== (doc.prefixes as string[]).join()) {
         doc.prefixes = after;
-        await tx.setSubnetPoolCursor(doc.id, null, null);
+        await tx.setSubnetPoolBlocksReady(doc.id, false);
         await saveDoc(tx, 'subnetpool', doc);
       }
       return { prefixes: doc.prefixes };
@@ -257,6 +319,8 @@ export const subnetpools: ResourceDef = {
       const allocated = (await tx.list('subnet', { subnetpool_id: [doc.id] })).map((s) => s.cidr as string);
       const prefixes = onboardPrefixes(doc.id, doc.prefixes as string[], allocated, onboard.map((s) => ({ id: s.id, cidr: s.cidr as string })));
       await updatePool(tx, ctx, doc, { prefixes });
+      // The subnets become the pool's allocations (their cidrs may already lie inside its prefixes).
+      await tx.setSubnetPoolBlocksReady(doc.id, false);
       for (const s of onboard) {
         s.subnetpool_id = doc.id;
         await saveDoc(tx, 'subnet', s);

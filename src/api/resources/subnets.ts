@@ -12,7 +12,7 @@ import { allocateSpecific, releaseAddress, type FixedIp, type Subnet } from '../
 import { syncDhcpPort } from '../dhcp-ports.js';
 import { servesDhcp, type DhcpSubnet } from '../../domain/dhcp.js';
 import type { ResourceDef } from '../resource.js';
-import { allocateSubnetFromPool, networkAddressScopes } from './subnetpools.js';
+import { allocateSubnetFromPool, networkAddressScopes, releaseSubnetToPool } from './subnetpools.js';
 import { isPdRequest, pdSubnetFields, withoutPdPool } from '../prefix-delegation.js';
 
 async function findPool(tx: Tx, input: Record<string, unknown>, kind: 'pool' | 'default-pool'): Promise<Doc> {
@@ -50,8 +50,8 @@ async function refreshNetwork(tx: Tx, networkId: string): Promise<void> {
 
 /** Deletes a subnet whose ports are already gone or released, with its IPAM state. */
 export async function deleteSubnetCascade(tx: Tx, subnet: Doc, _network?: Doc): Promise<void> {
-  // A hole in a pool: the next allocation must see all of the pool's free space again.
-  if (subnet.subnetpool_id) await tx.setSubnetPoolCursor(subnet.subnetpool_id as string, null, null);
+  // The subnet's prefix goes back to its pool's free blocks (not a prefix-delegation subnet's: no pool holds it).
+  if (subnet.subnetpool_id && subnet.subnetpool_id !== 'prefix_delegation') await releaseSubnetToPool(tx, subnet.subnetpool_id as string, subnet.cidr);
   for (const a of await tx.allocationsOfSubnet(subnet.id)) await tx.release(subnet.id, a.ip_address, false);
   await tx.dropIpam(subnet.id);
   await deleteDoc(tx, 'subnet', subnet.id);
