@@ -233,7 +233,7 @@ export interface DesiredState {
   /** Security groups and port security in the bridge namespace (features/firewall.ts; applied by agent/nft.ts). */
   firewall?: FirewallSpec;
   /** Each router namespace's IPv4 NAT table (features/nat.ts); a router without a gateway has none. */
-  nat: { ns: string; table: NatTable; /** false on an HA router's backup: it sends no gratuitous ARP (features/nat.ts). */ garp?: boolean }[];
+  nat: { ns: string; table: NatTable; /** false on an HA router: keepalived announces its floating IPs, not the agent (features/nat.ts). */ garp?: boolean }[];
 }
 
 // ---- What the kernel has (linux.ts observe reads it; the features' diffs compare against it).

@@ -27,10 +27,11 @@ function routerTables(ctx: PlanContext): { ns: string; table: NatTable; garp?: b
       floatingIps: floatingIpsOf(ctx, router.id),
     });
     // An HA router: every node keeps the table (a new master translates at once), but the floating addresses are
-    // keepalived's VIPs, held by the master only: a backup must not announce them (its ARP would carry the shared
-    // MAC). keepalived's own gratuitous ARPs announce them at a failover.
-    const backup = haPort !== undefined && ctx.opts.haStates?.[router.id] !== 'MASTER';
-    out.push({ ns: routerNsName(router.id, ctx.opts.namespaceSuffix), table, ...(backup ? { garp: false } : {}) });
+    // keepalived's VIPs, which keepalived adds on the master (after this feature's pass, at its reload) and announces
+    // itself (gratuitous ARPs at each transition). The agent sends none: on a backup its ARP would carry the shared
+    // MAC, and on the master arping fails while the address is not there yet, which would fail the pass before
+    // keepalived is reloaded to add it.
+    out.push({ ns: routerNsName(router.id, ctx.opts.namespaceSuffix), table, ...(haPort ? { garp: false } : {}) });
   }
   return out;
 }
