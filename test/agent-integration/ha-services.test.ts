@@ -55,7 +55,8 @@ class Dhcpv6Capture {
     this.child.stderr!.on('data', (d: Buffer) => (this.err += d.toString()));
   }
   async started(): Promise<void> {
-    await until('tshark capturing', () => /Capturing on/.test(this.err), 30_000);
+    // tshark loads its dissectors first: slow on a loaded machine.
+    await until('tshark capturing', () => /Capturing on/.test(this.err), 120_000);
   }
   stop(): void {
     this.child.kill('SIGTERM');
