@@ -3,7 +3,7 @@
 // interface, state BACKUP and nopreempt on every node (the first to time out becomes master, and stays), the primary
 // VIP 169.254.0.<vrid>/24 on the HA interface ("must be consistent in order to avoid keepalived bugs"), every real
 // address (IPv4, IPv6 global, and the IPv6 link-local gateway derived from each port's MAC) in
-// virtual_ipaddress_excluded, the default routes in virtual_routes, and a notify script that writes the node's
+// virtual_ipaddress_excluded, the default routes and the router's extra routes in virtual_routes, and a notify script that writes the node's
 // state to a file the agent watches. PURE: no I/O.
 //
 // Differences from Neutron, and why: VRRPv3 (RFC 5798), whose advertisement interval has centisecond resolution, so
@@ -38,6 +38,8 @@ export interface KeepalivedRouter {
   haLink: string;
   links: VrrpLink[];
   routes: { family: 4 | 6; via: string; dev: string }[];
+  /** The router's extra routes (extraroute's `routes`): the master's only, like its default routes. */
+  extraRoutes?: { destination: string; nexthop: string }[];
   notifyScript: string;
 }
 
@@ -52,6 +54,9 @@ export function renderKeepalivedConf(r: KeepalivedRouter, opts: VrrpOptions = {}
     excluded.push(`${vrrpLinkLocal(l.mac)} dev ${l.name}`);
   }
   const routes = r.routes.map((x) => `${x.family === 6 ? '::/0' : '0.0.0.0/0'} via ${x.via} dev ${x.dev}`);
+  // Neutron's ha_router.routes_updated: KeepalivedVirtualRoute(destination, nexthop), no device (the kernel finds it
+  // from the connected subnets the master holds).
+  for (const x of r.extraRoutes ?? []) routes.push(`${x.destination} via ${x.nexthop}`);
   const block = (name: string, lines: string[]): string[] => (lines.length ? [`    ${name} {`, ...lines.map((l) => `        ${l}`), '    }'] : []);
   return [
     'global_defs {',

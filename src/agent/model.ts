@@ -20,7 +20,7 @@ export type SubnetDoc = Pick<Subnet, 'id' | 'network_id' | 'ip_version' | 'cidr'
   Partial<Pick<Subnet, 'gateway_ip' | 'dns_nameservers' | 'host_routes'>>;
 export type PortDoc = Pick<Port, 'id' | 'network_id' | 'mac_address' | 'fixed_ips' | 'device_owner' | 'device_id'> &
   Partial<Pick<Port, 'admin_state_up' | 'binding:host_id' | 'status' | 'binding:vif_details'>>;
-export type RouterDoc = Pick<Router, 'id'> & Partial<Pick<Router, 'external_gateway_info' | 'ha'>>;
+export type RouterDoc = Pick<Router, 'id'> & Partial<Pick<Router, 'external_gateway_info' | 'ha' | 'routes'>>;
 export type FloatingIpDoc = Pick<FloatingIp, 'id' | 'floating_ip_address' | 'router_id' | 'port_id' | 'fixed_ip_address'>;
 /** An entry of GET /v2.0/agents, as vxlan peersFromAgents reads it. */
 export type AgentEntry = Pick<AgentDoc, 'host' | 'binary' | 'configurations'>;
@@ -233,7 +233,7 @@ export interface DesiredState {
   /** Security groups and port security in the bridge namespace (features/firewall.ts; applied by agent/nft.ts). */
   firewall?: FirewallSpec;
   /** Each router namespace's IPv4 NAT table (features/nat.ts); a router without a gateway has none. */
-  nat: { ns: string; table: NatTable }[];
+  nat: { ns: string; table: NatTable; /** false on an HA router: keepalived announces its floating IPs, not the agent (features/nat.ts). */ garp?: boolean }[];
 }
 
 // ---- What the kernel has (linux.ts observe reads it; the features' diffs compare against it).

@@ -8,6 +8,7 @@
 import dgram from 'node:dgram';
 import { randomInt } from 'node:crypto';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { decode, encode, fromHex, Dhcpv6DecodeError, MESSAGE_NAMES, type Message } from '../domain/dhcpv6/codec.js';
 import { REBIND, RELEASE, RENEW, REQUEST, SOLICIT, interpret, leaseTimes, nextTimeout, rebind, release, renew, request, solicit, type IaRequest, type Lease, type Outcome, type RetransmitParams } from '../domain/dhcpv6/pd.js';
 
@@ -16,7 +17,13 @@ export interface PdClientConfig {
   interface: string;
   /** Hex of the client's DUID. */
   duid: string;
-  ias: { subnet_id: string; iaid: number; length: number }[];
+  /**
+   * `prefix`: an HA router's subnet's current prefix (the API's cidr), delegated to the router through another node;
+   * a client without a lease for it reclaims it with a Rebind instead of asking for a new one (features/pd.ts).
+   */
+  ias: { subnet_id: string; iaid: number; length: number; prefix?: string }[];
+  /** An HA router's backup node: send nothing, hold no lease, release nothing (the master holds the binding). */
+  standby?: boolean;
 }
 
 const ALL_DHCP_RELAY_AGENTS_AND_SERVERS = 'ff02::1:2';
@@ -32,6 +39,8 @@ export class PdClient {
   private running = new Map<string, AbortController>();
   private config: PdClientConfig;
   private duid: Uint8Array;
+  /** Subnets whose prefix this client is reclaiming (HA: a new master), in reclaiming.json beside leases.json. */
+  private reclaiming = new Set<string>();
 
   constructor(
     config: PdClientConfig,
@@ -46,6 +55,23 @@ export class PdClient {
     } catch {
       /* first start */
     }
+    this.heldElsewhere(config);
+  }
+
+  /**
+   * HA: the IAs whose prefix the router holds (the subnet's cidr) but this node has no lease for: the other node's,
+   * which this node reclaims when it is the master. Written before anything else happens, so that the reporter
+   * (pd-report.ts) never takes "no lease yet" for "no prefix" and renumbers the subnet during a failover.
+   */
+  private heldElsewhere(config: PdClientConfig): void {
+    this.reclaiming = new Set(config.ias.filter((ia) => ia.prefix && !this.leases.has(ia.subnet_id)).map((ia) => ia.subnet_id));
+    this.saveReclaiming();
+  }
+
+  private saveReclaiming(): void {
+    const path = join(dirname(this.leasePath), 'reclaiming.json');
+    writeFileSync(`${path}.tmp`, JSON.stringify([...this.reclaiming].sort()) + '\n');
+    renameSync(`${path}.tmp`, path);
   }
 
   async start(): Promise<void> {
@@ -72,6 +98,21 @@ export class PdClient {
   }
 
   private apply(config: PdClientConfig): void {
+    if (config.standby) {
+      // Master turned backup (or a backup from the start): the binding goes on with the new master, so no Release;
+      // the leases are forgotten, the new master's renewals make them stale.
+      for (const ctl of this.running.values()) ctl.abort();
+      this.running.clear();
+      if (this.leases.size) {
+        this.leases.clear();
+        this.save();
+        this.log('standby (HA backup): leases left to the master, nothing released');
+      }
+      this.heldElsewhere(config);
+      return;
+    }
+    for (const ia of config.ias) if (!this.running.has(ia.subnet_id) && ia.prefix && !this.leases.has(ia.subnet_id)) this.reclaiming.add(ia.subnet_id);
+    this.saveReclaiming();
     const wanted = new Set(config.ias.map((i) => i.subnet_id));
     for (const [subnet, ctl] of this.running) {
       if (wanted.has(subnet)) continue;
@@ -96,7 +137,7 @@ export class PdClient {
     for (const ctl of this.running.values()) ctl.abort();
     const subnets = [...this.running.keys()];
     this.running.clear();
-    if (releaseAll) await Promise.all(subnets.map((s) => this.releaseOne(s)));
+    if (releaseAll && !this.config.standby) await Promise.all(subnets.map((s) => this.releaseOne(s)));
     this.socket?.close();
   }
 
@@ -191,7 +232,8 @@ export class PdClient {
 
   private async acquire(ia: PdClientConfig['ias'][number], signal: AbortSignal): Promise<Lease | null> {
     const previous = this.leases.get(ia.subnet_id);
-    const req: IaRequest = { iaid: ia.iaid, length: ia.length, ...(previous ? { hint: previous.prefix } : {}) };
+    const hint = previous?.prefix ?? ia.prefix;
+    const req: IaRequest = { iaid: ia.iaid, length: ia.length, ...(hint ? { hint } : {}) };
     const adv = await this.exchange((xid, elapsed) => solicit({ duid: this.duid, transactionId: xid, elapsed }, req), SOLICIT, this.judge(ia, 'advertise'), Number.MAX_SAFE_INTEGER, signal, true);
     if (!adv || adv.kind !== 'lease') {
       if (adv?.kind === 'refused') this.log(`subnet ${ia.subnet_id}: the server has no prefix (status ${adv.status}: ${adv.message})`);
@@ -215,9 +257,22 @@ export class PdClient {
   }
 
   private async runIa(ia: PdClientConfig['ias'][number], signal: AbortSignal): Promise<void> {
+    // An HA router's new master: the prefix the router holds (through the old master) is reclaimed first.
+    let reclaiming = this.reclaiming.has(ia.subnet_id) ? ia.prefix : undefined;
     while (!signal.aborted) {
       const lease = this.leases.get(ia.subnet_id);
       const now = Date.now();
+      if (!lease && reclaiming) {
+        const got = await this.reclaim(ia, reclaiming, signal);
+        if (signal.aborted) return;
+        reclaiming = undefined;
+        // leases.json first: the reporter never finds the IA with neither a lease nor a reclaim.
+        if (got) this.setLease(ia.subnet_id, got, 'reclaimed');
+        this.reclaiming.delete(ia.subnet_id);
+        this.saveReclaiming();
+        if (got) continue;
+        // Refused (NoBinding: the server let the binding go): ask as any client, the prefix as a hint.
+      }
       if (!lease || now >= leaseTimes(lease).expiresAt) {
         if (lease) this.setLease(ia.subnet_id, null, 'expired');
         const got = await this.acquire(ia, signal);
@@ -239,6 +294,20 @@ export class PdClient {
       if (out?.kind === 'lease') this.setLease(ia.subnet_id, out.lease, renewing ? 'renewed' : 'rebound');
       else if (out?.kind === 'refused') this.setLease(ia.subnet_id, null, `${renewing ? 'Renew' : 'Rebind'} refused (status ${out.status}: ${out.message})`);
     }
+  }
+
+  /**
+   * An HA router's new master extends the binding the old master held (the same DUID and IAID): a Rebind with the
+   * prefix the router holds (RFC 8415 §18.2.5: to any server, as a client that may have moved; lifetimes 0, the
+   * server sets them), retransmitted as RFC 8415 §15 says until a server answers: while none does (the server is down)
+   * the router goes on routing the prefix. Null when refused (NoBinding) or aborted.
+   */
+  private async reclaim(ia: PdClientConfig['ias'][number], prefix: string, signal: AbortSignal): Promise<Lease | null> {
+    this.log(`subnet ${ia.subnet_id}: reclaiming ${prefix} (Rebind)`);
+    const held: Lease = { iaid: ia.iaid, prefix, preferred: 0, valid: 0, t1: 0, t2: 0, serverId: '', obtainedAt: Date.now() };
+    const out = await this.exchange((xid, elapsed) => rebind({ duid: this.duid, transactionId: xid, elapsed }, held), REBIND, this.judge(ia, 'reply'), Number.MAX_SAFE_INTEGER, signal);
+    if (out?.kind === 'refused') this.log(`subnet ${ia.subnet_id}: Rebind of ${prefix} refused (status ${out.status}: ${out.message})`);
+    return out?.kind === 'lease' ? out.lease : null;
   }
 
   private async releaseOne(subnet: string): Promise<void> {

@@ -26,12 +26,15 @@ export interface PdClientState {
   routerId: string;
   config: PdClientConfig;
   leases: Record<string, Lease>;
+  /** The subnets whose prefix the client is reclaiming (an HA router's new master: its reclaiming.json). */
+  reclaiming?: string[];
 }
 
 /**
  * PURE: the reports due. A PD subnet on a router whose client holds a live lease for it should have that lease's
  * /64; one on a router hosted here without a client for it (its gateway was removed) or without a live lease,
- * ::/64. `hostedRouters`: the routers whose namespace this agent keeps.
+ * ::/64. `hostedRouters`: the routers whose namespace this agent keeps. An HA router's backup (its client on
+ * standby) reports nothing, nor does a new master while it reclaims the prefix the subnet has.
  */
 export function pdReports(state: ApiState, clients: readonly PdClientState[], hostedRouters: ReadonlySet<string>, now: number): PdReport[] {
   const subnets = new Map(state.subnets.map((s) => [s.id, s]));
@@ -41,9 +44,14 @@ export function pdReports(state: ApiState, clients: readonly PdClientState[], ho
     for (const ia of c.config.ias) {
       covered.add(ia.subnet_id);
       const subnet = subnets.get(ia.subnet_id);
-      if (!subnet) continue;
+      // An HA router's backup says nothing about its prefixes: the master holds them (features/pd.ts).
+      if (!subnet || c.config.standby) continue;
       const lease = c.leases[ia.subnet_id];
-      const prefix = lease && now < leaseTimes(lease).expiresAt ? subnetPrefixOf(lease.prefix) : null;
+      const live = lease && now < leaseTimes(lease).expiresAt;
+      // A new master reclaiming the router's prefix (no lease of its own yet): the subnet keeps its cidr, so a
+      // failover does not renumber it twice through the API.
+      if (!live && c.reclaiming?.includes(ia.subnet_id)) continue;
+      const prefix = live ? subnetPrefixOf(lease.prefix) : null;
       if (subnet.cidr !== (prefix ?? PROVISIONAL_PD_PREFIX)) out.push({ subnetId: ia.subnet_id, routerId: c.routerId, prefix });
     }
   }
@@ -71,11 +79,11 @@ export function deprecationConf(ifname: string, mtu: number, oldPrefix: string):
 }
 
 /** Which qr- link of which router namespace serves a subnet, and its MTU. */
-function servingLink(state: ApiState, routerId: string, subnetId: string): { ns: string; ifname: string; mtu: number } | null {
+function servingLink(state: ApiState, routerId: string, subnetId: string, ns: string): { ns: string; ifname: string; mtu: number } | null {
   const port = state.ports.find((p) => p.device_id === routerId && ROUTER_INTERFACE_OWNERS.has(p.device_owner) && p.fixed_ips.some((f) => f.subnet_id === subnetId));
   if (!port) return null;
   const mtu = state.networks.find((n) => n.id === port.network_id)?.mtu ?? 1500;
-  return { ns: routerNsName(routerId), ifname: `qr-${port.id.slice(0, 11)}`, mtu };
+  return { ns, ifname: `qr-${port.id.slice(0, 11)}`, mtu };
 }
 
 type ApiCall = (method: string, path: string, body?: unknown) => Promise<unknown>;
@@ -89,7 +97,7 @@ export class PdReporter {
    * RA of the router's own radvd still carrying the old prefix after the deprecating RA would make it preferred
    * again on the hosts (RFC 4862 §5.5.3 e resets the preferred lifetime), for hours.
    */
-  private deprecations = new Map<string, { routerId: string; old: string; now: string; dir: string }>();
+  private deprecations = new Map<string, { routerId: string; old: string; now: string; dir: string; ns: string }>();
 
   constructor(
     private readonly api: ApiCall,
@@ -106,16 +114,20 @@ export class PdReporter {
     for (const d of specs) {
       const config = JSON.parse(d.files.find((f) => f.name === 'pd.json')!.content) as PdClientConfig;
       const leases = JSON.parse(await readFile(join(d.dir, 'leases.json'), 'utf8').catch(() => '{}')) as Record<string, Lease>;
-      clients.push({ routerId: d.id.slice('pd-'.length), config, leases });
+      // Until the client has written it (it was just started), every IA holding a prefix without a lease here.
+      const pending = JSON.stringify(config.ias.filter((ia) => ia.prefix && !leases[ia.subnet_id]).map((ia) => ia.subnet_id));
+      const reclaiming = JSON.parse(await readFile(join(d.dir, 'reclaiming.json'), 'utf8').catch(() => pending)) as string[];
+      clients.push({ routerId: d.id.slice('pd-'.length), config, leases, reclaiming });
     }
-    const hosted = new Set(state.routers.map((r) => r.id).filter((id) => routerNamespaces.includes(routerNsName(id))));
+    // qrouter-<id>, with the namespace suffix if the agent has one (several lab hosts on one machine).
+    const hosted = new Set(state.routers.map((r) => r.id).filter((id) => routerNamespaces.some((n) => n.startsWith(routerNsName(id)))));
     // The pass's state has the subnet on its new prefix, so the radvd the supervisor has just run advertises it and
     // no longer the old one: deprecate the old one now.
     for (const [subnetId, d] of this.deprecations) {
       const cidr = state.subnets.find((s) => s.id === subnetId)?.cidr;
       if (cidr === d.old) continue;
       this.deprecations.delete(subnetId);
-      const link = servingLink(state, d.routerId, subnetId);
+      const link = servingLink(state, d.routerId, subnetId, d.ns);
       if (cidr === d.now && link) await this.deprecate(link, d.old, d.dir).catch((e: Error) => this.log(`prefix delegation: deprecating ${d.old} failed: ${e.message}`));
     }
     const now = Date.now();
@@ -129,10 +141,10 @@ export class PdReporter {
         // A re-delegation: the old prefix is deprecated on the wire, once the change feed has brought the subnet's
         // new cidr and the router's radvd advertises it instead of the old one (see `deprecations`).
         const old = state.subnets.find((s) => s.id === r.subnetId)?.cidr;
-        const dir = specs.find((d) => d.id === `pd-${r.routerId}`)?.dir;
-        if (r.prefix && old && old !== PROVISIONAL_PD_PREFIX && old !== r.prefix && dir) {
+        const spec = specs.find((d) => d.id === `pd-${r.routerId}`);
+        if (r.prefix && old && old !== PROVISIONAL_PD_PREFIX && old !== r.prefix && spec) {
           // Sent by the pass that the subnet's update in the change feed brings.
-          this.deprecations.set(r.subnetId, { routerId: r.routerId, old, now: r.prefix, dir });
+          this.deprecations.set(r.subnetId, { routerId: r.routerId, old, now: r.prefix, dir: spec.dir, ns: spec.namespace });
         }
       } catch (e) {
         this.log(`prefix delegation: reporting ${r.prefix ?? PROVISIONAL_PD_PREFIX} for subnet ${r.subnetId} failed: ${(e as Error).message}`);

@@ -1,8 +1,8 @@
 // HA: one keepalived per HA router this host runs (the server bound one of the router's HA ports here), in the
-// router's namespace, with VRRP on the router's HA link (keepalived.ts renders the configuration: every address and
-// default route of the router is keepalived's, held by the master only). Its notify script writes the node's state
-// to `<dir>/state`; the agent reads it (features/ra.ts runs radvd only on the master, the heartbeat reports it as the
-// API's ha_state). keepalived outlives the agent (DaemonSpec.detached): restarting the agent is not a failover.
+// router's namespace, with VRRP on the router's HA link (keepalived.ts renders the configuration: every address,
+// default route and extra route of the router is keepalived's, held by the master only). Its notify script writes
+// the node's state to `<dir>/state`; the agent reads it (features/ra.ts runs radvd only on the master, features/pd.ts
+// lets only the master's PD client speak, the heartbeat reports it as the API's ha_state). keepalived outlives the agent (DaemonSpec.detached): restarting the agent is not a failover.
 // What an HA router's namespace holds besides is l3.ts's plan reshaped by keepalived.ts haNamespace. PURE.
 
 import { vridOf } from '../../domain/ha.js';
@@ -36,6 +36,8 @@ export const ha: Feature = {
           haLink: haLink.name,
           links: links.map((l) => ({ name: l.name, mac: l.mac, addresses: l.addresses })),
           routes: gateway && qg ? gatewayRoutes(ctx, gateway, qg.name) : [],
+          // Sorted: the same routes in another order are the same configuration (no reload).
+          extraRoutes: [...(router.routes ?? [])].sort((a, b) => a.destination.localeCompare(b.destination) || a.nexthop.localeCompare(b.nexthop)),
           notifyScript: `${dir}/notify.sh`,
         },
         ctx.opts.vrrp,

@@ -13,9 +13,9 @@ import type { Feature, PlanContext } from './feature.js';
 
 const isV4 = (ip: string): boolean => IpAddress.parse(ip)?.version === 4;
 
-function routerTables(ctx: PlanContext): { ns: string; table: NatTable }[] {
-  const out: { ns: string; table: NatTable }[] = [];
-  for (const { router, internal, gateway } of hostedRouters(ctx)) {
+function routerTables(ctx: PlanContext): { ns: string; table: NatTable; garp?: boolean }[] {
+  const out: { ns: string; table: NatTable; garp?: boolean }[] = [];
+  for (const { router, internal, gateway, haPort } of hostedRouters(ctx)) {
     if (!gateway) continue;
     const internalCidrs = internal.flatMap((p) => p.fixed_ips.map((f) => ctx.subnets.get(f.subnet_id))).filter((s) => s?.ip_version === 4).map((s) => s!.cidr);
     const table = planNat({
@@ -26,7 +26,12 @@ function routerTables(ctx: PlanContext): { ns: string; table: NatTable }[] {
       internalCidrs,
       floatingIps: floatingIpsOf(ctx, router.id),
     });
-    out.push({ ns: routerNsName(router.id), table });
+    // An HA router: every node keeps the table (a new master translates at once), but the floating addresses are
+    // keepalived's VIPs, which keepalived adds on the master (after this feature's pass, at its reload) and announces
+    // itself (gratuitous ARPs at each transition). The agent sends none: on a backup its ARP would carry the shared
+    // MAC, and on the master arping fails while the address is not there yet, which would fail the pass before
+    // keepalived is reloaded to add it.
+    out.push({ ns: routerNsName(router.id, ctx.opts.namespaceSuffix), table, ...(haPort ? { garp: false } : {}) });
   }
   return out;
 }
@@ -42,6 +47,7 @@ export const nat: Feature = {
   diff(desired, actual) {
     const build: Action[] = [];
     const wanted = new Map(desired.nat.map((n) => [n.ns, n.table]));
+    const quiet = new Set(desired.nat.filter((n) => n.garp === false).map((n) => n.ns));
     for (const spec of desired.namespaces) {
       if (spec.kind !== 'router') continue;
       const want = wanted.get(spec.name) ?? null;
@@ -56,7 +62,7 @@ export const nat: Feature = {
         const summary = want ? ` (${want.dnat.size} floating IP(s), SNAT ${want.snat.size ? [...want.snat.keys()].join(' ') + ' to ' + [...want.snat.values()][0] : 'off'})` : '';
         build.push({ desc: `${spec.name}: ${what} NAT table${summary}`, cmds, ns: spec.name });
       }
-      if (!want) continue;
+      if (!want || quiet.has(spec.name)) continue;
       // A floating address new on qg- (just added by l3's build): a gratuitous ARP, so the external network's
       // neighbours (the upstream router) learn where it now is, as Neutron's l3 agent sends one.
       const qg = have?.links.get(want.gatewayLink);
