@@ -31,7 +31,11 @@ export const KIND_TABLES: Record<Kind, KindTable> = {
   // A port's floating IPs and a router's are looked up by the server (disassociation on port delete, the interface
   // and gateway checks); floating_network_id guards the external network's delete.
   floatingip: { table: 'floatingips', columns: ['floating_network_id', 'port_id', 'router_id'] },
+  address_group: { table: 'address_groups', columns: [] },
 };
+
+/** The store kinds migration v7 adds (address groups; an rbac-address-group would name `address_group`). */
+export const ADDRESS_GROUP_KINDS: Kind[] = ['address_group'];
 
 /** Columns every kind has, besides its own. */
 export const COMMON_COLUMNS = ['id', 'project_id', 'name'] as const;
@@ -123,7 +127,11 @@ export function migrations(dialect: Dialect): string[][] {
   const v6 = v6Kinds.flatMap((k) =>
     kindDdl(dialect, KIND_TABLES[k]).map((stmt) => stmt.replace(/^CREATE (TABLE|INDEX) /, 'CREATE $1 IF NOT EXISTS ')),
   );
-  return [v1, v2, v3, v4, v5, v6];
+  // v7: address groups (the address-group extension), made IF NOT EXISTS as v6's kinds are.
+  const v7 = ADDRESS_GROUP_KINDS.flatMap((k) =>
+    kindDdl(dialect, KIND_TABLES[k]).map((stmt) => stmt.replace(/^CREATE (TABLE|INDEX) /, 'CREATE $1 IF NOT EXISTS ')),
+  );
+  return [v1, v2, v3, v4, v5, v6, v7];
 }
 
 /** The applied migration count (one row), read and written by both stores' migrate. */

@@ -19,7 +19,9 @@ export type Kind =
   | 'bgp_peer'
   /** A BGP speaker scheduled to a BGP agent (bgp_speaker_dragent_bindings): id is the agent's, one speaker each. */
   | 'bgp_dragent_binding'
-  | 'floatingip';
+  | 'floatingip'
+  /** Address groups (the address-group extension; a security group rule's remote_address_group_id). */
+  | 'address_group';
 
 export type Doc = Record<string, unknown> & { id: string };
 
