@@ -57,11 +57,19 @@ export interface FwRule {
   remote_address_group_id?: string | null;
 }
 
+/** An address group (the address-group extension): CIDRs of both families, as the API stores them. */
+export interface FwAddressGroup {
+  id: string;
+  addresses: string[];
+}
+
 export interface FirewallInput {
   /** Every port the API has (remote-group members, router and DHCP ports are read from all of them). */
   ports: FwPort[];
   groups: FwGroup[];
   rules: FwRule[];
+  /** Address groups rules name with remote_address_group_id; absent means none. */
+  addressGroups?: FwAddressGroup[];
   /** The instance ports this host filters (see filteredPorts), by id, with the bridge and tap they are on. */
   local: { port: FwPort; tap: string; bridge: string }[];
   /** Each local port's mark (allocateMarks), 1..0xffff. */
@@ -118,6 +126,8 @@ export const chainNames = (portId: string) => ({
 export const setNames = (portId: string) => ({ mac6: `m6-${portId}`, mac4: `m4-${portId}`, macs: `mc-${portId}` });
 const groupChain = (groupId: string, direction: string): string => `g${direction === 'ingress' ? 'i' : 'e'}-${groupId}`;
 const remoteSet = (groupId: string, ethertype: string): string => `r${ethertype === 'IPv6' ? '6' : '4'}-${groupId}`;
+/** An address group's CIDRs of one family, as the set a rule with remote_address_group_id matches. */
+export const addressGroupSet = (addressGroupId: string, ethertype: string): string => `a${ethertype === 'IPv6' ? '6' : '4'}-${addressGroupId}`;
 const networkSets = (networkId: string) => ({ ra: `ra-${networkId}`, dhcp6: `d6-${networkId}`, dhcp4: `d4-${networkId}` });
 
 const hex = (n: number): string => `0x${n.toString(16).padStart(8, '0')}`;
@@ -231,6 +241,16 @@ function memberAddresses(ports: readonly FwPort[], groupId: string, version: 4 |
   return uncovered(items).map((i) => i.text).sort();
 }
 
+/** An address group's CIDRs of one family, none covered by another (nft refuses overlapping intervals). */
+export function addressGroupElements(group: FwAddressGroup | undefined, version: 4 | 6): string[] {
+  const items: { prefix: IpPrefix; tag: string; text: string }[] = [];
+  for (const a of group?.addresses ?? []) {
+    const t = prefixText(a);
+    if (t && t.version === version && !items.some((i) => i.text === t.text)) items.push({ prefix: t.prefix, tag: '', text: t.text });
+  }
+  return uncovered(items).map((i) => i.text).sort();
+}
+
 /** Router ports' link-local addresses on a network (RAs come from there), and its DHCP ports' addresses. */
 function networkServers(ports: readonly FwPort[], networkId: string): { ra: string[]; dhcp6: string[]; dhcp4: string[] } {
   const ra = new Set<string>();
@@ -275,12 +295,11 @@ export function protocolNumber(protocol: string | null): number | null {
 }
 
 /**
- * One security group rule as an nft rule inside its group's chain, or null when it can match nothing here (a
- * remote address group: v6stack has none). Ingress rules match the remote as the source, egress as the destination;
- * an ICMP rule's port_range_min/max are the ICMP type and code (Neutron's convention).
+ * One security group rule as an nft rule inside its group's chain. Ingress rules match the remote as the source,
+ * egress as the destination; a remote group or address group is a named set (its elements change, the rule does
+ * not); an ICMP rule's port_range_min/max are the ICMP type and code (Neutron's convention).
  */
 export function ruleText(rule: FwRule): string | null {
-  if (rule.remote_address_group_id) return null;
   const v6 = rule.ethertype === 'IPv6';
   const l3 = v6 ? 'ip6' : 'ip';
   const parts: string[] = [`meta nfproto ${v6 ? 'ipv6' : 'ipv4'}`];
@@ -290,6 +309,8 @@ export function ruleText(rule: FwRule): string | null {
     if (t && t.prefix.length > 0) parts.push(`${l3} ${remoteDir} ${t.text}`);
   } else if (rule.remote_group_id) {
     parts.push(`${l3} ${remoteDir} @${remoteSet(rule.remote_group_id, rule.ethertype)}`);
+  } else if (rule.remote_address_group_id) {
+    parts.push(`${l3} ${remoteDir} @${addressGroupSet(rule.remote_address_group_id, rule.ethertype)}`);
   }
   const proto = protocolNumber(rule.protocol);
   if (proto !== null) {
@@ -443,6 +464,7 @@ export function compileFirewall(input: FirewallInput): FirewallPlan {
   }
 
   const remoteSets = new Set<string>();
+  const addressSets = new Set<string>();
   for (const g of [...usedGroups].sort()) {
     for (const direction of ['egress', 'ingress']) {
       const rules: string[] = [];
@@ -451,6 +473,7 @@ export function compileFirewall(input: FirewallInput): FirewallPlan {
         const text = ruleText(r);
         if (text === null) continue;
         if (r.remote_group_id && !r.remote_ip_prefix) remoteSets.add(`${r.remote_group_id} ${r.ethertype}`);
+        else if (r.remote_address_group_id && !r.remote_ip_prefix) addressSets.add(`${r.remote_address_group_id} ${r.ethertype}`);
         rules.push(text);
       }
       objects.push({ kind: 'chain', family: 'inet', name: groupChain(g, direction), rules });
@@ -460,6 +483,12 @@ export function compileFirewall(input: FirewallInput): FirewallPlan {
     const [gid, ethertype] = key.split(' ') as [string, string];
     const v6 = ethertype === 'IPv6';
     objects.push({ kind: 'set', family: 'inet', name: remoteSet(gid, ethertype), decl: `type ${v6 ? 'ipv6_addr' : 'ipv4_addr'}; flags interval;`, elements: memberAddresses(input.ports, gid, v6 ? 6 : 4) });
+  }
+  const addressGroups = new Map((input.addressGroups ?? []).map((a) => [a.id, a]));
+  for (const key of [...addressSets].sort()) {
+    const [agId, ethertype] = key.split(' ') as [string, string];
+    const v6 = ethertype === 'IPv6';
+    objects.push({ kind: 'set', family: 'inet', name: addressGroupSet(agId, ethertype), decl: `type ${v6 ? 'ipv6_addr' : 'ipv4_addr'}; flags interval;`, elements: addressGroupElements(addressGroups.get(agId), v6 ? 6 : 4) });
   }
   for (const net of [...networks].sort()) {
     const n = networkSets(net);
@@ -510,9 +539,9 @@ function deleteElements(o: NftObject, keys: string[]): string[] {
 
 /**
  * The nft script that turns `applied` into `plan` (null when nothing differs). Only objects whose text changed are
- * written: a changed chain is flushed and refilled, a changed set flushed and refilled, and a map's elements are
- * added and deleted one by one, all inside the one transaction `nft -f` makes of a file, so no packet sees a
- * half-written port. Objects of `applied` no longer wanted are deleted once nothing refers to them.
+ * written: a changed chain is flushed and refilled, a changed set's and map's elements are added and deleted one by
+ * one (a set read back from the kernel, whose contents are unknown, is flushed and refilled), all inside the one
+ * transaction `nft -f` makes of a file, so no packet sees a half-written port. Objects of `applied` no longer wanted are deleted once nothing refers to them.
  */
 export function firewallScript(plan: FirewallPlan, applied: AppliedFirewall): string | null {
   const lines: string[] = [];
@@ -537,7 +566,10 @@ export function firewallScript(plan: FirewallPlan, applied: AppliedFirewall): st
 
   lines.push(`add table bridge ${FW_TABLE}`, `add table inet ${FW_TABLE}`);
   // 1. every new or changed object exists (sets and maps before the chains that name them).
-  for (const o of changed) lines.push(declare(o));
+  for (const o of changed) {
+    const have = applied.objects.get(objectKey(o));
+    if (!(o.kind === 'set' && have?.kind === 'set' && have.decl === o.decl)) lines.push(declare(o));
+  }
   // 2. dispatch entries to ports that go away, before their chains do.
   lines.push(...mapDeletes);
   // 3. sets and chains take their new contents.
@@ -545,8 +577,18 @@ export function firewallScript(plan: FirewallPlan, applied: AppliedFirewall): st
     if (o.kind === 'map') continue;
     const where = `${o.family} ${FW_TABLE} ${o.name}`;
     if (o.kind === 'set') {
-      if (applied.objects.has(objectKey(o))) lines.push(`flush set ${where}`);
-      lines.push(...addElements(o, o.elements));
+      const have = applied.objects.get(objectKey(o));
+      if (have?.kind === 'set' && have.decl === o.decl) {
+        // Known contents, same type: only the difference (a member joining, an address added to an address group),
+        // so the set is never empty in between and a large set is not rewritten for one element.
+        const now = new Set(o.elements);
+        const before = new Set(have.elements);
+        lines.push(...deleteElements(o, have.elements.filter((e) => !now.has(e))));
+        lines.push(...addElements(o, o.elements.filter((e) => !before.has(e))));
+      } else {
+        if (have) lines.push(`flush set ${where}`);
+        lines.push(...addElements(o, o.elements));
+      }
     } else {
       if (applied.objects.has(objectKey(o))) lines.push(`flush chain ${where}`);
       for (const r of o.rules) lines.push(`add rule ${where} ${r}`);
