@@ -333,7 +333,7 @@ export class Agent {
     const stopped = (await this.supervisor.stopUndesired(desired.daemons)) + (await this.supervisor.farewell(desired.daemons));
     const kernel = await this.applyKernel(desired);
     // Security groups after the bridges exist; a failed apply throws, and the next pass reads the kernel again.
-    await this.firewall.apply(desired.firewall, this.log);
+    await this.firewall.apply(desired.firewall, this.log, { verify: full });
     const started = await this.supervisor.ensure(desired.daemons);
     await this.pdReporter.report(state, desired.daemons, desired.namespaces.map((n) => n.name));
     await this.report(desired, kernel.bridgeEnds);

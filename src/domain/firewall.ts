@@ -628,3 +628,80 @@ export function describePort(plan: FirewallPlan, portId: string): string {
   for (const k of keys) show(byKey.get(k));
   return out.join('\n') + '\n';
 }
+
+// ---- Connection tracking clean-up.
+
+const CONNTRACK_PROTOCOLS: Record<number, string> = { 1: 'icmp', 6: 'tcp', 17: 'udp', 33: 'dccp', 58: 'icmpv6', 132: 'sctp', 136: 'udplite' };
+
+/** The rules that apply to a filtered port: its groups' rules, by id. */
+function portRules(input: Omit<FirewallInput, 'marks'>, port: FwPort): Map<string, FwRule> {
+  const groups = new Set((port.security_groups ?? []).filter((g) => input.groups.some((x) => x.id === g)));
+  return new Map(input.rules.filter((r) => groups.has(r.security_group_id)).map((r) => [r.id, r]));
+}
+
+/** The addresses a rule's remote set holds (members of a remote group, CIDRs of an address group), or null. */
+function remoteElements(input: Omit<FirewallInput, 'marks'>, rule: FwRule, memo: Map<string, string[]>): string[] | null {
+  const version = rule.ethertype === 'IPv6' ? 6 : 4;
+  if (rule.remote_ip_prefix) return null;
+  const key = rule.remote_group_id ? `g ${rule.remote_group_id} ${version}` : rule.remote_address_group_id ? `a ${rule.remote_address_group_id} ${version}` : null;
+  if (key === null) return null;
+  let elements = memo.get(key);
+  if (!elements) {
+    elements = rule.remote_group_id
+      ? memberAddresses(input.ports, rule.remote_group_id, version)
+      : addressGroupElements(input.addressGroups?.find((a) => a.id === rule.remote_address_group_id), version);
+    memo.set(key, elements);
+  }
+  return elements;
+}
+
+/**
+ * The `conntrack -D` commands that cut the established flows a change stops allowing, as Neutron's firewall drivers
+ * do (iptables_firewall _remove_conntrack_entries_from_sg_updates, agent/linux/ip_conntrack.py): for each filtered
+ * port that stays, every rule it no longer has (the rule deleted, or the port out of the rule's group), and every
+ * address that left a remote set one of its rules matches (a member port deleted, out of the group or re-addressed;
+ * an address removed from an address group). Each command names the port's zone, family, the rule's protocol (and
+ * its port when the range is one port), the port's own address on the rule's side and the remote address when it
+ * is a host. Deleting an entry does not drop the flow by itself: its next packet is tracked anew (TCP's loose
+ * pick-up) and judged by the new ruleset, so a flow another rule still allows goes on and the others stop.
+ */
+export function conntrackCuts(before: Omit<FirewallInput, 'marks'>, after: Omit<FirewallInput, 'marks'>): string[][] {
+  const out = new Map<string, string[]>();
+  const stays = new Map(after.local.map((l) => [l.port.id, l.port]));
+  const memoBefore = new Map<string, string[]>();
+  const memoAfter = new Map<string, string[]>();
+  for (const { port: old } of before.local) {
+    const now = stays.get(old.id);
+    if (!now) continue; // the port is gone: its flows have nowhere to go
+    const was = portRules(before, old);
+    const is = portRules(after, now);
+    const cut = (rule: FwRule, remote: string | null): void => {
+      const v6 = rule.ethertype === 'IPv6';
+      const proto = protocolNumber(rule.protocol);
+      const own = sourcePairs(old).filter((p) => p.version === (v6 ? 6 : 4) && p.prefix.length === (v6 ? 128 : 32)).map((p) => p.text);
+      for (const ip of [...new Set(own)]) {
+        const argv = ['conntrack', '-D', '-w', String(zoneOf(old.network_id)), '-f', v6 ? 'ipv6' : 'ipv4'];
+        if (proto !== null) {
+          argv.push('-p', CONNTRACK_PROTOCOLS[proto] ?? String(proto));
+          if (PORT_PROTOCOLS.has(proto) && rule.port_range_min !== null && rule.port_range_min === rule.port_range_max) argv.push('--dport', String(rule.port_range_min));
+        }
+        const ingress = rule.direction === 'ingress';
+        argv.push(ingress ? '-d' : '-s', ip);
+        const host = remote ?? (rule.remote_ip_prefix ? prefixText(rule.remote_ip_prefix)?.text ?? null : null);
+        if (host && !host.includes('/')) argv.push(ingress ? '-s' : '-d', host);
+        out.set(argv.join(' '), argv);
+      }
+    };
+    for (const [id, rule] of was) {
+      const still = is.get(id);
+      if (!still) {
+        cut(rule, null);
+        continue;
+      }
+      const prev = remoteElements(before, rule, memoBefore);
+      const next = new Set(remoteElements(after, still, memoAfter) ?? []);
+      for (const e of prev ?? []) if (!next.has(e)) cut(rule, e);
+    }
+  }
+  return [...out.values()];
+}

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import {
   allocateMarks,
   compileFirewall,
+  conntrackCuts,
   describePort,
   firewallScript,
   isFiltered,
@@ -210,4 +211,33 @@ test("an address group's CIDRs are a set per family that its rules match, change
   // A set read back from the kernel (contents unknown) is rewritten whole.
   const kernel = { objects: new Map([...applied.objects].map(([k, o]) => [k, o.kind === 'set' ? { ...o, decl: '(kernel)', elements: [] } : o])) };
   assert.match(firewallScript(first, kernel)!, /flush set inet v6stack-fw a6-ag\nadd element inet v6stack-fw a6-ag \{ 2001:db8:77::\/64, 2001:db8:99::1 \}/);
+});
+
+test('conntrack clean-up: a removed rule and a member or address that leaves cut their flows, nothing else', () => {
+  const zone = String(zoneOf(NET));
+  const input = (ports: FwPort[], rules: FwRule[], addresses: string[], local = [a, b]) => ({
+    ports, groups: [{ id: 'web', stateful: true }, { id: 'db', stateful: true }], rules, addressGroups: [{ id: 'ag', addresses }],
+    local: local.map((p) => ({ port: p, tap: `tap${p.id}`, bridge: 'v6b-net' })),
+  });
+  const agRule = rule('r-ag', { protocol: 'tcp', port_range_min: 2222, port_range_max: 2222, remote_address_group_id: 'ag' });
+  const rules = [...talkRules, agRule];
+  const base = input([a, b, routerPort], rules, ['2001:db8:77::5/128', '2001:db8:88::/64']);
+  assert.deepEqual(conntrackCuts(base, base), [], 'no change, no cut');
+  // The SSH rule goes: SSH flows to the ports of its group (a and b, each of its addresses), on port 22 only.
+  const ssh = conntrackCuts(base, input([a, b, routerPort], rules.filter((r) => r.id !== 'r-ssh'), ['2001:db8:77::5/128', '2001:db8:88::/64']));
+  assert.ok(ssh.every((c) => c.join(' ').startsWith(`conntrack -D -w ${zone} -f ipv6 -p tcp --dport 22 -d `)), JSON.stringify(ssh));
+  assert.ok(ssh.some((c) => c.at(-1) === '2001:db8::f816:3eff:fe00:b') && ssh.some((c) => c.at(-1) === '2001:db8::f816:3eff:fe00:a'));
+  assert.ok(ssh.some((c) => c.at(-1)!.startsWith('fe80:')), 'a rule from ::/0 admitted flows to the link-local address too');
+  // A host address leaves the address group: only flows from it; a prefix leaves: every such flow is re-judged.
+  const hostGone = conntrackCuts(base, input([a, b, routerPort], rules, ['2001:db8:88::/64']));
+  assert.ok(hostGone.length > 0 && hostGone.every((c) => c.join(' ').includes('-p tcp --dport 2222') && c.at(-2) === '-s' && c.at(-1) === '2001:db8:77::5'), JSON.stringify(hostGone));
+  const prefixGone = conntrackCuts(base, input([a, b, routerPort], rules, ['2001:db8:77::5/128']));
+  assert.ok(prefixGone.length > 0 && prefixGone.every((c) => c.at(-2) === '-d'), JSON.stringify(prefixGone));
+  // b leaves the web group: a's members rule no longer admits b's address; b loses every web rule.
+  const bOut = { ...b, security_groups: ['db'] };
+  const left = conntrackCuts(base, input([a, bOut, routerPort], rules, ['2001:db8:77::5/128', '2001:db8:88::/64'], [a, bOut])).map((c) => c.join(' '));
+  assert.ok(left.includes(`conntrack -D -w ${zone} -f ipv6 -d 2001:db8::f816:3eff:fe00:a -s 2001:db8::f816:3eff:fe00:b`), left.join('\n'));
+  assert.ok(left.includes(`conntrack -D -w ${zone} -f ipv6 -p tcp --dport 80 -d 2001:db8::f816:3eff:fe00:b`), left.join('\n'));
+  // A port that goes has nothing to cut.
+  assert.ok(!conntrackCuts(base, input([a, routerPort], rules, ['2001:db8:77::5/128', '2001:db8:88::/64'], [a])).some((c) => c.includes('2001:db8::f816:3eff:fe00:b') && c.indexOf('2001:db8::f816:3eff:fe00:b') === c.length - 1 && c.at(-2) === '-d'));
 });
