@@ -34,6 +34,9 @@ function run(argv: string[]): Promise<{ stdout: string; stderr: string; code: nu
   });
 }
 
+/** conntrack processes run side by side when a change cuts flows of many ports. */
+const CONNTRACK_PARALLEL = 4;
+
 const nft = (ns: string, args: string[]): string[] => ['ip', 'netns', 'exec', ns, 'nft', ...args];
 
 type JsonElem = string | number | { prefix?: unknown } | unknown;
@@ -203,12 +206,18 @@ export class FirewallApplier {
   private async cutFlows(ns: string, cuts: string[][], log: (line: string) => void): Promise<void> {
     if (!cuts.length) return;
     let deleted = 0;
-    for (const argv of cuts) {
-      const r = await run(['ip', 'netns', 'exec', ns, ...argv]);
-      const m = /(\d+) flow entries have been deleted/.exec(r.stderr);
-      if (m) deleted += Number(m[1]);
-      else if (r.code !== 0) log(`firewall: ${argv.join(' ')}: ${r.stderr.trim()}`);
-    }
+    // One process per command (conntrack takes one filter each); a few side by side, as a rule removed from a group
+    // of many ports is one command per port address.
+    const queue = [...cuts];
+    const worker = async (): Promise<void> => {
+      for (let argv = queue.shift(); argv; argv = queue.shift()) {
+        const r = await run(['ip', 'netns', 'exec', ns, ...argv]);
+        const m = /(\d+) flow entries have been deleted/.exec(r.stderr);
+        if (m) deleted += Number(m[1]);
+        else if (r.code !== 0) log(`firewall: ${argv.join(' ')}: ${r.stderr.trim()}`);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(CONNTRACK_PARALLEL, cuts.length) }, worker));
     log(`firewall: conntrack clean-up: ${cuts.length} commands, ${deleted} flow entries deleted`);
   }
 
