@@ -10,7 +10,7 @@ import { PdReporter } from './pd-report.js';
 import { mkdir, readFile, writeFile, rename } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { plan, diff, type ActualLink, type AgentEntry, type ApiState, type DesiredState, type HostRole, type NetworkDoc, type PlanOptions, type PortDoc, type RouterDoc, type SubnetDoc, type FloatingIpDoc } from './plan.js';
-import type { SecurityGroupDoc, SecurityGroupRuleDoc } from './model.js';
+import type { AddressGroupDoc, SecurityGroupDoc, SecurityGroupRuleDoc } from './model.js';
 import { FirewallApplier } from './nft.js';
 import { applyActions, observe, observeUnderlay } from './linux.js';
 import { Supervisor } from './daemons.js';
@@ -58,7 +58,7 @@ export interface AgentOptions {
 }
 
 /** The change feed's kinds the agent follows, and their collections. */
-const COLLECTIONS = { network: 'networks', subnet: 'subnets', port: 'ports', router: 'routers', security_group: 'security_groups', security_group_rule: 'security_group_rules', floatingip: 'floatingips' } as const;
+const COLLECTIONS = { network: 'networks', subnet: 'subnets', port: 'ports', router: 'routers', security_group: 'security_groups', security_group_rule: 'security_group_rules', floatingip: 'floatingips', address_group: 'address_groups' } as const;
 /** A collection's path: its JSON key with dashes (security_groups -> security-groups). */
 const pathOf = (k: Kind): string => COLLECTIONS[k].replace(/_/g, '-');
 type Kind = keyof typeof COLLECTIONS;
@@ -71,6 +71,7 @@ interface DocOfKind {
   security_group: SecurityGroupDoc;
   security_group_rule: SecurityGroupRuleDoc;
   floatingip: FloatingIpDoc;
+  address_group: AddressGroupDoc;
 }
 type Cache = { [K in Kind]: Map<string, DocOfKind[K]> };
 const RELEVANT = new Set<string>(Object.keys(COLLECTIONS));
@@ -102,9 +103,9 @@ export class Agent {
   private poll: AbortController | null = null;
   private lastSummary: Record<string, unknown> = {};
   /** The agent's copy of the API state, kept current from the change feed. */
-  private cache: Cache = { network: new Map(), subnet: new Map(), port: new Map(), router: new Map(), security_group: new Map(), security_group_rule: new Map(), floatingip: new Map() };
+  private cache: Cache = { network: new Map(), subnet: new Map(), port: new Map(), router: new Map(), security_group: new Map(), security_group_rule: new Map(), floatingip: new Map(), address_group: new Map() };
   /** Documents the feed named since the last pass. */
-  private pending: Record<Kind, Set<string>> = { network: new Set(), subnet: new Set(), port: new Set(), router: new Set(), security_group: new Set(), security_group_rule: new Set(), floatingip: new Set() };
+  private pending: Record<Kind, Set<string>> = { network: new Set(), subnet: new Set(), port: new Set(), router: new Set(), security_group: new Set(), security_group_rule: new Set(), floatingip: new Set(), address_group: new Set() };
   private needFull = true;
   private lastFull = 0;
   /** Each namespace's plan as last applied: a namespace whose plan did not change is not read back. */
@@ -255,7 +256,7 @@ export class Agent {
   }
 
   private state(): ApiState {
-    return { networks: [...this.cache.network.values()], subnets: [...this.cache.subnet.values()], ports: [...this.cache.port.values()], routers: [...this.cache.router.values()], securityGroups: [...this.cache.security_group.values()], securityGroupRules: [...this.cache.security_group_rule.values()], floatingips: [...this.cache.floatingip.values()] };
+    return { networks: [...this.cache.network.values()], subnets: [...this.cache.subnet.values()], ports: [...this.cache.port.values()], routers: [...this.cache.router.values()], securityGroups: [...this.cache.security_group.values()], securityGroupRules: [...this.cache.security_group_rule.values()], floatingips: [...this.cache.floatingip.values()], addressGroups: [...this.cache.address_group.values()] };
   }
 
   /** One reconcile pass; concurrent requests collapse into one more pass. */
@@ -334,7 +335,7 @@ export class Agent {
     const stopped = (await this.supervisor.stopUndesired(desired.daemons)) + (await this.supervisor.farewell(desired.daemons));
     const kernel = await this.applyKernel(desired);
     // Security groups after the bridges exist; a failed apply throws, and the next pass reads the kernel again.
-    await this.firewall.apply(desired.firewall, this.log);
+    await this.firewall.apply(desired.firewall, this.log, { verify: full });
     const started = await this.supervisor.ensure(desired.daemons);
     await this.pdReporter.report(state, desired.daemons, desired.namespaces.map((n) => n.name));
     await this.report(desired, kernel.bridgeEnds);

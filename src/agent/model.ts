@@ -5,7 +5,7 @@
 // without a circle.
 
 import type { Agent as AgentDoc, FloatingIp, Network, Port, Router, Subnet } from '../schema/index.js';
-import type { FirewallInput, FwGroup, FwRule } from '../domain/firewall.js';
+import type { FirewallInput, FwAddressGroup, FwGroup, FwRule } from '../domain/firewall.js';
 import type { NatActual, NatTable } from '../domain/nat.js';
 import type { HostedBgpSpeaker } from '../domain/bgp.js';
 import { DEVICE_OWNER_DHCP as DHCP_OWNER, DEVICE_OWNER_ROUTER_GW as GATEWAY_OWNER, ROUTER_INTERFACE_OWNERS } from '../domain/ipv6/index.js';
@@ -40,8 +40,11 @@ export interface ApiState {
   /** Security groups and their rules (features/firewall.ts); absent means none. */
   securityGroups?: SecurityGroupDoc[];
   securityGroupRules?: SecurityGroupRuleDoc[];
+  /** Address groups (rules' remote_address_group_id); absent means none. */
+  addressGroups?: AddressGroupDoc[];
 }
 export type SecurityGroupDoc = FwGroup;
+export type AddressGroupDoc = FwAddressGroup;
 export type SecurityGroupRuleDoc = FwRule;
 
 /** What features/firewall.ts plans: the bridge namespace's security-group and port-security input (agent/nft.ts). */

@@ -15,10 +15,12 @@ import {
   FW_TABLE,
   allocateMarks,
   compileFirewall,
+  conntrackCuts,
   firewallScript,
   objectKey,
   type AppliedFirewall,
   type Family,
+  type FirewallInput,
   type FirewallPlan,
   type NftObject,
 } from '../domain/firewall.js';
@@ -31,6 +33,9 @@ function run(argv: string[]): Promise<{ stdout: string; stderr: string; code: nu
     });
   });
 }
+
+/** conntrack processes run side by side when a change cuts flows of many ports. */
+const CONNTRACK_PARALLEL = 4;
 
 const nft = (ns: string, args: string[]): string[] => ['ip', 'netns', 'exec', ns, 'nft', ...args];
 
@@ -60,18 +65,60 @@ interface KernelState {
  * What the namespace's tables hold: every chain and set by name, with a content that never equals a planned one (so
  * the first apply rewrites them), and the maps with their elements (so they are diffed element by element).
  */
-export async function readKernel(ns: string): Promise<KernelState> {
-  const objects = new Map<string, NftObject>();
-  const marks = new Map<string, number>();
-  let empty = true;
+/** Both v6stack-fw tables as `nft -j` lists them; a missing table is absent from the map. */
+export async function listTables(ns: string): Promise<Map<Family, Record<string, any>[]>> {
+  const out = new Map<Family, Record<string, any>[]>();
   for (const family of ['bridge', 'inet'] as Family[]) {
     const r = await run(nft(ns, ['-j', 'list', 'table', family, FW_TABLE]));
     if (r.code !== 0) {
       if (/No such file or directory/.test(r.stderr)) continue;
       throw new Error(`nft list table ${family} ${FW_TABLE} in ${ns}: ${r.stderr.trim()}`);
     }
-    empty = false;
-    const items = (JSON.parse(r.stdout) as { nftables: Record<string, any>[] }).nftables;
+    out.set(family, (JSON.parse(r.stdout) as { nftables: Record<string, any>[] }).nftables);
+  }
+  return out;
+}
+
+/**
+ * How the kernel's tables differ from what was applied, or null: an object missing or extra, a base chain without
+ * its hook, a chain with another number of rules, a set or map with another number of elements. (A rule replaced in
+ * place by one of the same count is not seen; deleting, flushing and adding are.)
+ */
+export function kernelDrift(tables: Map<Family, Record<string, any>[]>, applied: AppliedFirewall): string | null {
+  const seen = new Map<string, { hook: boolean; count: number }>();
+  const rules = new Map<string, number>();
+  for (const [family, items] of tables) {
+    for (const item of items) {
+      if (item.chain) seen.set(objectKey({ family, kind: 'chain', name: item.chain.name }), { hook: item.chain.hook !== undefined, count: 0 });
+      else if (item.set) seen.set(objectKey({ family, kind: 'set', name: item.set.name }), { hook: false, count: (item.set.elem ?? []).length });
+      else if (item.map) seen.set(objectKey({ family, kind: 'map', name: item.map.name }), { hook: false, count: (item.map.elem ?? []).length });
+      else if (item.rule) {
+        const key = objectKey({ family, kind: 'chain', name: item.rule.chain });
+        rules.set(key, (rules.get(key) ?? 0) + 1);
+      }
+    }
+  }
+  for (const [key, s] of seen) if (key.includes(' chain ')) s.count = rules.get(key) ?? 0;
+  for (const [key, o] of applied.objects) {
+    const k = seen.get(key);
+    if (!k) return `${key} is missing`;
+    const want = o.kind === 'chain' ? o.rules.length : o.kind === 'set' ? o.elements.length : o.elements.size;
+    // A set read back after a restart has unknown contents ('(kernel)'): only its presence is checked.
+    if (o.kind !== 'chain' && o.decl === '(kernel)') continue;
+    if (o.kind === 'chain' && o.hook === '(kernel)') continue;
+    if (o.kind === 'chain' && !!o.hook !== k.hook) return `${key} has ${k.hook ? 'a' : 'no'} hook`;
+    if (k.count !== want) return `${key} holds ${k.count} ${o.kind === 'chain' ? 'rules' : 'elements'}, not ${want}`;
+  }
+  for (const key of seen.keys()) if (!applied.objects.has(key)) return `${key} is not ours`;
+  return null;
+}
+
+export async function readKernel(ns: string): Promise<KernelState> {
+  const objects = new Map<string, NftObject>();
+  const marks = new Map<string, number>();
+  const tables = await listTables(ns);
+  const empty = tables.size === 0;
+  for (const [family, items] of tables) {
     for (const item of items) {
       if (item.chain) {
         objects.set(objectKey({ family, kind: 'chain', name: item.chain.name }), { kind: 'chain', family, name: item.chain.name, hook: '(kernel)', rules: [] });
@@ -101,16 +148,31 @@ export class FirewallApplier {
   private namespace = '';
   /** The plan last applied (for `firewall show` from the agent's view). */
   lastPlan: FirewallPlan | null = null;
+  /** The input of the plan last applied: what the next change is compared with to cut flows it no longer allows. */
+  private lastInput: Omit<FirewallInput, 'marks'> | null = null;
 
-  /** Makes the kernel hold `spec`'s plan; returns the number of script lines run (0: nothing to do). */
-  async apply(spec: FirewallSpec | undefined, log: (line: string) => void): Promise<number> {
+  /**
+   * Makes the kernel hold `spec`'s plan; returns the number of script lines run (0: nothing to do). With `verify`
+   * (the agent's periodic full resync) the kernel's tables are first compared with what was applied: a table,
+   * chain, set or rule deleted or added by hand makes this pass read the kernel back and rewrite every object in one
+   * transaction (the same path as a restart), so the ruleset is restored without a moment in which a port is open.
+   */
+  async apply(spec: FirewallSpec | undefined, log: (line: string) => void, opts: { verify?: boolean } = {}): Promise<number> {
     if (!spec || !spec.namespace) return 0;
+    if (opts.verify && this.applied && this.namespace === spec.namespace) {
+      const drift = kernelDrift(await listTables(spec.namespace), this.applied);
+      if (drift) {
+        log(`firewall: the kernel's ${FW_TABLE} tables differ from what was applied (${drift}): restoring them`);
+        this.applied = null;
+      }
+    }
     if (!this.applied || this.namespace !== spec.namespace) {
       const kernel = await readKernel(spec.namespace);
       // No filtered port and no table: nothing to enforce, and no reason to start conntrack in the namespace.
       if (kernel.empty && spec.input.local.length === 0) return 0;
       this.applied = kernel.applied;
-      this.marks = kernel.marks;
+      // A table deleted by hand takes its dispatch map with it: the marks the bridge chains still set are ours.
+      if (kernel.marks.size || this.namespace !== spec.namespace) this.marks = kernel.marks;
       this.namespace = spec.namespace;
     }
     const marks = allocateMarks(spec.input.local.map((l) => l.port.id), this.marks);
@@ -134,7 +196,29 @@ export class FirewallApplier {
     this.applied = { objects: new Map(plan.objects.map((o) => [objectKey(o), o])) };
     this.marks = marks;
     this.lastPlan = plan;
+    // Only once the new ruleset is in place: a cut flow's next packet is judged by it.
+    if (script !== null && this.lastInput) await this.cutFlows(spec.namespace, conntrackCuts(this.lastInput, spec.input), log);
+    this.lastInput = spec.input;
     return script === null ? 0 : script.split('\n').length - 1;
+  }
+
+  /** Runs `conntrack -D` commands in the namespace; "0 flow entries have been deleted" (status 1) is no failure. */
+  private async cutFlows(ns: string, cuts: string[][], log: (line: string) => void): Promise<void> {
+    if (!cuts.length) return;
+    let deleted = 0;
+    // One process per command (conntrack takes one filter each); a few side by side, as a rule removed from a group
+    // of many ports is one command per port address.
+    const queue = [...cuts];
+    const worker = async (): Promise<void> => {
+      for (let argv = queue.shift(); argv; argv = queue.shift()) {
+        const r = await run(['ip', 'netns', 'exec', ns, ...argv]);
+        const m = /(\d+) flow entries have been deleted/.exec(r.stderr);
+        if (m) deleted += Number(m[1]);
+        else if (r.code !== 0) log(`firewall: ${argv.join(' ')}: ${r.stderr.trim()}`);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(CONNTRACK_PARALLEL, cuts.length) }, worker));
+    log(`firewall: conntrack clean-up: ${cuts.length} commands, ${deleted} flow entries deleted`);
   }
 
   /** Forget what was applied: the next apply reads the kernel again (a failed pass, a full resync). */

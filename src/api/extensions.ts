@@ -17,6 +17,7 @@ const ext = (alias: string, name: string, description: string): Extension => ({
 });
 
 export const EXTENSIONS: Extension[] = [
+  ext('address-group', 'Address group', 'Support address group'),
   ext('address-scope', 'Address scope', 'Address scopes extension.'),
   ext('agent', 'agent', 'The agent management extension.'),
   ext('allowed-address-pairs', 'Allowed Address Pairs', 'Provides allowed address pairs'),
@@ -55,6 +56,7 @@ export const EXTENSIONS: Extension[] = [
   ext('router', 'Neutron L3 Router', 'Router abstraction for basic L3 forwarding between L2 Neutron networks and access to external networks via a NAT gateway.'),
   ext('security-group', 'security-group', 'The security groups extension.'),
   ext('security-groups-normalized-cidr', 'Security group rule normalized CIDR', 'Add new field with normalized remote_ip_prefix cidr in SG rule'),
+  ext('security-groups-remote-address-group', 'Remote address group id field for security group rules', 'Add new field of remote address group id in security group rules'),
   ext('service-type', 'Neutron Service Type Management', 'API for retrieving service providers for Neutron advanced services'),
   ext('sorting', 'Sorting support', 'Extension that indicates that sorting is enabled.'),
   ext('standard-attr-description', 'standard-attr-description', 'Extension to add descriptions to standard attributes'),

@@ -33,8 +33,9 @@ import { addressScopes, subnetpools } from './resources/subnetpools.js';
 import { subnets } from './resources/subnets.js';
 import { bgpPeers, bgpSpeakers } from './resources/bgp.js';
 import { rbacPolicies } from './resources/rbac-policies.js';
+import { addressGroups } from './resources/address-groups.js';
 
-export const RESOURCES: ResourceDef[] = [networks, subnets, ports, routers, subnetpools, addressScopes, securityGroups, securityGroupRules, agents, bgpSpeakers, bgpPeers, floatingips, rbacPolicies];
+export const RESOURCES: ResourceDef[] = [networks, subnets, ports, routers, subnetpools, addressScopes, securityGroups, securityGroupRules, agents, bgpSpeakers, bgpPeers, floatingips, rbacPolicies, addressGroups];
 const BY_PATH = new Map(RESOURCES.map((r) => [r.schema.path ?? r.schema.plural, r]));
 /** oslo.middleware's max_request_body_size default, which Neutron runs with. */
 export const MAX_REQUEST_BODY_SIZE = 114_688;

@@ -45,6 +45,7 @@ const RESOURCE_TYPE: Record<string, string> = {
   bgp_speaker: 'BgpSpeaker',
   bgp_peer: 'BgpPeer',
   floatingip: 'FloatingIP',
+  address_group: 'AddressGroup',
 };
 
 /** "<Type>NotFound": "<Type> <id> could not be found." (neutron-lib NotFound subclasses). */
@@ -61,6 +62,7 @@ export function notFound(resource: string, id: string): NeutronError {
     bgp_speaker: 'BGP speaker',
     bgp_peer: 'BGP peer',
     floatingip: 'Floating IP',
+    address_group: 'Address group',
   };
   // neutron/extensions/securitygroup.py: SecurityGroupNotFound / SecurityGroupRuleNotFound say "does not exist".
   if (resource === 'security_group' || resource === 'security_group_rule') {

@@ -57,11 +57,19 @@ export interface FwRule {
   remote_address_group_id?: string | null;
 }
 
+/** An address group (the address-group extension): CIDRs of both families, as the API stores them. */
+export interface FwAddressGroup {
+  id: string;
+  addresses: string[];
+}
+
 export interface FirewallInput {
   /** Every port the API has (remote-group members, router and DHCP ports are read from all of them). */
   ports: FwPort[];
   groups: FwGroup[];
   rules: FwRule[];
+  /** Address groups rules name with remote_address_group_id; absent means none. */
+  addressGroups?: FwAddressGroup[];
   /** The instance ports this host filters (see filteredPorts), by id, with the bridge and tap they are on. */
   local: { port: FwPort; tap: string; bridge: string }[];
   /** Each local port's mark (allocateMarks), 1..0xffff. */
@@ -118,6 +126,8 @@ export const chainNames = (portId: string) => ({
 export const setNames = (portId: string) => ({ mac6: `m6-${portId}`, mac4: `m4-${portId}`, macs: `mc-${portId}` });
 const groupChain = (groupId: string, direction: string): string => `g${direction === 'ingress' ? 'i' : 'e'}-${groupId}`;
 const remoteSet = (groupId: string, ethertype: string): string => `r${ethertype === 'IPv6' ? '6' : '4'}-${groupId}`;
+/** An address group's CIDRs of one family, as the set a rule with remote_address_group_id matches. */
+export const addressGroupSet = (addressGroupId: string, ethertype: string): string => `a${ethertype === 'IPv6' ? '6' : '4'}-${addressGroupId}`;
 const networkSets = (networkId: string) => ({ ra: `ra-${networkId}`, dhcp6: `d6-${networkId}`, dhcp4: `d4-${networkId}` });
 
 const hex = (n: number): string => `0x${n.toString(16).padStart(8, '0')}`;
@@ -231,6 +241,16 @@ function memberAddresses(ports: readonly FwPort[], groupId: string, version: 4 |
   return uncovered(items).map((i) => i.text).sort();
 }
 
+/** An address group's CIDRs of one family, none covered by another (nft refuses overlapping intervals). */
+export function addressGroupElements(group: FwAddressGroup | undefined, version: 4 | 6): string[] {
+  const items: { prefix: IpPrefix; tag: string; text: string }[] = [];
+  for (const a of group?.addresses ?? []) {
+    const t = prefixText(a);
+    if (t && t.version === version && !items.some((i) => i.text === t.text)) items.push({ prefix: t.prefix, tag: '', text: t.text });
+  }
+  return uncovered(items).map((i) => i.text).sort();
+}
+
 /** Router ports' link-local addresses on a network (RAs come from there), and its DHCP ports' addresses. */
 function networkServers(ports: readonly FwPort[], networkId: string): { ra: string[]; dhcp6: string[]; dhcp4: string[] } {
   const ra = new Set<string>();
@@ -275,12 +295,11 @@ export function protocolNumber(protocol: string | null): number | null {
 }
 
 /**
- * One security group rule as an nft rule inside its group's chain, or null when it can match nothing here (a
- * remote address group: v6stack has none). Ingress rules match the remote as the source, egress as the destination;
- * an ICMP rule's port_range_min/max are the ICMP type and code (Neutron's convention).
+ * One security group rule as an nft rule inside its group's chain. Ingress rules match the remote as the source,
+ * egress as the destination; a remote group or address group is a named set (its elements change, the rule does
+ * not); an ICMP rule's port_range_min/max are the ICMP type and code (Neutron's convention).
  */
 export function ruleText(rule: FwRule): string | null {
-  if (rule.remote_address_group_id) return null;
   const v6 = rule.ethertype === 'IPv6';
   const l3 = v6 ? 'ip6' : 'ip';
   const parts: string[] = [`meta nfproto ${v6 ? 'ipv6' : 'ipv4'}`];
@@ -290,6 +309,8 @@ export function ruleText(rule: FwRule): string | null {
     if (t && t.prefix.length > 0) parts.push(`${l3} ${remoteDir} ${t.text}`);
   } else if (rule.remote_group_id) {
     parts.push(`${l3} ${remoteDir} @${remoteSet(rule.remote_group_id, rule.ethertype)}`);
+  } else if (rule.remote_address_group_id) {
+    parts.push(`${l3} ${remoteDir} @${addressGroupSet(rule.remote_address_group_id, rule.ethertype)}`);
   }
   const proto = protocolNumber(rule.protocol);
   if (proto !== null) {
@@ -443,6 +464,7 @@ export function compileFirewall(input: FirewallInput): FirewallPlan {
   }
 
   const remoteSets = new Set<string>();
+  const addressSets = new Set<string>();
   for (const g of [...usedGroups].sort()) {
     for (const direction of ['egress', 'ingress']) {
       const rules: string[] = [];
@@ -451,6 +473,7 @@ export function compileFirewall(input: FirewallInput): FirewallPlan {
         const text = ruleText(r);
         if (text === null) continue;
         if (r.remote_group_id && !r.remote_ip_prefix) remoteSets.add(`${r.remote_group_id} ${r.ethertype}`);
+        else if (r.remote_address_group_id && !r.remote_ip_prefix) addressSets.add(`${r.remote_address_group_id} ${r.ethertype}`);
         rules.push(text);
       }
       objects.push({ kind: 'chain', family: 'inet', name: groupChain(g, direction), rules });
@@ -460,6 +483,12 @@ export function compileFirewall(input: FirewallInput): FirewallPlan {
     const [gid, ethertype] = key.split(' ') as [string, string];
     const v6 = ethertype === 'IPv6';
     objects.push({ kind: 'set', family: 'inet', name: remoteSet(gid, ethertype), decl: `type ${v6 ? 'ipv6_addr' : 'ipv4_addr'}; flags interval;`, elements: memberAddresses(input.ports, gid, v6 ? 6 : 4) });
+  }
+  const addressGroups = new Map((input.addressGroups ?? []).map((a) => [a.id, a]));
+  for (const key of [...addressSets].sort()) {
+    const [agId, ethertype] = key.split(' ') as [string, string];
+    const v6 = ethertype === 'IPv6';
+    objects.push({ kind: 'set', family: 'inet', name: addressGroupSet(agId, ethertype), decl: `type ${v6 ? 'ipv6_addr' : 'ipv4_addr'}; flags interval;`, elements: addressGroupElements(addressGroups.get(agId), v6 ? 6 : 4) });
   }
   for (const net of [...networks].sort()) {
     const n = networkSets(net);
@@ -510,9 +539,9 @@ function deleteElements(o: NftObject, keys: string[]): string[] {
 
 /**
  * The nft script that turns `applied` into `plan` (null when nothing differs). Only objects whose text changed are
- * written: a changed chain is flushed and refilled, a changed set flushed and refilled, and a map's elements are
- * added and deleted one by one, all inside the one transaction `nft -f` makes of a file, so no packet sees a
- * half-written port. Objects of `applied` no longer wanted are deleted once nothing refers to them.
+ * written: a changed chain is flushed and refilled, a changed set's and map's elements are added and deleted one by
+ * one (a set read back from the kernel, whose contents are unknown, is flushed and refilled), all inside the one
+ * transaction `nft -f` makes of a file, so no packet sees a half-written port. Objects of `applied` no longer wanted are deleted once nothing refers to them.
  */
 export function firewallScript(plan: FirewallPlan, applied: AppliedFirewall): string | null {
   const lines: string[] = [];
@@ -537,7 +566,10 @@ export function firewallScript(plan: FirewallPlan, applied: AppliedFirewall): st
 
   lines.push(`add table bridge ${FW_TABLE}`, `add table inet ${FW_TABLE}`);
   // 1. every new or changed object exists (sets and maps before the chains that name them).
-  for (const o of changed) lines.push(declare(o));
+  for (const o of changed) {
+    const have = applied.objects.get(objectKey(o));
+    if (!(o.kind === 'set' && have?.kind === 'set' && have.decl === o.decl)) lines.push(declare(o));
+  }
   // 2. dispatch entries to ports that go away, before their chains do.
   lines.push(...mapDeletes);
   // 3. sets and chains take their new contents.
@@ -545,8 +577,18 @@ export function firewallScript(plan: FirewallPlan, applied: AppliedFirewall): st
     if (o.kind === 'map') continue;
     const where = `${o.family} ${FW_TABLE} ${o.name}`;
     if (o.kind === 'set') {
-      if (applied.objects.has(objectKey(o))) lines.push(`flush set ${where}`);
-      lines.push(...addElements(o, o.elements));
+      const have = applied.objects.get(objectKey(o));
+      if (have?.kind === 'set' && have.decl === o.decl) {
+        // Known contents, same type: only the difference (a member joining, an address added to an address group),
+        // so the set is never empty in between and a large set is not rewritten for one element.
+        const now = new Set(o.elements);
+        const before = new Set(have.elements);
+        lines.push(...deleteElements(o, have.elements.filter((e) => !now.has(e))));
+        lines.push(...addElements(o, o.elements.filter((e) => !before.has(e))));
+      } else {
+        if (have) lines.push(`flush set ${where}`);
+        lines.push(...addElements(o, o.elements));
+      }
     } else {
       if (applied.objects.has(objectKey(o))) lines.push(`flush chain ${where}`);
       for (const r of o.rules) lines.push(`add rule ${where} ${r}`);
@@ -585,4 +627,81 @@ export function describePort(plan: FirewallPlan, portId: string): string {
   };
   for (const k of keys) show(byKey.get(k));
   return out.join('\n') + '\n';
+}
+
+// ---- Connection tracking clean-up.
+
+const CONNTRACK_PROTOCOLS: Record<number, string> = { 1: 'icmp', 6: 'tcp', 17: 'udp', 33: 'dccp', 58: 'icmpv6', 132: 'sctp', 136: 'udplite' };
+
+/** The rules that apply to a filtered port: its groups' rules, by id. */
+function portRules(input: Omit<FirewallInput, 'marks'>, port: FwPort): Map<string, FwRule> {
+  const groups = new Set((port.security_groups ?? []).filter((g) => input.groups.some((x) => x.id === g)));
+  return new Map(input.rules.filter((r) => groups.has(r.security_group_id)).map((r) => [r.id, r]));
+}
+
+/** The addresses a rule's remote set holds (members of a remote group, CIDRs of an address group), or null. */
+function remoteElements(input: Omit<FirewallInput, 'marks'>, rule: FwRule, memo: Map<string, string[]>): string[] | null {
+  const version = rule.ethertype === 'IPv6' ? 6 : 4;
+  if (rule.remote_ip_prefix) return null;
+  const key = rule.remote_group_id ? `g ${rule.remote_group_id} ${version}` : rule.remote_address_group_id ? `a ${rule.remote_address_group_id} ${version}` : null;
+  if (key === null) return null;
+  let elements = memo.get(key);
+  if (!elements) {
+    elements = rule.remote_group_id
+      ? memberAddresses(input.ports, rule.remote_group_id, version)
+      : addressGroupElements(input.addressGroups?.find((a) => a.id === rule.remote_address_group_id), version);
+    memo.set(key, elements);
+  }
+  return elements;
+}
+
+/**
+ * The `conntrack -D` commands that cut the established flows a change stops allowing, as Neutron's firewall drivers
+ * do (iptables_firewall _remove_conntrack_entries_from_sg_updates, agent/linux/ip_conntrack.py): for each filtered
+ * port that stays, every rule it no longer has (the rule deleted, or the port out of the rule's group), and every
+ * address that left a remote set one of its rules matches (a member port deleted, out of the group or re-addressed;
+ * an address removed from an address group). Each command names the port's zone, family, the rule's protocol (and
+ * its port when the range is one port), the port's own address on the rule's side and the remote address when it
+ * is a host. Deleting an entry does not drop the flow by itself: its next packet is tracked anew (TCP's loose
+ * pick-up) and judged by the new ruleset, so a flow another rule still allows goes on and the others stop.
+ */
+export function conntrackCuts(before: Omit<FirewallInput, 'marks'>, after: Omit<FirewallInput, 'marks'>): string[][] {
+  const out = new Map<string, string[]>();
+  const stays = new Map(after.local.map((l) => [l.port.id, l.port]));
+  const memoBefore = new Map<string, string[]>();
+  const memoAfter = new Map<string, string[]>();
+  for (const { port: old } of before.local) {
+    const now = stays.get(old.id);
+    if (!now) continue; // the port is gone: its flows have nowhere to go
+    const was = portRules(before, old);
+    const is = portRules(after, now);
+    const cut = (rule: FwRule, remote: string | null): void => {
+      const v6 = rule.ethertype === 'IPv6';
+      const proto = protocolNumber(rule.protocol);
+      const own = sourcePairs(old).filter((p) => p.version === (v6 ? 6 : 4) && p.prefix.length === (v6 ? 128 : 32)).map((p) => p.text);
+      for (const ip of [...new Set(own)]) {
+        const argv = ['conntrack', '-D', '-w', String(zoneOf(old.network_id)), '-f', v6 ? 'ipv6' : 'ipv4'];
+        if (proto !== null) {
+          argv.push('-p', CONNTRACK_PROTOCOLS[proto] ?? String(proto));
+          if (PORT_PROTOCOLS.has(proto) && rule.port_range_min !== null && rule.port_range_min === rule.port_range_max) argv.push('--dport', String(rule.port_range_min));
+        }
+        const ingress = rule.direction === 'ingress';
+        argv.push(ingress ? '-d' : '-s', ip);
+        const host = remote ?? (rule.remote_ip_prefix ? prefixText(rule.remote_ip_prefix)?.text ?? null : null);
+        if (host && !host.includes('/')) argv.push(ingress ? '-s' : '-d', host);
+        out.set(argv.join(' '), argv);
+      }
+    };
+    for (const [id, rule] of was) {
+      const still = is.get(id);
+      if (!still) {
+        cut(rule, null);
+        continue;
+      }
+      const prev = remoteElements(before, rule, memoBefore);
+      const next = new Set(remoteElements(after, still, memoAfter) ?? []);
+      for (const e of prev ?? []) if (!next.has(e)) cut(rule, e);
+    }
+  }
+  return [...out.values()];
 }

@@ -13,9 +13,11 @@ export { securityGroup, securityGroupRule, PROTOCOLS, type SecurityGroup, type S
 export { agent, type Agent } from './resources/agent.js';
 export { bgpSpeaker, actionId, asNumber, type BgpSpeaker, type BgpSpeakerInput } from './resources/bgp-speaker.js';
 export { bgpPeer, BGP_AUTH_TYPES, type BgpPeer, type BgpPeerInput } from './resources/bgp-peer.js';
+export { addressGroup, type AddressGroup, type AddressGroupInput } from './resources/address-group.js';
 export { floatingip, FLOATINGIP_STATUSES, type FloatingIp, type FloatingIpInput, type FloatingIpPool } from './resources/floatingip.js';
 export { rbacPolicy, RBAC_OBJECT_TYPES, RBAC_ACTIONS, ACCESS_SHARED, ACCESS_EXTERNAL, type RbacPolicy, type RbacObjectType } from './resources/rbac-policy.js';
 
+import { addressGroup } from './resources/address-group.js';
 import { agent } from './resources/agent.js';
 import { bgpPeer } from './resources/bgp-peer.js';
 import { bgpSpeaker } from './resources/bgp-speaker.js';
@@ -30,4 +32,4 @@ import { addressScope, subnetpool } from './resources/subnetpool.js';
 import type { ResourceSchema } from './define.js';
 
 /** Every resource of the API, in the order /v2.0 lists them. */
-export const SCHEMAS: readonly ResourceSchema[] = [network, subnet, port, router, subnetpool, addressScope, securityGroup, securityGroupRule, agent, bgpSpeaker, bgpPeer, floatingip, rbacPolicy];
+export const SCHEMAS: readonly ResourceSchema[] = [network, subnet, port, router, subnetpool, addressScope, securityGroup, securityGroupRule, agent, bgpSpeaker, bgpPeer, floatingip, rbacPolicy, addressGroup];

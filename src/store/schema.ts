@@ -50,7 +50,11 @@ export const KIND_TABLES: Record<Kind, KindTable> = {
   // Looked up by object (a network's entries, its `shared` wildcard) and by target (what a project was granted).
   rbac_policy: { table: 'rbac_policies', columns: ['object_type', 'object_id', 'action', 'target_tenant'], indexed: ['project_id', 'object_id', 'target_tenant'] },
   quota: { table: 'quotas', columns: [], indexed: [] },
+  address_group: { table: 'address_groups', columns: [] },
 };
+
+/** The store kinds migration v9 adds (address groups; an rbac-address-group would name `address_group`). */
+export const ADDRESS_GROUP_KINDS: Kind[] = ['address_group'];
 
 /** Columns every kind has, besides its own. */
 export const COMMON_COLUMNS = ['id', 'project_id', 'name'] as const;
@@ -170,7 +174,11 @@ export function migrations(dialect: Dialect): string[][] {
     'CREATE UNIQUE INDEX IF NOT EXISTS rbac_policies_unique ON rbac_policies (object_type, object_id, action, target_tenant)',
     'CREATE INDEX IF NOT EXISTS ports_project_id ON ports (project_id)',
   ];
-  return [v1, v2, v3, v4, v5, v6, v7, v8];
+  // v9: address groups (the address-group extension), made IF NOT EXISTS as v6's kinds are.
+  const v9 = ADDRESS_GROUP_KINDS.flatMap((k) =>
+    kindDdl(dialect, KIND_TABLES[k]).map((stmt) => stmt.replace(/^CREATE (TABLE|INDEX) /, 'CREATE $1 IF NOT EXISTS ')),
+  );
+  return [v1, v2, v3, v4, v5, v6, v7, v8, v9];
 }
 
 /** The schema version from which subnets carry their cidr keys (v7): a store upgrading past it fills them in. */

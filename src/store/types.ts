@@ -23,7 +23,9 @@ export type Kind =
   /** Neutron's RBAC entries (networkrbacs, subnetpoolrbacs, ...): one table, the object's type a column. */
   | 'rbac_policy'
   /** A project's quota limits that differ from the server's defaults (id: the project id). */
-  | 'quota';
+  | 'quota'
+  /** Address groups (the address-group extension; a security group rule's remote_address_group_id). */
+  | 'address_group';
 
 export type Doc = Record<string, unknown> & { id: string };
 

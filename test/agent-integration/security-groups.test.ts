@@ -2,8 +2,8 @@
 // the agent's nftables in the bridge namespace, real traffic. The talk's group (SSH, ICMPv6 and HTTP from ::/0)
 // lets TCP 22/80 and echo in and nothing else; the default group lets in only its members, and follows a port
 // that joins; an instance's rogue RA and DHCPv6 "server" never reach a neighbour; spoofed sources and MACs are
-// dropped; an allowed address pair passes; an established TCP flow survives a rule change and an agent restart,
-// which rebuilds the same ruleset.
+// dropped; an allowed address pair passes; removing a rule cuts the flows it allowed while an unrelated TCP flow
+// survives the change and an agent restart, which rebuilds the same ruleset.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -75,7 +75,7 @@ async function firewallApplied(env: Env, from: number): Promise<number> {
   return (await env.agent.waitLine(/firewall: \d+ filtered ports, \d+ nft lines applied/, from, 60_000)).index;
 }
 
-test('security groups on the wire: the talk\'s rules, remote groups, rogue RA and DHCPv6, anti-spoofing, address pairs, established flows across a rule change and an agent restart', { skip, timeout: 600_000 }, async () => {
+test('security groups on the wire: the talk\'s rules, remote groups, rogue RA and DHCPv6, anti-spoofing, address pairs, flows cut by a rule removal, others kept across it and an agent restart', { skip, timeout: 600_000 }, async () => {
   const env = await startEnv();
   const children: ChildProcess[] = [];
   try {
@@ -195,16 +195,23 @@ test('security groups on the wire: the talk\'s rules, remote groups, rogue RA an
     // source selection could prefer and port security rightly drops.
     await until(`ping from ${C.ns} (${C.v6}) to ${B.v6} with its MAC back`, async () => (await exec(C.ns, ['ping', '-6', '-n', '-c', '1', '-W', '1', '-I', C.v6, B.v6])).status === 0, 20_000);
 
-    // Established flows survive a rule change: SSH is removed; the open connection keeps echoing, a new one is refused.
-    const flow = new LongFlow(C.ns, A.v6, 22);
-    children.push(flow.child);
-    await until('the long flow connected', () => flow.out.includes('connected'), 10_000);
+    // A rule change cuts only the flows it stops allowing (Neutron's conntrack clean-up): the SSH rule is removed,
+    // the open SSH connection stops and a new one is refused; an HTTP connection goes on.
+    const flow = new LongFlow(C.ns, A.v6, 80);
+    const sshFlow = new LongFlow(C.ns, A.v6, 22);
+    children.push(flow.child, sshFlow.child);
+    await until('the long flows connected', () => flow.out.includes('connected') && sshFlow.out.includes('connected'), 10_000);
     await flow.roundTrip('before');
+    await sshFlow.roundTrip('before');
     mark = env.agent.lines.length;
     await env.api('DELETE', `/v2.0/security-group-rules/${ruleIds.ssh}`);
     await firewallApplied(env, mark);
+    await env.agent.waitLine(/firewall: conntrack clean-up/, mark, 30_000);
     assert.equal(await tcpConnect(C.ns, A.v6, 22), 'timeout', 'a new SSH connection after the rule is gone');
     await flow.roundTrip('after-rule-change');
+    sshFlow.child.stdin!.write('after-rule-change\n');
+    await new Promise((r) => setTimeout(r, 5000));
+    assert.ok(!sshFlow.out.includes('echo:after-rule-change'), 'the SSH flow the removed rule allowed is cut');
     assert.equal(await tcpConnect(C.ns, A.v6, 80), 'connected', 'HTTP is still open');
 
     // ...and an agent restart: the same ruleset is rebuilt, the flow goes on, the removed rule stays removed.

@@ -29,7 +29,7 @@ export const firewall: Feature = {
       ...(local.length ? { bridgeNsSysctls: BRIDGE_NF_SYSCTLS } : {}),
       firewall: {
         namespace: planned.bridgeNs,
-        input: { ports, groups: ctx.state.securityGroups ?? [], rules: ctx.state.securityGroupRules ?? [], local },
+        input: { ports, groups: ctx.state.securityGroups ?? [], rules: ctx.state.securityGroupRules ?? [], addressGroups: ctx.state.addressGroups ?? [], local },
       },
     };
   },

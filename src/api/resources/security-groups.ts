@@ -10,6 +10,7 @@ import { PROTOCOLS } from '../../schema/resources/security-group.js';
 import { deleteDoc, insertDoc, newDoc, saveDoc, timestamp, type RequestContext } from '../context.js';
 import type { ResourceDef } from '../resource.js';
 import { dropRbacOf } from './rbac-policies.js';
+import { ADDRESS_GROUP_KIND, addressGroupNotFound } from './address-groups.js';
 
 
 function ruleDoc(
@@ -190,10 +191,8 @@ export const securityGroupRules: ResourceDef = {
       );
     }
     if (remoteGroup !== null && !(await tx.get('security_group', remoteGroup))) throw notFound('security_group', remoteGroup);
-    // v6stack has no address groups (the extension is not advertised): any id names none, as Neutron answers.
-    if (remoteAddressGroup !== null) {
-      throw new NeutronError(404, 'AddressGroupNotFound', `Address group ${remoteAddressGroup} could not be found.`);
-    }
+    // _check_remote_address_group_id (check_address_group): the group must exist.
+    if (remoteAddressGroup !== null && !(await tx.get(ADDRESS_GROUP_KIND, remoteAddressGroup))) throw addressGroupNotFound(remoteAddressGroup);
     const group = await tx.get('security_group', input.security_group_id as string);
     if (!group) throw notFound('security_group', input.security_group_id as string);
     const doc = ruleDoc(group.project_id as string, group.id, { direction: input.direction as string, ethertype, remote_group_id: remoteGroup });

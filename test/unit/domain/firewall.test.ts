@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import {
   allocateMarks,
   compileFirewall,
+  conntrackCuts,
   describePort,
   firewallScript,
   isFiltered,
@@ -128,7 +129,8 @@ test('rule texts: ICMP type and code from the port range fields, protocols by nu
   assert.equal(ruleText(rule('x', { protocol: '41' })), 'meta nfproto ipv6 meta l4proto 41 accept comment "rule x"');
   assert.equal(ruleText(rule('x', { direction: 'egress', remote_ip_prefix: '2001:db8::/32', protocol: 'udp' })), 'meta nfproto ipv6 ip6 daddr 2001:db8::/32 meta l4proto 17 accept comment "rule x"');
   assert.equal(ruleText(rule('x', { remote_ip_prefix: '2001:db8::5/128' })), 'meta nfproto ipv6 ip6 saddr 2001:db8::5 accept comment "rule x"');
-  assert.equal(ruleText(rule('x', { remote_address_group_id: 'ag' })), null, 'no address groups exist: the rule matches nothing');
+  assert.equal(ruleText(rule('x', { remote_address_group_id: 'ag' })), 'meta nfproto ipv6 ip6 saddr @a6-ag accept comment "rule x"');
+  assert.equal(ruleText(rule('x', { direction: 'egress', ethertype: 'IPv4', remote_address_group_id: 'ag' })), 'meta nfproto ipv4 ip daddr @a4-ag accept comment "rule x"');
 });
 
 test('a stateless group: no conntrack lines, and the port is not tracked', () => {
@@ -168,8 +170,10 @@ test('the script: a port that goes leaves the dispatch maps before its chains ar
   assert.ok(unmap >= 0 && del > unmap, lines.join('\n'));
   assert.ok(lines.indexOf('flush chain inet v6stack-fw eg-bbbb') < del);
   assert.ok(lines.includes('delete set bridge v6stack-fw m6-bbbb'));
-  // b's address leaves the members set; the db group's chains go with their last port.
-  assert.ok(lines.includes('flush set inet v6stack-fw r6-web'));
+  // b's address leaves the members set (that element only, the set is not rewritten); the db group's chains go with
+  // their last port.
+  assert.ok(lines.includes('delete element inet v6stack-fw r6-web { 2001:db8::f816:3eff:fe00:b }'), lines.join('\n'));
+  assert.ok(!lines.includes('flush set inet v6stack-fw r6-web'));
   assert.ok(lines.includes('delete chain inet v6stack-fw gi-db'));
 });
 
@@ -179,4 +183,61 @@ test("describePort lists a port's chains, the group chains it jumps to and the s
   assert.match(text, /inet chain gi-web\n/);
   assert.match(text, /inet set r6-web = \{ 2001:db8:1::\/64, /);
   assert.doesNotMatch(text, /in-bbbb/);
+});
+
+test("an address group's CIDRs are a set per family that its rules match, changed element by element", () => {
+  const agRules = [...talkRules, rule('r-ag6', { protocol: 'tcp', port_range_min: 22, port_range_max: 22, remote_address_group_id: 'ag' }), rule('r-ag4', { ethertype: 'IPv4', remote_address_group_id: 'ag' })];
+  const plan = (addresses: string[]) => compileFirewall({
+    ports: [a, b], groups: [{ id: 'web', stateful: true }, { id: 'db', stateful: true }], rules: agRules,
+    addressGroups: [{ id: 'ag', addresses }, { id: 'unused', addresses: ['2001:db8:dead::/48'] }],
+    local: [a, b].map((p) => ({ port: p, tap: `tap${p.id}`, bridge: 'v6b-net' })), marks: allocateMarks(['aaaa', 'bbbb'], new Map()),
+  });
+  const first = plan(['2001:db8:77::/64', '2001:db8:77::5/128', '198.51.100.0/24', '2001:db8:99::1/128']);
+  // The host inside the /64 is covered (nft refuses overlapping intervals); a group no rule names has no set.
+  assert.deepEqual(find<NftSet>(first, 'inet set a6-ag').elements, ['2001:db8:77::/64', '2001:db8:99::1']);
+  assert.deepEqual(find<NftSet>(first, 'inet set a4-ag').elements, ['198.51.100.0/24']);
+  assert.equal(find<NftSet>(first, 'inet set a6-unused'), undefined);
+  assert.ok(find<NftChain>(first, 'inet chain gi-web').rules.some((r) => r.includes('ip6 saddr @a6-ag meta l4proto 6 th dport 22 accept')));
+  // Empty of a family: the set exists and matches nothing (Neutron: the rule allows no one).
+  assert.deepEqual(find<NftSet>(plan(['2001:db8:77::/64']), 'inet set a4-ag').elements, []);
+
+  const applied = { objects: new Map(first.objects.map((o) => [objectKey(o), o])) };
+  const script = firewallScript(plan(['2001:db8:77::/64', '198.51.100.0/24', '2001:db8:99::2/128']), applied)!;
+  assert.deepEqual(script.split('\n').filter((l) => l.includes('a6-ag')), [
+    'delete element inet v6stack-fw a6-ag { 2001:db8:99::1 }',
+    'add element inet v6stack-fw a6-ag { 2001:db8:99::2 }',
+  ]);
+  assert.ok(!/flush|add rule|add chain/.test(script), `only the set's elements change:\n${script}`);
+  // A set read back from the kernel (contents unknown) is rewritten whole.
+  const kernel = { objects: new Map([...applied.objects].map(([k, o]) => [k, o.kind === 'set' ? { ...o, decl: '(kernel)', elements: [] } : o])) };
+  assert.match(firewallScript(first, kernel)!, /flush set inet v6stack-fw a6-ag\nadd element inet v6stack-fw a6-ag \{ 2001:db8:77::\/64, 2001:db8:99::1 \}/);
+});
+
+test('conntrack clean-up: a removed rule and a member or address that leaves cut their flows, nothing else', () => {
+  const zone = String(zoneOf(NET));
+  const input = (ports: FwPort[], rules: FwRule[], addresses: string[], local = [a, b]) => ({
+    ports, groups: [{ id: 'web', stateful: true }, { id: 'db', stateful: true }], rules, addressGroups: [{ id: 'ag', addresses }],
+    local: local.map((p) => ({ port: p, tap: `tap${p.id}`, bridge: 'v6b-net' })),
+  });
+  const agRule = rule('r-ag', { protocol: 'tcp', port_range_min: 2222, port_range_max: 2222, remote_address_group_id: 'ag' });
+  const rules = [...talkRules, agRule];
+  const base = input([a, b, routerPort], rules, ['2001:db8:77::5/128', '2001:db8:88::/64']);
+  assert.deepEqual(conntrackCuts(base, base), [], 'no change, no cut');
+  // The SSH rule goes: SSH flows to the ports of its group (a and b, each of its addresses), on port 22 only.
+  const ssh = conntrackCuts(base, input([a, b, routerPort], rules.filter((r) => r.id !== 'r-ssh'), ['2001:db8:77::5/128', '2001:db8:88::/64']));
+  assert.ok(ssh.every((c) => c.join(' ').startsWith(`conntrack -D -w ${zone} -f ipv6 -p tcp --dport 22 -d `)), JSON.stringify(ssh));
+  assert.ok(ssh.some((c) => c.at(-1) === '2001:db8::f816:3eff:fe00:b') && ssh.some((c) => c.at(-1) === '2001:db8::f816:3eff:fe00:a'));
+  assert.ok(ssh.some((c) => c.at(-1)!.startsWith('fe80:')), 'a rule from ::/0 admitted flows to the link-local address too');
+  // A host address leaves the address group: only flows from it; a prefix leaves: every such flow is re-judged.
+  const hostGone = conntrackCuts(base, input([a, b, routerPort], rules, ['2001:db8:88::/64']));
+  assert.ok(hostGone.length > 0 && hostGone.every((c) => c.join(' ').includes('-p tcp --dport 2222') && c.at(-2) === '-s' && c.at(-1) === '2001:db8:77::5'), JSON.stringify(hostGone));
+  const prefixGone = conntrackCuts(base, input([a, b, routerPort], rules, ['2001:db8:77::5/128']));
+  assert.ok(prefixGone.length > 0 && prefixGone.every((c) => c.at(-2) === '-d'), JSON.stringify(prefixGone));
+  // b leaves the web group: a's members rule no longer admits b's address; b loses every web rule.
+  const bOut = { ...b, security_groups: ['db'] };
+  const left = conntrackCuts(base, input([a, bOut, routerPort], rules, ['2001:db8:77::5/128', '2001:db8:88::/64'], [a, bOut])).map((c) => c.join(' '));
+  assert.ok(left.includes(`conntrack -D -w ${zone} -f ipv6 -d 2001:db8::f816:3eff:fe00:a -s 2001:db8::f816:3eff:fe00:b`), left.join('\n'));
+  assert.ok(left.includes(`conntrack -D -w ${zone} -f ipv6 -p tcp --dport 80 -d 2001:db8::f816:3eff:fe00:b`), left.join('\n'));
+  // A port that goes has nothing to cut.
+  assert.ok(!conntrackCuts(base, input([a, routerPort], rules, ['2001:db8:77::5/128', '2001:db8:88::/64'], [a])).some((c) => c.includes('2001:db8::f816:3eff:fe00:b') && c.indexOf('2001:db8::f816:3eff:fe00:b') === c.length - 1 && c.at(-2) === '-d'));
 });
