@@ -46,6 +46,18 @@ describe('policy: attributes, ownership and admin-only resources', () => {
       });
       after(() => api.close());
 
+      it("lets only an admin remove a project's default security group (Neutron's delete_security_group)", async () => {
+        // member-B's first port makes its project's default group.
+        const net = (await as('member-B', 'POST', '/v2.0/networks', { network: { name: 'b-for-default' } })).body.network;
+        assert.equal((await as('member-B', 'POST', '/v2.0/ports', { port: { network_id: net.id } })).status, 201);
+        const dflt = (await as('member-B', 'GET', '/v2.0/security-groups?name=default')).body.security_groups[0];
+        const refused = await as('member-B', 'DELETE', `/v2.0/security-groups/${dflt.id}`);
+        assert.equal(refused.status, 409);
+        assert.equal(refused.body.NeutronError.type, 'SecurityGroupCannotRemoveDefault');
+        for (const p of (await as('member-B', 'GET', `/v2.0/ports?network_id=${net.id}`)).body.ports) await as('member-B', 'DELETE', `/v2.0/ports/${p.id}`);
+        assert.equal((await as('admin', 'DELETE', `/v2.0/security-groups/${dflt.id}`)).status, 204, 'the admin may (Tempest cleans its projects up so)');
+      });
+
       it('refuses an unauthenticated request 401', async () => {
         const r = await api.request('GET', '/v2.0/networks');
         assert.equal(r.status, 401);

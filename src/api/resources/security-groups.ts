@@ -82,8 +82,10 @@ export const securityGroups: ResourceDef = {
     Object.assign(doc, input);
     return saveDoc(tx, 'security_group', doc);
   },
-  async remove(tx, _ctx, doc) {
-    if ((await tx.defaultSecurityGroup(doc.project_id as string)) === doc.id) {
+  async remove(tx, ctx, doc) {
+    // Neutron's delete_security_group: only an admin may remove a project's default group (Tempest's admin clean-up
+    // of its projects does); the next port of that project gets a new one.
+    if (!ctx.isAdmin && (await tx.defaultSecurityGroup(doc.project_id as string)) === doc.id) {
       throw new NeutronError(409, 'SecurityGroupCannotRemoveDefault', 'Insufficient rights for removing default security group.');
     }
     const used = (await tx.list('port')).some((p) => (p.security_groups as string[]).includes(doc.id));
