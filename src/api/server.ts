@@ -32,7 +32,7 @@ import { securityGroupRules, securityGroups } from './resources/security-groups.
 import { addressScopes, subnetpools } from './resources/subnetpools.js';
 import { subnets } from './resources/subnets.js';
 import { bgpPeers, bgpSpeakers } from './resources/bgp.js';
-import { rbacPolicies } from './resources/rbac-policies.js';
+import { rbacGrants, rbacPolicies } from './resources/rbac-policies.js';
 import { addressGroups } from './resources/address-groups.js';
 
 export const RESOURCES: ResourceDef[] = [networks, subnets, ports, routers, subnetpools, addressScopes, securityGroups, securityGroupRules, agents, bgpSpeakers, bgpPeers, floatingips, rbacPolicies, addressGroups];
@@ -422,7 +422,11 @@ export class ApiServer {
 
   /** A document as the caller may see it: the resource's view, without the attributes policy hides from it. */
   private async view(tx: Tx, resource: ResourceDef, doc: Doc, ctx: RequestContext): Promise<Doc> {
-    const shown = resource.present ? await resource.present(tx, doc, this.settings) : doc;
+    let shown = resource.present ? await resource.present(tx, doc, this.settings) : doc;
+    // Neutron's _is_network_shared: `shared` is true for the projects an access_as_shared entry names, not only '*'.
+    if (resource.kind === 'network' && shown.shared !== true && shown.project_id !== ctx.projectId && (await rbacGrants(tx, 'network', shown.id, ctx.projectId)).shared) {
+      shown = { ...shown, shared: true };
+    }
     return redact(ctx, resource.kind, shown);
   }
 

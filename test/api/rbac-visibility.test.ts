@@ -38,6 +38,8 @@ for (const backend of backends()) {
         assert.ok((listed[Object.keys(listed)[0]!] as { id: string }[]).some((d) => d.id === id), `${path} in B's list`);
       }
       assert.equal((await as('admin', 'GET', `/v2.0/networks/${net.id}`)).body.network.shared, false, 'an entry for one project does not make it shared');
+      assert.equal((await as('member-A', 'GET', `/v2.0/networks/${net.id}`)).body.network.shared, false, 'nor for its owner');
+      assert.equal((await as('member-B', 'GET', `/v2.0/networks/${net.id}`)).body.network.shared, true, "but it is, for the project it names (Neutron's _is_network_shared)");
       // B may use what is shared with it but not change it.
       assert.equal((await as('member-B', 'PUT', `/v2.0/networks/${net.id}`, { network: { name: 'mine' } })).status, 403);
       for (const e of entries) assert.equal((await as('member-A', 'DELETE', `/v2.0/rbac-policies/${e.id}`)).status, 204);
