@@ -47,7 +47,7 @@ export const bgp: Feature = {
       daemons.push({
         id: `bgp-${s.id}`,
         kind: 'bird',
-        namespace: routerNsName(home.router.id),
+        namespace: routerNsName(home.router.id, ctx.opts.namespaceSuffix),
         dir,
         argv: ['bird', '-f', '-c', `${dir}/bird.conf`, '-s', `${dir}/bird.ctl`, '-P', `${dir}/bird.pid`],
         // The peers' passwords are in it: readable by root only.
