@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import { canonicalIp } from '../domain/ip.js';
 import { acceptRaKey } from './features/netns.js';
 import { NAT_FAMILY, NAT_TABLE, readNatTable } from '../domain/nat.js';
-import type { Action, ActualLink, ActualNamespace, ActualState, DesiredState, FdbEntry, RouteSpec } from './model.js';
+import type { Action, ActualLink, ActualNamespace, ActualState, DesiredState, ExtraRoute, FdbEntry, RouteSpec } from './model.js';
 
 export type { Action, ActualLink, ActualNamespace, ActualState };
 
@@ -26,6 +26,7 @@ interface IpLinkJson {
 }
 /** `ip -json route show default`. */
 interface IpRouteJson {
+  dst?: string;
   gateway?: string;
   dev: string;
   protocol?: string;
@@ -51,14 +52,18 @@ export async function listNamespaces(): Promise<Set<string>> {
 export async function observeNamespace(ns: string, sysctls: string[]): Promise<ActualNamespace> {
   const links = new Map<string, ActualLink>();
   // The four reads run side by side: a namespace costs one round of process spawns, not four.
-  const [addrs, v6, v4, sysctlOut, natJson] = await Promise.all([
+  const router = ns.startsWith('qrouter-');
+  const [addrs, v6, v4, sysctlOut, natJson, static6, static4] = await Promise.all([
     exec(['ip', '-n', ns, '-json', '-details', 'addr', 'show']),
     exec(['ip', '-n', ns, '-json', '-6', 'route', 'show', 'default']),
     exec(['ip', '-n', ns, '-json', '-4', 'route', 'show', 'default']),
     // -e: a link's key (net.ipv6.conf.<link>.accept_ra) is unknown until the link exists; it is then just absent.
     sysctls.length ? exec(['ip', 'netns', 'exec', ns, 'sysctl', '-e', ...sysctls]) : Promise.resolve(''),
     // A router's NAT table (features/nat.ts); nft fails when it is absent, which is "none".
-    ns.startsWith('qrouter-') ? exec(['ip', 'netns', 'exec', ns, 'nft', '-j', 'list', 'table', NAT_FAMILY, NAT_TABLE]).catch(() => '') : Promise.resolve(null),
+    router ? exec(['ip', 'netns', 'exec', ns, 'nft', '-j', 'list', 'table', NAT_FAMILY, NAT_TABLE]).catch(() => '') : Promise.resolve(null),
+    // A legacy router's extra routes: the agent adds them as `proto static`, so those are the ones it owns.
+    router ? exec(['ip', '-n', ns, '-json', '-6', 'route', 'show', 'proto', 'static']) : Promise.resolve(null),
+    router ? exec(['ip', '-n', ns, '-json', '-4', 'route', 'show', 'proto', 'static']) : Promise.resolve(null),
   ]);
   const raw = JSON.parse(addrs || '[]') as IpLinkJson[];
   for (const l of raw) {
@@ -85,7 +90,16 @@ export async function observeNamespace(ns: string, sysctls: string[]): Promise<A
     const at = line.indexOf(' = ');
     if (at > 0) values.set(line.slice(0, at).trim(), line.slice(at + 3).trim());
   }
-  return { links, routes, sysctls: values, ...(natJson === null ? {} : { nat: readNatTable(natJson) }) };
+  const extraRoutes: ExtraRoute[] = [];
+  for (const [family, out] of [[6, static6], [4, static4]] as const) {
+    if (out === null) continue;
+    for (const x of JSON.parse(out || '[]') as IpRouteJson[]) {
+      if (!x.gateway || !x.dst) continue;
+      // `ip` prints a host route without its length.
+      extraRoutes.push({ destination: x.dst.includes('/') ? x.dst : `${x.dst}/${family === 6 ? 128 : 32}`, nexthop: x.gateway });
+    }
+  }
+  return { links, routes, sysctls: values, ...(natJson === null ? {} : { nat: readNatTable(natJson) }), ...(router ? { extraRoutes } : {}) };
 }
 
 const OBSERVE_PARALLEL = 4;

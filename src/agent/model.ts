@@ -163,6 +163,12 @@ export interface RouteSpec {
   dev: string;
 }
 
+/** An extra route as the API gives it: a destination CIDR via a next hop on one of the router's subnets. */
+export interface ExtraRoute {
+  destination: string;
+  nexthop: string;
+}
+
 export interface NamespaceSpec {
   name: string;
   kind: 'router' | 'dhcp';
@@ -171,6 +177,8 @@ export interface NamespaceSpec {
   links: LinkSpec[];
   /** Default routes. */
   routes: RouteSpec[];
+  /** A legacy router's extra routes (extraroute's `routes`), kept as `proto static` (an HA router's are keepalived's). */
+  extraRoutes?: ExtraRoute[];
   /** nft commands (one per line) applied before any link is plugged in: an HA router's (keepalived.ts). */
   firewall?: string;
 }
@@ -259,6 +267,8 @@ export interface ActualLink {
 export interface ActualNamespace {
   links: Map<string, ActualLink>;
   routes: RouteSpec[];
+  /** A router namespace's `proto static` routes (absent: not read). */
+  extraRoutes?: ExtraRoute[];
   sysctls: Map<string, string>;
   /** A router namespace's NAT table as read back (null: none; absent: not read). */
   nat?: NatActual | null;

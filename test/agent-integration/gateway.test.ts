@@ -12,7 +12,7 @@ import { ipJson, pingFrom, shAsync, skipReason, startEnv, until } from './lab-ha
 
 const skip = skipReason(['ip', 'radvd', 'dnsmasq', 'dhclient', 'ping']);
 
-test('external gateway: qg- with default routes via the external gateways; instance <-> DC DNS host through the router', { skip, timeout: 240_000 }, async () => {
+test('external gateway: qg- with default routes via the external gateways; instance <-> DC DNS host through the router; extra routes', { skip, timeout: 240_000 }, async () => {
   const env = await startEnv();
   const dcName = `${env.tag}dc`;
   try {
@@ -90,6 +90,19 @@ test('external gateway: qg- with default routes via the external gateways; insta
     // The path really is through the router: the instance's first hop for the DNS host is the router's link-local.
     const hop = ipJson(`lab-${name}`, ['-6', 'route', 'get', dns6])[0];
     assert.match(hop.gateway, /^fe80::/);
+
+    // Extra routes (extraroute) on this legacy router: in its namespace as `proto static`, via the DC; gone when cleared.
+    const viaDc = `2001:db8:${third}:d::1`;
+    const extra = [`2001:db8:${third}:99::/64`, `2001:db8:${third}:98::7/128`];
+    await env.api('PUT', `/v2.0/routers/${router.id}`, { router: { routes: extra.map((destination) => ({ destination, nexthop: viaDc })) } });
+    const statics = (): string[] => ipJson(qrouter, ['-6', 'route', 'show', 'proto', 'static']).map((r: any) => `${r.dst} via ${r.gateway}`).sort();
+    await until('extra routes in the router', () => JSON.stringify(statics()) === JSON.stringify([`2001:db8:${third}:98::7 via ${viaDc}`, `2001:db8:${third}:99::/64 via ${viaDc}`]));
+    // Traffic takes them: the router's route to the extra destination goes via the DC's address on qg-.
+    const got = ipJson(qrouter, ['-6', 'route', 'get', `2001:db8:${third}:99::5`])[0];
+    assert.equal(got.gateway, viaDc);
+    assert.equal(got.dev, qg);
+    await env.api('PUT', `/v2.0/routers/${router.id}`, { router: { routes: [] } });
+    await until('extra routes removed', () => statics().length === 0);
   } finally {
     await shAsync(['ip', 'netns', 'del', `lab-${dcName}`]);
     await env.cleanup();

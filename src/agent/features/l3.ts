@@ -84,7 +84,11 @@ export const l3: Feature = {
         // keepalived holds the addresses and routes; the HA link is plugged and addressed like any other (ha.ts).
         wiring.push(wiringOf(haPort, 'agent'));
         namespaces.push(haNamespace(spec, linkFor(haPort, 'ha-', subnets, networks.get(haPort.network_id))));
-      } else namespaces.push(spec);
+      } else {
+        // A legacy router's extra routes are the agent's to apply (an HA router's are keepalived's virtual_routes).
+        spec.extraRoutes = [...(router.routes ?? [])].map((r) => ({ destination: r.destination, nexthop: r.nexthop }));
+        namespaces.push(spec);
+      }
     }
     return { namespaces, wiring };
   },

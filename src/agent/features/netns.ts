@@ -3,6 +3,7 @@
 // Only differences produce commands.
 
 import { isProvisional } from '../../domain/prefix-delegation.js';
+import { IpPrefix, canonicalIp } from '../../domain/ip.js';
 import {
   MANAGED_LINK_PREFIXES,
   bridgeName,
@@ -12,6 +13,7 @@ import {
   type ActualNamespace,
   type ActualState,
   type DesiredState,
+  type ExtraRoute,
   type LinkSpec,
   type NamespaceSpec,
   type NetworkDoc,
@@ -51,6 +53,11 @@ export const wiringOf = (port: PortDoc, pluggedBy: PortWiring['pluggedBy']): Por
 
 export const acceptRaKey = (link: string): string => `net.ipv6.conf.${link}.accept_ra`;
 const canonAddr = (cidr: string): string => cidr.toLowerCase();
+
+/** One spelling per route: the API's `2001:DB8::/64 via 2001:db8:0::1` and the kernel's print the same key. */
+function extraRouteKey(r: ExtraRoute): string {
+  return `${IpPrefix.parse(r.destination)?.toString() ?? r.destination} via ${canonicalIp(r.nexthop) ?? r.nexthop}`;
+}
 
 function nsCreate(name: string, sysctls: [string, string][]): Action[] {
   const out: Action[] = [{ desc: `create namespace ${name}`, cmds: [['ip', 'netns', 'add', name], ['ip', '-n', name, 'link', 'set', 'lo', 'up']] }];
@@ -143,6 +150,18 @@ export function diffNamespace(spec: NamespaceSpec, a: ActualNamespace | undefine
     } else if (!want && have.length) {
       out.push({ desc: `${ns}: remove default route (IPv${family})`, cmds: [['ip', '-n', ns, `-${family}`, 'route', 'del', 'default']] });
     }
+  }
+  // A legacy router's extra routes, as Neutron's l3 agent's routes_updated: `ip route replace DEST via NEXTHOP`
+  // (proto static marks them as the agent's), and those the API no longer lists removed. A namespace whose spec has
+  // none (an HA router: keepalived's virtual_routes; a DHCP namespace) is not the agent's to touch.
+  if (spec.extraRoutes === undefined) return out;
+  const wantExtra = new Map((spec.extraRoutes ?? []).map((r) => [extraRouteKey(r), r]));
+  const haveExtra = new Map((a?.extraRoutes ?? []).map((r) => [extraRouteKey(r), r]));
+  for (const [k, r] of wantExtra) {
+    if (!haveExtra.has(k)) out.push({ desc: `${ns}: extra route ${k}`, cmds: [['ip', '-n', ns, 'route', 'replace', r.destination, 'via', r.nexthop, 'proto', 'static']] });
+  }
+  for (const [k, r] of haveExtra) {
+    if (!wantExtra.has(k)) out.push({ desc: `${ns}: remove extra route ${k}`, cmds: [['ip', '-n', ns, 'route', 'del', r.destination, 'via', r.nexthop, 'proto', 'static']] });
   }
   return out;
 }
