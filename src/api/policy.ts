@@ -245,12 +245,12 @@ export class Policy {
         return s.shared || s.external;
       }
       case 'subnet': {
-        // get_subnet: the owner, shared or external networks' subnets, and the network's owner (readers).
+        // get_subnet: the owner, shared networks' subnets, and the network's owner (readers). An external network's
+        // subnets stay hidden unless it is shared too (Tempest's test_external_network_visibility; 'rule:shared').
         const network = await this.get('network', doc.network_id);
         if (!network) return false;
         if (reader && this.owns(network)) return true;
-        const s = await this.shared('network', network);
-        return s.shared || s.external;
+        return (await this.shared('network', network)).shared;
       }
       case 'port':
         return reader && (await this.ownsNetwork(doc.network_id));

@@ -46,6 +46,27 @@ for (const backend of backends()) {
       for (const [, path, id] of objects) assert.equal((await as('member-B', 'GET', `/v2.0/${path}/${id}`)).status, 404, `${path} hidden again`);
     });
 
+    it("lets the project a scope is shared with put its pools in it; others get the scope's 404", async () => {
+      const scope = await made('member-A', 'address-scopes', 'address_scope', { name: 'a-scope', ip_version: 6 });
+      const pool = (who: IdentityName, n: number) => as(who, 'POST', '/v2.0/subnetpools', { subnetpool: { name: `p${n}`, prefixes: [`2001:db8:4d0${n}::/48`], address_scope_id: scope.id } });
+      const before = await pool('member-B', 1);
+      assert.equal(before.status, 404, JSON.stringify(before.body));
+      assert.equal(before.body.NeutronError.type, 'AddressScopeNotFound');
+      await made('member-A', 'rbac-policies', 'rbac_policy', { object_type: 'address_scope', object_id: scope.id, action: 'access_as_shared', target_tenant: IDENTITIES['member-B'].project });
+      const after = await pool('member-B', 2);
+      assert.equal(after.status, 201, JSON.stringify(after.body));
+    });
+
+    it("shows members an external network but not its subnets, unless it is shared (Tempest's test_external_network_visibility)", async () => {
+      const ext = await made('admin', 'networks', 'network', { name: 'ext-visible', 'router:external': true });
+      const sub = await made('admin', 'subnets', 'subnet', { network_id: ext.id, ip_version: 6, cidr: '2001:db8:4e::/64' });
+      assert.equal((await as('member-A', 'GET', `/v2.0/networks/${ext.id}`)).status, 200);
+      assert.equal((await as('member-A', 'GET', `/v2.0/subnets/${sub.id}`)).status, 404);
+      assert.ok(!(await as('member-A', 'GET', '/v2.0/subnets')).body.subnets.some((s: { id: string }) => s.id === sub.id));
+      await as('admin', 'PUT', `/v2.0/networks/${ext.id}`, { network: { shared: true } });
+      assert.equal((await as('member-A', 'GET', `/v2.0/subnets/${sub.id}`)).status, 200);
+    });
+
     it('makes a network external for the named project alone (access_as_external)', async () => {
       const net = await made('admin', 'networks', 'network', { name: 'ext-for-b' });
       await made('admin', 'rbac-policies', 'rbac_policy', { object_type: 'network', object_id: net.id, action: 'access_as_external', target_tenant: IDENTITIES['member-B'].project });

@@ -38,7 +38,7 @@ import type { Doc, PoolBlock, Tx } from '../../store/types.js';
 import { addressScope, subnetpool, type ResourceSchema } from '../../schema/index.js';
 import { deleteDoc, insertDoc, newDoc, ownerOf, saveDoc, type RequestContext } from '../context.js';
 import type { ResourceDef } from '../resource.js';
-import { dropRbacOf, syncShared } from './rbac-policies.js';
+import { dropRbacOf, rbacGrants, syncShared } from './rbac-policies.js';
 
 /** The attributes a POST may carry: what SubnetPoolReader reads back from a stored pool on update. */
 const postable = (doc: Doc): Record<string, unknown> =>
@@ -51,8 +51,14 @@ async function existingDefault(tx: Tx, version: number, except?: string): Promis
 /** _get_address_scope under the caller's context: another project's unshared scope does not exist for it. */
 async function visibleScope(tx: Tx, ctx: RequestContext, scopeId: string): Promise<Doc> {
   const scope = await tx.get('address_scope', scopeId);
-  if (!scope || !(ctx.isAdmin || scope.project_id === ctx.projectId || scope.shared === true)) throw notFound('address_scope', scopeId);
+  if (!scope || !(await scopeAccessible(tx, ctx, scope))) throw notFound('address_scope', scopeId);
   return scope;
+}
+
+/** AddressScope.is_accessible: admin, owner, shared with everyone, or an rbac entry sharing it with the caller's project. */
+async function scopeAccessible(tx: Tx, ctx: RequestContext, scope: Doc): Promise<boolean> {
+  if (ctx.isAdmin || scope.project_id === ctx.projectId || scope.shared === true) return true;
+  return (await rbacGrants(tx, 'address_scope', scope.id, ctx.projectId)).shared;
 }
 
 /**
@@ -63,8 +69,7 @@ async function visibleScope(tx: Tx, ctx: RequestContext, scopeId: string): Promi
 async function validateScope(tx: Tx, ctx: RequestContext, poolId: string, scopeId: string | null, prefixes: readonly string[], version: number): Promise<void> {
   if (scopeId === null) return;
   const scope = await visibleScope(tx, ctx, scopeId);
-  // AddressScope.is_accessible: admin, owner, or shared.
-  if (!(ctx.isAdmin || scope.project_id === ctx.projectId || scope.shared === true)) {
+  if (!(await scopeAccessible(tx, ctx, scope))) {
     throw new NeutronError(
       400,
       'IllegalSubnetPoolAssociationToAddressScope',
