@@ -298,6 +298,9 @@ export class Policy {
         return own || (verb === 'delete' && (await this.ownsNetwork(target.network_id)));
       case 'security_group_rule': {
         const group = await this.get('security_group', target.security_group_id);
+        // Neutron's owner check fetches the group: a missing one is 404 SecurityGroupNotFound, not a policy refusal
+        // (tempest test_create_security_group_rule_with_non_existent_security_group).
+        if (!group && verb === 'create' && typeof target.security_group_id === 'string') throw notFoundFor('security_group', target.security_group_id);
         return this.owns(group) || (verb === 'delete' && own);
       }
       default:

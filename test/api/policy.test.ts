@@ -139,6 +139,9 @@ describe('policy: attributes, ownership and admin-only resources', () => {
         const aGroup = (await ok('member-A', 'POST', '/v2.0/security-groups', { security_group: { name: 'a-only' } })).security_group;
         await fault('member-B', 'POST', '/v2.0/ports', { port: { network_id: shared.id, security_groups: [aGroup.id] } }, 404, 'SecurityGroupNotFound');
         await fault('member-B', 'POST', '/v2.0/security-group-rules', { security_group_rule: { security_group_id: aGroup.id, direction: 'ingress' } }, 404, 'SecurityGroupNotFound');
+        // A group that does not exist at all: 404 too, not a policy refusal (Tempest's
+        // test_create_security_group_rule_with_non_existent_security_group, which passes on Neutron).
+        await fault('member-B', 'POST', '/v2.0/security-group-rules', { security_group_rule: { security_group_id: '00000000-0000-4000-8000-00000000dead', direction: 'ingress' } }, 404, 'SecurityGroupNotFound');
       });
 
       it("lets the network's owner see and delete other projects' ports on it, not change them", async () => {
