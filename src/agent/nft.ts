@@ -6,9 +6,14 @@
 // reads the kernel: each port keeps the mark the dispatch map gives it, the maps' elements are diffed, and every
 // chain and set is rewritten (flush and refill) in the same transaction, which yields the same ruleset without a
 // moment in which a port is open. Later passes write only what changed since the last apply.
+//
+// Flows a change stops allowing are cut (conntrack -D) by comparing the new input with the last applied one. That
+// one is also kept in the agent's state dir (firewall-applied.json, domain/firewall.ts firewallMemory): a rule
+// removed while the agent was down still cuts its flows when the agent comes back, as the kernel's ruleset alone
+// cannot say which rule, group member or address-group entry allowed a flow.
 
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -16,6 +21,7 @@ import {
   allocateMarks,
   compileFirewall,
   conntrackCuts,
+  firewallMemory,
   firewallScript,
   objectKey,
   type AppliedFirewall,
@@ -150,6 +156,43 @@ export class FirewallApplier {
   lastPlan: FirewallPlan | null = null;
   /** The input of the plan last applied: what the next change is compared with to cut flows it no longer allows. */
   private lastInput: Omit<FirewallInput, 'marks'> | null = null;
+  /** The last applied input as written to the state file (JSON), so an unchanged one is not written again. */
+  private savedMemory: string | null = null;
+  private loaded = false;
+
+  /** `stateFile`: where the last applied input is kept across restarts (none: only in memory). */
+  constructor(private readonly stateFile?: string) {}
+
+  /** The input applied before this process started, from the state file; null when there is none (a first start). */
+  private async loadMemory(log: (line: string) => void): Promise<void> {
+    this.loaded = true;
+    if (!this.stateFile) return;
+    let text: string;
+    try {
+      text = await readFile(this.stateFile, 'utf8');
+    } catch {
+      return;
+    }
+    try {
+      const m = JSON.parse(text) as { version?: number; input?: Omit<FirewallInput, 'marks'> };
+      if (m.version === 1 && m.input && Array.isArray(m.input.local)) {
+        this.lastInput = m.input;
+        this.savedMemory = text;
+      }
+    } catch (e) {
+      log(`firewall: ignoring ${this.stateFile}: ${(e as Error).message}`);
+    }
+  }
+
+  /** Writes the applied input's memory (tmp file + rename: a crash leaves the old one or the new one whole). */
+  private async saveMemory(input: Omit<FirewallInput, 'marks'>): Promise<void> {
+    if (!this.stateFile) return;
+    const text = JSON.stringify({ version: 1, input: firewallMemory(input) });
+    if (text === this.savedMemory) return;
+    await writeFile(`${this.stateFile}.tmp`, text);
+    await rename(`${this.stateFile}.tmp`, this.stateFile);
+    this.savedMemory = text;
+  }
 
   /**
    * Makes the kernel hold `spec`'s plan; returns the number of script lines run (0: nothing to do). With `verify`
@@ -159,6 +202,7 @@ export class FirewallApplier {
    */
   async apply(spec: FirewallSpec | undefined, log: (line: string) => void, opts: { verify?: boolean } = {}): Promise<number> {
     if (!spec || !spec.namespace) return 0;
+    if (!this.loaded) await this.loadMemory(log);
     if (opts.verify && this.applied && this.namespace === spec.namespace) {
       const drift = kernelDrift(await listTables(spec.namespace), this.applied);
       if (drift) {
@@ -199,6 +243,9 @@ export class FirewallApplier {
     // Only once the new ruleset is in place: a cut flow's next packet is judged by it.
     if (script !== null && this.lastInput) await this.cutFlows(spec.namespace, conntrackCuts(this.lastInput, spec.input), log);
     this.lastInput = spec.input;
+    // After the cuts: a crash before this line leaves the older memory, whose cuts are a superset (deleting the
+    // entry of a flow still allowed only makes its next packet be judged again).
+    await this.saveMemory(spec.input);
     return script === null ? 0 : script.split('\n').length - 1;
   }
 
