@@ -101,8 +101,7 @@ export const DIALECTS: { dialect: Dialect; skip: string | false }[] = [
 
 /**
  * changesSince, waiting (a bounded while) until it shows at least `count` changes. On PostgreSQL a committed change
- * is published once every transaction older than it has ended, and other tests' transactions on the same cluster
- * count; SQLite answers at once.
+ * is published once every older transaction that wrote to the same feed has ended; SQLite answers at once.
  */
 export async function changesShown(store: Store, since: number, limit: number, count: number): Promise<Change[]> {
   for (let i = 0; ; i++) {
