@@ -89,7 +89,7 @@ export class Agent {
   private readonly log: (line: string) => void;
   private readonly supervisor: Supervisor;
   /** Security groups and port security in the bridge namespace (nft.ts). */
-  readonly firewall = new FirewallApplier();
+  readonly firewall: FirewallApplier;
   /** Tells the API the prefixes the routers' DHCPv6-PD clients hold (pd-report.ts). */
   private readonly pdReporter: PdReporter;
   private owned = new Set<string>();
@@ -126,6 +126,8 @@ export class Agent {
     // Absolute once, here: every path the agent hands a daemon derives from it, and dnsmasq chdirs to / before it
     // writes its pid file (a relative state dir, as `up` once passed, left dnsmasq restarting for ever).
     this.opts = { ...opts, stateDir: resolve(opts.stateDir) };
+    // The last applied security-group input survives a restart there: flows a change made meanwhile stops allowing are cut.
+    this.firewall = new FirewallApplier(join(this.opts.stateDir, 'firewall-applied.json'));
     this.log = opts.log ?? ((l) => console.log(`${new Date().toISOString()} agent: ${l}`));
     this.supervisor = new Supervisor(this.opts.stateDir, this.log, () => this.schedule(), () => {
       // A daemon started or stopped failing: its ports' status (next pass) and the agent's report, at once.

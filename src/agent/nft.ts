@@ -6,9 +6,14 @@
 // reads the kernel: each port keeps the mark the dispatch map gives it, the maps' elements are diffed, and every
 // chain and set is rewritten (flush and refill) in the same transaction, which yields the same ruleset without a
 // moment in which a port is open. Later passes write only what changed since the last apply.
+//
+// Flows a change stops allowing are cut (conntrack -D) by comparing the new input with the last applied one. That
+// one is also kept in the agent's state dir (firewall-applied.json, domain/firewall.ts firewallMemory): a rule
+// removed while the agent was down still cuts its flows when the agent comes back, as the kernel's ruleset alone
+// cannot say which rule, group member or address-group entry allowed a flow.
 
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -16,6 +21,7 @@ import {
   allocateMarks,
   compileFirewall,
   conntrackCuts,
+  firewallMemory,
   firewallScript,
   objectKey,
   type AppliedFirewall,
@@ -79,12 +85,52 @@ export async function listTables(ns: string): Promise<Map<Family, Record<string,
   return out;
 }
 
+/** Keys that change by themselves (handles, counters, quotas, timeouts): not part of what was applied. */
+const VOLATILE = new Set(['handle', 'packets', 'bytes', 'used', 'expires']);
+const stable = (v: unknown): string => JSON.stringify(v, (k, x) => (VOLATILE.has(k) ? undefined : x));
+
+/** A set's or map's declaration and elements, sorted: a hash set lists in bucket order, which a resize may change. */
+function setContent(set: Record<string, unknown>): string {
+  const elem = Array.isArray(set.elem) ? (set.elem as unknown[]).map(stable).sort() : [];
+  return stable({ ...set, elem });
+}
+
+/**
+ * Each object's content as the kernel lists it, normalised (no handles, counters or timeouts): a chain's hook and
+ * its rules' expressions in order, a set's or map's declaration and elements. Taken right after an apply, it is
+ * what a later listing must still show (kernelDrift): the compiler's rule text and nft's JSON do not compare
+ * directly (nft canonicalises `meta l4proto 6` as `tcp`, sorts set elements), the kernel's own listings do.
+ */
+export function kernelContents(tables: Map<Family, Record<string, any>[]>): Map<string, string> {
+  const chains = new Map<string, { head: string; rules: string[] }>();
+  const out = new Map<string, string>();
+  for (const [family, items] of tables) {
+    for (const item of items) {
+      if (item.chain) {
+        const { name, table: _t, family: _f, ...head } = item.chain as Record<string, unknown>;
+        const key = objectKey({ family, kind: 'chain', name: String(name) });
+        chains.set(key, { head: stable(head), rules: chains.get(key)?.rules ?? [] });
+      } else if (item.set) out.set(objectKey({ family, kind: 'set', name: item.set.name }), setContent(item.set));
+      else if (item.map) out.set(objectKey({ family, kind: 'map', name: item.map.name }), setContent(item.map));
+      else if (item.rule) {
+        const key = objectKey({ family, kind: 'chain', name: item.rule.chain });
+        const c = chains.get(key) ?? { head: '', rules: [] };
+        c.rules.push(stable({ expr: item.rule.expr, comment: item.rule.comment }));
+        chains.set(key, c);
+      }
+    }
+  }
+  for (const [key, c] of chains) out.set(key, JSON.stringify(c));
+  return out;
+}
+
 /**
  * How the kernel's tables differ from what was applied, or null: an object missing or extra, a base chain without
- * its hook, a chain with another number of rules, a set or map with another number of elements. (A rule replaced in
- * place by one of the same count is not seen; deleting, flushing and adding are.)
+ * its hook, a chain with another number of rules, a set or map with another number of elements; and, given the
+ * contents listed right after the apply (kernelContents), any object whose content changed since: a rule replaced
+ * in place (`nft replace rule`, same count, other text), a set element swapped for another.
  */
-export function kernelDrift(tables: Map<Family, Record<string, any>[]>, applied: AppliedFirewall): string | null {
+export function kernelDrift(tables: Map<Family, Record<string, any>[]>, applied: AppliedFirewall, contents?: ReadonlyMap<string, string>): string | null {
   const seen = new Map<string, { hook: boolean; count: number }>();
   const rules = new Map<string, number>();
   for (const [family, items] of tables) {
@@ -110,6 +156,21 @@ export function kernelDrift(tables: Map<Family, Record<string, any>[]>, applied:
     if (k.count !== want) return `${key} holds ${k.count} ${o.kind === 'chain' ? 'rules' : 'elements'}, not ${want}`;
   }
   for (const key of seen.keys()) if (!applied.objects.has(key)) return `${key} is not ours`;
+  if (contents) {
+    const now = kernelContents(tables);
+    for (const [key, was] of contents) {
+      const is = now.get(key);
+      if (is === undefined || is === was) continue;
+      if (key.includes(' chain ')) {
+        const a = JSON.parse(was) as { head: string; rules: string[] };
+        const b = JSON.parse(is) as { head: string; rules: string[] };
+        if (a.head !== b.head) return `${key} has another hook, type or policy`;
+        const i = a.rules.findIndex((r, n) => r !== b.rules[n]);
+        return `${key}: rule ${i + 1} of ${a.rules.length} differs from what was applied`;
+      }
+      return `${key} holds other elements`;
+    }
+  }
   return null;
 }
 
@@ -150,6 +211,45 @@ export class FirewallApplier {
   lastPlan: FirewallPlan | null = null;
   /** The input of the plan last applied: what the next change is compared with to cut flows it no longer allows. */
   private lastInput: Omit<FirewallInput, 'marks'> | null = null;
+  /** The last applied input as written to the state file (JSON), so an unchanged one is not written again. */
+  private savedMemory: string | null = null;
+  /** The kernel's listing of every object right after the last apply (kernelContents): what the resync compares. */
+  private contents: Map<string, string> | null = null;
+  private loaded = false;
+
+  /** `stateFile`: where the last applied input is kept across restarts (none: only in memory). */
+  constructor(private readonly stateFile?: string) {}
+
+  /** The input applied before this process started, from the state file; null when there is none (a first start). */
+  private async loadMemory(log: (line: string) => void): Promise<void> {
+    this.loaded = true;
+    if (!this.stateFile) return;
+    let text: string;
+    try {
+      text = await readFile(this.stateFile, 'utf8');
+    } catch {
+      return;
+    }
+    try {
+      const m = JSON.parse(text) as { version?: number; input?: Omit<FirewallInput, 'marks'> };
+      if (m.version === 1 && m.input && Array.isArray(m.input.local)) {
+        this.lastInput = m.input;
+        this.savedMemory = text;
+      }
+    } catch (e) {
+      log(`firewall: ignoring ${this.stateFile}: ${(e as Error).message}`);
+    }
+  }
+
+  /** Writes the applied input's memory (tmp file + rename: a crash leaves the old one or the new one whole). */
+  private async saveMemory(input: Omit<FirewallInput, 'marks'>): Promise<void> {
+    if (!this.stateFile) return;
+    const text = JSON.stringify({ version: 1, input: firewallMemory(input) });
+    if (text === this.savedMemory) return;
+    await writeFile(`${this.stateFile}.tmp`, text);
+    await rename(`${this.stateFile}.tmp`, this.stateFile);
+    this.savedMemory = text;
+  }
 
   /**
    * Makes the kernel hold `spec`'s plan; returns the number of script lines run (0: nothing to do). With `verify`
@@ -159,11 +259,13 @@ export class FirewallApplier {
    */
   async apply(spec: FirewallSpec | undefined, log: (line: string) => void, opts: { verify?: boolean } = {}): Promise<number> {
     if (!spec || !spec.namespace) return 0;
+    if (!this.loaded) await this.loadMemory(log);
     if (opts.verify && this.applied && this.namespace === spec.namespace) {
-      const drift = kernelDrift(await listTables(spec.namespace), this.applied);
+      const drift = kernelDrift(await listTables(spec.namespace), this.applied, this.contents ?? undefined);
       if (drift) {
         log(`firewall: the kernel's ${FW_TABLE} tables differ from what was applied (${drift}): restoring them`);
         this.applied = null;
+        this.contents = null;
       }
     }
     if (!this.applied || this.namespace !== spec.namespace) {
@@ -185,6 +287,7 @@ export class FirewallApplier {
         const r = await run(nft(spec.namespace, ['-f', join(dir, 'fw.nft')]));
         if (r.code !== 0) {
           this.applied = null; // what the kernel holds is not known: read it back next time
+          this.contents = null;
           throw new Error(`nft -f in ${spec.namespace}: ${r.stderr.trim().split('\n').slice(0, 6).join(' | ')}`);
         }
       } finally {
@@ -194,11 +297,16 @@ export class FirewallApplier {
       log(`firewall: ${spec.input.local.length} filtered ports, ${lines} nft lines applied in one transaction`);
     }
     this.applied = { objects: new Map(plan.objects.map((o) => [objectKey(o), o])) };
+    // What the kernel holds once it holds the plan, listed again only when a script ran (or after a read-back).
+    if (script !== null || !this.contents) this.contents = kernelContents(await listTables(spec.namespace));
     this.marks = marks;
     this.lastPlan = plan;
     // Only once the new ruleset is in place: a cut flow's next packet is judged by it.
     if (script !== null && this.lastInput) await this.cutFlows(spec.namespace, conntrackCuts(this.lastInput, spec.input), log);
     this.lastInput = spec.input;
+    // After the cuts: a crash before this line leaves the older memory, whose cuts are a superset (deleting the
+    // entry of a flow still allowed only makes its next packet be judged again).
+    await this.saveMemory(spec.input);
     return script === null ? 0 : script.split('\n').length - 1;
   }
 
@@ -224,5 +332,6 @@ export class FirewallApplier {
   /** Forget what was applied: the next apply reads the kernel again (a failed pass, a full resync). */
   reset(): void {
     this.applied = null;
+    this.contents = null;
   }
 }

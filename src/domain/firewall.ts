@@ -705,3 +705,36 @@ export function conntrackCuts(before: Omit<FirewallInput, 'marks'>, after: Omit<
   }
   return [...out.values()];
 }
+
+/**
+ * What conntrackCuts needs to remember of an applied input across an agent restart, and nothing more: the local
+ * ports, their groups and those groups' rules, the ports that are members of the remote groups those rules name
+ * (only the fields memberAddresses reads) and the address groups they name. conntrackCuts(firewallMemory(a), b)
+ * equals conntrackCuts(a, b); the agent keeps this in its state dir (agent/nft.ts), so that a change made while it
+ * was down still cuts the flows it stops allowing, without storing every port of the cloud.
+ */
+export function firewallMemory(input: Omit<FirewallInput, 'marks'>): Omit<FirewallInput, 'marks'> {
+  const groupIds = new Set(input.local.flatMap((l) => l.port.security_groups ?? []));
+  const groups = input.groups.filter((g) => groupIds.has(g.id));
+  const rules = input.rules.filter((r) => groupIds.has(r.security_group_id));
+  const remoteGroups = new Set(rules.filter((r) => !r.remote_ip_prefix && r.remote_group_id).map((r) => r.remote_group_id!));
+  const addressGroupIds = new Set(rules.filter((r) => !r.remote_ip_prefix && !r.remote_group_id && r.remote_address_group_id).map((r) => r.remote_address_group_id!));
+  const ports = input.ports
+    .filter((p) => (p.security_groups ?? []).some((g) => remoteGroups.has(g)))
+    .map((p) => ({
+      id: p.id,
+      network_id: p.network_id,
+      mac_address: p.mac_address,
+      device_owner: p.device_owner,
+      fixed_ips: p.fixed_ips.map((f) => ({ ip_address: f.ip_address })),
+      allowed_address_pairs: (p.allowed_address_pairs ?? []).map((a) => ({ ip_address: a.ip_address })),
+      security_groups: (p.security_groups ?? []).filter((g) => remoteGroups.has(g)),
+    }));
+  return {
+    ports,
+    groups: groups.map((g) => ({ id: g.id, ...(g.stateful !== undefined ? { stateful: g.stateful } : {}) })),
+    rules,
+    addressGroups: (input.addressGroups ?? []).filter((a) => addressGroupIds.has(a.id)).map((a) => ({ id: a.id, addresses: a.addresses })),
+    local: input.local.map((l) => ({ port: l.port, tap: l.tap, bridge: l.bridge })),
+  };
+}

@@ -376,12 +376,24 @@ export class PostgresStore implements Store {
     if (pending.rowCount) {
       await this.transaction(async (c) => {
         await c.query(`SELECT pg_advisory_xact_lock(${FEED_LOCK})`);
-        // Publishes, in (transaction, seq) order, the changes of every transaction older than all running ones:
-        // no change can appear later behind what this hands out.
+        // Publishes, in (transaction, seq) order, the changes of every transaction older than all running ones
+        // that wrote to this feed: no change can appear later behind what this hands out. Only those count (they
+        // hold a lock on this schema's changes table until they end): the cluster's oldest running transaction
+        // (pg_snapshot_xmin) could be another schema's, another database's or a session idle in a transaction,
+        // and held every agent's feed back for as long as it stayed open (the API tests on a loaded machine saw a
+        // committed change missing from the feed).
         await c.query(
-          `WITH base AS (SELECT COALESCE(MAX(pub_seq), 0) AS b FROM changes),
-                unpublished AS (SELECT seq, row_number() OVER (ORDER BY txid, seq) AS rn FROM changes
-                         WHERE pub_seq IS NULL AND txid < pg_snapshot_xmin(pg_current_snapshot()))
+          `WITH writers AS (SELECT x FROM pg_snapshot_xip(pg_current_snapshot()) AS x
+                              WHERE xid(x) IN (SELECT t.transactionid FROM pg_locks r
+                                                 JOIN pg_locks t ON t.virtualtransaction = r.virtualtransaction
+                                                  AND t.locktype = 'transactionid' AND t.mode = 'ExclusiveLock' AND t.granted
+                                                WHERE r.locktype = 'relation' AND r.relation = 'changes'::regclass
+                                                  AND r.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+                                                  AND r.pid <> pg_backend_pid())),
+                horizon AS (SELECT COALESCE(MIN(x), pg_snapshot_xmax(pg_current_snapshot())) AS h FROM writers),
+                base AS (SELECT COALESCE(MAX(pub_seq), 0) AS b FROM changes),
+                unpublished AS (SELECT seq, row_number() OVER (ORDER BY txid, seq) AS rn FROM changes, horizon
+                         WHERE pub_seq IS NULL AND txid < horizon.h)
            UPDATE changes c SET pub_seq = base.b + unpublished.rn FROM base, unpublished WHERE c.seq = unpublished.seq`,
         );
       });

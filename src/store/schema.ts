@@ -99,7 +99,7 @@ export function migrations(dialect: Dialect): string[][] {
   // v2, PostgreSQL only: the change feed in commit order. Concurrent transactions take `seq` values in one order and
   // commit in another, so a reader that follows `seq` could step past a change whose transaction commits later.
   // Each change records its transaction id; a reader publishes (numbers, in `pub_seq`) only changes of transactions
-  // older than every transaction still running, and follows `pub_seq`. SQLite commits one batch at a time, so its
+  // older than every transaction still running that wrote to the feed (postgres.ts changesSince), and follows `pub_seq`. SQLite commits one batch at a time, so its
   // `seq` is already in commit order and v2 is empty there.
   const v2 =
     dialect === 'postgres'

@@ -144,7 +144,7 @@ test('address groups, conntrack clean-up, the resync kernel check and ARP spoofi
     await unrelated.noEcho('after-rule-removal', 5000);
 
     // The resync checks the kernel: an agent with a 2 s resync leaves an untouched ruleset alone, and restores a
-    // table deleted by hand and a chain flushed by hand, to the same ruleset.
+    // table deleted by hand, a chain flushed by hand and a rule replaced by hand, to the same ruleset.
     await env.agent.stop();
     env.agent = new AgentProcess(env.url, env.host, env.stateDir, ['--resync-interval', '2']);
     await env.agent.waitLine(/in sync:/, 0, 60_000);
@@ -179,6 +179,18 @@ test('address groups, conntrack clean-up, the resync kernel check and ARP spoofi
     assert.equal(sh(['ip', 'netns', 'exec', brNs, 'nft', 'flush', 'chain', 'bridge', 'v6stack-fw', `sp-${B.port.id}`]).status, 0);
     await env.agent.waitLine(new RegExp(`differ from what was applied \\(bridge chain sp-${B.port.id} holds 0 rules`), mark, 30_000);
     await until('the flushed chain restored', () => ruleset() === before, 30_000);
+
+    // A rule edited in place (same number of rules, other text): B's ingress chain ends in accept instead of drop.
+    const inB = (JSON.parse(sh(['ip', 'netns', 'exec', brNs, 'nft', '-j', '-a', 'list', 'chain', 'inet', 'v6stack-fw', `in-${B.port.id}`]).stdout).nftables as Record<string, any>[]).filter((i) => i.rule);
+    const last = inB.at(-1)!.rule;
+    assert.deepEqual(last.expr, [{ drop: null }], 'the ingress chain ends in drop');
+    mark = env.agent.lines.length;
+    const edit = sh(['ip', 'netns', 'exec', brNs, 'nft', 'replace', 'rule', 'inet', 'v6stack-fw', `in-${B.port.id}`, 'handle', String(last.handle), 'accept']);
+    assert.equal(edit.status, 0, edit.stderr);
+    assert.notEqual(ruleset(), before);
+    await env.agent.waitLine(new RegExp(`differ from what was applied \\(inet chain in-${B.port.id}: rule ${inB.length} of ${inB.length} differs`), mark, 30_000);
+    await until('the edited rule restored', () => ruleset() === before, 30_000);
+    await pingRefused(A.ns, B.v6);
 
     // ARP: B cannot claim C's IPv4 address (gratuitous ARP, or an unsolicited reply), nor an address nobody has;
     // its own ARP works (A answers it). Captured on A's link, where the frames would arrive.

@@ -21,18 +21,13 @@ import { join } from 'node:path';
 import { eui64Address } from '../../src/domain/eui64.js';
 import { IpPrefix } from '../../src/domain/ip.js';
 import { pdLeaseFile } from '../../src/lab/dc-pd.js';
-import { AgentProcess, globalAddrs, ipJson, pingFrom, sh, shAsync, skipReason, startEnv, until } from './lab-harness.js';
+import { AgentProcess, globalAddrs, ipJson, pingFrom, sh, shAsync, skipReason, startEnv, until, LAB_HOSTS, must, PingStream, pingUntil as pingWithin, Underlay, capturePackets, type LabHost } from './lab-harness.js';
 
 const skip = skipReason(['ip', 'bridge', 'nsenter', 'radvd', 'keepalived', 'nft', 'ping', 'tshark', 'tcpdump', 'kea-dhcp6', 'conntrack']);
 
-type Host = 'a' | 'b' | 'c';
-const HOSTS: Host[] = ['a', 'b', 'c'];
+type Host = LabHost;
+const HOSTS = LAB_HOSTS;
 const ROLE: Record<Host, string> = { a: 'network', b: 'network', c: 'compute' };
-
-function must(argv: string[]): void {
-  const r = sh(argv);
-  if (r.status !== 0) throw new Error(`${argv.join(' ')}: ${r.stderr}`);
-}
 
 /** tshark on a namespace's link for DHCPv6: each message's type (RFC 8415 §7.3) and source, as they come. */
 class Dhcpv6Capture {
@@ -63,31 +58,6 @@ class Dhcpv6Capture {
   }
 }
 
-/** A ping every 20 ms from a namespace; the times of its replies (ping -D). */
-class PingStream {
-  replies: number[] = [];
-  private child: ChildProcess;
-  constructor(ns: string, target: string) {
-    this.child = spawn('ip', ['netns', 'exec', ns, 'ping', '-6', '-D', '-n', '-i', '0.02', '-W', '1', target], { stdio: ['ignore', 'pipe', 'ignore'] });
-    let buf = '';
-    this.child.stdout!.on('data', (d: Buffer) => {
-      buf += d.toString();
-      const lines = buf.split('\n');
-      buf = lines.pop()!;
-      for (const l of lines) {
-        const m = /^\[(\d+\.\d+)\].*bytes from/.exec(l);
-        if (m) this.replies.push(Number(m[1]) * 1000);
-      }
-    });
-  }
-  lastReply(): number {
-    return this.replies[this.replies.length - 1] ?? 0;
-  }
-  stop(): void {
-    this.child.kill('SIGTERM');
-  }
-}
-
 /** Kea's memfile rows (leases6.csv) of IA_PD leases (lease_type 2) for a DUID: address, prefix length, valid lifetime. */
 function keaPdRows(file: string, duid: string): { prefix: string; valid: number }[] {
   const [header, ...rows] = readFileSync(file, 'utf8').trim().split('\n');
@@ -99,52 +69,20 @@ function keaPdRows(file: string, duid: string): { prefix: string; valid: number 
     .map((f) => ({ prefix: `${f[a]}/${f[l]}`, valid: Number(f[v]) }));
 }
 
-const ping = (ns: string, target: string, family: 4 | 6) => shAsync(['ip', 'netns', 'exec', ns, 'ping', `-${family}`, '-n', '-c', '1', '-W', '2', target]);
-async function pingUntil(ns: string, target: string, family: 4 | 6, deadlineMs = 60_000): Promise<void> {
-  let last = '';
-  try {
-    await until(`ping -${family} from ${ns} to ${target}`, async () => {
-      const r = await ping(ns, target, family);
-      last = r.stdout + r.stderr;
-      return r.status === 0;
-    }, deadlineMs);
-  } catch (e) {
-    throw new Error(`${(e as Error).message}\n${last}`);
-  }
-}
+/** Pings until one is answered; 60 s by default here (a failover, a PD renewal may be under way). */
+const pingUntil = (ns: string, target: string, family: 4 | 6, deadlineMs = 60_000): Promise<void> => pingWithin(ns, target, family, deadlineMs);
 
 /** tcpdump in `ns` on `dev`: the first line matching `filter` while `traffic` runs (bounded: 30 s). */
-async function firstPacket(ns: string, dev: string, filter: string, traffic: () => Promise<unknown>): Promise<string> {
-  const c = spawn('ip', ['netns', 'exec', ns, 'tcpdump', '-l', '-n', '-i', dev, '-c', '1', filter], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  c.stdout!.on('data', (d) => (out += d));
-  c.stderr!.on('data', (d) => (err += d));
-  const done = new Promise<void>((resolve) => c.once('close', () => resolve()));
-  const t = setTimeout(() => c.kill('SIGKILL'), 30_000);
-  try {
-    await until(`tcpdump listening in ${ns}`, () => err.includes('listening on'), 10_000);
-    await traffic();
-    await done;
-  } finally {
-    clearTimeout(t);
-    c.kill('SIGKILL');
-  }
-  return out.trim();
-}
+const firstPacket = async (ns: string, dev: string, filter: string, traffic: () => Promise<unknown>): Promise<string> => (await capturePackets(ns, dev, filter, traffic)).join('\n');
 
 test('HA router services across a failover: the delegated prefix reclaimed by the new master (no Release, no new prefix), extra routes and floating IPs move with it', { skip, timeout: 900_000 }, async () => {
   const env = await startEnv({ listen: '::', serverArgs: ['--overlay-ip-version', '6', '--agent-down-time', '3', '--ipv6-pd-enabled'] });
-  const t = (parseInt(env.tag, 36) % 0xffff).toString(16);
-  const under = `u${env.tag}`;
-  const hostNs = { a: `h${env.tag}a`, b: `h${env.tag}b`, c: `h${env.tag}c` };
-  const rootEnd = `v6u${env.tag}`.slice(0, 15);
-  const names = { a: `${env.tag}a`, b: `${env.tag}b`, c: `${env.tag}c` };
+  const u = new Underlay(env);
+  const { t, hostNs, names } = u;
   const state = { a: join(env.dir, 'agent-a'), b: join(env.dir, 'agent-b'), c: join(env.dir, 'agent-c') };
-  const tunnel = (k: Host): string => `fd00:${t}::${k}`;
-  const brNs = (k: Host): string => `v6stack-br-${names[k]}`;
+  const tunnel = (k: Host): string => u.tunnel(k);
+  const brNs = (k: Host): string => u.brNs(k);
   const suffix = (k: Host): string => `@${k}`;
-  const agents: AgentProcess[] = [];
   const dcName = `${env.tag}dc`;
   const dcNs = `lab-${dcName}`;
   let stream: PingStream | undefined;
@@ -152,31 +90,10 @@ test('HA router services across a failover: the delegated prefix reclaimed by th
   let routerId = '';
   let sampling = false;
   try {
-    must(['ip', 'netns', 'add', under]);
-    must(['ip', '-n', under, 'link', 'add', 'ubr', 'mtu', '1500', 'type', 'bridge']);
-    must(['ip', '-n', under, 'link', 'set', 'ubr', 'up']);
-    must(['ip', 'link', 'add', rootEnd, 'mtu', '1500', 'type', 'veth', 'peer', 'name', 'root', 'netns', under, 'mtu', '1500']);
-    must(['ip', 'addr', 'add', `fd00:${t}::1/64`, 'dev', rootEnd, 'nodad']);
-    must(['ip', 'link', 'set', rootEnd, 'up']);
-    must(['ip', '-n', under, 'link', 'set', 'root', 'master', 'ubr', 'up']);
-    for (const k of HOSTS) {
-      const ns = hostNs[k];
-      must(['ip', 'netns', 'add', ns]);
-      must(['ip', '-n', ns, 'link', 'set', 'lo', 'up']);
-      must(['ip', '-n', under, 'link', 'add', `h${k}`, 'mtu', '1500', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns, 'mtu', '1500']);
-      must(['ip', '-n', ns, 'addr', 'add', `${tunnel(k)}/64`, 'dev', 'eth0', 'nodad']);
-      must(['ip', '-n', ns, 'link', 'set', 'eth0', 'up']);
-      must(['ip', '-n', under, 'link', 'set', `h${k}`, 'master', 'ubr', 'up']);
-    }
-    const server = `http://[fd00:${t}::1]:${new URL(env.url).port}`;
-    for (const k of HOSTS) await until(`the API over the underlay from ${k}`, () => sh(['ip', 'netns', 'exec', hostNs[k], 'ping', '-6', '-c', '1', '-W', '1', `fd00:${t}::1`]).status === 0);
+    await u.build();
     await env.agent.stop();
-    const start = (k: Host): AgentProcess => {
-      const extra = ['--role', ROLE[k], '--tunnel-ip', tunnel(k), '--report-interval', '1', '--resync-interval', '5', ...(ROLE[k] === 'network' ? ['--namespace-suffix', suffix(k)] : [])];
-      const p = new AgentProcess(server, names[k], state[k], extra, hostNs[k]);
-      agents.push(p);
-      return p;
-    };
+    const start = (k: Host): AgentProcess =>
+      u.start(k, state[k], ['--role', ROLE[k], '--report-interval', '1', '--resync-interval', '5', ...(ROLE[k] === 'network' ? ['--namespace-suffix', suffix(k)] : [])]);
     const agent: Record<Host, AgentProcess> = { a: start('a'), b: start('b'), c: start('c') };
     for (const k of HOSTS) await agent[k].waitLine(/in sync:/);
 
@@ -376,11 +293,9 @@ test('HA router services across a failover: the delegated prefix reclaimed by th
     sampling = false;
     stream?.stop();
     capture?.stop();
-    for (const x of agents) await x.stop().catch(() => {});
+    for (const x of u.agents) await x.stop().catch(() => {});
     await env.lab(['delete', dcName]).catch(() => {});
-    for (const n of [dcNs, ...HOSTS.map(brNs), under, ...Object.values(hostNs)]) sh(['ip', 'netns', 'del', n]);
-    sh(['ip', 'link', 'del', rootEnd]);
-    if (routerId) for (const k of ['a', 'b']) sh(['ip', 'netns', 'del', `qrouter-${routerId}@${k}`]);
+    await u.teardown([dcNs, ...(routerId ? ['a', 'b'].map((k) => `qrouter-${routerId}@${k}`) : [])]);
     await env.cleanup();
   }
 });

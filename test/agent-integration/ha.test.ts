@@ -9,94 +9,30 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { AgentProcess, ipJson, pingFrom, sh, shAsync, skipReason, startEnv, until } from './lab-harness.js';
+import { AgentProcess, ipJson, pingFrom, sh, shAsync, skipReason, startEnv, until, LAB_HOSTS, must, PingStream, Underlay, type LabHost } from './lab-harness.js';
 
 const skip = skipReason(['ip', 'bridge', 'nsenter', 'radvd', 'keepalived', 'nft', 'ping', 'tcpdump']);
 
-type Host = 'a' | 'b' | 'c';
-const HOSTS: Host[] = ['a', 'b', 'c'];
+type Host = LabHost;
+const HOSTS = LAB_HOSTS;
 const ROLE: Record<Host, string> = { a: 'network', b: 'network', c: 'compute' };
-
-function must(argv: string[]): void {
-  const r = sh(argv);
-  if (r.status !== 0) throw new Error(`${argv.join(' ')}: ${r.stderr}`);
-}
-
-/** A ping every 20 ms from a namespace; the times of its replies (ping -D). */
-class PingStream {
-  replies: number[] = [];
-  private child: ChildProcess;
-  constructor(ns: string, target: string) {
-    this.child = spawn('ip', ['netns', 'exec', ns, 'ping', '-6', '-D', '-n', '-i', '0.02', '-W', '1', target], { stdio: ['ignore', 'pipe', 'ignore'] });
-    let buf = '';
-    this.child.stdout!.on('data', (d: Buffer) => {
-      buf += d.toString();
-      const lines = buf.split('\n');
-      buf = lines.pop()!;
-      for (const l of lines) {
-        const m = /^\[(\d+\.\d+)\].*bytes from/.exec(l);
-        if (m) this.replies.push(Number(m[1]) * 1000);
-      }
-    });
-  }
-  /** The longest time without a reply between `from` (ms since the epoch) and the first reply after `until`. */
-  longestGap(from: number, to: number): number {
-    const r = this.replies.filter((t) => t >= from);
-    let gap = 0;
-    for (let i = 1; i < r.length && r[i - 1]! <= to; i++) gap = Math.max(gap, r[i]! - r[i - 1]!);
-    return gap;
-  }
-  lastReply(): number {
-    return this.replies[this.replies.length - 1] ?? 0;
-  }
-  stop(): void {
-    this.child.kill('SIGTERM');
-  }
-}
 
 test('HA router on two network nodes: one active, a silent standby, no failover on agent restart; HA link down, agent+keepalived killed, tunnel cut: traffic resumes through the other node with the same gateway', { skip, timeout: 600_000 }, async () => {
   const env = await startEnv({ listen: '::', serverArgs: ['--overlay-ip-version', '6', '--agent-down-time', '3'] });
-  const t = (parseInt(env.tag, 36) % 0xffff).toString(16);
-  const under = `u${env.tag}`;
-  const hostNs = { a: `h${env.tag}a`, b: `h${env.tag}b`, c: `h${env.tag}c` };
-  const rootEnd = `v6u${env.tag}`.slice(0, 15);
-  const names = { a: `${env.tag}a`, b: `${env.tag}b`, c: `${env.tag}c` };
+  const u = new Underlay(env);
+  const { t, hostNs, names } = u;
   const state = { a: join(env.dir, 'agent-a'), b: join(env.dir, 'agent-b'), c: join(env.dir, 'agent-c') };
-  const tunnel = (k: Host): string => `fd00:${t}::${k}`;
-  const brNs = (k: Host): string => `v6stack-br-${names[k]}`;
+  const brNs = (k: Host): string => u.brNs(k);
   const suffix = (k: Host): string => `@${k}`;
-  const agents: AgentProcess[] = [];
   let stream: PingStream | undefined;
   let routerId = '';
   try {
-    must(['ip', 'netns', 'add', under]);
-    must(['ip', '-n', under, 'link', 'add', 'ubr', 'mtu', '1500', 'type', 'bridge']);
-    must(['ip', '-n', under, 'link', 'set', 'ubr', 'up']);
-    must(['ip', 'link', 'add', rootEnd, 'mtu', '1500', 'type', 'veth', 'peer', 'name', 'root', 'netns', under, 'mtu', '1500']);
-    must(['ip', 'addr', 'add', `fd00:${t}::1/64`, 'dev', rootEnd, 'nodad']);
-    must(['ip', 'link', 'set', rootEnd, 'up']);
-    must(['ip', '-n', under, 'link', 'set', 'root', 'master', 'ubr', 'up']);
-    for (const k of HOSTS) {
-      const ns = hostNs[k];
-      must(['ip', 'netns', 'add', ns]);
-      must(['ip', '-n', ns, 'link', 'set', 'lo', 'up']);
-      must(['ip', '-n', under, 'link', 'add', `h${k}`, 'mtu', '1500', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns, 'mtu', '1500']);
-      must(['ip', '-n', ns, 'addr', 'add', `${tunnel(k)}/64`, 'dev', 'eth0', 'nodad']);
-      must(['ip', '-n', ns, 'link', 'set', 'eth0', 'up']);
-      must(['ip', '-n', under, 'link', 'set', `h${k}`, 'master', 'ubr', 'up']);
-    }
-    const server = `http://[fd00:${t}::1]:${new URL(env.url).port}`;
-    for (const k of HOSTS) await until(`the API over the underlay from ${k}`, () => sh(['ip', 'netns', 'exec', hostNs[k], 'ping', '-6', '-c', '1', '-W', '1', `fd00:${t}::1`]).status === 0);
+    await u.build();
     await env.agent.stop();
-    const start = (k: Host): AgentProcess => {
-      const extra = ['--role', ROLE[k], '--tunnel-ip', tunnel(k), '--report-interval', '1', '--resync-interval', '5', ...(ROLE[k] === 'network' ? ['--namespace-suffix', suffix(k)] : [])];
-      const p = new AgentProcess(server, names[k], state[k], extra, hostNs[k]);
-      agents.push(p);
-      return p;
-    };
+    const start = (k: Host): AgentProcess =>
+      u.start(k, state[k], ['--role', ROLE[k], '--report-interval', '1', '--resync-interval', '5', ...(ROLE[k] === 'network' ? ['--namespace-suffix', suffix(k)] : [])]);
     const agent: Record<Host, AgentProcess> = { a: start('a'), b: start('b'), c: start('c') };
     for (const k of HOSTS) await agent[k].waitLine(/in sync:/);
 
@@ -219,10 +155,7 @@ test('HA router on two network nodes: one active, a silent standby, no failover 
     must(['ip', '-n', hostNs[other(f3)], 'link', 'set', 'eth0', 'up']);
   } finally {
     stream?.stop();
-    for (const x of agents) await x.stop().catch(() => {});
-    for (const ns of [...HOSTS.map(brNs), under, ...Object.values(hostNs)]) sh(['ip', 'netns', 'del', ns]);
-    sh(['ip', 'link', 'del', rootEnd]);
-    if (routerId) for (const k of ['a', 'b']) sh(['ip', 'netns', 'del', `qrouter-${routerId}@${k}`]);
+    await u.teardown(routerId ? ['a', 'b'].map((k) => `qrouter-${routerId}@${k}`) : []);
     await env.cleanup();
   }
 });

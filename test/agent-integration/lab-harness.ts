@@ -308,3 +308,155 @@ export async function routedNetwork(
   const rport = (await env.api('GET', `/v2.0/ports?device_id=${router.id}`)).ports[0];
   return { net, subnet, router, rport, routerLla: linkLocalFromMac(rport.mac_address).toString() };
 }
+
+export type LabHost = 'a' | 'b' | 'c';
+export const LAB_HOSTS: LabHost[] = ['a', 'b', 'c'];
+
+/** Runs argv; throws with its stderr when it fails. */
+export function must(argv: string[]): void {
+  const r = sh(argv);
+  if (r.status !== 0) throw new Error(`${argv.join(' ')}: ${r.stderr}`);
+}
+
+/**
+ * Three agent hosts on one 1500-byte IPv6 underlay (fd00:T::/64): a bridge in its own namespace, the root namespace
+ * (where the API listens, as fd00:T::1) and one namespace per host (fd00:T::a, ::b, ::c on its eth0). The names are
+ * the test's tag's, so parallel tests never meet. `build` makes it and waits until each host reaches the API;
+ * `teardown` stops the agents `start` made and removes the namespaces and the root's veth, whatever happened.
+ */
+export class Underlay {
+  /** The address block's third group, from the tag (fd00:T::/64, and the tests' 2001:db8:T::/48). */
+  readonly t: string;
+  readonly under: string;
+  readonly hostNs: Record<LabHost, string>;
+  readonly rootEnd: string;
+  /** Each host's agent --host. */
+  readonly names: Record<LabHost, string>;
+  /** The API's URL over the underlay. */
+  readonly server: string;
+  readonly agents: AgentProcess[] = [];
+
+  constructor(private readonly env: Env) {
+    this.t = (parseInt(env.tag, 36) % 0xffff).toString(16);
+    this.under = `u${env.tag}`;
+    this.hostNs = { a: `h${env.tag}a`, b: `h${env.tag}b`, c: `h${env.tag}c` };
+    this.rootEnd = `v6u${env.tag}`.slice(0, 15);
+    this.names = { a: `${env.tag}a`, b: `${env.tag}b`, c: `${env.tag}c` };
+    this.server = `http://[fd00:${this.t}::1]:${new URL(env.url).port}`;
+  }
+
+  tunnel(k: LabHost): string {
+    return `fd00:${this.t}::${k}`;
+  }
+
+  brNs(k: LabHost): string {
+    return `v6stack-br-${this.names[k]}`;
+  }
+
+  async build(): Promise<void> {
+    const { under, rootEnd, t } = this;
+    must(['ip', 'netns', 'add', under]);
+    must(['ip', '-n', under, 'link', 'add', 'ubr', 'mtu', '1500', 'type', 'bridge']);
+    must(['ip', '-n', under, 'link', 'set', 'ubr', 'up']);
+    must(['ip', 'link', 'add', rootEnd, 'mtu', '1500', 'type', 'veth', 'peer', 'name', 'root', 'netns', under, 'mtu', '1500']);
+    must(['ip', 'addr', 'add', `fd00:${t}::1/64`, 'dev', rootEnd, 'nodad']);
+    must(['ip', 'link', 'set', rootEnd, 'up']);
+    must(['ip', '-n', under, 'link', 'set', 'root', 'master', 'ubr', 'up']);
+    for (const k of LAB_HOSTS) {
+      const ns = this.hostNs[k];
+      must(['ip', 'netns', 'add', ns]);
+      must(['ip', '-n', ns, 'link', 'set', 'lo', 'up']);
+      must(['ip', '-n', under, 'link', 'add', `h${k}`, 'mtu', '1500', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns, 'mtu', '1500']);
+      must(['ip', '-n', ns, 'addr', 'add', `${this.tunnel(k)}/64`, 'dev', 'eth0', 'nodad']);
+      must(['ip', '-n', ns, 'link', 'set', 'eth0', 'up']);
+      must(['ip', '-n', under, 'link', 'set', `h${k}`, 'master', 'ubr', 'up']);
+    }
+    for (const k of LAB_HOSTS) await until(`the API over the underlay from ${k}`, () => sh(['ip', 'netns', 'exec', this.hostNs[k], 'ping', '-6', '-c', '1', '-W', '1', `fd00:${t}::1`]).status === 0);
+  }
+
+  /** Host k's agent in its namespace, on the underlay, with its tunnel address and `args`. */
+  start(k: LabHost, stateDir: string, args: string[]): AgentProcess {
+    const p = new AgentProcess(this.server, this.names[k], stateDir, ['--tunnel-ip', this.tunnel(k), ...args], this.hostNs[k]);
+    this.agents.push(p);
+    return p;
+  }
+
+  /** Stops the agents, deletes `extraNs` (e.g. a suffixed qrouter-), the bridge, underlay and host namespaces. */
+  async teardown(extraNs: string[] = []): Promise<void> {
+    for (const x of this.agents) await x.stop().catch(() => {});
+    for (const ns of [...extraNs, ...LAB_HOSTS.map((k) => this.brNs(k)), this.under, ...Object.values(this.hostNs)]) sh(['ip', 'netns', 'del', ns]);
+    sh(['ip', 'link', 'del', this.rootEnd]);
+  }
+}
+
+/**
+ * tcpdump on `dev` in `ns` for the first `count` packets matching `filter` while `traffic` runs: the lines it printed
+ * ("IP 192.0.2.5 > 192.0.2.253: ICMP echo request, ..."). Bounded: it is stopped after 30 s whatever it saw.
+ */
+export async function capturePackets(ns: string, dev: string, filter: string, traffic: () => Promise<unknown>, count = 1): Promise<string[]> {
+  const c = spawn('ip', ['netns', 'exec', ns, 'tcpdump', '-l', '-n', '-i', dev, '-c', String(count), filter], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  c.stdout!.on('data', (d) => (out += d));
+  c.stderr!.on('data', (d) => (err += d));
+  const done = new Promise<void>((resolve) => c.once('close', () => resolve()));
+  const t = setTimeout(() => c.kill('SIGKILL'), 30_000);
+  try {
+    await until(`tcpdump listening in ${ns}`, () => err.includes('listening on'), 10_000);
+    await traffic();
+    await done;
+  } finally {
+    clearTimeout(t);
+    c.kill('SIGKILL');
+  }
+  return out.trim().split('\n').filter(Boolean);
+}
+
+/** One ping of that family from a namespace (2 s for the answer). */
+export const pingOnce = (ns: string, target: string, family: 4 | 6) => shAsync(['ip', 'netns', 'exec', ns, 'ping', `-${family}`, '-n', '-c', '1', '-W', '2', target]);
+
+/** Pings until one is answered (a neighbour or a freshly applied table may take a moment), bounded. */
+export async function pingUntil(ns: string, target: string, family: 4 | 6, deadlineMs = 30_000): Promise<void> {
+  let last = '';
+  try {
+    await until(`ping -${family} from ${ns} to ${target}`, async () => {
+      const r = await pingOnce(ns, target, family);
+      last = r.stdout + r.stderr;
+      return r.status === 0;
+    }, deadlineMs);
+  } catch (e) {
+    throw new Error(`${(e as Error).message}\n${last}`);
+  }
+}
+
+/** A ping -6 every 20 ms from a namespace; the times of its replies (ping -D), for failover gaps. */
+export class PingStream {
+  replies: number[] = [];
+  private child: ChildProcess;
+  constructor(ns: string, target: string) {
+    this.child = spawn('ip', ['netns', 'exec', ns, 'ping', '-6', '-D', '-n', '-i', '0.02', '-W', '1', target], { stdio: ['ignore', 'pipe', 'ignore'] });
+    let buf = '';
+    this.child.stdout!.on('data', (d: Buffer) => {
+      buf += d.toString();
+      const lines = buf.split('\n');
+      buf = lines.pop()!;
+      for (const l of lines) {
+        const m = /^\[(\d+\.\d+)\].*bytes from/.exec(l);
+        if (m) this.replies.push(Number(m[1]) * 1000);
+      }
+    });
+  }
+  /** The longest time without a reply between `from` (ms since the epoch) and the first reply after `to`. */
+  longestGap(from: number, to: number): number {
+    const r = this.replies.filter((t) => t >= from);
+    let gap = 0;
+    for (let i = 1; i < r.length && r[i - 1]! <= to; i++) gap = Math.max(gap, r[i]! - r[i - 1]!);
+    return gap;
+  }
+  lastReply(): number {
+    return this.replies[this.replies.length - 1] ?? 0;
+  }
+  stop(): void {
+    this.child.kill('SIGTERM');
+  }
+}

@@ -13,18 +13,13 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { eui64Address } from '../../src/domain/eui64.js';
 import { IpPrefix } from '../../src/domain/ip.js';
-import { AgentProcess, dhcpDiagnostics, ipJson, pingFrom, routedNetwork, sh, shAsync, skipReason, startEnv, until } from './lab-harness.js';
+import { AgentProcess, dhcpDiagnostics, ipJson, pingFrom, routedNetwork, sh, shAsync, skipReason, startEnv, until, LAB_HOSTS, must, Underlay, type LabHost } from './lab-harness.js';
 
 const skip = skipReason(['ip', 'bridge', 'nsenter', 'radvd', 'dnsmasq', 'dhclient', 'ping']);
 
-type Host = 'a' | 'b' | 'c';
-const HOSTS: Host[] = ['a', 'b', 'c'];
+type Host = LabHost;
+const HOSTS = LAB_HOSTS;
 const ROLE: Record<Host, string> = { a: 'network', b: 'compute', c: 'compute' };
-
-function must(argv: string[]): void {
-  const r = sh(argv);
-  if (r.status !== 0) throw new Error(`${argv.join(' ')}: ${r.stderr}`);
-}
 
 /** The destinations of a vxlan link's all-zeros FDB entries (where it floods), sorted. */
 function floodList(brNs: string, vx: string): string[] {
@@ -54,44 +49,19 @@ async function pingSize(ns: string, target: string, size: number): Promise<void>
 test('three hosts over VXLAN on an IPv6 underlay: RA and DHCPv6 from the network node, full-size frames across, per-network flooding; dead and restarted agents disturb nothing', { skip, timeout: 300_000 }, async () => {
   // agent_down_time 3 s with heartbeats every second, so an agent's death shows in the agents list quickly.
   const env = await startEnv({ listen: '::', serverArgs: ['--overlay-ip-version', '6', '--agent-down-time', '3'] });
-  const t = (parseInt(env.tag, 36) % 0xffff).toString(16);
-  const under = `u${env.tag}`;
-  const hostNs = { a: `h${env.tag}a`, b: `h${env.tag}b`, c: `h${env.tag}c` };
-  const rootEnd = `v6u${env.tag}`.slice(0, 15);
-  const names = { a: `${env.tag}a`, b: `${env.tag}b`, c: `${env.tag}c` };
+  const u = new Underlay(env);
+  const { t, hostNs, names } = u;
   const state = { a: env.stateDir, b: join(env.dir, 'agent-b'), c: join(env.dir, 'agent-c') };
-  const tunnel = (k: Host): string => `fd00:${t}::${k}`;
-  const brNs = (k: Host): string => `v6stack-br-${names[k]}`;
-  const agents: AgentProcess[] = [];
+  const tunnel = (k: Host): string => u.tunnel(k);
+  const brNs = (k: Host): string => u.brNs(k);
   try {
     // The underlay: a bridge in its own namespace, MTU 1500 everywhere; the root namespace (the API) and each host.
-    must(['ip', 'netns', 'add', under]);
-    must(['ip', '-n', under, 'link', 'add', 'ubr', 'mtu', '1500', 'type', 'bridge']);
-    must(['ip', '-n', under, 'link', 'set', 'ubr', 'up']);
-    must(['ip', 'link', 'add', rootEnd, 'mtu', '1500', 'type', 'veth', 'peer', 'name', 'root', 'netns', under, 'mtu', '1500']);
-    must(['ip', 'addr', 'add', `fd00:${t}::1/64`, 'dev', rootEnd, 'nodad']);
-    must(['ip', 'link', 'set', rootEnd, 'up']);
-    must(['ip', '-n', under, 'link', 'set', 'root', 'master', 'ubr', 'up']);
-    for (const k of HOSTS) {
-      const ns = hostNs[k];
-      must(['ip', 'netns', 'add', ns]);
-      must(['ip', '-n', ns, 'link', 'set', 'lo', 'up']);
-      must(['ip', '-n', under, 'link', 'add', `h${k}`, 'mtu', '1500', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns, 'mtu', '1500']);
-      must(['ip', '-n', ns, 'addr', 'add', `${tunnel(k)}/64`, 'dev', 'eth0', 'nodad']);
-      must(['ip', '-n', ns, 'link', 'set', 'eth0', 'up']);
-      must(['ip', '-n', under, 'link', 'set', `h${k}`, 'master', 'ubr', 'up']);
-    }
-    const server = `http://[fd00:${t}::1]:${new URL(env.url).port}`;
-    for (const k of HOSTS) await until(`the API host over the underlay from ${k}`, () => sh(['ip', 'netns', 'exec', hostNs[k], 'ping', '-6', '-c', '1', '-W', '1', `fd00:${t}::1`]).status === 0);
+    await u.build();
 
     // The single-host agent of startEnv makes way for a network node (a) and two compute nodes (b, c), each in its
     // host namespace. Full resyncs every 2 s, so the agents re-read the agents list often while one is dead.
     await env.agent.stop();
-    const start = (k: Host): AgentProcess => {
-      const p = new AgentProcess(server, names[k], state[k], ['--role', ROLE[k], '--tunnel-ip', tunnel(k), '--report-interval', '1', '--resync-interval', '2'], hostNs[k]);
-      agents.push(p);
-      return p;
-    };
+    const start = (k: Host): AgentProcess => u.start(k, state[k], ['--role', ROLE[k], '--report-interval', '1', '--resync-interval', '2']);
     const agent: Record<Host, AgentProcess> = { a: start('a'), b: start('b'), c: start('c') };
     env.agent = agent.a;
     for (const k of HOSTS) await agent[k].waitLine(/in sync:/);
@@ -239,10 +209,8 @@ test('three hosts over VXLAN on an IPv6 underlay: RA and DHCPv6 from the network
     assert.match(problem.line, new RegExp(`network ${slaac.net.id} has MTU 1430, but VXLAN over IPv6 adds 70 bytes and the underlay eth0 carries 1480: frames over 1410 bytes`));
     must(['ip', '-n', hostNs.c, 'link', 'set', 'eth0', 'mtu', '1500']);
   } finally {
-    for (const x of agents) await x.stop().catch(() => {});
     // The compute agents' namespaces (their bridge namespaces; they own no router or DHCP namespace).
-    for (const ns of [...HOSTS.map(brNs), under, ...Object.values(hostNs)]) sh(['ip', 'netns', 'del', ns]);
-    sh(['ip', 'link', 'del', rootEnd]);
+    await u.teardown();
     env.host = names.a; // cleanup removes the network node's ledger namespaces and lab instances
     await env.cleanup();
   }

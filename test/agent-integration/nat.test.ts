@@ -7,51 +7,14 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { eui64Address } from '../../src/domain/eui64.js';
 import { IpPrefix } from '../../src/domain/ip.js';
-import { AgentProcess, ipJson, pingFrom, sh, shAsync, skipReason, startEnv, until } from './lab-harness.js';
+import { AgentProcess, capturePackets, ipJson, pingOnce, pingUntil, pingFrom, sh, shAsync, skipReason, startEnv, until } from './lab-harness.js';
 
 const skip = skipReason(['ip', 'radvd', 'dnsmasq', 'dhclient', 'ping', 'tcpdump', 'nft', 'conntrack', 'arping']);
 
-/**
- * tcpdump on `dev` in `ns` for the first `count` packets matching `filter` while `traffic` runs: the lines it printed
- * ("IP 192.0.2.5 > 192.0.2.253: ICMP echo request, ..."). Bounded: it is stopped after 30 s whatever it saw.
- */
-async function capture(ns: string, dev: string, filter: string, traffic: () => Promise<unknown>, count = 1): Promise<string[]> {
-  const c = spawn('ip', ['netns', 'exec', ns, 'tcpdump', '-l', '-n', '-i', dev, '-c', String(count), filter], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  c.stdout!.on('data', (d) => (out += d));
-  c.stderr!.on('data', (d) => (err += d));
-  const done = new Promise<void>((resolve) => c.once('close', () => resolve()));
-  const t = setTimeout(() => c.kill('SIGKILL'), 30_000);
-  try {
-    await until(`tcpdump listening in ${ns}`, () => err.includes('listening on'), 10_000);
-    await traffic();
-    await done;
-  } finally {
-    clearTimeout(t);
-    c.kill('SIGKILL');
-  }
-  return out.trim().split('\n').filter(Boolean);
-}
-
-const ping = (ns: string, target: string, family: 4 | 6) => shAsync(['ip', 'netns', 'exec', ns, 'ping', `-${family}`, '-n', '-c', '1', '-W', '2', target]);
-
-/** Pings until one is answered (a neighbour or a freshly applied table may take a moment), bounded. */
-async function pingUntil(ns: string, target: string, family: 4 | 6): Promise<void> {
-  let last = '';
-  try {
-    await until(`ping -${family} from ${ns} to ${target}`, async () => {
-      const r = await ping(ns, target, family);
-      last = r.stdout + r.stderr;
-      return r.status === 0;
-    });
-  } catch (e) {
-    throw new Error(`${(e as Error).message}\n${last}`);
-  }
-}
+const capture = capturePackets;
+const ping = pingOnce;
 
 test('NAT: SNAT to the gateway address, floating IPs in and out (and re-associated), enable_snat false, IPv6 untranslated, restart', { skip, timeout: 420_000 }, async () => {
   const env = await startEnv();

@@ -3,7 +3,8 @@
 // lets TCP 22/80 and echo in and nothing else; the default group lets in only its members, and follows a port
 // that joins; an instance's rogue RA and DHCPv6 "server" never reach a neighbour; spoofed sources and MACs are
 // dropped; an allowed address pair passes; removing a rule cuts the flows it allowed while an unrelated TCP flow
-// survives the change and an agent restart, which rebuilds the same ruleset.
+// survives the change and an agent restart, which rebuilds the same ruleset; a rule removed while the agent is down
+// cuts its flows when the agent is back.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -225,6 +226,29 @@ test('security groups on the wire: the talk\'s rules, remote groups, rogue RA an
     await flow.roundTrip('after-restart');
     assert.equal(await tcpConnect(C.ns, A.v6, 22), 'timeout');
     await pingFrom(C.ns, A.v6);
+
+    // A rule removed WHILE THE AGENT IS DOWN: the restarted agent cuts the flows it allowed (it kept the applied
+    // input in its state dir; the kernel's ruleset cannot say which rule allowed a flow), an unrelated flow goes on.
+    mark = env.agent.lines.length;
+    const telnet = (await env.api('POST', '/v2.0/security-group-rules', { security_group_rule: { security_group_id: talk.id, direction: 'ingress', ethertype: 'IPv6', remote_ip_prefix: '::/0', protocol: 'tcp', port_range_min: 2323, port_range_max: 2323 } })).security_group_rule;
+    await firewallApplied(env, mark);
+    const kept = new LongFlow(C.ns, A.v6, 2323);
+    children.push(kept.child);
+    await until('the flow to 2323 connected', () => kept.out.includes('connected'), 10_000);
+    await kept.roundTrip('before-offline-change');
+    await flow.roundTrip('before-offline-change');
+    await env.agent.stop();
+    await env.api('DELETE', `/v2.0/security-group-rules/${ruleIds.http}`);
+    await flow.roundTrip('rule-gone-agent-down'); // nothing enforces the change yet
+    env.agent = new AgentProcess(env.url, env.host, env.stateDir);
+    await env.agent.waitLine(/in sync:/, 0, 60_000);
+    await env.agent.waitLine(/firewall: conntrack clean-up: \d+ commands, [1-9]\d* flow entries deleted/, 0, 30_000);
+    await kept.roundTrip('after-offline-change');
+    flow.child.stdin!.write('after-offline-change\n');
+    await new Promise((r) => setTimeout(r, 5000));
+    assert.ok(!flow.out.includes('echo:after-offline-change'), 'the HTTP flow the rule removed while the agent was down allowed is cut');
+    assert.equal(await tcpConnect(C.ns, A.v6, 80), 'timeout', 'a new HTTP connection is refused');
+    assert.equal(await tcpConnect(C.ns, A.v6, telnet.port_range_min), 'connected');
   } finally {
     for (const c of children) c.kill('SIGKILL');
     await env.cleanup();

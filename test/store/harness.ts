@@ -6,8 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import Database from 'better-sqlite3';
+import { migrations } from '../../src/store/schema.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
-import { PostgresStore } from '../../src/store/postgres.js';
+import { PostgresStore, numberPlaceholders } from '../../src/store/postgres.js';
 import type { Change, Store } from '../../src/store/types.js';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -101,13 +103,62 @@ export const DIALECTS: { dialect: Dialect; skip: string | false }[] = [
 
 /**
  * changesSince, waiting (a bounded while) until it shows at least `count` changes. On PostgreSQL a committed change
- * is published once every transaction older than it has ended, and other tests' transactions on the same cluster
- * count; SQLite answers at once.
+ * is published once every older transaction that wrote to the same feed has ended; SQLite answers at once.
  */
 export async function changesShown(store: Store, since: number, limit: number, count: number): Promise<Change[]> {
   for (let i = 0; ; i++) {
     const got = await store.changesSince(since, limit);
     if (got.length >= count || i >= 400) return got;
     await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/**
+ * A store as an older server left it, for the migration tests: the schema of `version` (migrations 1..version and
+ * nothing after) holding `rows` (SQL with ? placeholders, and their values), then opened by today's store, which
+ * upgrades it, and handed to `check`. Removed afterwards, however `check` ends.
+ */
+export async function withOldStore(dialect: Dialect, version: number, rows: [string, unknown[]][], check: (store: Store) => Promise<void>): Promise<void> {
+  if (dialect === 'sqlite') {
+    const dir = mkdtempSync(join(tmpdir(), 'v6stack-old-'));
+    try {
+      const file = join(dir, 'v6stack.db');
+      const db = new Database(file);
+      db.exec('CREATE TABLE schema_version (version INTEGER NOT NULL)');
+      for (const sql of migrations('sqlite').slice(0, version).flat()) db.exec(sql);
+      db.prepare('INSERT INTO schema_version (version) VALUES (?)').run(version);
+      for (const [sql, values] of rows) db.prepare(sql).run(...values);
+      db.close();
+      const store = new SqliteStore(file);
+      try {
+        await check(store);
+      } finally {
+        await store.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    return;
+  }
+  const { url, drop } = await freshPgSchema();
+  try {
+    const c = new pg.Client({ connectionString: url });
+    await c.connect();
+    try {
+      await c.query('CREATE TABLE schema_version (version INTEGER NOT NULL)');
+      for (const sql of migrations('postgres').slice(0, version).flat()) await c.query(sql);
+      await c.query('INSERT INTO schema_version (version) VALUES ($1)', [version]);
+      for (const [sql, values] of rows) await c.query(numberPlaceholders(sql), values);
+    } finally {
+      await c.end();
+    }
+    const store = await PostgresStore.connect(url);
+    try {
+      await check(store);
+    } finally {
+      await store.close();
+    }
+  } finally {
+    await drop();
   }
 }

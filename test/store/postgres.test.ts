@@ -140,6 +140,31 @@ describe('postgres store', { skip: PG_SKIP }, () => {
       assert.deepEqual(later.map((c) => c.seq), [1, 2]);
     }));
 
+  it('publishes at once while an unrelated transaction stays open: another schema\'s, or one that wrote no change', () =>
+    withStore('postgres', async ({ store, url }) => {
+      // Another database user of the same cluster (another server's schema, a psql left in a transaction): it holds
+      // an older transaction id for as long as it likes, and has nothing to do with this feed. So does a transaction
+      // on this very schema that has written no change.
+      const { url: elsewhere, drop } = await freshPgSchema();
+      const outsider = new pg.Client({ connectionString: elsewhere });
+      const reader = new pg.Client({ connectionString: url });
+      await outsider.connect();
+      await reader.connect();
+      try {
+        await outsider.query('BEGIN');
+        await outsider.query('CREATE TABLE t (x int)'); // takes a transaction id
+        await reader.query('BEGIN');
+        await reader.query('SELECT pg_current_xact_id()');
+        await store.write((tx) => tx.recordChange('network', 'n1', 'create'));
+        const got = await store.changesSince(0, 100);
+        assert.deepEqual(got.map((c) => c.id), ['n1'], 'a committed change is published while unrelated transactions stay open');
+      } finally {
+        await outsider.end();
+        await reader.end();
+        await drop();
+      }
+    }));
+
   it('runs a batch pipelined, and reruns it with savepoints only when one write must be undone alone', () =>
     withStore('postgres', async ({ store }) => {
       const pgStore = store as PostgresStore;

@@ -4,16 +4,8 @@
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import Database from 'better-sqlite3';
-import pg from 'pg';
-import { migrations } from '../../src/store/schema.js';
-import { SqliteStore } from '../../src/store/sqlite.js';
-import { PostgresStore } from '../../src/store/postgres.js';
 import type { Store } from '../../src/store/types.js';
-import { freshPgSchema, PG_SKIP } from './harness.js';
+import { PG_SKIP, withOldStore } from './harness.js';
 
 const NETWORKS = [
   { id: 'n-vxlan', 'provider:network_type': 'vxlan', 'provider:physical_network': null, 'provider:segmentation_id': 7 },
@@ -41,51 +33,10 @@ async function check(store: Store): Promise<void> {
   });
 }
 
-describe('schema v5 carries existing segments over', () => {
-  it('sqlite', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'v6stack-seg-'));
-    try {
-      const file = join(dir, 'v6stack.db');
-      const db = new Database(file);
-      db.exec('CREATE TABLE schema_version (version INTEGER NOT NULL)');
-      for (const sql of migrations('sqlite').slice(0, V4).flat()) db.exec(sql);
-      db.prepare('INSERT INTO schema_version (version) VALUES (?)').run(V4);
-      for (const n of NETWORKS) db.prepare('INSERT INTO networks (id, body) VALUES (?, ?)').run(n.id, JSON.stringify(n));
-      for (const sql of V4_STATE) db.exec(sql);
-      db.close();
-      const store = new SqliteStore(file);
-      try {
-        await check(store);
-      } finally {
-        await store.close();
-      }
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+/** The v4 store: the networks (with a duplicate VNI), and what v4 had recorded of them. */
+const ROWS: [string, unknown[]][] = [...NETWORKS.map((n): [string, unknown[]] => ['INSERT INTO networks (id, body) VALUES (?, ?)', [n.id, JSON.stringify(n)]]), ...V4_STATE.map((sql): [string, unknown[]] => [sql, []])];
 
-  it('postgres', { skip: PG_SKIP }, async () => {
-    const { url, drop } = await freshPgSchema();
-    try {
-      const c = new pg.Client({ connectionString: url });
-      await c.connect();
-      try {
-        await c.query('CREATE TABLE schema_version (version INTEGER NOT NULL)');
-        for (const sql of migrations('postgres').slice(0, V4).flat()) await c.query(sql);
-        await c.query('INSERT INTO schema_version (version) VALUES ($1)', [V4]);
-        for (const n of NETWORKS) await c.query('INSERT INTO networks (id, body) VALUES ($1, $2)', [n.id, JSON.stringify(n)]);
-        for (const sql of V4_STATE) await c.query(sql);
-      } finally {
-        await c.end();
-      }
-      const store = await PostgresStore.connect(url);
-      try {
-        await check(store);
-      } finally {
-        await store.close();
-      }
-    } finally {
-      await drop();
-    }
-  });
+describe('schema v5 carries existing segments over', () => {
+  it('sqlite', () => withOldStore('sqlite', V4, ROWS, check));
+  it('postgres', { skip: PG_SKIP }, () => withOldStore('postgres', V4, ROWS, check));
 });

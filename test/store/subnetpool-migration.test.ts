@@ -4,19 +4,11 @@
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import Database from 'better-sqlite3';
-import pg from 'pg';
-import { migrations } from '../../src/store/schema.js';
-import { SqliteStore } from '../../src/store/sqlite.js';
-import { PostgresStore } from '../../src/store/postgres.js';
 import type { Store } from '../../src/store/types.js';
 import { allocateSubnetFromPool } from '../../src/api/resources/subnetpools.js';
 import { NeutronError } from '../../src/domain/errors.js';
 import type { RequestContext } from '../../src/api/context.js';
-import { freshPgSchema, PG_SKIP } from './harness.js';
+import { PG_SKIP, withOldStore } from './harness.js';
 
 const V6 = 6;
 const POOL = {
@@ -75,53 +67,14 @@ async function check(store: Store): Promise<void> {
   assert.equal(await store.write((tx) => allocateSubnetFromPool(tx, ctx, POOL, { ip_version: 6, cidr: '2001:db8:7700:20::/60' })), '2001:db8:7700:20::/60');
 }
 
-describe('schema v7 upgrades a store with pool subnets in place', () => {
-  it('sqlite', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'v6stack-pool-mig-'));
-    try {
-      const file = join(dir, 'v6stack.db');
-      const db = new Database(file);
-      db.exec('CREATE TABLE schema_version (version INTEGER NOT NULL)');
-      for (const sql of migrations('sqlite').slice(0, V6).flat()) db.exec(sql);
-      db.prepare('INSERT INTO schema_version (version) VALUES (?)').run(V6);
-      db.prepare('INSERT INTO subnetpools (id, project_id, name, body) VALUES (?, ?, ?, ?)').run(POOL.id, POOL.project_id, POOL.name, JSON.stringify(POOL));
-      for (const r of ROWS) db.prepare(INSERT).run(...r);
-      db.exec(CURSOR);
-      db.close();
-      const store = new SqliteStore(file);
-      try {
-        await check(store);
-      } finally {
-        await store.close();
-      }
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+/** The v6 store: the pool, its subnets and v3's cursor. */
+const OLD: [string, unknown[]][] = [
+  ['INSERT INTO subnetpools (id, project_id, name, body) VALUES (?, ?, ?, ?)', [POOL.id, POOL.project_id, POOL.name, JSON.stringify(POOL)]],
+  ...ROWS.map((r): [string, unknown[]] => [INSERT, r]),
+  [CURSOR, []],
+];
 
-  it('postgres', { skip: PG_SKIP }, async () => {
-    const { url, drop } = await freshPgSchema();
-    try {
-      const c = new pg.Client({ connectionString: url });
-      await c.connect();
-      try {
-        await c.query('CREATE TABLE schema_version (version INTEGER NOT NULL)');
-        for (const sql of migrations('postgres').slice(0, V6).flat()) await c.query(sql);
-        await c.query('INSERT INTO schema_version (version) VALUES ($1)', [V6]);
-        await c.query('INSERT INTO subnetpools (id, project_id, name, body) VALUES ($1, $2, $3, $4)', [POOL.id, POOL.project_id, POOL.name, JSON.stringify(POOL)]);
-        for (const r of ROWS) await c.query('INSERT INTO subnets (id, project_id, network_id, subnetpool_id, body) VALUES ($1, $2, $3, $4, $5)', r);
-        await c.query(CURSOR);
-      } finally {
-        await c.end();
-      }
-      const store = await PostgresStore.connect(url);
-      try {
-        await check(store);
-      } finally {
-        await store.close();
-      }
-    } finally {
-      await drop();
-    }
-  });
+describe('schema v7 upgrades a store with pool subnets in place', () => {
+  it('sqlite', () => withOldStore('sqlite', V6, OLD, check));
+  it('postgres', { skip: PG_SKIP }, () => withOldStore('postgres', V6, OLD, check));
 });

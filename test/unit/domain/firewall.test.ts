@@ -7,6 +7,7 @@ import {
   compileFirewall,
   conntrackCuts,
   describePort,
+  firewallMemory,
   firewallScript,
   isFiltered,
   objectKey,
@@ -240,4 +241,32 @@ test('conntrack clean-up: a removed rule and a member or address that leaves cut
   assert.ok(left.includes(`conntrack -D -w ${zone} -f ipv6 -p tcp --dport 80 -d 2001:db8::f816:3eff:fe00:b`), left.join('\n'));
   // A port that goes has nothing to cut.
   assert.ok(!conntrackCuts(base, input([a, routerPort], rules, ['2001:db8:77::5/128', '2001:db8:88::/64'], [a])).some((c) => c.includes('2001:db8::f816:3eff:fe00:b') && c.indexOf('2001:db8::f816:3eff:fe00:b') === c.length - 1 && c.at(-2) === '-d'));
+});
+
+test('firewall memory: what a restarted agent keeps of the last input cuts the same flows, and holds no unrelated port', () => {
+  const input = (ports: FwPort[], rules: FwRule[], addresses: string[], local = [a, b]) => ({
+    ports, groups: [{ id: 'web', stateful: true }, { id: 'db', stateful: true }, { id: 'other' }], rules, addressGroups: [{ id: 'ag', addresses }, { id: 'unused', addresses: ['2001:db8:5::/64'] }],
+    local: local.map((p) => ({ port: p, tap: `tap${p.id}`, bridge: 'v6b-net' })),
+  });
+  const stranger = port('stranger', 'fa:16:3e:00:00:99', ['2001:db8::99'], { security_groups: ['other'] });
+  const agRule = rule('r-ag', { protocol: 'tcp', port_range_min: 2222, port_range_max: 2222, remote_address_group_id: 'ag' });
+  const otherRule = rule('r-other', { security_group_id: 'other', protocol: 'tcp' });
+  const rules = [...talkRules, agRule, otherRule];
+  const base = input([a, b, routerPort, stranger], rules, ['2001:db8:77::5/128', '2001:db8:88::/64']);
+  // Through JSON, as the state file keeps it.
+  const memory = JSON.parse(JSON.stringify(firewallMemory(base)));
+  assert.deepEqual(memory.ports.map((p: FwPort) => p.id).sort(), ['aaaa', 'bbbb'], 'only members of a remote group');
+  assert.ok(!memory.rules.some((r: FwRule) => r.id === 'r-other') && !memory.groups.some((g: { id: string }) => g.id === 'other'));
+  assert.deepEqual(memory.addressGroups.map((g: { id: string }) => g.id), ['ag']);
+  const bOut = { ...b, security_groups: ['db'] };
+  for (const after of [
+    base,
+    input([a, b, routerPort, stranger], rules.filter((r) => r.id !== 'r-ssh'), ['2001:db8:77::5/128', '2001:db8:88::/64']),
+    input([a, b, routerPort, stranger], rules, ['2001:db8:88::/64']),
+    input([a, bOut, routerPort, stranger], rules, ['2001:db8:77::5/128', '2001:db8:88::/64'], [a, bOut]),
+    input([a, routerPort], rules, [], [a]),
+  ]) {
+    assert.deepEqual(conntrackCuts(memory, after), conntrackCuts(base, after));
+  }
+  assert.ok(conntrackCuts(memory, input([a, bOut, routerPort], rules, [], [a, bOut])).length > 0, 'the comparison can find cuts');
 });
