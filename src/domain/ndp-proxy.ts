@@ -128,3 +128,112 @@ export function ndpStateOnUpdate(i: NdpStateInput & { current: boolean; gatewayC
   if (i.requested === false || !i.gatewaySupports) return false;
   return i.gatewayChanged ? i.byDefault : i.current;
 }
+
+// ---- The data plane of one router (features/ndp-proxy.ts plans it, agent/linux.ts reads it back).
+//
+// As Neutron's l3 agent extension (neutron/agent/l3/extensions/ndp_proxy.py) does it: proxy_ndp on the gateway link,
+// one `ip -6 neigh add proxy <address> dev qg-…` per proxy (the kernel then answers Neighbor Solicitations for the
+// address on qg- with qg-'s MAC, RFC 4861 section 7.2.8), and a filter: traffic arriving on qg- for an internal
+// subnet of the gateway's address scope is forwarded only to proxied addresses (Neutron's NDP chain: ACCEPT per
+// proxy, then DROP). Here the filter is an nftables table of family ip6 in the router namespace, two sets and one
+// rule, replaced in one transaction when it differs.
+
+export const NDP_TABLE = 'v6stack_ndp';
+export const NDP_FAMILY = 'ip6';
+
+/** What one router namespace should hold (enabled false: nothing, proxy_ndp 0). */
+export interface NdpRouterPlan {
+  ns: string;
+  gatewayLink: string;
+  enabled: boolean;
+  /** The proxied addresses, canonical and sorted. */
+  proxies: string[];
+  /** Internal IPv6 subnets in the gateway's address scope, sorted. */
+  scoped: string[];
+}
+
+/** The table as read back (or planned): comparable as a string. */
+export interface NdpTable {
+  gatewayLink: string;
+  proxies: string[];
+  scoped: string[];
+}
+
+export const proxyNdpKey = (link: string): string => `net.ipv6.conf.${link}.proxy_ndp`;
+
+const canonicalPrefix = (p: string): string => {
+  const [addr, len] = p.split('/');
+  return `${IpAddress.parse(addr!)?.toString() ?? addr}/${len}`;
+};
+
+export function planNdpRouter(input: { ns: string; gatewayLink: string; enabled: boolean; proxies: readonly string[]; scoped: readonly string[] }): NdpRouterPlan {
+  return {
+    ns: input.ns,
+    gatewayLink: input.gatewayLink,
+    enabled: input.enabled,
+    proxies: input.enabled ? [...new Set(input.proxies.map((a) => IpAddress.parse(a)?.toString() ?? a))].sort() : [],
+    scoped: input.enabled ? [...new Set(input.scoped.map(canonicalPrefix))].sort() : [],
+  };
+}
+
+const tableKey = (t: NdpTable | null): string => (t ? `${t.gatewayLink}|${t.proxies.join(',')}|${t.scoped.join(',')}` : '');
+
+/** The whole table for `nft -f`: made, or replacing what is there, in one transaction. */
+export function renderNdpTable(t: NdpTable): string {
+  const T = `${NDP_FAMILY} ${NDP_TABLE}`;
+  return [
+    `add table ${T}`,
+    `delete table ${T}`,
+    `add table ${T} { comment "v6stack: NDP proxy, inbound only to proxied addresses of the gateway's scope"; }`,
+    `add set ${T} proxied { type ipv6_addr;${t.proxies.length ? ` elements = { ${t.proxies.join(', ')} };` : ''} }`,
+    `add set ${T} scoped { type ipv6_addr; flags interval;${t.scoped.length ? ` elements = { ${t.scoped.join(', ')} };` : ''} }`,
+    `add chain ${T} forward { type filter hook forward priority filter; policy accept; }`,
+    `add rule ${T} forward iifname "${t.gatewayLink}" ip6 daddr @scoped ip6 daddr != @proxied drop`,
+  ].join('\n');
+}
+
+type Json = Record<string, any>;
+
+/** Parses `nft -j list table ip6 v6stack_ndp` (null: absent). A table of another shape reads with an empty link. */
+export function readNdpTable(json: string | null): NdpTable | null {
+  if (!json) return null;
+  const items = (JSON.parse(json) as { nftables?: Json[] }).nftables ?? [];
+  if (!items.some((i) => i.table?.name === NDP_TABLE)) return null;
+  const set = (name: string): string[] =>
+    ((items.find((i) => i.set?.name === name && i.set.table === NDP_TABLE)?.set.elem ?? []) as unknown[])
+      .map((e) => (typeof e === 'string' ? `${e}` : `${(e as Json).prefix?.addr}/${(e as Json).prefix?.len}`))
+      .map((e) => (name === 'scoped' && !e.includes('/') ? `${e}/128` : e))
+      .sort();
+  const rules = items.filter((i) => i.rule?.table === NDP_TABLE);
+  const expr = rules.length === 1 ? (rules[0].rule.expr as Json[]) : [];
+  const link = expr.find((x) => x.match?.left?.meta?.key === 'iifname')?.match.right;
+  const shaped = expr.length === 4 && expr.some((x) => x.match?.right === '@scoped') && expr.some((x) => x.match?.op === '!=' && x.match?.right === '@proxied') && 'drop' in expr[3]!;
+  return { gatewayLink: shaped && typeof link === 'string' ? link : '', proxies: set('proxied'), scoped: set('scoped') };
+}
+
+/** What the kernel has in one router namespace. */
+export interface NdpActual {
+  /** proxy_ndp of the gateway link ('1', '0', or undefined when unread). */
+  proxyNdp: string | undefined;
+  /** Proxy entries on the gateway link (canonical). */
+  proxies: string[];
+  table: NdpTable | null;
+}
+
+/** The commands that make the namespace hold the plan: argv lists, nothing when it already does. */
+export function diffNdpRouter(plan: NdpRouterPlan, actual: NdpActual): string[][] {
+  const inNs = (argv: string[]): string[] => ['ip', 'netns', 'exec', plan.ns, ...argv];
+  const cmds: string[][] = [];
+  const want = plan.enabled ? '1' : '0';
+  // The filter first when enabling (nothing reaches an unproxied address even for a moment), last when disabling.
+  const table: NdpTable | null = plan.enabled ? { gatewayLink: plan.gatewayLink, proxies: plan.proxies, scoped: plan.scoped } : null;
+  const tableCmd = tableKey(table) === tableKey(actual.table) ? null : table ? inNs(['nft', renderNdpTable(table)]) : inNs(['nft', `delete table ${NDP_FAMILY} ${NDP_TABLE}`]);
+  if (tableCmd && table) cmds.push(tableCmd);
+  if (actual.proxyNdp !== undefined && actual.proxyNdp !== want && (plan.enabled || actual.proxyNdp === '1')) cmds.push(inNs(['sysctl', '-qw', `${proxyNdpKey(plan.gatewayLink)}=${want}`]));
+  const have = new Set(actual.proxies);
+  const wanted = new Set(plan.proxies);
+  for (const a of plan.proxies) if (!have.has(a)) cmds.push(['ip', '-n', plan.ns, '-6', 'neigh', 'add', 'proxy', a, 'dev', plan.gatewayLink]);
+  for (const a of actual.proxies) if (!wanted.has(a)) cmds.push(['ip', '-n', plan.ns, '-6', 'neigh', 'del', 'proxy', a, 'dev', plan.gatewayLink]);
+  if (tableCmd && !table) cmds.push(tableCmd);
+  return cmds;
+}
