@@ -10,7 +10,7 @@ import { PdReporter } from './pd-report.js';
 import { mkdir, readFile, writeFile, rename } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { plan, diff, type ActualLink, type AgentEntry, type ApiState, type DesiredState, type HostRole, type NetworkDoc, type PlanOptions, type PortDoc, type RouterDoc, type SubnetDoc, type FloatingIpDoc } from './plan.js';
-import type { AddressGroupDoc, SecurityGroupDoc, SecurityGroupRuleDoc } from './model.js';
+import type { AddressGroupDoc, NdpProxyDoc, SecurityGroupDoc, SecurityGroupRuleDoc } from './model.js';
 import { FirewallApplier } from './nft.js';
 import { applyActions, observe, observeUnderlay } from './linux.js';
 import { Supervisor } from './daemons.js';
@@ -58,9 +58,9 @@ export interface AgentOptions {
 }
 
 /** The change feed's kinds the agent follows, and their collections. */
-const COLLECTIONS = { network: 'networks', subnet: 'subnets', port: 'ports', router: 'routers', security_group: 'security_groups', security_group_rule: 'security_group_rules', floatingip: 'floatingips', address_group: 'address_groups' } as const;
+const COLLECTIONS = { network: 'networks', subnet: 'subnets', port: 'ports', router: 'routers', security_group: 'security_groups', security_group_rule: 'security_group_rules', floatingip: 'floatingips', address_group: 'address_groups', ndp_proxy: 'ndp_proxies' } as const;
 /** A collection's path: its JSON key with dashes (security_groups -> security-groups). */
-const pathOf = (k: Kind): string => COLLECTIONS[k].replace(/_/g, '-');
+const pathOf = (k: Kind): string => (k === 'ndp_proxy' ? COLLECTIONS[k] : COLLECTIONS[k].replace(/_/g, '-'));
 type Kind = keyof typeof COLLECTIONS;
 /** The document of each kind, as the agent reads it (the schema's types, narrowed: model.ts). */
 interface DocOfKind {
@@ -72,6 +72,7 @@ interface DocOfKind {
   security_group_rule: SecurityGroupRuleDoc;
   floatingip: FloatingIpDoc;
   address_group: AddressGroupDoc;
+  ndp_proxy: NdpProxyDoc;
 }
 type Cache = { [K in Kind]: Map<string, DocOfKind[K]> };
 const RELEVANT = new Set<string>(Object.keys(COLLECTIONS));
@@ -103,9 +104,9 @@ export class Agent {
   private poll: AbortController | null = null;
   private lastSummary: Record<string, unknown> = {};
   /** The agent's copy of the API state, kept current from the change feed. */
-  private cache: Cache = { network: new Map(), subnet: new Map(), port: new Map(), router: new Map(), security_group: new Map(), security_group_rule: new Map(), floatingip: new Map(), address_group: new Map() };
+  private cache: Cache = { network: new Map(), subnet: new Map(), port: new Map(), router: new Map(), security_group: new Map(), security_group_rule: new Map(), floatingip: new Map(), address_group: new Map(), ndp_proxy: new Map() };
   /** Documents the feed named since the last pass. */
-  private pending: Record<Kind, Set<string>> = { network: new Set(), subnet: new Set(), port: new Set(), router: new Set(), security_group: new Set(), security_group_rule: new Set(), floatingip: new Set(), address_group: new Set() };
+  private pending: Record<Kind, Set<string>> = { network: new Set(), subnet: new Set(), port: new Set(), router: new Set(), security_group: new Set(), security_group_rule: new Set(), floatingip: new Set(), address_group: new Set(), ndp_proxy: new Set() };
   private needFull = true;
   private lastFull = 0;
   /** Each namespace's plan as last applied: a namespace whose plan did not change is not read back. */
@@ -258,7 +259,7 @@ export class Agent {
   }
 
   private state(): ApiState {
-    return { networks: [...this.cache.network.values()], subnets: [...this.cache.subnet.values()], ports: [...this.cache.port.values()], routers: [...this.cache.router.values()], securityGroups: [...this.cache.security_group.values()], securityGroupRules: [...this.cache.security_group_rule.values()], floatingips: [...this.cache.floatingip.values()], addressGroups: [...this.cache.address_group.values()] };
+    return { networks: [...this.cache.network.values()], subnets: [...this.cache.subnet.values()], ports: [...this.cache.port.values()], routers: [...this.cache.router.values()], securityGroups: [...this.cache.security_group.values()], securityGroupRules: [...this.cache.security_group_rule.values()], floatingips: [...this.cache.floatingip.values()], addressGroups: [...this.cache.address_group.values()], ndpProxies: [...this.cache.ndp_proxy.values()] };
   }
 
   /** One reconcile pass; concurrent requests collapse into one more pass. */
@@ -355,7 +356,9 @@ export class Agent {
     // A namespace's NAT table (features/nat.ts) is part of what "its plan changed" means: an enable_snat or
     // floating IP change may leave its links as they are.
     const natOf = new Map(desired.nat.map((n) => [n.ns, n.table]));
-    const specs = new Map(desired.namespaces.map((n) => [n.name, JSON.stringify([n, natOf.get(n.name) ?? null], (_k, v: unknown) => (v instanceof Map ? [...v] : v))]));
+    // So is its NDP proxy plan (features/ndp-proxy.ts): a proxy added or removed changes nothing else.
+    const ndpOf = new Map((desired.ndpProxy ?? []).map((p) => [p.ns, p]));
+    const specs = new Map(desired.namespaces.map((n) => [n.name, JSON.stringify([n, natOf.get(n.name) ?? null, ndpOf.get(n.name) ?? null], (_k, v: unknown) => (v instanceof Map ? [...v] : v))]));
     const touched = desired.namespaces.filter((n) => this.applied.get(n.name) !== specs.get(n.name));
     const subset = { ...desired, namespaces: touched };
     const touchedNames = new Set(touched.map((n) => n.name));

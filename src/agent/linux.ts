@@ -8,6 +8,7 @@ import { promisify } from 'node:util';
 import { canonicalIp } from '../domain/ip.js';
 import { acceptRaKey } from './features/netns.js';
 import { NAT_FAMILY, NAT_TABLE, readNatTable } from '../domain/nat.js';
+import { NDP_FAMILY, NDP_TABLE, proxyNdpKey, readNdpTable } from '../domain/ndp-proxy.js';
 import type { Action, ActualLink, ActualNamespace, ActualState, DesiredState, ExtraRoute, FdbEntry, RouteSpec } from './model.js';
 
 export type { Action, ActualLink, ActualNamespace, ActualState };
@@ -53,7 +54,7 @@ export async function observeNamespace(ns: string, sysctls: string[]): Promise<A
   const links = new Map<string, ActualLink>();
   // The four reads run side by side: a namespace costs one round of process spawns, not four.
   const router = ns.startsWith('qrouter-');
-  const [addrs, v6, v4, sysctlOut, natJson, static6, static4] = await Promise.all([
+  const [addrs, v6, v4, sysctlOut, natJson, static6, static4, neighProxy, ndpJson] = await Promise.all([
     exec(['ip', '-n', ns, '-json', '-details', 'addr', 'show']),
     exec(['ip', '-n', ns, '-json', '-6', 'route', 'show', 'default']),
     exec(['ip', '-n', ns, '-json', '-4', 'route', 'show', 'default']),
@@ -64,6 +65,9 @@ export async function observeNamespace(ns: string, sysctls: string[]): Promise<A
     // A legacy router's extra routes: the agent adds them as `proto static`, so those are the ones it owns.
     router ? exec(['ip', '-n', ns, '-json', '-6', 'route', 'show', 'proto', 'static']) : Promise.resolve(null),
     router ? exec(['ip', '-n', ns, '-json', '-4', 'route', 'show', 'proto', 'static']) : Promise.resolve(null),
+    // A router's NDP proxy entries and its filter table (features/ndp-proxy.ts).
+    router ? exec(['ip', '-n', ns, '-6', '-json', 'neigh', 'show', 'proxy']) : Promise.resolve(null),
+    router ? exec(['ip', 'netns', 'exec', ns, 'nft', '-j', 'list', 'table', NDP_FAMILY, NDP_TABLE]).catch(() => '') : Promise.resolve(null),
   ]);
   const raw = JSON.parse(addrs || '[]') as IpLinkJson[];
   for (const l of raw) {
@@ -99,7 +103,8 @@ export async function observeNamespace(ns: string, sysctls: string[]): Promise<A
       extraRoutes.push({ destination: x.dst.includes('/') ? x.dst : `${x.dst}/${family === 6 ? 128 : 32}`, nexthop: x.gateway });
     }
   }
-  return { links, routes, sysctls: values, ...(natJson === null ? {} : { nat: readNatTable(natJson) }), ...(router ? { extraRoutes } : {}) };
+  const ndp = router ? { proxies: (JSON.parse(neighProxy || '[]') as { dst: string; dev: string }[]).map((e) => ({ dst: canonicalIp(e.dst) ?? e.dst, dev: e.dev })), table: readNdpTable(ndpJson) } : null;
+  return { links, routes, sysctls: values, ...(natJson === null ? {} : { nat: readNatTable(natJson) }), ...(router ? { extraRoutes } : {}), ...(ndp ? { ndp } : {}) };
 }
 
 const OBSERVE_PARALLEL = 4;
@@ -109,7 +114,8 @@ export async function observe(desired: DesiredState, owned: Iterable<string>): P
   const namespaces = await listNamespaces();
   const ns = new Map<string, ActualNamespace>();
   const wanted = new Map<string, string[]>([[desired.bridgeNs, desired.bridgeNsSysctls.map(([k]) => k)]]);
-  for (const n of desired.namespaces) wanted.set(n.name, [...n.sysctls.map(([k]) => k), ...n.links.filter((l) => l.acceptRa !== undefined).map((l) => acceptRaKey(l.name))]);
+  const ndpLinks = new Map((desired.ndpProxy ?? []).map((p) => [p.ns, p.gatewayLink]));
+  for (const n of desired.namespaces) wanted.set(n.name, [...n.sysctls.map(([k]) => k), ...n.links.filter((l) => l.acceptRa !== undefined).map((l) => acceptRaKey(l.name)), ...(ndpLinks.has(n.name) ? [proxyNdpKey(ndpLinks.get(n.name)!)] : [])]);
   for (const n of owned) if (!wanted.has(n)) wanted.set(n, []);
   // A few namespaces at a time: each read is a handful of short-lived `ip` processes.
   const queue = [...wanted].filter(([name]) => namespaces.has(name));

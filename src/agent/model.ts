@@ -4,7 +4,8 @@
 // (features/*), the kernel I/O (linux.ts), the supervisor (daemons.ts) and the reconciler (agent.ts) can import it
 // without a circle.
 
-import type { Agent as AgentDoc, FloatingIp, Network, Port, Router, Subnet } from '../schema/index.js';
+import type { Agent as AgentDoc, FloatingIp, NdpProxy, Network, Port, Router, Subnet } from '../schema/index.js';
+import type { NdpRouterPlan, NdpTable } from '../domain/ndp-proxy.js';
 import type { FirewallInput, FwAddressGroup, FwGroup, FwRule } from '../domain/firewall.js';
 import type { NatActual, NatTable } from '../domain/nat.js';
 import type { HostedBgpSpeaker } from '../domain/bgp.js';
@@ -15,12 +16,14 @@ export { ROUTER_INTERFACE_OWNERS, GATEWAY_OWNER, DHCP_OWNER };
 // ---- The API state, as GET /v2.0/{networks,subnets,ports,routers} returns it. Each is the schema's document type
 // narrowed to the fields the agent reads (a test or the lab may hand over no more than those).
 
-export type NetworkDoc = Pick<Network, 'id' | 'mtu'> & Partial<Pick<Network, 'provider:network_type' | 'provider:segmentation_id'>>;
+export type NetworkDoc = Pick<Network, 'id' | 'mtu'> & Partial<Pick<Network, 'provider:network_type' | 'provider:segmentation_id' | 'ipv6_address_scope'>>;
 export type SubnetDoc = Pick<Subnet, 'id' | 'network_id' | 'ip_version' | 'cidr' | 'enable_dhcp' | 'ipv6_ra_mode' | 'ipv6_address_mode'> &
   Partial<Pick<Subnet, 'gateway_ip' | 'dns_nameservers' | 'host_routes'>>;
 export type PortDoc = Pick<Port, 'id' | 'network_id' | 'mac_address' | 'fixed_ips' | 'device_owner' | 'device_id'> &
   Partial<Pick<Port, 'admin_state_up' | 'binding:host_id' | 'status' | 'binding:vif_details'>>;
-export type RouterDoc = Pick<Router, 'id'> & Partial<Pick<Router, 'external_gateway_info' | 'ha' | 'routes'>>;
+export type RouterDoc = Pick<Router, 'id'> & Partial<Pick<Router, 'external_gateway_info' | 'ha' | 'routes' | 'enable_ndp_proxy'>>;
+/** An NDP proxy (l3-ndp-proxy), as features/ndp-proxy.ts reads it. */
+export type NdpProxyDoc = Pick<NdpProxy, 'id' | 'router_id' | 'port_id' | 'ip_address'>;
 export type FloatingIpDoc = Pick<FloatingIp, 'id' | 'floating_ip_address' | 'router_id' | 'port_id' | 'fixed_ip_address'>;
 /** An entry of GET /v2.0/agents, as vxlan peersFromAgents reads it. */
 export type AgentEntry = Pick<AgentDoc, 'host' | 'binary' | 'configurations'>;
@@ -42,6 +45,8 @@ export interface ApiState {
   securityGroupRules?: SecurityGroupRuleDoc[];
   /** Address groups (rules' remote_address_group_id); absent means none. */
   addressGroups?: AddressGroupDoc[];
+  /** NDP proxies (features/ndp-proxy.ts); absent means none. */
+  ndpProxies?: NdpProxyDoc[];
 }
 export type SecurityGroupDoc = FwGroup;
 export type AddressGroupDoc = FwAddressGroup;
@@ -244,6 +249,8 @@ export interface DesiredState {
   /** Security groups and port security in the bridge namespace (features/firewall.ts; applied by agent/nft.ts). */
   firewall?: FirewallSpec;
   /** Each router namespace's IPv4 NAT table (features/nat.ts); a router without a gateway has none. */
+  /** Each router namespace's NDP proxy (features/ndp-proxy.ts): proxy_ndp, proxy entries, the inbound filter. */
+  ndpProxy?: NdpRouterPlan[];
   nat: { ns: string; table: NatTable; /** false on an HA router: keepalived announces its floating IPs, not the agent (features/nat.ts). */ garp?: boolean }[];
 }
 
@@ -272,6 +279,8 @@ export interface ActualNamespace {
   sysctls: Map<string, string>;
   /** A router namespace's NAT table as read back (null: none; absent: not read). */
   nat?: NatActual | null;
+  /** A router namespace's NDP proxy state (absent: not read). */
+  ndp?: { proxies: { dst: string; dev: string }[]; table: NdpTable | null };
 }
 
 /** One FDB entry of a vxlan link: `bridge fdb show` as JSON gives mac, ifname and dst. */

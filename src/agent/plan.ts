@@ -29,6 +29,7 @@ export function plan(state: ApiState, opts: PlanOptions, features: readonly Feat
     if (part.bridgeNs !== undefined) desired.bridgeNs = part.bridgeNs;
     if (part.bridgeNsSysctls) desired.bridgeNsSysctls.push(...part.bridgeNsSysctls);
     if (part.firewall) desired.firewall = part.firewall;
+    if (part.ndpProxy) (desired.ndpProxy ??= []).push(...part.ndpProxy);
     for (const k of LIST_KEYS) {
       const add = part[k];
       if (add) (desired[k] as unknown[]).push(...add);

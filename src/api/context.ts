@@ -58,6 +58,8 @@ export interface ServerSettings {
   ipv6PdEnabled?: boolean;
   /** [quotas] quota_<resource>: default limits per project (api/quotas.ts NEUTRON_DEFAULT_QUOTAS for what is absent). */
   quotas?: Partial<Record<string, number>>;
+  /** enable_ndp_proxy_by_default: a router whose gateway supports NDP proxy gets enable_ndp_proxy true (l3-ext-ndp-proxy). */
+  enableNdpProxyByDefault?: boolean;
 }
 
 /** ISO-8601 seconds in UTC with a Z, as Neutron prints timestamps. */

@@ -89,7 +89,7 @@ export const ADMIN_ONLY_KINDS: ReadonlySet<Kind> = new Set<Kind>(['agent', 'bgp_
  * Kinds whose documents a non-admin sees only in its own project: a listing narrows by the project_id column in
  * the store's query instead of checking documents one by one.
  */
-export const OWNER_ONLY_KINDS: ReadonlySet<Kind> = new Set<Kind>(['router', 'floatingip']);
+export const OWNER_ONLY_KINDS: ReadonlySet<Kind> = new Set<Kind>(['router', 'floatingip', 'ndp_proxy']);
 
 /** Attributes a non-admin may not read (get_<resource>:<attribute> rules that are admin-only). */
 export const HIDDEN_ATTRIBUTES: Partial<Record<Kind, readonly string[]>> = {
@@ -461,6 +461,10 @@ export class Policy {
       }
       case 'floatingip':
         refs.push(['network', input.floating_network_id], ['port', input.port_id]);
+        break;
+      case 'ndp_proxy':
+        // create_ndp_proxy looks both up with the caller's context: another project's are RouterNotFound/PortNotFound.
+        refs.push(['port', input.port_id], ['router', input.router_id]);
         break;
       case 'subnetpool':
         refs.push(['address_scope', input.address_scope_id]);

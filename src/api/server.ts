@@ -34,8 +34,9 @@ import { subnets } from './resources/subnets.js';
 import { bgpPeers, bgpSpeakers } from './resources/bgp.js';
 import { rbacGrants, rbacPolicies } from './resources/rbac-policies.js';
 import { addressGroups } from './resources/address-groups.js';
+import { ndpProxies } from './resources/ndp-proxies.js';
 
-export const RESOURCES: ResourceDef[] = [networks, subnets, ports, routers, subnetpools, addressScopes, securityGroups, securityGroupRules, agents, bgpSpeakers, bgpPeers, floatingips, rbacPolicies, addressGroups];
+export const RESOURCES: ResourceDef[] = [networks, subnets, ports, routers, subnetpools, addressScopes, securityGroups, securityGroupRules, agents, bgpSpeakers, bgpPeers, floatingips, rbacPolicies, addressGroups, ndpProxies];
 const BY_PATH = new Map(RESOURCES.map((r) => [r.schema.path ?? r.schema.plural, r]));
 /** oslo.middleware's max_request_body_size default, which Neutron runs with. */
 export const MAX_REQUEST_BODY_SIZE = 114_688;

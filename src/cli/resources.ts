@@ -11,6 +11,7 @@ import { registerSecurityGroupCommands } from './commands/securitygroup.js';
 import { registerSubnetCommands } from './commands/subnet.js';
 import { registerAddressScopeCommands, registerSubnetPoolCommands } from './commands/subnetpool.js';
 import { registerBgpCommands } from './commands/bgp.js';
+import { registerNdpProxyCommands } from './commands/ndp-proxy.js';
 
 /** Resource commands (network, subnet, port, router, subnet pool, address scope, security group). */
 export function registerResourceCommands(program: Command): void {
@@ -39,5 +40,6 @@ export function registerResourceCommands(program: Command): void {
   registerSecurityGroupCommands(program.command('security').description('security groups').command('group').description('security groups and rules (openstack security group ...)'));
   registerFloatingIpCommands(program.command('floating').description('floating IPs').command('ip').description('floating IPs (openstack floating ip ...)'));
   registerExtensionCommands(program.command('extension').description('API extensions (openstack extension list)'));
+  registerNdpProxyCommands(program.command('ndp-proxy').description('NDP proxies: a port\'s IPv6 address published on its router\'s external network (openstack router ndp proxy ...)'));
   registerBgpCommands(program.command('bgp').description('BGP dynamic routing: advertised routes, and why a subnet is not advertised'));
 }

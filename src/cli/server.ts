@@ -77,6 +77,7 @@ interface ServerOptions {
   l3HaNetCidr: string;
   l3HaNetworkType?: string;
   ipv6PdEnabled?: boolean;
+  enableNdpProxyByDefault?: boolean;
   authStrategy: string;
   authUrl?: string;
   wwwAuthenticateUri?: string;
@@ -119,7 +120,7 @@ async function runServer(opts: ServerOptions, withAgent: boolean): Promise<void>
     if (!Number.isSafeInteger(n) || n < -1 || n > QUOTA_MAX) throw new Error(`--quota-${r.replaceAll('_', '-')} must be an integer from -1 (unlimited) to ${QUOTA_MAX}, not ${given}`);
     quotas[r] = n;
   }
-  const settings = { mtu: { globalPhysnetMtu, overlayIpVersion: Number(opts.overlayIpVersion) as OverlayIpVersion }, agentDownTimeMs: agentDownTime * 1000, ha, ipv6PdEnabled: opts.ipv6PdEnabled === true, quotas };
+  const settings = { mtu: { globalPhysnetMtu, overlayIpVersion: Number(opts.overlayIpVersion) as OverlayIpVersion }, agentDownTimeMs: agentDownTime * 1000, ha, ipv6PdEnabled: opts.ipv6PdEnabled === true, enableNdpProxyByDefault: opts.enableNdpProxyByDefault === true, quotas };
   const maxRequestBodySize = Number(opts.maxRequestBodySize);
   if (!Number.isSafeInteger(maxRequestBodySize) || maxRequestBodySize < 1) throw new Error(`--max-request-body-size must be a positive number of bytes, not ${opts.maxRequestBodySize}`);
   const api = new ApiServer({ store, defaultProjectId: opts.projectId, logRequests: opts.logRequests ?? false, settings, maxRequestBodySize, ...(auth ? { authenticate: auth.authenticate } : {}) });
@@ -180,6 +181,7 @@ export function registerServerCommands(program: Command): void {
       )
       .option('--agent-down-time <s>', "seconds without a heartbeat after which GET /v2.0/agents shows an agent dead (Neutron's agent_down_time)", String(AGENT_DOWN_TIME_MS / 1000))
       .option('--ipv6-pd-enabled', "IPv6 subnets made with use_default_subnetpool get prefix delegation (::/64 until the router's DHCPv6-PD client obtains a prefix; Neutron's ipv6_pd_enabled)", process.env.V6STACK_IPV6_PD_ENABLED === '1')
+      .option('--enable-ndp-proxy-by-default', "a router whose gateway network has an IPv6 subnet and address scope gets enable_ndp_proxy true unless told otherwise (Neutron's enable_ndp_proxy_by_default)", process.env.V6STACK_ENABLE_NDP_PROXY_BY_DEFAULT === '1')
       .option('--max-request-body-size <bytes>', "larger request bodies are refused with 413 (oslo.middleware's max_request_body_size)", process.env.V6STACK_MAX_REQUEST_BODY_SIZE ?? String(MAX_REQUEST_BODY_SIZE))
       .option('--l3-ha', "routers created without `ha` are HA routers (Neutron's l3_ha)")
       .option('--max-l3-agents-per-router <n>', "L3 agents an HA router is scheduled on; 0: every live one (Neutron's max_l3_agents_per_router)", String(DEFAULT_HA_SETTINGS.maxL3AgentsPerRouter))

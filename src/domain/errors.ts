@@ -46,6 +46,7 @@ const RESOURCE_TYPE: Record<string, string> = {
   bgp_peer: 'BgpPeer',
   floatingip: 'FloatingIP',
   address_group: 'AddressGroup',
+  ndp_proxy: 'NDPProxy',
 };
 
 /** "<Type>NotFound": "<Type> <id> could not be found." (neutron-lib NotFound subclasses). */
@@ -63,6 +64,7 @@ export function notFound(resource: string, id: string): NeutronError {
     bgp_peer: 'BGP peer',
     floatingip: 'Floating IP',
     address_group: 'Address group',
+    ndp_proxy: 'NDP proxy',
   };
   // neutron/extensions/securitygroup.py: SecurityGroupNotFound / SecurityGroupRuleNotFound say "does not exist".
   if (resource === 'security_group' || resource === 'security_group_rule') {

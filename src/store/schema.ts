@@ -51,10 +51,15 @@ export const KIND_TABLES: Record<Kind, KindTable> = {
   rbac_policy: { table: 'rbac_policies', columns: ['object_type', 'object_id', 'action', 'target_tenant'], indexed: ['project_id', 'object_id', 'target_tenant'] },
   quota: { table: 'quotas', columns: [], indexed: [] },
   address_group: { table: 'address_groups', columns: [] },
+  // A router's proxies are looked up by the server (interface and gateway removal), a port's on its delete.
+  ndp_proxy: { table: 'ndp_proxies', columns: ['router_id', 'port_id', 'ip_address'], indexed: ['project_id', 'router_id', 'port_id'] },
 };
 
 /** The store kinds migration v9 adds (address groups; an rbac-address-group would name `address_group`). */
 export const ADDRESS_GROUP_KINDS: Kind[] = ['address_group'];
+
+/** The store kinds the NDP proxy migration adds (l3-ndp-proxy). */
+export const NDP_PROXY_KINDS: Kind[] = ['ndp_proxy'];
 
 /** Columns every kind has, besides its own. */
 export const COMMON_COLUMNS = ['id', 'project_id', 'name'] as const;
@@ -178,7 +183,19 @@ export function migrations(dialect: Dialect): string[][] {
   const v9 = ADDRESS_GROUP_KINDS.flatMap((k) =>
     kindDdl(dialect, KIND_TABLES[k]).map((stmt) => stmt.replace(/^CREATE (TABLE|INDEX) /, 'CREATE $1 IF NOT EXISTS ')),
   );
-  return [v1, v2, v3, v4, v5, v6, v7, v8, v9];
+  // v10: NDP proxies (l3-ndp-proxy), made IF NOT EXISTS as v6's kinds are, with Neutron's unique constraint
+  // uniq_ndp_proxy0router_id0ip_address (one proxy per router and address, whoever races); and every router stored
+  // before gets enable_ndp_proxy false, as Neutron's routers without a router_ndp_proxy_state row show it.
+  const v10 = [
+    ...NDP_PROXY_KINDS.flatMap((k) =>
+      kindDdl(dialect, KIND_TABLES[k]).map((stmt) => stmt.replace(/^CREATE (TABLE|INDEX) /, 'CREATE $1 IF NOT EXISTS ')),
+    ),
+    'CREATE UNIQUE INDEX IF NOT EXISTS ndp_proxies_router_ip ON ndp_proxies (router_id, ip_address)',
+    dialect === 'sqlite'
+      ? `UPDATE routers SET body = json_set(body, '$.enable_ndp_proxy', json('false')) WHERE json_extract(body, '$.enable_ndp_proxy') IS NULL`
+      : `UPDATE routers SET body = (body::jsonb || '{"enable_ndp_proxy": false}'::jsonb)::text WHERE NOT jsonb_exists(body::jsonb, 'enable_ndp_proxy')`,
+  ];
+  return [v1, v2, v3, v4, v5, v6, v7, v8, v9, v10];
 }
 
 /** The schema version from which subnets carry their cidr keys (v7): a store upgrading past it fills them in. */

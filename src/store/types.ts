@@ -25,7 +25,9 @@ export type Kind =
   /** A project's quota limits that differ from the server's defaults (id: the project id). */
   | 'quota'
   /** Address groups (the address-group extension; a security group rule's remote_address_group_id). */
-  | 'address_group';
+  | 'address_group'
+  /** NDP proxies (the l3-ndp-proxy extension): a port's IPv6 address a router publishes on its gateway. */
+  | 'ndp_proxy';
 
 export type Doc = Record<string, unknown> & { id: string };
 

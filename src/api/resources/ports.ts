@@ -20,6 +20,7 @@ import {
 import type { ResourceDef } from '../resource.js';
 import { defaultSecurityGroupOf } from './security-groups.js';
 import { checkFixedIpsKeepFloatingIp, disassociatePort } from './floatingip-refs.js';
+import { deleteProxiesOf } from './ndp-proxies.js';
 
 async function checkSecurityGroups(tx: Tx, ids: string[]): Promise<void> {
   const found = await Promise.all(ids.map((id) => tx.get('security_group', id)));
@@ -191,6 +192,7 @@ export const ports: ResourceDef = {
       );
     }
     await disassociatePort(tx, doc.id);
+    await deleteProxiesOf(tx, 'port_id', doc.id);
     await deletePort(tx, doc);
   },
 };

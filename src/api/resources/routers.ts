@@ -16,6 +16,7 @@ import { allocateSpecific, releaseAddress, type FixedIp, type Subnet } from '../
 import type { ResourceDef } from '../resource.js';
 import { createPort, deletePort } from './ports.js';
 import { checkGatewayNotInUse, checkInterfaceNotInUse } from './floatingip-refs.js';
+import { checkGatewayChange, checkInterfaceNotProxied, ndpStateForCreatedRouter, ndpStateForUpdatedRouter } from './ndp-proxies.js';
 import { createsHaRouter, l3AgentsHostingRouter, migrateHa, setupHaRouter, teardownHaRouter } from '../ha-routers.js';
 
 const GATEWAY_OWNER = DEVICE_OWNER_ROUTER_GW;
@@ -210,11 +211,15 @@ export const routers: ResourceDef = {
       availability_zone_hints: input.availability_zone_hints ?? [],
       routes: [],
       flavor_id: input.flavor_id ?? null,
+      enable_ndp_proxy: false,
     });
     await insertDoc(tx, 'router', doc);
     if (doc.ha === true) await setupHaRouter(tx, ctx.settings, doc);
     if (input.external_gateway_info) {
       await setGateway(tx, ctx, doc, input.external_gateway_info as GatewayInfo);
+    }
+    await ndpStateForCreatedRouter(tx, ctx.settings, doc, input);
+    if (input.external_gateway_info) {
       checkStorable('router', doc);
       await tx.update('router', doc);
     }
@@ -222,7 +227,12 @@ export const routers: ResourceDef = {
   },
 
   async update(tx, ctx, doc, input) {
+    const ndpBefore = doc.enable_ndp_proxy === true;
+    const gatewayBefore = JSON.stringify(doc.external_gateway_info ?? null);
+    await checkGatewayChange(tx, doc, input);
     if (input.external_gateway_info !== undefined) await setGateway(tx, ctx, doc, input.external_gateway_info as GatewayInfo | null);
+    // l3-ext-ndp-proxy's PRECOMMIT_UPDATE: every update re-derives enable_ndp_proxy from the gateway it leaves.
+    await ndpStateForUpdatedRouter(tx, ctx.settings, doc, input, ndpBefore, (doc.external_gateway_info as { network_id?: string } | null)?.network_id !== (JSON.parse(gatewayBefore) as { network_id?: string } | null)?.network_id);
     if (input.routes !== undefined) {
       const ports = await routerPorts(tx, doc.id);
       const byId = await subnetsOf(tx, ports);
@@ -235,7 +245,7 @@ export const routers: ResourceDef = {
       throw badRequest('router', 'Cannot change HA attribute of active routers. Please set router admin_state_up to False prior to upgrade');
     }
     if (haChanged) await migrateHa(tx, ctx.settings, doc, input.ha === true);
-    const { external_gateway_info: _g, ...rest } = input;
+    const { external_gateway_info: _g, enable_ndp_proxy: _n, ...rest } = input;
     Object.assign(doc, rest);
     return saveDoc(tx, 'router', doc);
   },
@@ -247,6 +257,7 @@ export const routers: ResourceDef = {
     }
     const gateway = ports.find((p) => p.device_owner === GATEWAY_OWNER);
     if (gateway) await checkGatewayNotInUse(tx, doc.id, gateway.network_id as string);
+    if (gateway) await checkGatewayChange(tx, doc, { external_gateway_info: null });
     for (const p of ports) await deletePort(tx, p);
     await deleteDoc(tx, 'router', doc.id);
     if (doc.ha === true) await teardownHaRouter(tx, ctx.settings, doc);
@@ -283,6 +294,7 @@ export const routers: ResourceDef = {
         }
         removed = (port.fixed_ips as FixedIp[]).map((f) => f.subnet_id);
         for (const s of (await subnetsOf(tx, [port])).values()) await checkInterfaceNotInUse(tx, router.id, s);
+        for (const id of removed) await checkInterfaceNotProxied(tx, router.id, id);
         await deletePort(tx, port);
       } else {
         if (!(await tx.get('subnet', t.subnetId!))) throw notFound('subnet', t.subnetId!);
@@ -292,6 +304,7 @@ export const routers: ResourceDef = {
         }
         removed = [t.subnetId!];
         await checkInterfaceNotInUse(tx, router.id, (await tx.get('subnet', t.subnetId!)) as Subnet);
+        await checkInterfaceNotProxied(tx, router.id, t.subnetId!);
         const rest = (port.fixed_ips as FixedIp[]).filter((f) => f.subnet_id !== t.subnetId);
         if (rest.length) {
           const subnet = (await tx.get('subnet', t.subnetId!)) as Subnet;

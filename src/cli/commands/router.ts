@@ -22,6 +22,8 @@ interface RouterOpts extends OutputOptions {
   fixedIp?: ListOption<KV>;
   enableSnat?: boolean;
   disableSnat?: boolean;
+  enableNdpProxy?: boolean;
+  disableNdpProxy?: boolean;
   tag?: ListOption<string> | false;
 }
 
@@ -51,6 +53,8 @@ function commonAttrs(o: RouterOpts): Body {
   if (o.centralized) attrs.distributed = false;
   if (o.distributed) attrs.distributed = true;
   if (o.ha !== undefined) attrs.ha = o.ha;
+  if (o.enableNdpProxy) attrs.enable_ndp_proxy = true;
+  if (o.disableNdpProxy) attrs.enable_ndp_proxy = false;
   return attrs;
 }
 
@@ -88,7 +92,9 @@ function sharedOptions(cmd: Command): Command {
     .option('--external-gateway <network>', "external network used as router's gateway (name or ID)")
     .option('--fixed-ip <subnet=subnet,ip-address=ip-address>', 'desired IP and/or subnet on external gateway (name or ID); repeat option to set multiple fixed IP addresses', keyValueList([], ['subnet', 'ip-address']))
     .option('--enable-snat', 'enable Source NAT on external gateway')
-    .option('--disable-snat', 'disable Source NAT on external gateway');
+    .option('--disable-snat', 'disable Source NAT on external gateway')
+    .option('--enable-ndp-proxy', "publish the router's NDP proxies' addresses on its external gateway (l3-ext-ndp-proxy)")
+    .option('--disable-ndp-proxy', 'do not publish NDP proxies (l3-ext-ndp-proxy)');
 }
 
 export function registerRouterCommands(router: Command): void {

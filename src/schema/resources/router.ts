@@ -71,6 +71,9 @@ const routes = withConverter(listOf(record({ destination: cidrText, nexthop: ipA
   });
 });
 
+/** converters.convert_to_boolean_if_not_none: null passes (the handler reads it as "not specified"). */
+const boolOrNone: Type<boolean> = { describe: bool.describe, is: bool.is, convert: (v, attr) => (v === null ? (null as unknown as boolean) : bool.convert(v, attr)) };
+
 export const router = defineResource({
   kind: 'router',
   singular: 'router',
@@ -91,6 +94,9 @@ export const router = defineResource({
     availability_zone_hints: { type: listOf(string(255)), post: true, default: [] },
     availability_zones: { type: listOf(string(255)) },
     flavor_id: { type: nullable(uuid), post: true, default: null },
+    // l3-ext-ndp-proxy: absent means "as the gateway allows" (ATTR_NOT_SPECIFIED, api/resources/ndp-proxies.ts);
+    // always false while the router has no gateway.
+    enable_ndp_proxy: { type: boolOrNone, post: true, put: true, default: false, doc: "publish ndp_proxies' addresses on the gateway; default `enable_ndp_proxy_by_default` when the gateway's network has an IPv6 subnet and address scope" },
     ...standardTail,
   },
 });
