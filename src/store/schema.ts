@@ -51,10 +51,16 @@ export const KIND_TABLES: Record<Kind, KindTable> = {
   rbac_policy: { table: 'rbac_policies', columns: ['object_type', 'object_id', 'action', 'target_tenant'], indexed: ['project_id', 'object_id', 'target_tenant'] },
   quota: { table: 'quotas', columns: [], indexed: [] },
   address_group: { table: 'address_groups', columns: [] },
+  metering_label: { table: 'metering_labels', columns: [] },
+  metering_label_rule: { table: 'metering_label_rules', columns: ['metering_label_id'], indexed: ['metering_label_id'] },
+  metering_counter: { table: 'metering_counters', columns: ['metering_label_id', 'router_id'], indexed: ['metering_label_id'] },
 };
 
 /** The store kinds migration v9 adds (address groups; an rbac-address-group would name `address_group`). */
 export const ADDRESS_GROUP_KINDS: Kind[] = ['address_group'];
+
+/** The store kinds the metering migration adds (labels, their rules, the counts agents report). */
+export const METERING_KINDS: Kind[] = ['metering_label', 'metering_label_rule', 'metering_counter'];
 
 /** Columns every kind has, besides its own. */
 export const COMMON_COLUMNS = ['id', 'project_id', 'name'] as const;
@@ -178,7 +184,11 @@ export function migrations(dialect: Dialect): string[][] {
   const v9 = ADDRESS_GROUP_KINDS.flatMap((k) =>
     kindDdl(dialect, KIND_TABLES[k]).map((stmt) => stmt.replace(/^CREATE (TABLE|INDEX) /, 'CREATE $1 IF NOT EXISTS ')),
   );
-  return [v1, v2, v3, v4, v5, v6, v7, v8, v9];
+  // Metering (the metering extension): labels, their rules and the agents' counts, made IF NOT EXISTS as v6's are.
+  const vMetering = METERING_KINDS.flatMap((k) =>
+    kindDdl(dialect, KIND_TABLES[k]).map((stmt) => stmt.replace(/^CREATE (TABLE|INDEX) /, 'CREATE $1 IF NOT EXISTS ')),
+  );
+  return [v1, v2, v3, v4, v5, v6, v7, v8, v9, vMetering];
 }
 
 /** The schema version from which subnets carry their cidr keys (v7): a store upgrading past it fills them in. */

@@ -25,7 +25,12 @@ export type Kind =
   /** A project's quota limits that differ from the server's defaults (id: the project id). */
   | 'quota'
   /** Address groups (the address-group extension; a security group rule's remote_address_group_id). */
-  | 'address_group';
+  | 'address_group'
+  /** Metering labels and their rules (the metering extension). */
+  | 'metering_label'
+  | 'metering_label_rule'
+  /** The traffic counts agents report per metering label, router and host (not on the change feed). */
+  | 'metering_counter';
 
 export type Doc = Record<string, unknown> & { id: string };
 
