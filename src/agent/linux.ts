@@ -8,6 +8,7 @@ import { promisify } from 'node:util';
 import { canonicalIp } from '../domain/ip.js';
 import { acceptRaKey } from './features/netns.js';
 import { NAT_FAMILY, NAT_TABLE, readNatTable } from '../domain/nat.js';
+import { METERING_FAMILY, METERING_TABLE, readMeteringTable } from '../domain/metering.js';
 import type { Action, ActualLink, ActualNamespace, ActualState, DesiredState, ExtraRoute, FdbEntry, RouteSpec } from './model.js';
 
 export type { Action, ActualLink, ActualNamespace, ActualState };
@@ -53,7 +54,7 @@ export async function observeNamespace(ns: string, sysctls: string[]): Promise<A
   const links = new Map<string, ActualLink>();
   // The four reads run side by side: a namespace costs one round of process spawns, not four.
   const router = ns.startsWith('qrouter-');
-  const [addrs, v6, v4, sysctlOut, natJson, static6, static4] = await Promise.all([
+  const [addrs, v6, v4, sysctlOut, natJson, static6, static4, meteringJson] = await Promise.all([
     exec(['ip', '-n', ns, '-json', '-details', 'addr', 'show']),
     exec(['ip', '-n', ns, '-json', '-6', 'route', 'show', 'default']),
     exec(['ip', '-n', ns, '-json', '-4', 'route', 'show', 'default']),
@@ -64,6 +65,8 @@ export async function observeNamespace(ns: string, sysctls: string[]): Promise<A
     // A legacy router's extra routes: the agent adds them as `proto static`, so those are the ones it owns.
     router ? exec(['ip', '-n', ns, '-json', '-6', 'route', 'show', 'proto', 'static']) : Promise.resolve(null),
     router ? exec(['ip', '-n', ns, '-json', '-4', 'route', 'show', 'proto', 'static']) : Promise.resolve(null),
+    // A router's metering table (features/metering.ts); absent is "none".
+    router ? exec(['ip', 'netns', 'exec', ns, 'nft', '-j', 'list', 'table', METERING_FAMILY, METERING_TABLE]).catch(() => '') : Promise.resolve(null),
   ]);
   const raw = JSON.parse(addrs || '[]') as IpLinkJson[];
   for (const l of raw) {
@@ -99,7 +102,7 @@ export async function observeNamespace(ns: string, sysctls: string[]): Promise<A
       extraRoutes.push({ destination: x.dst.includes('/') ? x.dst : `${x.dst}/${family === 6 ? 128 : 32}`, nexthop: x.gateway });
     }
   }
-  return { links, routes, sysctls: values, ...(natJson === null ? {} : { nat: readNatTable(natJson) }), ...(router ? { extraRoutes } : {}) };
+  return { links, routes, sysctls: values, ...(natJson === null ? {} : { nat: readNatTable(natJson) }), ...(meteringJson === null ? {} : { metering: meteringJson ? readMeteringTable(meteringJson) : null }), ...(router ? { extraRoutes } : {}) };
 }
 
 const OBSERVE_PARALLEL = 4;

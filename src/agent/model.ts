@@ -7,6 +7,7 @@
 import type { Agent as AgentDoc, FloatingIp, Network, Port, Router, Subnet } from '../schema/index.js';
 import type { FirewallInput, FwAddressGroup, FwGroup, FwRule } from '../domain/firewall.js';
 import type { NatActual, NatTable } from '../domain/nat.js';
+import type { MeteringActual, MeteringLabel, MeteringRule, MeteringTable } from '../domain/metering.js';
 import type { HostedBgpSpeaker } from '../domain/bgp.js';
 import { DEVICE_OWNER_DHCP as DHCP_OWNER, DEVICE_OWNER_ROUTER_GW as GATEWAY_OWNER, ROUTER_INTERFACE_OWNERS } from '../domain/ipv6/index.js';
 
@@ -20,7 +21,7 @@ export type SubnetDoc = Pick<Subnet, 'id' | 'network_id' | 'ip_version' | 'cidr'
   Partial<Pick<Subnet, 'gateway_ip' | 'dns_nameservers' | 'host_routes'>>;
 export type PortDoc = Pick<Port, 'id' | 'network_id' | 'mac_address' | 'fixed_ips' | 'device_owner' | 'device_id'> &
   Partial<Pick<Port, 'admin_state_up' | 'binding:host_id' | 'status' | 'binding:vif_details'>>;
-export type RouterDoc = Pick<Router, 'id'> & Partial<Pick<Router, 'external_gateway_info' | 'ha' | 'routes'>>;
+export type RouterDoc = Pick<Router, 'id'> & Partial<Pick<Router, 'external_gateway_info' | 'ha' | 'routes' | 'project_id' | 'admin_state_up'>>;
 export type FloatingIpDoc = Pick<FloatingIp, 'id' | 'floating_ip_address' | 'router_id' | 'port_id' | 'fixed_ip_address'>;
 /** An entry of GET /v2.0/agents, as vxlan peersFromAgents reads it. */
 export type AgentEntry = Pick<AgentDoc, 'host' | 'binary' | 'configurations'>;
@@ -42,6 +43,9 @@ export interface ApiState {
   securityGroupRules?: SecurityGroupRuleDoc[];
   /** Address groups (rules' remote_address_group_id); absent means none. */
   addressGroups?: AddressGroupDoc[];
+  /** Metering labels and their rules (features/metering.ts); absent means none. */
+  meteringLabels?: MeteringLabel[];
+  meteringLabelRules?: MeteringRule[];
 }
 export type SecurityGroupDoc = FwGroup;
 export type AddressGroupDoc = FwAddressGroup;
@@ -245,6 +249,8 @@ export interface DesiredState {
   firewall?: FirewallSpec;
   /** Each router namespace's IPv4 NAT table (features/nat.ts); a router without a gateway has none. */
   nat: { ns: string; table: NatTable; /** false on an HA router: keepalived announces its floating IPs, not the agent (features/nat.ts). */ garp?: boolean }[];
+  /** Each metered router namespace's counting table (features/metering.ts): a router with a gateway and labels. */
+  metering: { ns: string; routerId: string; table: MeteringTable }[];
 }
 
 // ---- What the kernel has (linux.ts observe reads it; the features' diffs compare against it).
@@ -272,6 +278,8 @@ export interface ActualNamespace {
   sysctls: Map<string, string>;
   /** A router namespace's NAT table as read back (null: none; absent: not read). */
   nat?: NatActual | null;
+  /** A router namespace's metering table as read back (null: none; absent: not read). */
+  metering?: MeteringActual | null;
 }
 
 /** One FDB entry of a vxlan link: `bridge fdb show` as JSON gives mac, ifname and dst. */

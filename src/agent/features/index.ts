@@ -15,7 +15,8 @@ import { ha } from './ha.js';
 import { metadata } from './metadata.js';
 import { nat } from './nat.js';
 import { pd } from './pd.js';
+import { metering } from './metering.js';
 
-export const FEATURES: readonly Feature[] = [l2, vxlan, l3, ha, ra, dhcp, metadata, pd, firewall, bgp, nat];
+export const FEATURES: readonly Feature[] = [l2, vxlan, l3, ha, ra, dhcp, metadata, pd, firewall, bgp, nat, metering];
 
 export type { Feature, FeatureActions, PlanContext } from './feature.js';
