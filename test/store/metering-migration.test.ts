@@ -1,4 +1,4 @@
-// The metering migration (the last one) gives a store made before it the metering tables: a store of the previous
+// The metering migration gives a store made before it the metering tables: a store of the previous
 // version, with a network in it, upgrades in place and then holds labels, rules and counts, keeping what it had.
 
 import { describe, it } from 'node:test';
@@ -16,13 +16,19 @@ import { freshPgSchema, PG_SKIP } from './harness.js';
 
 const NETWORK = { id: 'net-1', name: 'old', project_id: 'p' };
 
+/** The version before metering's migration (found by what it makes: other migrations may be appended after it). */
+function meteringVersion(dialect: 'sqlite' | 'postgres'): number {
+  const at = migrations(dialect).findIndex((m) => m.some((sql) => /CREATE TABLE IF NOT EXISTS metering_labels\b/.test(sql)));
+  assert.ok(at > 0, 'a migration makes the metering tables');
+  return at;
+}
+
 /** The statements of every migration before metering's, as a server of that version ran them. */
 function before(dialect: 'sqlite' | 'postgres'): string[] {
-  const all = migrations(dialect);
   const tables = new Set(METERING_KINDS.map((k) => KIND_TABLES[k].table));
   // v1 makes every kind's table of today; a store of the previous version had none of metering's.
-  return all
-    .slice(0, all.length - 1)
+  return migrations(dialect)
+    .slice(0, meteringVersion(dialect))
     .flat()
     .filter((sql) => ![...tables].some((t) => new RegExp(`\\b${t}\\b`).test(sql)));
 }
@@ -48,7 +54,7 @@ describe('the metering migration upgrades a store in place', () => {
       const db = new Database(file);
       db.exec('CREATE TABLE schema_version (version INTEGER NOT NULL)');
       for (const sql of before('sqlite')) db.exec(sql);
-      db.prepare('INSERT INTO schema_version (version) VALUES (?)').run(migrations('sqlite').length - 1);
+      db.prepare('INSERT INTO schema_version (version) VALUES (?)').run(meteringVersion('sqlite'));
       db.prepare('INSERT INTO networks (id, project_id, name, body) VALUES (?, ?, ?, ?)').run(NETWORK.id, NETWORK.project_id, NETWORK.name, JSON.stringify(NETWORK));
       assert.equal((db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name = 'metering_labels'").get() as { n: number }).n, 0);
       db.close();
@@ -71,7 +77,7 @@ describe('the metering migration upgrades a store in place', () => {
       try {
         await c.query('CREATE TABLE schema_version (version INTEGER NOT NULL)');
         for (const sql of before('postgres')) await c.query(sql);
-        await c.query('INSERT INTO schema_version (version) VALUES ($1)', [migrations('postgres').length - 1]);
+        await c.query('INSERT INTO schema_version (version) VALUES ($1)', [meteringVersion('postgres')]);
         await c.query('INSERT INTO networks (id, project_id, name, body) VALUES ($1, $2, $3, $4)', [NETWORK.id, NETWORK.project_id, NETWORK.name, JSON.stringify(NETWORK)]);
         assert.equal((await c.query("SELECT to_regclass('metering_labels') AS t")).rows[0].t, null);
       } finally {
