@@ -170,7 +170,8 @@ test('metering: egress and ingress counts of known traffic over IPv6 and IPv4, e
     const mark = env.agent.lines.length;
     await env.api('DELETE', `/v2.0/metering/metering-labels/${label.id}`);
     await env.agent.waitLine(new RegExp(`${qrouter}: metering table \\(no label: table removed\\)`), mark);
-    assert.notEqual(sh(['ip', 'netns', 'exec', qrouter, 'nft', 'list', 'table', 'inet', 'v6stack_metering']).status, 0);
+    // The line names the action as it is taken: the table is gone once the pass has run it.
+    await until('the metering table gone', () => sh(['ip', 'netns', 'exec', qrouter, 'nft', 'list', 'table', 'inet', 'v6stack_metering']).status !== 0, 30_000);
     const gone = await fetch(`${env.url}/v6stack/v1/metering-labels/${label.id}/counters`);
     assert.equal(gone.status, 404);
   } finally {
