@@ -12,7 +12,8 @@ import { join, resolve } from 'node:path';
 import { plan, diff, type ActualLink, type AgentEntry, type ApiState, type DesiredState, type HostRole, type NetworkDoc, type PlanOptions, type PortDoc, type RouterDoc, type SubnetDoc, type FloatingIpDoc } from './plan.js';
 import type { AddressGroupDoc, NdpProxyDoc, SecurityGroupDoc, SecurityGroupRuleDoc } from './model.js';
 import { FirewallApplier } from './nft.js';
-import { applyActions, observe, observeUnderlay } from './linux.js';
+import { applyActions, exec, observe, observeUnderlay } from './linux.js';
+import { METERING_FAMILY, METERING_TABLE, parseCounterName, readMeteringTable, type MeteringLabel, type MeteringRule } from '../domain/metering.js';
 import { Supervisor } from './daemons.js';
 import type { RestartPolicy } from './restart-policy.js';
 import { releaseAgentLock, takeAgentLock } from './host-state.js';
@@ -32,6 +33,8 @@ export interface AgentOptions {
   /** Wait after a change before re-planning (default 0: the next pass collects what arrives meanwhile). */
   debounceMs?: number;
   heartbeatMs?: number;
+  /** How often the metering counters are read and reported (default 30 s, Neutron's measure_interval). */
+  meteringMs?: number;
   /** Full resync period: every collection fetched again and every namespace read back (default 60 s). */
   resyncMs?: number;
   /** all (default, one host), network (routers and DHCP among several hosts) or compute (bridges only). */
@@ -58,9 +61,9 @@ export interface AgentOptions {
 }
 
 /** The change feed's kinds the agent follows, and their collections. */
-const COLLECTIONS = { network: 'networks', subnet: 'subnets', port: 'ports', router: 'routers', security_group: 'security_groups', security_group_rule: 'security_group_rules', floatingip: 'floatingips', address_group: 'address_groups', ndp_proxy: 'ndp_proxies' } as const;
-/** A collection's path: its JSON key with dashes (security_groups -> security-groups). */
-const pathOf = (k: Kind): string => (k === 'ndp_proxy' ? COLLECTIONS[k] : COLLECTIONS[k].replace(/_/g, '-'));
+const COLLECTIONS = { network: 'networks', subnet: 'subnets', port: 'ports', router: 'routers', security_group: 'security_groups', security_group_rule: 'security_group_rules', floatingip: 'floatingips', address_group: 'address_groups', ndp_proxy: 'ndp_proxies', metering_label: 'metering_labels', metering_label_rule: 'metering_label_rules' } as const;
+/** A collection's path: its JSON key with dashes (security_groups -> security-groups); ndp_proxies keeps Neutron's underscore. */
+const pathOf = (k: Kind): string => (k === 'ndp_proxy' ? COLLECTIONS[k] : (k.startsWith('metering_') ? 'metering/' : '') + COLLECTIONS[k].replace(/_/g, '-'));
 type Kind = keyof typeof COLLECTIONS;
 /** The document of each kind, as the agent reads it (the schema's types, narrowed: model.ts). */
 interface DocOfKind {
@@ -73,6 +76,8 @@ interface DocOfKind {
   floatingip: FloatingIpDoc;
   address_group: AddressGroupDoc;
   ndp_proxy: NdpProxyDoc;
+  metering_label: MeteringLabel;
+  metering_label_rule: MeteringRule;
 }
 type Cache = { [K in Kind]: Map<string, DocOfKind[K]> };
 const RELEVANT = new Set<string>(Object.keys(COLLECTIONS));
@@ -104,9 +109,9 @@ export class Agent {
   private poll: AbortController | null = null;
   private lastSummary: Record<string, unknown> = {};
   /** The agent's copy of the API state, kept current from the change feed. */
-  private cache: Cache = { network: new Map(), subnet: new Map(), port: new Map(), router: new Map(), security_group: new Map(), security_group_rule: new Map(), floatingip: new Map(), address_group: new Map(), ndp_proxy: new Map() };
+  private cache: Cache = { network: new Map(), subnet: new Map(), port: new Map(), router: new Map(), security_group: new Map(), security_group_rule: new Map(), floatingip: new Map(), address_group: new Map(), ndp_proxy: new Map(), metering_label: new Map(), metering_label_rule: new Map() };
   /** Documents the feed named since the last pass. */
-  private pending: Record<Kind, Set<string>> = { network: new Set(), subnet: new Set(), port: new Set(), router: new Set(), security_group: new Set(), security_group_rule: new Set(), floatingip: new Set(), address_group: new Set(), ndp_proxy: new Set() };
+  private pending: Record<Kind, Set<string>> = { network: new Set(), subnet: new Set(), port: new Set(), router: new Set(), security_group: new Set(), security_group_rule: new Set(), floatingip: new Set(), address_group: new Set(), ndp_proxy: new Set(), metering_label: new Set(), metering_label_rule: new Set() };
   private needFull = true;
   private lastFull = 0;
   /** Each namespace's plan as last applied: a namespace whose plan did not change is not read back. */
@@ -120,6 +125,9 @@ export class Agent {
   /** keepalived's state per HA router on this host (the notify scripts' state files). */
   private haStates: Record<string, string> = {};
   private haTimer: NodeJS.Timeout | null = null;
+  private meteringTimer: NodeJS.Timeout | null = null;
+  /** The router namespaces the last pass metered (features/metering.ts), whose counters reportMetering reads. */
+  private metered: { ns: string; routerId: string }[] = [];
 
   private readonly opts: AgentOptions;
 
@@ -155,6 +163,7 @@ export class Agent {
     void this.heartbeat();
     this.heartbeatTimer = setInterval(() => void this.heartbeat(), this.opts.heartbeatMs ?? 10_000);
     this.haTimer = setInterval(() => void this.watchHaStates(), this.opts.haStatePollMs ?? 100);
+    this.meteringTimer = setInterval(() => void this.reportMetering(), this.opts.meteringMs ?? 30_000);
     this.resyncTimer = setInterval(() => {
       this.needFull = true;
       this.schedule();
@@ -166,6 +175,7 @@ export class Agent {
     this.stopped = true;
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
     if (this.haTimer) clearInterval(this.haTimer);
+    if (this.meteringTimer) clearInterval(this.meteringTimer);
     if (this.resyncTimer) clearInterval(this.resyncTimer);
     if (this.debounce) clearTimeout(this.debounce);
     this.poll?.abort();
@@ -259,7 +269,7 @@ export class Agent {
   }
 
   private state(): ApiState {
-    return { networks: [...this.cache.network.values()], subnets: [...this.cache.subnet.values()], ports: [...this.cache.port.values()], routers: [...this.cache.router.values()], securityGroups: [...this.cache.security_group.values()], securityGroupRules: [...this.cache.security_group_rule.values()], floatingips: [...this.cache.floatingip.values()], addressGroups: [...this.cache.address_group.values()], ndpProxies: [...this.cache.ndp_proxy.values()] };
+    return { networks: [...this.cache.network.values()], subnets: [...this.cache.subnet.values()], ports: [...this.cache.port.values()], routers: [...this.cache.router.values()], securityGroups: [...this.cache.security_group.values()], securityGroupRules: [...this.cache.security_group_rule.values()], floatingips: [...this.cache.floatingip.values()], addressGroups: [...this.cache.address_group.values()], ndpProxies: [...this.cache.ndp_proxy.values()], meteringLabels: [...this.cache.metering_label.values()], meteringLabelRules: [...this.cache.metering_label_rule.values()] };
   }
 
   /** One reconcile pass; concurrent requests collapse into one more pass. */
@@ -342,6 +352,7 @@ export class Agent {
     const started = await this.supervisor.ensure(desired.daemons);
     await this.pdReporter.report(state, desired.daemons, desired.namespaces.map((n) => n.name));
     await this.report(desired, kernel.bridgeEnds);
+    this.metered = desired.metering.map((m) => ({ ns: m.ns, routerId: m.routerId }));
     this.log(`in sync: ${kernel.actions} kernel actions, ${stopped + started} daemon actions (${full ? 'full resync' : `${kernel.readBack} namespaces read back`})`);
   }
 
@@ -356,9 +367,11 @@ export class Agent {
     // A namespace's NAT table (features/nat.ts) is part of what "its plan changed" means: an enable_snat or
     // floating IP change may leave its links as they are.
     const natOf = new Map(desired.nat.map((n) => [n.ns, n.table]));
-    // So is its NDP proxy plan (features/ndp-proxy.ts): a proxy added or removed changes nothing else.
+    // So are its NDP proxy plan (features/ndp-proxy.ts) and its metering table (features/metering.ts): a proxy or a
+    // label added or removed changes nothing else.
     const ndpOf = new Map((desired.ndpProxy ?? []).map((p) => [p.ns, p]));
-    const specs = new Map(desired.namespaces.map((n) => [n.name, JSON.stringify([n, natOf.get(n.name) ?? null, ndpOf.get(n.name) ?? null], (_k, v: unknown) => (v instanceof Map ? [...v] : v))]));
+    const meteringOf = new Map(desired.metering.map((m) => [m.ns, m.table]));
+    const specs = new Map(desired.namespaces.map((n) => [n.name, JSON.stringify([n, natOf.get(n.name) ?? null, ndpOf.get(n.name) ?? null, meteringOf.get(n.name) ?? null], (_k, v: unknown) => (v instanceof Map ? [...v] : v))]));
     const touched = desired.namespaces.filter((n) => this.applied.get(n.name) !== specs.get(n.name));
     const subset = { ...desired, namespaces: touched };
     const touchedNames = new Set(touched.map((n) => n.name));
@@ -495,6 +508,28 @@ export class Agent {
       await this.heartbeat();
     } finally {
       this.watchingHa = false;
+    }
+  }
+
+  /**
+   * Reads each metered router's counters (absolute, as the kernel keeps them) and reports them; the server adds up
+   * their increases per label and router (api/resources/metering.ts). A failed read or report is tried next time.
+   */
+  private async reportMetering(): Promise<void> {
+    if (!this.metered.length || this.stopped) return;
+    try {
+      const counters = [];
+      for (const { ns, routerId } of this.metered) {
+        const json = await exec(['ip', 'netns', 'exec', ns, 'nft', '-j', 'list', 'table', METERING_FAMILY, METERING_TABLE]).catch(() => '');
+        if (!json) continue;
+        for (const [name, c] of readMeteringTable(json).counters) {
+          const key = parseCounterName(name);
+          if (key) counters.push({ metering_label_id: key.labelId, router_id: routerId, direction: key.direction, packets: c.packets, bytes: c.bytes });
+        }
+      }
+      if (counters.length) await this.api('PUT', '/v6stack/v1/metering/counters', { host: this.opts.host, counters });
+    } catch (e) {
+      this.log(`metering: ${(e as Error).message}`);
     }
   }
 

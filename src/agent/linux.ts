@@ -9,6 +9,7 @@ import { canonicalIp } from '../domain/ip.js';
 import { acceptRaKey } from './features/netns.js';
 import { NAT_FAMILY, NAT_TABLE, readNatTable } from '../domain/nat.js';
 import { NDP_FAMILY, NDP_TABLE, proxyNdpKey, readNdpTable } from '../domain/ndp-proxy.js';
+import { METERING_FAMILY, METERING_TABLE, readMeteringTable } from '../domain/metering.js';
 import type { Action, ActualLink, ActualNamespace, ActualState, DesiredState, ExtraRoute, FdbEntry, RouteSpec } from './model.js';
 
 export type { Action, ActualLink, ActualNamespace, ActualState };
@@ -54,7 +55,7 @@ export async function observeNamespace(ns: string, sysctls: string[]): Promise<A
   const links = new Map<string, ActualLink>();
   // The four reads run side by side: a namespace costs one round of process spawns, not four.
   const router = ns.startsWith('qrouter-');
-  const [addrs, v6, v4, sysctlOut, natJson, static6, static4, neighProxy, ndpJson] = await Promise.all([
+  const [addrs, v6, v4, sysctlOut, natJson, static6, static4, neighProxy, ndpJson, meteringJson] = await Promise.all([
     exec(['ip', '-n', ns, '-json', '-details', 'addr', 'show']),
     exec(['ip', '-n', ns, '-json', '-6', 'route', 'show', 'default']),
     exec(['ip', '-n', ns, '-json', '-4', 'route', 'show', 'default']),
@@ -68,6 +69,8 @@ export async function observeNamespace(ns: string, sysctls: string[]): Promise<A
     // A router's NDP proxy entries and its filter table (features/ndp-proxy.ts).
     router ? exec(['ip', '-n', ns, '-6', '-json', 'neigh', 'show', 'proxy']) : Promise.resolve(null),
     router ? exec(['ip', 'netns', 'exec', ns, 'nft', '-j', 'list', 'table', NDP_FAMILY, NDP_TABLE]).catch(() => '') : Promise.resolve(null),
+    // A router's metering table (features/metering.ts); absent is "none".
+    router ? exec(['ip', 'netns', 'exec', ns, 'nft', '-j', 'list', 'table', METERING_FAMILY, METERING_TABLE]).catch(() => '') : Promise.resolve(null),
   ]);
   const raw = JSON.parse(addrs || '[]') as IpLinkJson[];
   for (const l of raw) {
@@ -104,7 +107,7 @@ export async function observeNamespace(ns: string, sysctls: string[]): Promise<A
     }
   }
   const ndp = router ? { proxies: (JSON.parse(neighProxy || '[]') as { dst: string; dev: string }[]).map((e) => ({ dst: canonicalIp(e.dst) ?? e.dst, dev: e.dev })), table: readNdpTable(ndpJson) } : null;
-  return { links, routes, sysctls: values, ...(natJson === null ? {} : { nat: readNatTable(natJson) }), ...(router ? { extraRoutes } : {}), ...(ndp ? { ndp } : {}) };
+  return { links, routes, sysctls: values, ...(natJson === null ? {} : { nat: readNatTable(natJson) }), ...(meteringJson === null ? {} : { metering: meteringJson ? readMeteringTable(meteringJson) : null }), ...(router ? { extraRoutes } : {}), ...(ndp ? { ndp } : {}) };
 }
 
 const OBSERVE_PARALLEL = 4;

@@ -8,6 +8,7 @@ import type { Agent as AgentDoc, FloatingIp, NdpProxy, Network, Port, Router, Su
 import type { NdpRouterPlan, NdpTable } from '../domain/ndp-proxy.js';
 import type { FirewallInput, FwAddressGroup, FwGroup, FwRule } from '../domain/firewall.js';
 import type { NatActual, NatTable } from '../domain/nat.js';
+import type { MeteringActual, MeteringLabel, MeteringRule, MeteringTable } from '../domain/metering.js';
 import type { HostedBgpSpeaker } from '../domain/bgp.js';
 import { DEVICE_OWNER_DHCP as DHCP_OWNER, DEVICE_OWNER_ROUTER_GW as GATEWAY_OWNER, ROUTER_INTERFACE_OWNERS } from '../domain/ipv6/index.js';
 
@@ -21,7 +22,7 @@ export type SubnetDoc = Pick<Subnet, 'id' | 'network_id' | 'ip_version' | 'cidr'
   Partial<Pick<Subnet, 'gateway_ip' | 'dns_nameservers' | 'host_routes'>>;
 export type PortDoc = Pick<Port, 'id' | 'network_id' | 'mac_address' | 'fixed_ips' | 'device_owner' | 'device_id'> &
   Partial<Pick<Port, 'admin_state_up' | 'binding:host_id' | 'status' | 'binding:vif_details'>>;
-export type RouterDoc = Pick<Router, 'id'> & Partial<Pick<Router, 'external_gateway_info' | 'ha' | 'routes' | 'enable_ndp_proxy'>>;
+export type RouterDoc = Pick<Router, 'id'> & Partial<Pick<Router, 'external_gateway_info' | 'ha' | 'routes' | 'enable_ndp_proxy' | 'project_id' | 'admin_state_up'>>;
 /** An NDP proxy (l3-ndp-proxy), as features/ndp-proxy.ts reads it. */
 export type NdpProxyDoc = Pick<NdpProxy, 'id' | 'router_id' | 'port_id' | 'ip_address'>;
 export type FloatingIpDoc = Pick<FloatingIp, 'id' | 'floating_ip_address' | 'router_id' | 'port_id' | 'fixed_ip_address'>;
@@ -47,6 +48,9 @@ export interface ApiState {
   addressGroups?: AddressGroupDoc[];
   /** NDP proxies (features/ndp-proxy.ts); absent means none. */
   ndpProxies?: NdpProxyDoc[];
+  /** Metering labels and their rules (features/metering.ts); absent means none. */
+  meteringLabels?: MeteringLabel[];
+  meteringLabelRules?: MeteringRule[];
 }
 export type SecurityGroupDoc = FwGroup;
 export type AddressGroupDoc = FwAddressGroup;
@@ -252,6 +256,8 @@ export interface DesiredState {
   /** Each router namespace's NDP proxy (features/ndp-proxy.ts): proxy_ndp, proxy entries, the inbound filter. */
   ndpProxy?: NdpRouterPlan[];
   nat: { ns: string; table: NatTable; /** false on an HA router: keepalived announces its floating IPs, not the agent (features/nat.ts). */ garp?: boolean }[];
+  /** Each metered router namespace's counting table (features/metering.ts): a router with a gateway and labels. */
+  metering: { ns: string; routerId: string; table: MeteringTable }[];
 }
 
 // ---- What the kernel has (linux.ts observe reads it; the features' diffs compare against it).
@@ -281,6 +287,8 @@ export interface ActualNamespace {
   nat?: NatActual | null;
   /** A router namespace's NDP proxy state (absent: not read). */
   ndp?: { proxies: { dst: string; dev: string }[]; table: NdpTable | null };
+  /** A router namespace's metering table as read back (null: none; absent: not read). */
+  metering?: MeteringActual | null;
 }
 
 /** One FDB entry of a vxlan link: `bridge fdb show` as JSON gives mac, ifname and dst. */

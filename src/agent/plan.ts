@@ -19,11 +19,11 @@ import type { Action, ActualState, ApiState, DesiredState, PlanOptions } from '.
 export * from './model.js';
 export { networksNeedingDhcp } from './features/dhcp.js';
 
-const LIST_KEYS = ['bridges', 'namespaces', 'daemons', 'knownTaps', 'tunnels', 'wiring', 'nat'] as const;
+const LIST_KEYS = ['bridges', 'namespaces', 'daemons', 'knownTaps', 'tunnels', 'wiring', 'nat', 'metering'] as const;
 
 export function plan(state: ApiState, opts: PlanOptions, features: readonly Feature[] = FEATURES): DesiredState {
   const ctx = planContext(state, opts);
-  const desired: DesiredState = { bridgeNs: '', bridgeNsSysctls: [], bridges: [], namespaces: [], daemons: [], knownTaps: [], tunnels: [], wiring: [], nat: [] };
+  const desired: DesiredState = { bridgeNs: '', bridgeNsSysctls: [], bridges: [], namespaces: [], daemons: [], knownTaps: [], tunnels: [], wiring: [], nat: [], metering: [] };
   for (const f of features) {
     const part = f.plan(ctx, desired);
     if (part.bridgeNs !== undefined) desired.bridgeNs = part.bridgeNs;

@@ -12,6 +12,9 @@
 //       What an agent found on the wire: a port it has plugged (and whose admin state is up) is ACTIVE, else DOWN
 //       (Neutron's update_device_up/down). Only ports whose status changes are written, and returned; ports that
 //       no longer exist are skipped (deleted while the agent looked).
+//   PUT /v6stack/v1/metering/counters  {"host": H, "counters": [{metering_label_id, router_id, direction, packets,
+//       bytes}]}: the metering counters an agent read (absolute); their increases are added to the label's counts.
+//   GET /v6stack/v1/metering-labels/<id>/counters -> bytes and packets per router and direction, and the total.
 //   PUT /v6stack/v1/prefix-delegation/subnets/<subnet id>  {"prefix": "<IPv6 /64>" | null}: a router's DHCPv6-PD
 //       client obtained (or released) a subnet's prefix; the subnet and its ports are renumbered (prefix-delegation.ts).
 
@@ -25,6 +28,7 @@ import { syncAllDhcpPorts } from './dhcp-ports.js';
 import { hostedBgpSpeakers, scheduleUnscheduledSpeakers } from './resources/bgp.js';
 import { syncAllHaRouters } from './ha-routers.js';
 import { handlePrefixDelegation } from './prefix-delegation.js';
+import { labelCounters, readingsOf, recordReadings } from './resources/metering.js';
 
 const MAX_WAIT_MS = 30_000;
 /** The port statuses an agent reports (Neutron's constants: PORT_STATUS_ACTIVE, _BUILD, _DOWN, _ERROR). */
@@ -59,6 +63,16 @@ export class AgentApi {
     if (parts[1] === 'bgp-speakers' && parts.length === 2 && method === 'GET') {
       const host = string(255).convert(url.searchParams.get('host') ?? '', 'host');
       return { status: 200, body: JSON.stringify({ bgp_speakers: await this.store.read((tx) => hostedBgpSpeakers(tx, host)) }) };
+    }
+    // Metering: the counts an agent read (PUT), and an operator's view of a label's (GET).
+    if (parts[1] === 'metering' && parts[2] === 'counters' && parts.length === 3 && method === 'PUT') {
+      const { host, readings } = readingsOf(body);
+      const n = await this.store.write((tx) => recordReadings(tx, host, readings, timestamp()));
+      return { status: 200, body: JSON.stringify({ recorded: n }) };
+    }
+    if (parts[1] === 'metering-labels' && parts[3] === 'counters' && parts.length === 4 && method === 'GET') {
+      const id = parts[2]!;
+      return { status: 200, body: JSON.stringify(await this.store.read((tx) => labelCounters(tx, id))) };
     }
     const pd = await handlePrefixDelegation(this.store, method, parts, body, () => this.notify());
     if (pd) return pd;

@@ -40,6 +40,8 @@ export const EXTENSIONS: Extension[] = [
   ext('l3-ha', 'HA Router extension', 'Adds HA capability to routers.'),
   ext('l3-ndp-proxy', 'L3 NDP Proxy', 'Router support for L3 NDP proxy.'),
   ext('l3_agent_scheduler', 'L3 Agent Scheduler', 'Schedule routers among l3 agents'),
+  ext('metering', 'Neutron Metering', 'Neutron Metering extension.'),
+  ext('metering_source_and_destination_fields', 'Neutron Metering with source and destination filtering', 'Neutron Metering extension that enables the use of source and destination IP prefixes to create metering label rules.'),
   ext('net-mtu', 'Network MTU', 'Provides MTU attribute for a network resource.'),
   ext('net-mtu-writable', 'Network MTU (writable)', 'Provides a writable MTU attribute for a network resource.'),
   ext('network-ip-availability', 'Network IP Availability', 'Provides IP availability data for each network and subnet.'),

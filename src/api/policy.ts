@@ -82,8 +82,8 @@ export function hasRole(caller: Caller, role: 'reader' | 'member' | 'admin'): bo
   return roles.includes('reader') || roles.includes('member') || roles.includes('admin');
 }
 
-/** Kinds only an admin may see or touch (agents, BGP dynamic routing). */
-export const ADMIN_ONLY_KINDS: ReadonlySet<Kind> = new Set<Kind>(['agent', 'bgp_speaker', 'bgp_peer', 'bgp_dragent_binding']);
+/** Kinds only an admin may see or touch (agents, BGP dynamic routing, metering: Neutron's Zed defaults). */
+export const ADMIN_ONLY_KINDS: ReadonlySet<Kind> = new Set<Kind>(['agent', 'bgp_speaker', 'bgp_peer', 'bgp_dragent_binding', 'metering_label', 'metering_label_rule', 'metering_counter']);
 
 /**
  * Kinds whose documents a non-admin sees only in its own project: a listing narrows by the project_id column in

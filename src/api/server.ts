@@ -35,8 +35,9 @@ import { bgpPeers, bgpSpeakers } from './resources/bgp.js';
 import { rbacGrants, rbacPolicies } from './resources/rbac-policies.js';
 import { addressGroups } from './resources/address-groups.js';
 import { ndpProxies } from './resources/ndp-proxies.js';
+import { meteringLabelRules, meteringLabels } from './resources/metering.js';
 
-export const RESOURCES: ResourceDef[] = [networks, subnets, ports, routers, subnetpools, addressScopes, securityGroups, securityGroupRules, agents, bgpSpeakers, bgpPeers, floatingips, rbacPolicies, addressGroups, ndpProxies];
+export const RESOURCES: ResourceDef[] = [networks, subnets, ports, routers, subnetpools, addressScopes, securityGroups, securityGroupRules, agents, bgpSpeakers, bgpPeers, floatingips, rbacPolicies, addressGroups, ndpProxies, meteringLabels, meteringLabelRules];
 const BY_PATH = new Map(RESOURCES.map((r) => [r.schema.path ?? r.schema.plural, r]));
 /** oslo.middleware's max_request_body_size default, which Neutron runs with. */
 export const MAX_REQUEST_BODY_SIZE = 114_688;
@@ -301,6 +302,8 @@ export class ApiServer {
       return this.agentApi.handle(method, parts.slice(1), url, parseJson(text));
     }
     if (parts[0] !== 'v2.0') throw resourceNotFound(url.pathname);
+    // The metering extension's collections sit under its path_prefix, /v2.0/metering/.
+    if (parts[1] === 'metering' && parts.length >= 3) parts.splice(1, 2, `metering/${parts[2]}`);
     if (parts.length === 1 && method === 'GET') {
       const base = `${url.origin}/v2.0`;
       return {

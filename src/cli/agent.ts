@@ -20,6 +20,7 @@ interface AgentCliOptions {
   minRtrAdvInterval: string;
   maxRtrAdvInterval: string;
   resyncInterval: string;
+  meteringInterval: string;
   role: HostRole;
   tunnelIp?: string;
   ipv6Gateway?: string;
@@ -46,6 +47,7 @@ export function registerAgentCommands(program: Command): void {
     .option('--ha-vrrp-advert-int <s>', "HA routers: seconds between VRRP advertisements (VRRPv3, centiseconds); a failover takes about 3 x this (Neutron's ha_vrrp_advert_int, default 2 there)", String(DEFAULT_VRRP.advertInt))
     .option('--ha-vrrp-garp-master-delay <s>', "HA routers: seconds after becoming master before keepalived's second round of gratuitous ARPs / unsolicited NAs", String(DEFAULT_VRRP.garpMasterDelay))
     .option('--namespace-suffix <text>', 'appended to router namespace names, so the agents of several lab hosts can run the same HA router on one machine (e.g. @host-a)')
+    .option('--metering-interval <s>', "seconds between readings of the metering counters, reported to the server (Neutron's metering agent measure_interval)", '30')
     .option('--report-interval <s>', "seconds between heartbeats (Neutron's report_interval; keep it well under the server's --agent-down-time)", '10')
     .action(async (o: AgentCliOptions) => {
       const advertInt = Number(o.haVrrpAdvertInt);
@@ -62,6 +64,7 @@ export function registerAgentCommands(program: Command): void {
         stateDir: resolve(o.stateDir ?? `/var/lib/v6stack/agent-${o.host}`),
         resyncMs: Number(o.resyncInterval) * 1000,
         heartbeatMs: Number(o.reportInterval) * 1000,
+        meteringMs: Number(o.meteringInterval) * 1000,
         role: o.role,
         ...(o.tunnelIp ? { tunnelIp: o.tunnelIp } : {}),
         ...(o.ipv6Gateway ? { ipv6Gateway: o.ipv6Gateway } : {}),

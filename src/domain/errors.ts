@@ -54,6 +54,9 @@ export function notFound(resource: string, id: string): NeutronError {
   // neutron/extensions/rbac.py RbacPolicyNotFound; an unknown id is looked for in every RBAC table, so its type is
   // 'unknown' (RbacPluginMixin._get_object_type).
   if (resource === 'rbac_policy') return new NeutronError(404, 'RbacPolicyNotFound', `RBAC policy of type unknown with ID ${id} not found`);
+  // neutron-lib exceptions/metering.py.
+  if (resource === 'metering_label') return new NeutronError(404, 'MeteringLabelNotFound', `Metering label '${id}' does not exist.`);
+  if (resource === 'metering_label_rule') return new NeutronError(404, 'MeteringLabelRuleNotFound', `Metering label rule '${id}' does not exist.`);
   const type = RESOURCE_TYPE[resource] ?? resource;
   const label: Record<string, string> = {
     subnetpool: 'Subnet pool',

@@ -16,6 +16,8 @@ export { bgpPeer, BGP_AUTH_TYPES, type BgpPeer, type BgpPeerInput } from './reso
 export { addressGroup, type AddressGroup, type AddressGroupInput } from './resources/address-group.js';
 export { floatingip, FLOATINGIP_STATUSES, type FloatingIp, type FloatingIpInput, type FloatingIpPool } from './resources/floatingip.js';
 export { ndpProxy, type NdpProxy, type NdpProxyInput } from './resources/ndp-proxy.js';
+export { meteringLabel, type MeteringLabelDoc, type MeteringLabelInput } from './resources/metering-label.js';
+export { meteringLabelRule, type MeteringLabelRuleDoc, type MeteringLabelRuleInput } from './resources/metering-label-rule.js';
 export { rbacPolicy, RBAC_OBJECT_TYPES, RBAC_ACTIONS, ACCESS_SHARED, ACCESS_EXTERNAL, type RbacPolicy, type RbacObjectType } from './resources/rbac-policy.js';
 
 import { addressGroup } from './resources/address-group.js';
@@ -25,6 +27,8 @@ import { bgpSpeaker } from './resources/bgp-speaker.js';
 import { floatingip } from './resources/floatingip.js';
 import { rbacPolicy } from './resources/rbac-policy.js';
 import { ndpProxy } from './resources/ndp-proxy.js';
+import { meteringLabel } from './resources/metering-label.js';
+import { meteringLabelRule } from './resources/metering-label-rule.js';
 import { network } from './resources/network.js';
 import { port } from './resources/port.js';
 import { router } from './resources/router.js';
@@ -34,4 +38,4 @@ import { addressScope, subnetpool } from './resources/subnetpool.js';
 import type { ResourceSchema } from './define.js';
 
 /** Every resource of the API, in the order /v2.0 lists them. */
-export const SCHEMAS: readonly ResourceSchema[] = [network, subnet, port, router, subnetpool, addressScope, securityGroup, securityGroupRule, agent, bgpSpeaker, bgpPeer, floatingip, rbacPolicy, addressGroup, ndpProxy];
+export const SCHEMAS: readonly ResourceSchema[] = [network, subnet, port, router, subnetpool, addressScope, securityGroup, securityGroupRule, agent, bgpSpeaker, bgpPeer, floatingip, rbacPolicy, addressGroup, ndpProxy, meteringLabel, meteringLabelRule];

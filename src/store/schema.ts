@@ -53,6 +53,9 @@ export const KIND_TABLES: Record<Kind, KindTable> = {
   address_group: { table: 'address_groups', columns: [] },
   // A router's proxies are looked up by the server (interface and gateway removal), a port's on its delete.
   ndp_proxy: { table: 'ndp_proxies', columns: ['router_id', 'port_id', 'ip_address'], indexed: ['project_id', 'router_id', 'port_id'] },
+  metering_label: { table: 'metering_labels', columns: [] },
+  metering_label_rule: { table: 'metering_label_rules', columns: ['metering_label_id'], indexed: ['metering_label_id'] },
+  metering_counter: { table: 'metering_counters', columns: ['metering_label_id', 'router_id'], indexed: ['metering_label_id'] },
 };
 
 /** The store kinds migration v9 adds (address groups; an rbac-address-group would name `address_group`). */
@@ -60,6 +63,8 @@ export const ADDRESS_GROUP_KINDS: Kind[] = ['address_group'];
 
 /** The store kinds the NDP proxy migration adds (l3-ndp-proxy). */
 export const NDP_PROXY_KINDS: Kind[] = ['ndp_proxy'];
+/** The store kinds the metering migration adds (labels, their rules, the counts agents report). */
+export const METERING_KINDS: Kind[] = ['metering_label', 'metering_label_rule', 'metering_counter'];
 
 /** Columns every kind has, besides its own. */
 export const COMMON_COLUMNS = ['id', 'project_id', 'name'] as const;
@@ -195,7 +200,11 @@ export function migrations(dialect: Dialect): string[][] {
       ? `UPDATE routers SET body = json_set(body, '$.enable_ndp_proxy', json('false')) WHERE json_extract(body, '$.enable_ndp_proxy') IS NULL`
       : `UPDATE routers SET body = (body::jsonb || '{"enable_ndp_proxy": false}'::jsonb)::text WHERE NOT jsonb_exists(body::jsonb, 'enable_ndp_proxy')`,
   ];
-  return [v1, v2, v3, v4, v5, v6, v7, v8, v9, v10];
+  // v11: metering (the metering extension): labels, their rules and the agents' counts, made IF NOT EXISTS as v6's are.
+  const v11 = METERING_KINDS.flatMap((k) =>
+    kindDdl(dialect, KIND_TABLES[k]).map((stmt) => stmt.replace(/^CREATE (TABLE|INDEX) /, 'CREATE $1 IF NOT EXISTS ')),
+  );
+  return [v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11];
 }
 
 /** The schema version from which subnets carry their cidr keys (v7): a store upgrading past it fills them in. */

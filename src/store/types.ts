@@ -27,7 +27,12 @@ export type Kind =
   /** Address groups (the address-group extension; a security group rule's remote_address_group_id). */
   | 'address_group'
   /** NDP proxies (the l3-ndp-proxy extension): a port's IPv6 address a router publishes on its gateway. */
-  | 'ndp_proxy';
+  | 'ndp_proxy'
+  /** Metering labels and their rules (the metering extension). */
+  | 'metering_label'
+  | 'metering_label_rule'
+  /** The traffic counts agents report per metering label, router and host (not on the change feed). */
+  | 'metering_counter';
 
 export type Doc = Record<string, unknown> & { id: string };
 

@@ -16,7 +16,8 @@ import { metadata } from './metadata.js';
 import { nat } from './nat.js';
 import { pd } from './pd.js';
 import { ndpProxy } from './ndp-proxy.js';
+import { metering } from './metering.js';
 
-export const FEATURES: readonly Feature[] = [l2, vxlan, l3, ha, ra, dhcp, metadata, pd, firewall, bgp, nat, ndpProxy];
+export const FEATURES: readonly Feature[] = [l2, vxlan, l3, ha, ra, dhcp, metadata, pd, firewall, bgp, nat, ndpProxy, metering];
 
 export type { Feature, FeatureActions, PlanContext } from './feature.js';
