@@ -58,6 +58,8 @@ export interface ServerSettings {
   ipv6PdEnabled?: boolean;
   /** [quotas] quota_<resource>: default limits per project (api/quotas.ts NEUTRON_DEFAULT_QUOTAS for what is absent). */
   quotas?: Partial<Record<string, number>>;
+  /** dhcp_agents_per_network, network_auto_schedule (dhcp-agent-scheduler.ts DEFAULT_DHCP_SCHEDULER if absent). */
+  dhcp?: Partial<{ agentsPerNetwork: number; networkAutoSchedule: boolean }>;
 }
 
 /** ISO-8601 seconds in UTC with a Z, as Neutron prints timestamps. */

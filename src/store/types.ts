@@ -25,7 +25,12 @@ export type Kind =
   /** A project's quota limits that differ from the server's defaults (id: the project id). */
   | 'quota'
   /** Address groups (the address-group extension; a security group rule's remote_address_group_id). */
-  | 'address_group';
+  | 'address_group'
+  /**
+   * A network hosted by a DHCP agent (Neutron's networkdhcpagentbindings): id is `<network id>:<agent id>`, so the
+   * pair is unique in the store itself.
+   */
+  | 'network_dhcp_agent_binding';
 
 export type Doc = Record<string, unknown> & { id: string };
 
