@@ -7,6 +7,8 @@
 // POST /v2.0/ports would have made.
 
 import {
+  agentAlive,
+  AGENT_DOWN_TIME_MS,
   DEVICE_OWNER_DHCP,
   dhcpDeviceId,
   dhcpPortSubnets,
@@ -15,6 +17,8 @@ import {
   poolCounted,
   poolExhausted,
   servesDhcp,
+  servesDhcpRole,
+  type DhcpAgent,
   type DhcpPortState,
   type DhcpPortStep,
   type DhcpSubnet,
@@ -22,7 +26,7 @@ import {
 import type { FixedIpRequest } from '../domain/ipv6/index.js';
 import type { Doc, Tx } from '../store/types.js';
 import { saveDoc, type RequestContext, type ServerSettings } from './context.js';
-import { scheduleNetwork, schedulerView, type SchedulerView } from './dhcp-agent-scheduler.js';
+import { isDhcpAgent, scheduleNetwork, schedulerView, type SchedulerView } from './dhcp-agent-scheduler.js';
 import { createPort, deletePort, ports as portResource } from './resources/ports.js';
 
 /** One host's port plan, with the pools that are full left out of it (a small pool may have no address left). */
@@ -157,11 +161,21 @@ export async function syncAllDhcpPorts(tx: Tx, settings: ServerSettings | undefi
   // Only networks with a DHCP port, a subnet dnsmasq serves or an agent can need a change.
   const servedNets = new Set(subnets.filter((s) => servesDhcp(s as unknown as DhcpSubnet)).map((s) => s.network_id as string));
   const candidates = new Set([...portsOf.keys(), ...servedNets, ...view.byNetwork.keys()]);
+  // Hosts whose live v6stack agent has not shown its DHCP agent row yet (a store upgraded from before the bindings,
+  // the first heartbeats after the restart): an unhosted network with its port there waits for that host.
+  const dhcpRowHosts = new Set([...view.agents.values()].filter(isDhcpAgent).map((a) => a.host as string));
+  const down = settings?.agentDownTimeMs ?? AGENT_DOWN_TIME_MS;
+  const pending = new Set(
+    [...view.agents.values()]
+      .filter((a) => servesDhcpRole(a as unknown as DhcpAgent) && agentAlive(a as unknown as DhcpAgent, view.nowMs, down) && !dhcpRowHosts.has(a.host as string))
+      .map((a) => a.host as string),
+  );
   for (const networkId of [...candidates].sort()) {
     const mine = portsOf.get(networkId) ?? [];
     const netSubnets = subnetsOf.get(networkId) ?? [];
     const served = dhcpPortSubnets(netSubnets as unknown as DhcpSubnet[]).length > 0;
-    const hosts = await scheduleNetwork(tx, settings, view, networkId, { topUp: served && opts.schedule === true, failover: true, portHosts: hostsOf(mine) });
+    const waits = !view.byNetwork.get(networkId)?.length && mine.some((p) => pending.has(p['binding:host_id'] as string));
+    const hosts = await scheduleNetwork(tx, settings, view, networkId, { topUp: served && opts.schedule === true && !waits, failover: true, portHosts: hostsOf(mine) });
     await carryOut(tx, settings, networkId, netSubnets, mine, hosts);
   }
 }
