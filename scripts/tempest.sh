@@ -12,6 +12,10 @@
 #   --plugin   neutron_tempest_plugin.api tests matching ipv6|IPv6|subnetpool|address_scope
 #   --auth     noauth (default) or keystone: v6stack runs with --auth-strategy keystone against the same Keystone,
 #              with a service user `v6stack` made in it (its password in STATE/keystone/v6stack-password)
+#   --dhcp-agent  also run a real v6stack agent (host tempest-dhcp, role network, namespaces suffixed @tempest-dhcp)
+#              so that Tempest finds a live "DHCP agent" (the dhcp_agent_scheduler classes need one, the plugin's
+#              test_dhcp_port_status_active a DHCP port it plugs); on by default when the selection names
+#              dhcp_agent_scheduler or agent_management. Its namespaces are removed on exit.
 #   --check    compare failures with test/tempest/expected-failures.txt: exit 1 on a NEW failure, report fixed ones
 #              (without --check the exit status is 0 whatever the tests did, once the harness itself worked)
 # Several selections run together in one Tempest run. Default: --ipv6.
@@ -39,6 +43,7 @@ EXPECTED=$REPO/test/tempest/expected-failures.txt
 CONCURRENCY=2
 CHECK=0
 AUTH=noauth
+DHCP_AGENT=auto
 regexes=()
 
 RE_IPV6='^(tempest\.api\.network\.(test_dhcp_ipv6\.|test_networks\.NetworksIpV6Test|test_ports\.PortsIpV6TestJSON\.|test_routers\.RoutersIpV6Test\.|test_subnetpools_extensions\.)|neutron_tempest_plugin\.api\.(test_subnetpools\.|test_subnetpool_prefix_ops\.|test_address_scopes\.|admin\.test_address_scopes_negative\.|test_address_scopes_negative\.))'
@@ -52,9 +57,10 @@ while [ $# -gt 0 ]; do
     --plugin) regexes+=("$RE_PLUGIN") ;;
     --regex) regexes+=("$2"); shift ;;
     --check) CHECK=1 ;;
+    --dhcp-agent) DHCP_AGENT=1 ;;
     --concurrency) CONCURRENCY=$2; shift ;;
     --auth) AUTH=$2; shift; [ "$AUTH" = noauth ] || [ "$AUTH" = keystone ] || { echo "tempest.sh: --auth noauth|keystone, not $AUTH" >&2; exit 2; } ;;
-    -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,29p' "$0"; exit 0 ;;
     *) echo "tempest.sh: unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -62,6 +68,12 @@ done
 [ ${#regexes[@]} -gt 0 ] || regexes=("$RE_IPV6")
 REGEX=$(IFS='|'; echo "${regexes[*]}")
 [ ${#regexes[@]} -eq 1 ] || REGEX="(${REGEX})"
+if [ "$DHCP_AGENT" = auto ]; then
+  case "$REGEX" in *dhcp_agent_scheduler*|*agent_management*) DHCP_AGENT=1 ;; *) DHCP_AGENT=0 ;; esac
+fi
+# The agent's names: its host (the bridge namespace v6stack-br-HOST) and the suffix of its qdhcp-/qrouter- namespaces.
+AGENT_HOST=tempest-dhcp
+AGENT_SUFFIX=@$AGENT_HOST
 
 log() { echo "tempest.sh: $*"; }
 die() { echo "tempest.sh: ERROR $*" >&2; exit 1; }
@@ -98,6 +110,12 @@ cleanup() {
     kill -KILL "$pid" 2>/dev/null || true
   done
   [ ${#pids[@]} -eq 0 ] || log "stopped Keystone and v6stack; workspace kept in $OUT"
+  if [ "$DHCP_AGENT" = 1 ]; then
+    # The agent stops its daemons on SIGTERM and leaves its namespaces: they are all named after it, and go here.
+    for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep -E "^(q(dhcp|router)-.*${AGENT_SUFFIX}|v6stack-br-${AGENT_HOST})\$" || true); do
+      ip netns del "$ns" 2>/dev/null || true
+    done
+  fi
   exit $rc
 }
 trap cleanup EXIT
@@ -128,6 +146,10 @@ wait_for() { # URL what pid log
 QUOTAS=(--quota-rbac-policy 100)
 for r in network subnet port router floatingip security-group security-group-rule; do QUOTAS+=(--quota-$r -1); done
 auth_opts=()
+if [ "$AUTH" = keystone ] && [ "$DHCP_AGENT" = 1 ]; then
+  # The agent presents the server's agent secret (the server reads it from the environment too).
+  export V6STACK_AGENT_SECRET; V6STACK_AGENT_SECRET=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
+fi
 if [ "$AUTH" = keystone ]; then
   [ -f "$KS_DIR/v6stack-password" ] || (umask 077; head -c 18 /dev/urandom | base64 | tr -d '/+=' > "$KS_DIR/v6stack-password")
   wait_for "$KS_URL" Keystone "${pids[0]}" "$OUT/keystone-uwsgi.log"
@@ -161,6 +183,20 @@ PUBLIC_ID=$(api POST /v2.0/networks '{"network":{"name":"public","router:externa
 api POST /v2.0/subnets "{\"subnet\":{\"network_id\":\"$PUBLIC_ID\",\"name\":\"public-v4\",\"ip_version\":4,\"cidr\":\"192.0.2.0/24\"}}" >/dev/null
 api POST /v2.0/subnets "{\"subnet\":{\"network_id\":\"$PUBLIC_ID\",\"name\":\"public-v6\",\"ip_version\":6,\"cidr\":\"2001:db8:ffff::/64\"}}" >/dev/null
 EXTENSIONS=$(api GET /v2.0/extensions | jq_py "','.join(sorted(e['alias'] for e in d['extensions']))")
+
+# --- a real agent, when asked: its heartbeat is what makes the "DHCP agent" row (never a row written by hand) ------
+if [ "$DHCP_AGENT" = 1 ]; then
+  node dist/src/cli/main.js agent --server "$NET_URL" --host "$AGENT_HOST" --role network --namespace-suffix "$AGENT_SUFFIX" \
+    --state-dir "$OUT/agent" --report-interval 5 >"$OUT/agent.log" 2>&1 &
+  pids+=($!)
+  for _ in $(seq 1 120); do
+    [ "$(api GET "/v2.0/agents?agent_type=DHCP%20agent&host=$AGENT_HOST" | jq_py "len(d['agents'])")" = 1 ] && break
+    kill -0 "${pids[-1]}" 2>/dev/null || { tail -n 20 "$OUT/agent.log" >&2; die "the v6stack agent exited (log: $OUT/agent.log)"; }
+    sleep 0.5
+  done
+  [ "$(api GET "/v2.0/agents?agent_type=DHCP%20agent&host=$AGENT_HOST" | jq_py "len(d['agents'])")" = 1 ] || die "no DHCP agent reported within 60 s (log: $OUT/agent.log)"
+  log "v6stack agent (pid ${pids[-1]}) for host $AGENT_HOST: a live DHCP agent"
+fi
 
 # --- tempest workspace and configuration -------------------------------------------------------------------------
 # Written by hand rather than `tempest init`, which registers every workspace by name in ~/.tempest and refuses a

@@ -323,7 +323,13 @@ export const bridgeName = (networkId: string): string => `v6b-${networkId.slice(
 export const tapName = (portId: string): string => `tap${portId.slice(0, 11)}`;
 /** `suffix`: the agent's --namespace-suffix (several hosts' agents on one machine, as Neutron's functional tests do). */
 export const routerNsName = (routerId: string, suffix = ''): string => `qrouter-${routerId}${suffix}`;
-export const dhcpNsName = (networkId: string): string => `qdhcp-${networkId}`;
+/** With the same suffix as the router namespaces: two network nodes on one machine each run their own dnsmasq. */
+export const dhcpNsName = (networkId: string, suffix = ''): string => `qdhcp-${networkId}${suffix}`;
+/** The network a qdhcp- namespace of this agent serves (its name without prefix and suffix), or null. */
+export function dhcpNsNetwork(name: string, suffix = ''): string | null {
+  if (!name.startsWith('qdhcp-') || !name.endsWith(suffix)) return null;
+  return name.slice('qdhcp-'.length, name.length - suffix.length) || null;
+}
 /** The device_id of the DHCP port a host serves on a network: the server names it (domain/dhcp). */
 export { dhcpDeviceId } from '../domain/dhcp.js';
 

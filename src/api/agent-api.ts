@@ -4,8 +4,10 @@
 //   GET /v6stack/v1/changes?since=SEQ[&limit=N][&wait=SECONDS]  -> {"changes": [{seq, kind, id, op}], "last": SEQ}
 //       With `wait`, an empty answer is held until a change arrives or the time is up (long poll, at most 30 s).
 //   PUT /v6stack/v1/agents/<host>/<binary>  {"agent": {"agent_type", "configurations"?}} -> {"agent": {...}}
-//       The heartbeat of a DHCP host (role all or network) also schedules the networks no live host serves: their
-//       DHCP ports are made or moved in its transaction (dhcp-ports.ts).
+//       The heartbeat of a DHCP host (role all or network) also refreshes the host's "DHCP agent" row (the
+//       dhcp_agent_scheduler's agents: dhcp-agent-scheduler.ts), moves the networks of dead DHCP agents to live
+//       ones, and when that row comes alive schedules the networks short of agents: their DHCP ports are made or
+//       moved in its transaction (dhcp-ports.ts).
 //   GET /v6stack/v1/bgp-speakers?host=H  -> {"bgp_speakers": [{id, local_as, ip_version, networks, peers (with
 //       passwords), advertised_routes}]}: what host H's BGP agent runs (api/resources/bgp.ts hostedBgpSpeakers).
 //   PUT /v6stack/v1/ports/status  {"host": H, "ports": {"<port id>": "ACTIVE" | "DOWN", ...}} -> {"ports": [...]}
@@ -23,8 +25,9 @@ import { httpBadRequest, resourceNotFound } from '../domain/errors.js';
 import type { Doc, Store, Tx } from '../store/types.js';
 import { anyDict, isUuid, string } from '../schema/types.js';
 import { insertDoc, saveDoc, timestamp, type ServerSettings } from './context.js';
-import { servesDhcpRole, type DhcpAgent } from '../domain/dhcp.js';
+import { agentAlive, AGENT_DOWN_TIME_MS, servesDhcpRole, type DhcpAgent } from '../domain/dhcp.js';
 import { syncAllDhcpPorts } from './dhcp-ports.js';
+import { DHCP_AGENT_BINARY, DHCP_AGENT_TYPE, schedulerView } from './dhcp-agent-scheduler.js';
 import { hostedBgpSpeakers, scheduleUnscheduledSpeakers } from './resources/bgp.js';
 import { syncAllHaRouters } from './ha-routers.js';
 import { handlePrefixDelegation } from './prefix-delegation.js';
@@ -147,9 +150,19 @@ export class AgentApi {
     const configurations = input.configurations === undefined ? undefined : anyDict.convert(input.configurations, 'configurations');
     const doc = await this.store.write(async (tx) => {
       const agent = await this.upsertAgent(tx, host, binary, agentType, configurations);
-      // A DHCP host is alive: networks no live host serves are scheduled to it (their DHCP ports made or moved), in
-      // this transaction (Neutron's network_auto_schedule and allow_automatic_dhcp_failover).
-      if (servesDhcpRole(agent as unknown as DhcpAgent)) await syncAllDhcpPorts(tx, this.settings);
+      // A DHCP host is alive: its DHCP agent row too. Networks of dead DHCP agents fail over (Neutron's
+      // allow_automatic_dhcp_failover); when the row is new or was dead, networks short of agents are scheduled
+      // (network_auto_schedule: Neutron's agent asks for it when it starts). Their DHCP ports are made or moved in
+      // this transaction.
+      if (servesDhcpRole(agent as unknown as DhcpAgent) && binary !== DHCP_AGENT_BINARY) {
+        const view = await schedulerView(tx);
+        const before = [...view.agents.values()].find((a) => a.host === host && a.binary === DHCP_AGENT_BINARY);
+        const cameAlive = !before || !agentAlive(before as unknown as DhcpAgent, Date.now(), this.settings?.agentDownTimeMs ?? AGENT_DOWN_TIME_MS);
+        const networks = view.load.get(before?.id ?? '') ?? 0;
+        const dhcpAgent = await this.upsertAgent(tx, host, DHCP_AGENT_BINARY, DHCP_AGENT_TYPE, { dhcp_driver: 'dnsmasq', networks, notifies_port_ready: true });
+        view.agents.set(dhcpAgent.id, dhcpAgent);
+        await syncAllDhcpPorts(tx, this.settings, { schedule: cameAlive, view });
+      }
       // An L3 host is alive: HA routers short of hosts are scheduled to it (Neutron's auto_schedule_routers).
       if (servesDhcpRole(agent as unknown as DhcpAgent)) await syncAllHaRouters(tx, this.settings);
       // A BGP agent with nothing to do takes a speaker no agent hosts.

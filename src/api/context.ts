@@ -60,6 +60,8 @@ export interface ServerSettings {
   quotas?: Partial<Record<string, number>>;
   /** enable_ndp_proxy_by_default: a router whose gateway supports NDP proxy gets enable_ndp_proxy true (l3-ext-ndp-proxy). */
   enableNdpProxyByDefault?: boolean;
+  /** dhcp_agents_per_network, network_auto_schedule (dhcp-agent-scheduler.ts DEFAULT_DHCP_SCHEDULER if absent). */
+  dhcp?: Partial<{ agentsPerNetwork: number; networkAutoSchedule: boolean }>;
 }
 
 /** ISO-8601 seconds in UTC with a Z, as Neutron prints timestamps. */

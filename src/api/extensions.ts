@@ -26,6 +26,7 @@ export const EXTENSIONS: Extension[] = [
   ext('bgp_dragent_scheduler', 'BGP Dynamic Routing Agent Scheduler', 'Schedules BgpSpeakers on BgpDrAgent'),
   ext('binding', 'Port Binding', 'Expose port bindings of a virtual port to external application'),
   ext('default-subnetpools', 'Default Subnetpools', 'Provides ability to mark and use a subnetpool as the default.'),
+  ext('dhcp_agent_scheduler', 'DHCP Agent Scheduler', 'Schedule networks among dhcp agents'),
   ext('external-net', 'Neutron external network', 'Adds external network attribute to network resource.'),
   ext('ext-gw-mode', 'Neutron L3 Configurable external gateway mode', 'Extension of the router abstraction for specifying whether SNAT should occur on the external gateway'),
   ext('extraroute', 'Neutron Extra Route', 'Extra routes configuration for L3 router'),

@@ -422,7 +422,9 @@ export class Policy {
     if (this.caller.isAdmin) return;
     await this.mustSee(kind, parent);
     const verb = method === 'GET' ? 'get' : method === 'POST' ? 'create' : 'delete';
-    throw policyNotAuthorized(`rule:${verb}_${name}`);
+    // Neutron's rules name the member for create and delete (create_dhcp-network, delete_l3-router), the collection
+    // for get (get_dhcp-networks).
+    throw policyNotAuthorized(`rule:${verb}_${verb === 'get' ? name : name.replace(/s$/, '')}`);
   }
 
   private async checkRules(kind: Kind, verb: 'create' | 'update', target: Record<string, unknown>, input: Record<string, unknown>): Promise<void> {

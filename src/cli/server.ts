@@ -12,6 +12,7 @@ import { DEFAULT_MTU_CONFIG, type OverlayIpVersion } from '../domain/mtu.js';
 import { AGENT_DOWN_TIME_MS } from '../api/resources/agents.js';
 import { IPV6_MIN_MTU } from '../domain/ipv6/index.js';
 import { DEFAULT_HA_SETTINGS, haCidrProblem } from '../domain/ha.js';
+import { DEFAULT_DHCP_SCHEDULER } from '../api/dhcp-agent-scheduler.js';
 import { NETWORK_TYPES } from '../api/resources/networks.js';
 import { keystoneAuth, DEFAULT_TOKEN_CACHE_TIME_S } from '../api/auth/keystone.js';
 import type { Authenticator } from '../api/context.js';
@@ -74,6 +75,8 @@ interface ServerOptions {
   maxRequestBodySize: string;
   l3Ha?: boolean;
   maxL3AgentsPerRouter: string;
+  dhcpAgentsPerNetwork: string;
+  networkAutoSchedule: boolean;
   l3HaNetCidr: string;
   l3HaNetworkType?: string;
   ipv6PdEnabled?: boolean;
@@ -120,7 +123,10 @@ async function runServer(opts: ServerOptions, withAgent: boolean): Promise<void>
     if (!Number.isSafeInteger(n) || n < -1 || n > QUOTA_MAX) throw new Error(`--quota-${r.replaceAll('_', '-')} must be an integer from -1 (unlimited) to ${QUOTA_MAX}, not ${given}`);
     quotas[r] = n;
   }
-  const settings = { mtu: { globalPhysnetMtu, overlayIpVersion: Number(opts.overlayIpVersion) as OverlayIpVersion }, agentDownTimeMs: agentDownTime * 1000, ha, ipv6PdEnabled: opts.ipv6PdEnabled === true, enableNdpProxyByDefault: opts.enableNdpProxyByDefault === true, quotas };
+  const perNetwork = Number(opts.dhcpAgentsPerNetwork);
+  if (!Number.isSafeInteger(perNetwork) || perNetwork < 1) throw new Error(`--dhcp-agents-per-network must be a positive integer, not ${opts.dhcpAgentsPerNetwork}`);
+  const dhcp = { agentsPerNetwork: perNetwork, networkAutoSchedule: opts.networkAutoSchedule !== false };
+  const settings = { mtu: { globalPhysnetMtu, overlayIpVersion: Number(opts.overlayIpVersion) as OverlayIpVersion }, agentDownTimeMs: agentDownTime * 1000, ha, ipv6PdEnabled: opts.ipv6PdEnabled === true, enableNdpProxyByDefault: opts.enableNdpProxyByDefault === true, quotas, dhcp };
   const maxRequestBodySize = Number(opts.maxRequestBodySize);
   if (!Number.isSafeInteger(maxRequestBodySize) || maxRequestBodySize < 1) throw new Error(`--max-request-body-size must be a positive number of bytes, not ${opts.maxRequestBodySize}`);
   const api = new ApiServer({ store, defaultProjectId: opts.projectId, logRequests: opts.logRequests ?? false, settings, maxRequestBodySize, ...(auth ? { authenticate: auth.authenticate } : {}) });
@@ -184,6 +190,8 @@ export function registerServerCommands(program: Command): void {
       .option('--enable-ndp-proxy-by-default', "a router whose gateway network has an IPv6 subnet and address scope gets enable_ndp_proxy true unless told otherwise (Neutron's enable_ndp_proxy_by_default)", process.env.V6STACK_ENABLE_NDP_PROXY_BY_DEFAULT === '1')
       .option('--max-request-body-size <bytes>', "larger request bodies are refused with 413 (oslo.middleware's max_request_body_size)", process.env.V6STACK_MAX_REQUEST_BODY_SIZE ?? String(MAX_REQUEST_BODY_SIZE))
       .option('--l3-ha', "routers created without `ha` are HA routers (Neutron's l3_ha)")
+      .option('--dhcp-agents-per-network <n>', "DHCP agents a network is scheduled on (Neutron's dhcp_agents_per_network)", String(DEFAULT_DHCP_SCHEDULER.agentsPerNetwork))
+      .option('--no-network-auto-schedule', "networks are hosted by DHCP agents only when an operator adds them (Neutron's network_auto_schedule = False)")
       .option('--max-l3-agents-per-router <n>', "L3 agents an HA router is scheduled on; 0: every live one (Neutron's max_l3_agents_per_router)", String(DEFAULT_HA_SETTINGS.maxL3AgentsPerRouter))
       .option('--l3-ha-net-cidr <cidr>', "the per-project HA network's subnet, where VRRP runs (Neutron's l3_ha_net_cidr)", DEFAULT_HA_SETTINGS.l3HaNetCidr)
       .addOption(new Option('--auth-strategy <strategy>', "noauth: every caller is an admin of X-Project-Id's project (one machine); keystone: X-Auth-Token validated by Keystone v3 (Neutron's auth_strategy)").choices(['noauth', 'keystone']).default(process.env.V6STACK_AUTH_STRATEGY ?? 'noauth'))

@@ -56,6 +56,8 @@ export const KIND_TABLES: Record<Kind, KindTable> = {
   metering_label: { table: 'metering_labels', columns: [] },
   metering_label_rule: { table: 'metering_label_rules', columns: ['metering_label_id'], indexed: ['metering_label_id'] },
   metering_counter: { table: 'metering_counters', columns: ['metering_label_id', 'router_id'], indexed: ['metering_label_id'] },
+  // Looked up by network (its agents, on every subnet change) and by agent (its networks, its load).
+  network_dhcp_agent_binding: { table: 'network_dhcp_agent_bindings', columns: ['network_id', 'dhcp_agent_id'], indexed: ['network_id', 'dhcp_agent_id'] },
 };
 
 /** The store kinds migration v9 adds (address groups; an rbac-address-group would name `address_group`). */
@@ -65,6 +67,8 @@ export const ADDRESS_GROUP_KINDS: Kind[] = ['address_group'];
 export const NDP_PROXY_KINDS: Kind[] = ['ndp_proxy'];
 /** The store kinds the metering migration adds (labels, their rules, the counts agents report). */
 export const METERING_KINDS: Kind[] = ['metering_label', 'metering_label_rule', 'metering_counter'];
+/** The store kinds migration v10 adds (the network -> DHCP agent bindings). */
+export const DHCP_BINDING_KINDS: Kind[] = ['network_dhcp_agent_binding'];
 
 /** Columns every kind has, besides its own. */
 export const COMMON_COLUMNS = ['id', 'project_id', 'name'] as const;
@@ -204,7 +208,13 @@ export function migrations(dialect: Dialect): string[][] {
   const v11 = METERING_KINDS.flatMap((k) =>
     kindDdl(dialect, KIND_TABLES[k]).map((stmt) => stmt.replace(/^CREATE (TABLE|INDEX) /, 'CREATE $1 IF NOT EXISTS ')),
   );
-  return [v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11];
+  // v12: networks bound to DHCP agents (the dhcp_agent_scheduler extension), made IF NOT EXISTS as v6's kinds are.
+  // A store upgrading from v11 has DHCP ports but no bindings: each network is bound to the agent that holds its
+  // port when that host's DHCP agent first reports (api/dhcp-agent-scheduler.ts prefers it), so nothing moves.
+  const v12 = DHCP_BINDING_KINDS.flatMap((k) =>
+    kindDdl(dialect, KIND_TABLES[k]).map((stmt) => stmt.replace(/^CREATE (TABLE|INDEX) /, 'CREATE $1 IF NOT EXISTS ')),
+  );
+  return [v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11, v12];
 }
 
 /** The schema version from which subnets carry their cidr keys (v7): a store upgrading past it fills them in. */

@@ -32,7 +32,12 @@ export type Kind =
   | 'metering_label'
   | 'metering_label_rule'
   /** The traffic counts agents report per metering label, router and host (not on the change feed). */
-  | 'metering_counter';
+  | 'metering_counter'
+  /**
+   * A network hosted by a DHCP agent (Neutron's networkdhcpagentbindings): id is `<network id>:<agent id>`, so the
+   * pair is unique in the store itself.
+   */
+  | 'network_dhcp_agent_binding';
 
 export type Doc = Record<string, unknown> & { id: string };
 

@@ -1,5 +1,6 @@
 // DHCP: for each network that needs a DHCP server (an enable_dhcp IPv6 subnet in dhcpv6-stateful or -stateless
-// address mode, or an enable_dhcp IPv4 subnet), the namespace `qdhcp-<network id>` with `ns-<port id[:11]>` for the
+// address mode, or an enable_dhcp IPv4 subnet) and whose DHCP port the server put on this host (the network is
+// bound to this host's DHCP agent: api/dhcp-agent-scheduler.ts), the namespace `qdhcp-<network id>[suffix]` with `ns-<port id[:11]>` for the
 // network's DHCP port of this host (device_owner network:dhcp), and a dnsmasq in it configured as Neutron's DHCP
 // agent configures it (dnsmasq.ts renders it). The namespace is applied through the kernel, dnsmasq by the
 // supervisor (SIGHUP for new hosts, a restart for a changed command line). A compute host serves no DHCP. PURE.
@@ -38,7 +39,7 @@ export const dhcp: Feature = {
       const port = (ctx.byDevice.get(dhcpDeviceId(opts.host, networkId)) ?? []).find((p) => p.device_owner === DHCP_OWNER);
       if (!port) continue; // no DHCP port of this host yet: planned again when it appears
       const network = networks.get(networkId)!;
-      const ns = dhcpNsName(networkId);
+      const ns = dhcpNsName(networkId, opts.namespaceSuffix);
       const link = linkFor(port, 'ns-', subnets, network);
       wiring.push(wiringOf(port, 'agent'));
       namespaces.push({ name: ns, kind: 'dhcp', sysctls: DHCP_SYSCTLS, links: [link], routes: [] });

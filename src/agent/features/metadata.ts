@@ -8,7 +8,7 @@
 // default router must stay the router's EUI-64 LLA (docs/dataplane.md, "What an instance sees"). PURE.
 
 import { fileURLToPath } from 'node:url';
-import { bridgeName, type Action, type DaemonSpec, type LinkSpec, type PortDoc, type SubnetDoc } from '../model.js';
+import { bridgeName, dhcpNsNetwork, routerNsName, type Action, type DaemonSpec, type LinkSpec, type PortDoc, type SubnetDoc } from '../model.js';
 import { buildMetadataFiles, type NdPort, type NdSubnet } from '../../domain/network-data.js';
 import { hostedRouters } from './l3.js';
 import type { Feature } from './feature.js';
@@ -39,7 +39,7 @@ export const metadata: Feature = {
     const serving = new Map<string, { networks: string[]; v4: boolean }>();
     const routed = new Set<string>();
     for (const { router, internal } of hostedRouters(ctx)) {
-      const ns = planned.namespaces.find((n) => n.name === `qrouter-${router.id}`);
+      const ns = planned.namespaces.find((n) => n.name === routerNsName(router.id, opts.namespaceSuffix));
       if (!ns || !internal.length) continue;
       const nets = [...new Set(internal.map((p) => p.network_id))].sort();
       for (const n of nets) routed.add(n);
@@ -48,7 +48,8 @@ export const metadata: Feature = {
     }
     for (const ns of planned.namespaces) {
       if (ns.kind !== 'dhcp') continue;
-      const networkId = ns.name.slice('qdhcp-'.length);
+      const networkId = dhcpNsNetwork(ns.name, opts.namespaceSuffix);
+      if (networkId === null) continue;
       // A routed network is served by its router; two fe80::a9fe:a9fe on one link would both answer ND.
       if (routed.has(networkId)) continue;
       serving.set(ns.name, { networks: [networkId], v4: false });

@@ -13,6 +13,7 @@ import { SEGMENT_RANGE, releaseSegment, reserveSegment } from '../segments.js';
 import { deleteSubnetCascade } from './subnets.js';
 import { deleteDisassociatedFloatingIps } from './floatingips.js';
 import { dropRbacOf, syncExternal, syncShared } from './rbac-policies.js';
+import { dhcpAgentsHostingNetwork, dropDhcpBindingsOfNetwork } from '../dhcp-agent-scheduler.js';
 
 export const NETWORK_TYPES = ['vxlan', 'flat', 'vlan', 'geneve', 'local'] as const;
 
@@ -51,6 +52,8 @@ function checkMtu(mtu: number, type: string, cfg: MtuConfig | undefined): void {
 export const networks: ResourceDef = {
   kind: 'network',
   schema: network,
+  /** dhcp_agent_scheduler: the DHCP agents hosting the network. */
+  subCollections: { 'dhcp-agents': { list: (tx, _ctx, doc, settings) => dhcpAgentsHostingNetwork(tx, doc, settings) } },
 
   async create(tx, ctx, input) {
     const type = (input['provider:network_type'] as string | undefined) ?? 'vxlan';
@@ -110,6 +113,7 @@ export const networks: ResourceDef = {
     for (const s of await tx.list('subnet', { network_id: [doc.id] })) await deleteSubnetCascade(tx, s, doc);
     await releaseSegment(tx, doc);
     await dropRbacOf(tx, doc.id);
+    await dropDhcpBindingsOfNetwork(tx, doc.id);
     await deleteDoc(tx, 'network', doc.id);
   },
 };

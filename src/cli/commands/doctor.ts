@@ -95,7 +95,10 @@ export function diagnose(state: DrState): Finding[] {
       out.push({ code: 'bgp-scope-mismatch', subject: `subnet ${e.cidr} (${e.subnet_id})`, problem: `BGP speaker ${label(speaker)} does not advertise it: ${e.reasons.join('; ')}`, fix: "allocate the subnet from a subnet pool in the gateway network's address scope (or put its pool in that scope: v6stack subnet pool set --address-scope <scope> <pool>)" });
     }
   }
+  const v6stackHosts = new Set(state.agents.filter((a) => a.binary === V6STACK_AGENT_BINARY).map((a) => a.host));
   for (const a of state.agents) {
+    // A host's "DHCP agent" row is its v6stack agent's DHCP role (api/dhcp-agent-scheduler.ts): one finding per host.
+    if (a.binary === 'neutron-dhcp-agent' && v6stackHosts.has(a.host)) continue;
     if (!a.alive) out.push({ code: 'agent-down', subject: `agent ${a.host}/${a.binary}`, problem: 'no heartbeat within agent_down_time: its bridges, routers and DHCP servers are not kept in sync', fix: `start it again on ${a.host} (\`v6stack agent\`, or \`npm start\`), or remove the host` });
     for (const d of (a.configurations?.failing_daemons ?? []) as { id: string; namespace: string; exits_in_a_row: number; last_words?: string[]; fix: string }[]) {
       out.push({ code: 'daemon-failing', subject: `agent ${a.host}/${a.binary}`, problem: `${d.id} in ${d.namespace} keeps failing (${d.exits_in_a_row} exits in a row)${d.last_words?.length ? `: ${d.last_words[d.last_words.length - 1]}` : ''}`, fix: d.fix });

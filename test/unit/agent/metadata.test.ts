@@ -90,3 +90,20 @@ test('the asking instance: listener network + source address; a link-local sourc
   assert.deepEqual(lookup(cfg.instances[0]!.files, '/openstack/latest/meta_data.json'), { body: '{"uuid":"p1"}', type: 'application/json' });
   assert.equal(lookup(cfg.instances[0]!.files, '/openstack/latest/user_data'), null);
 });
+
+test('with a namespace suffix (two network nodes on one machine) the DHCP and router namespaces carry it, and each serves metadata', () => {
+  const suffixed: PlanOptions = { ...opts, namespaceSuffix: '@h1' };
+  const desired = plan(state(), suffixed);
+  assert.deepEqual(desired.namespaces.map((n) => n.name).sort(), [`qdhcp-${NI}@h1`, `qrouter-${ROUTER}@h1`]);
+  const dnsmasq = desired.daemons.find((d) => d.kind === 'dnsmasq')!;
+  assert.equal(dnsmasq.namespace, `qdhcp-${NI}@h1`);
+  const md = desired.daemons.filter((d) => d.kind === 'metadata');
+  assert.deepEqual(md.map((d) => d.namespace).sort(), [`qdhcp-${NI}@h1`, `qrouter-${ROUTER}@h1`]);
+  const i = md.find((d) => d.namespace === `qdhcp-${NI}@h1`)!;
+  assert.deepEqual(i.links!.map((l) => l.name), [metadataLinkName(NI)], 'the network id is read without the suffix');
+  // A stale suffixed DHCP namespace of this agent's ledger is deleted when its network no longer needs it.
+  const noDhcp = { ...state(), ports: state().ports.filter((p) => p.device_owner !== 'network:dhcp') };
+  const actual: ActualState = { namespaces: new Set([`qdhcp-${NI}@h1`]), ns: new Map(), fdb: [] };
+  const actions = diff(plan(noDhcp, suffixed), actual, [`qdhcp-${NI}@h1`]);
+  assert.ok(JSON.stringify(actions).includes(`"ip","netns","del","qdhcp-${NI}@h1"`), JSON.stringify(actions).slice(0, 400));
+});
