@@ -3,7 +3,7 @@
 //
 //   GET /v6stack/v1/changes?since=SEQ[&limit=N][&wait=SECONDS]  -> {"changes": [{seq, kind, id, op}], "last": SEQ}
 //       With `wait`, an empty answer is held until a change arrives or the time is up (long poll, at most 30 s).
-//   PUT /v6stack/v1/agents/<host>/<binary>  {"agent": {"agent_type", "configurations"?}} -> {"agent": {...}}
+//   PUT /v6stack/v1/agents/<host>/<binary>  {"agent": {"agent_type", "configurations"?, "availability_zone"?}} -> {"agent": {...}}
 //       The heartbeat of a DHCP host (role all or network) also schedules the networks no live host serves: their
 //       DHCP ports are made or moved in its transaction (dhcp-ports.ts).
 //   GET /v6stack/v1/bgp-speakers?host=H  -> {"bgp_speakers": [{id, local_as, ip_version, networks, peers (with
@@ -18,7 +18,7 @@
 import { randomUUID } from 'node:crypto';
 import { httpBadRequest, resourceNotFound } from '../domain/errors.js';
 import type { Doc, Store, Tx } from '../store/types.js';
-import { anyDict, isUuid, string } from '../schema/types.js';
+import { anyDict, isUuid, nullable, string } from '../schema/types.js';
 import { insertDoc, saveDoc, timestamp, type ServerSettings } from './context.js';
 import { servesDhcpRole, type DhcpAgent } from '../domain/dhcp.js';
 import { syncAllDhcpPorts } from './dhcp-ports.js';
@@ -131,8 +131,10 @@ export class AgentApi {
     const input = raw as Record<string, unknown>;
     const agentType = string(255).convert(input.agent_type ?? 'v6stack agent', 'agent_type');
     const configurations = input.configurations === undefined ? undefined : anyDict.convert(input.configurations, 'configurations');
+    // Neutron's [AGENT] availability_zone (max_length 255); a report without one keeps what the agent said before.
+    const zone = input.availability_zone === undefined ? undefined : nullable(string(255)).convert(input.availability_zone, 'availability_zone');
     const doc = await this.store.write(async (tx) => {
-      const agent = await this.upsertAgent(tx, host, binary, agentType, configurations);
+      const agent = await this.upsertAgent(tx, host, binary, agentType, configurations, zone);
       // A DHCP host is alive: networks no live host serves are scheduled to it (their DHCP ports made or moved), in
       // this transaction (Neutron's network_auto_schedule and allow_automatic_dhcp_failover).
       if (servesDhcpRole(agent as unknown as DhcpAgent)) await syncAllDhcpPorts(tx, this.settings);
@@ -147,11 +149,12 @@ export class AgentApi {
   }
 
   /** The agent's row, made at its first heartbeat, refreshed at every other. */
-  private async upsertAgent(tx: Tx, host: string, binary: string, agentType: string, configurations: Record<string, unknown> | undefined): Promise<Doc> {
+  private async upsertAgent(tx: Tx, host: string, binary: string, agentType: string, configurations: Record<string, unknown> | undefined, zone: string | null | undefined): Promise<Doc> {
     const now = timestamp();
     const existing = (await tx.list('agent', { host: [host] })).find((a) => a.binary === binary);
     if (existing) {
       Object.assign(existing, { heartbeat_timestamp: now.replace('T', ' ').replace('Z', ''), alive: true, configurations: configurations ?? existing.configurations });
+      if (zone !== undefined) existing.availability_zone = zone;
       return saveDoc(tx, 'agent', existing);
     }
     return insertDoc(tx, 'agent', {
@@ -162,7 +165,7 @@ export class AgentApi {
       topic: 'N/A',
       admin_state_up: true,
       alive: true,
-      availability_zone: null,
+      availability_zone: zone ?? null,
       configurations: configurations ?? {},
       description: null,
       created_at: now.replace('T', ' ').replace('Z', ''),

@@ -24,6 +24,7 @@ import type { FixedIpRequest } from '../domain/ipv6/index.js';
 import type { Doc, Tx } from '../store/types.js';
 import { saveDoc, type RequestContext, type ServerSettings } from './context.js';
 import { createPort, deletePort, ports as portResource } from './resources/ports.js';
+import { dhcpHostsInHintedZones } from './availability-zones.js';
 
 /** The hosts whose agents may serve DHCP now (alive, up, role all or network). */
 async function liveDhcpHosts(tx: Tx, settings: ServerSettings | undefined): Promise<string[]> {
@@ -51,6 +52,7 @@ async function carryOut(
   hosts: readonly string[],
   load: Map<string, number>,
 ): Promise<void> {
+  hosts = await dhcpHostsInHintedZones(tx, networkId, hosts); // network_availability_zone: only agents in its hinted zones
   const facts = subnets as unknown as DhcpSubnet[];
   const scheduled = scheduleDhcpHost(hosts, load);
   let steps = planDhcpPort(facts, ports as unknown as DhcpPortState[], hosts, scheduled);

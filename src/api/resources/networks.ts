@@ -13,6 +13,7 @@ import { SEGMENT_RANGE, releaseSegment, reserveSegment } from '../segments.js';
 import { deleteSubnetCascade } from './subnets.js';
 import { deleteDisassociatedFloatingIps } from './floatingips.js';
 import { dropRbacOf, syncExternal, syncShared } from './rbac-policies.js';
+import { checkZoneHints, networkAvailabilityZones } from '../availability-zones.js';
 
 export const NETWORK_TYPES = ['vxlan', 'flat', 'vlan', 'geneve', 'local'] as const;
 
@@ -52,7 +53,13 @@ export const networks: ResourceDef = {
   kind: 'network',
   schema: network,
 
+  /** network_availability_zone: the zones of the agents serving its DHCP, as they are now. */
+  async present(tx, doc) {
+    return { ...doc, availability_zones: await networkAvailabilityZones(tx, doc) };
+  },
+
   async create(tx, ctx, input) {
+    await checkZoneHints(tx, input.availability_zone_hints as string[] | undefined);
     const type = (input['provider:network_type'] as string | undefined) ?? 'vxlan';
     const physnet = (input['provider:physical_network'] as string | null | undefined) ?? null;
     const segment = (input['provider:segmentation_id'] as number | null | undefined) ?? null;
