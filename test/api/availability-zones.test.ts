@@ -97,6 +97,15 @@ for (const backend of backends()) {
         assert.equal(dhcp.length, 1);
         assert.ok((zone === 'az2' ? ['net-b1'] : ['net-a1', 'net-a2']).includes(dhcp[0]['binding:host_id']), dhcp[0]['binding:host_id']);
         assert.deepEqual((await api.request('GET', `/v2.0/networks/${net.id}`)).body.network.availability_zones, [zone]);
+        if (zone !== 'az1') continue;
+        // Its host moves to another zone (agent restarted with another --availability-zone): at that heartbeat the
+        // port moves to the other az1 host, and the network still shows az1.
+        const was = dhcp[0]['binding:host_id'];
+        await beat(api, was, 'az9');
+        const moved = (await api.request('GET', `/v2.0/ports?network_id=${net.id}&device_owner=network:dhcp`)).body.ports;
+        assert.deepEqual(moved.map((p: any) => p['binding:host_id']), [was === 'net-a1' ? 'net-a2' : 'net-a1']);
+        assert.deepEqual((await api.request('GET', `/v2.0/networks/${net.id}`)).body.network.availability_zones, ['az1']);
+        await beat(api, was, 'az1');
       }
     });
 
