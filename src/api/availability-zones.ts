@@ -72,13 +72,53 @@ export async function dhcpHostsInHintedZones(tx: Tx, networkId: string, hosts: r
   return hosts.filter((h) => inZones.has(h));
 }
 
-const agentsOn = async (tx: Tx, hosts: readonly string[]): Promise<ZoneAgent[]> =>
-  hosts.length ? ((await tx.list('agent', { host: [...new Set(hosts)] })).filter((a) => a.binary === V6STACK_AGENT_BINARY) as unknown as ZoneAgent[]) : [];
+/**
+ * What `availability_zones` is computed from: the agents by host and the hosts serving each network (its DHCP port)
+ * or HA router (its HA ports). A list presents all its documents in one synchronous turn (docs.map(present)), so
+ * they share one read of each kind instead of one query per document; the memo is dropped at the end of that turn,
+ * so a later call in the same transaction (a bulk create, after more writes) reads afresh.
+ */
+interface Serving {
+  agentsByHost: Map<string, ZoneAgent>;
+  hostsOf: Map<string, string[]>;
+}
+type ServingKind = 'network' | 'router';
+const memo = { network: new WeakMap<Tx, Promise<Serving>>(), router: new WeakMap<Tx, Promise<Serving>>() };
+
+async function loadServing(tx: Tx, kind: ServingKind): Promise<Serving> {
+  const [agents, ports] = await Promise.all([
+    tx.list('agent'),
+    tx.list('port', { device_owner: [kind === 'network' ? DEVICE_OWNER_DHCP : DEVICE_OWNER_ROUTER_HA_INTF] }),
+  ]);
+  const agentsByHost = new Map(agents.filter((a) => a.binary === V6STACK_AGENT_BINARY).map((a) => [a.host as string, a as unknown as ZoneAgent]));
+  const hostsOf = new Map<string, string[]>();
+  for (const p of ports) {
+    const key = (kind === 'network' ? p.network_id : p.device_id) as string;
+    const host = p['binding:host_id'] as string;
+    if (!host) continue;
+    const list = hostsOf.get(key);
+    if (list) list.push(host);
+    else hostsOf.set(key, [host]);
+  }
+  return { agentsByHost, hostsOf };
+}
+
+function serving(tx: Tx, kind: ServingKind): Promise<Serving> {
+  let s = memo[kind].get(tx);
+  if (!s) {
+    s = loadServing(tx, kind);
+    memo[kind].set(tx, s);
+    queueMicrotask(() => memo[kind].delete(tx));
+  }
+  return s;
+}
+
+const zonesOfHosts = (s: Serving, id: string): string[] =>
+  zonesOf((s.hostsOf.get(id) ?? []).map((h) => s.agentsByHost.get(h)).filter((a): a is ZoneAgent => !!a));
 
 /** get_network_availability_zones: the zones of the agents whose host holds the network's DHCP port. */
 export async function networkAvailabilityZones(tx: Tx, network: Doc): Promise<string[]> {
-  const ports = await tx.list('port', { network_id: [network.id], device_owner: [DEVICE_OWNER_DHCP] });
-  return zonesOf(await agentsOn(tx, ports.map((p) => p['binding:host_id'] as string).filter(Boolean)));
+  return zonesOfHosts(await serving(tx, 'network'), network.id);
 }
 
 /**
@@ -91,9 +131,8 @@ export function legacyRouterAgents<A extends Doc>(l3Agents: readonly A[], router
 
 /** get_router_availability_zones: the zones of the agents running the router (an HA router's: its HA ports' hosts). */
 export async function routerAvailabilityZones(tx: Tx, router: Doc): Promise<string[]> {
-  if (router.ha === true) {
-    const ports = await tx.list('port', { device_id: [router.id], device_owner: [DEVICE_OWNER_ROUTER_HA_INTF] });
-    return zonesOf(await agentsOn(tx, ports.map((p) => p['binding:host_id'] as string).filter(Boolean)));
-  }
-  return zonesOf(legacyRouterAgents(await zoneServingAgents(tx), router) as unknown as ZoneAgent[]);
+  const s = await serving(tx, 'router');
+  if (router.ha === true) return zonesOfHosts(s, router.id);
+  const l3 = [...s.agentsByHost.values()].filter((a) => servesDhcpRole(a as unknown as DhcpAgent));
+  return zonesOf(legacyRouterAgents(l3 as unknown as Doc[], router) as unknown as ZoneAgent[]);
 }
