@@ -41,6 +41,11 @@ export interface AgentOptions {
   role?: HostRole;
   /** This host's underlay address: networks get VXLAN tunnels to the other agents' (Neutron's local_ip). */
   tunnelIp?: string;
+  /**
+   * This host's availability zone (Neutron's `[AGENT] availability_zone`, default `nova`): sent with the heartbeat;
+   * networks and routers hinted to other zones are not served here.
+   */
+  availabilityZone?: string;
   /** The upstream router's address for routers whose external network has no IPv6 gateway_ip (Neutron's ipv6_gateway). */
   ipv6Gateway?: string;
   radvd?: PlanOptions['radvd'];
@@ -90,6 +95,7 @@ const BGP_AGENT_TYPE = 'BGP dynamic routing agent';
 const FETCH_CHUNK = 50;
 export { V6STACK_AGENT_BINARY as AGENT_BINARY } from '../domain/dhcp.js';
 import { V6STACK_AGENT_BINARY as AGENT_BINARY } from '../domain/dhcp.js';
+import { DEFAULT_AVAILABILITY_ZONE } from '../domain/availability-zone.js';
 
 export class Agent {
   private readonly log: (line: string) => void;
@@ -336,6 +342,7 @@ export class Agent {
       stateDir: this.opts.stateDir,
       dnsmasqLogFacility: '-',
       role: this.opts.role ?? 'all',
+      availabilityZone: this.opts.availabilityZone ?? DEFAULT_AVAILABILITY_ZONE,
       peers: this.peers,
       ...(this.opts.tunnelIp ? { tunnelIp: this.opts.tunnelIp } : {}),
       ...(this.opts.ipv6Gateway ? { ipv6Gateway: this.opts.ipv6Gateway } : {}),
@@ -540,7 +547,7 @@ export class Agent {
       // ha_routers: keepalived's state of each HA router here, as the API's ha_state (api/ha-routers.ts).
       const ha_routers = Object.fromEntries(Object.entries(this.haStates).map(([id, s]) => [id, haStateOf(s)]));
       const configurations = { ...this.lastSummary, ha_routers, failing_daemons: this.supervisor.failing(), role: this.opts.role ?? 'all', ...(this.opts.tunnelIp ? { tunneling_ip: this.opts.tunnelIp, tunnel_types: ['vxlan'] } : {}) };
-      this.selfAgentId = (await this.api('PUT', `/v6stack/v1/agents/${encodeURIComponent(this.opts.host)}/${AGENT_BINARY}`, { agent: { agent_type: 'v6stack agent', configurations } })).agent.id;
+      this.selfAgentId = (await this.api('PUT', `/v6stack/v1/agents/${encodeURIComponent(this.opts.host)}/${AGENT_BINARY}`, { agent: { agent_type: 'v6stack agent', configurations, availability_zone: this.opts.availabilityZone ?? DEFAULT_AVAILABILITY_ZONE } })).agent.id;
       if (this.opts.bgp) {
         const speakers = this.supervisor.ids().filter((id) => id.startsWith('bgp-')).length;
         await this.api('PUT', `/v6stack/v1/agents/${encodeURIComponent(this.opts.host)}/${BGP_AGENT_BINARY}`, { agent: { agent_type: BGP_AGENT_TYPE, configurations: { bgp_speakers: speakers, engine: 'bird' } } });

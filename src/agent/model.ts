@@ -22,7 +22,7 @@ export type SubnetDoc = Pick<Subnet, 'id' | 'network_id' | 'ip_version' | 'cidr'
   Partial<Pick<Subnet, 'gateway_ip' | 'dns_nameservers' | 'host_routes'>>;
 export type PortDoc = Pick<Port, 'id' | 'network_id' | 'mac_address' | 'fixed_ips' | 'device_owner' | 'device_id'> &
   Partial<Pick<Port, 'admin_state_up' | 'binding:host_id' | 'status' | 'binding:vif_details'>>;
-export type RouterDoc = Pick<Router, 'id'> & Partial<Pick<Router, 'external_gateway_info' | 'ha' | 'routes' | 'enable_ndp_proxy' | 'project_id' | 'admin_state_up'>>;
+export type RouterDoc = Pick<Router, 'id'> & Partial<Pick<Router, 'external_gateway_info' | 'ha' | 'routes' | 'enable_ndp_proxy' | 'project_id' | 'admin_state_up' | 'availability_zone_hints'>>;
 /** An NDP proxy (l3-ndp-proxy), as features/ndp-proxy.ts reads it. */
 export type NdpProxyDoc = Pick<NdpProxy, 'id' | 'router_id' | 'port_id' | 'ip_address'>;
 export type FloatingIpDoc = Pick<FloatingIp, 'id' | 'floating_ip_address' | 'router_id' | 'port_id' | 'fixed_ip_address'>;
@@ -106,6 +106,8 @@ export interface PlanOptions {
   role?: HostRole;
   /** This host's tunnel (underlay) address: its networks' bridges get vxlan links to the peers. */
   tunnelIp?: string;
+  /** This host's availability zone: legacy routers hinted to other zones do not run here (features/l3.ts). */
+  availabilityZone?: string;
   /** The other agent hosts with a tunnel address (from the agents list; see features/vxlan.ts peersFromAgents). */
   peers?: Peer[];
   /**

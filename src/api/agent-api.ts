@@ -3,11 +3,11 @@
 //
 //   GET /v6stack/v1/changes?since=SEQ[&limit=N][&wait=SECONDS]  -> {"changes": [{seq, kind, id, op}], "last": SEQ}
 //       With `wait`, an empty answer is held until a change arrives or the time is up (long poll, at most 30 s).
-//   PUT /v6stack/v1/agents/<host>/<binary>  {"agent": {"agent_type", "configurations"?}} -> {"agent": {...}}
+//   PUT /v6stack/v1/agents/<host>/<binary>  {"agent": {"agent_type", "configurations"?, "availability_zone"?}} -> {"agent": {...}}
 //       The heartbeat of a DHCP host (role all or network) also refreshes the host's "DHCP agent" row (the
-//       dhcp_agent_scheduler's agents: dhcp-agent-scheduler.ts), moves the networks of dead DHCP agents to live
-//       ones, and when that row comes alive schedules the networks short of agents: their DHCP ports are made or
-//       moved in its transaction (dhcp-ports.ts).
+//       dhcp_agent_scheduler's agents: dhcp-agent-scheduler.ts, in the host's zone), moves the networks of dead DHCP
+//       agents to live ones, and when that row comes alive schedules the networks short of agents: their DHCP ports
+//       are made or moved in its transaction (dhcp-ports.ts).
 //   GET /v6stack/v1/bgp-speakers?host=H  -> {"bgp_speakers": [{id, local_as, ip_version, networks, peers (with
 //       passwords), advertised_routes}]}: what host H's BGP agent runs (api/resources/bgp.ts hostedBgpSpeakers).
 //   PUT /v6stack/v1/ports/status  {"host": H, "ports": {"<port id>": "ACTIVE" | "DOWN", ...}} -> {"ports": [...]}
@@ -23,7 +23,7 @@
 import { randomUUID } from 'node:crypto';
 import { httpBadRequest, resourceNotFound } from '../domain/errors.js';
 import type { Doc, Store, Tx } from '../store/types.js';
-import { anyDict, isUuid, string } from '../schema/types.js';
+import { anyDict, isUuid, nullable, string } from '../schema/types.js';
 import { insertDoc, saveDoc, timestamp, type ServerSettings } from './context.js';
 import { agentAlive, AGENT_DOWN_TIME_MS, servesDhcpRole, type DhcpAgent } from '../domain/dhcp.js';
 import { syncAllDhcpPorts } from './dhcp-ports.js';
@@ -148,18 +148,20 @@ export class AgentApi {
     const input = raw as Record<string, unknown>;
     const agentType = string(255).convert(input.agent_type ?? 'v6stack agent', 'agent_type');
     const configurations = input.configurations === undefined ? undefined : anyDict.convert(input.configurations, 'configurations');
+    // Neutron's [AGENT] availability_zone (max_length 255); a report without one keeps what the agent said before.
+    const zone = input.availability_zone === undefined ? undefined : nullable(string(255)).convert(input.availability_zone, 'availability_zone');
     const doc = await this.store.write(async (tx) => {
-      const agent = await this.upsertAgent(tx, host, binary, agentType, configurations);
-      // A DHCP host is alive: its DHCP agent row too. Networks of dead DHCP agents fail over (Neutron's
-      // allow_automatic_dhcp_failover); when the row is new or was dead, networks short of agents are scheduled
-      // (network_auto_schedule: Neutron's agent asks for it when it starts). Their DHCP ports are made or moved in
-      // this transaction.
+      const agent = await this.upsertAgent(tx, host, binary, agentType, configurations, zone);
+      // A DHCP host is alive: its DHCP agent row too (in the same zone). Networks of dead DHCP agents fail over
+      // (Neutron's allow_automatic_dhcp_failover); when the row is new or was dead, networks short of agents are
+      // scheduled (network_auto_schedule: Neutron's agent asks for it when it starts). Their DHCP ports are made or
+      // moved in this transaction.
       if (servesDhcpRole(agent as unknown as DhcpAgent) && binary !== DHCP_AGENT_BINARY) {
         const view = await schedulerView(tx);
         const before = [...view.agents.values()].find((a) => a.host === host && a.binary === DHCP_AGENT_BINARY);
         const cameAlive = !before || !agentAlive(before as unknown as DhcpAgent, Date.now(), this.settings?.agentDownTimeMs ?? AGENT_DOWN_TIME_MS);
         const networks = view.load.get(before?.id ?? '') ?? 0;
-        const dhcpAgent = await this.upsertAgent(tx, host, DHCP_AGENT_BINARY, DHCP_AGENT_TYPE, { dhcp_driver: 'dnsmasq', networks, notifies_port_ready: true });
+        const dhcpAgent = await this.upsertAgent(tx, host, DHCP_AGENT_BINARY, DHCP_AGENT_TYPE, { dhcp_driver: 'dnsmasq', networks, notifies_port_ready: true }, agent.availability_zone as string | null);
         view.agents.set(dhcpAgent.id, dhcpAgent);
         await syncAllDhcpPorts(tx, this.settings, { schedule: cameAlive, view });
       }
@@ -174,11 +176,12 @@ export class AgentApi {
   }
 
   /** The agent's row, made at its first heartbeat, refreshed at every other. */
-  private async upsertAgent(tx: Tx, host: string, binary: string, agentType: string, configurations: Record<string, unknown> | undefined): Promise<Doc> {
+  private async upsertAgent(tx: Tx, host: string, binary: string, agentType: string, configurations: Record<string, unknown> | undefined, zone: string | null | undefined): Promise<Doc> {
     const now = timestamp();
     const existing = (await tx.list('agent', { host: [host] })).find((a) => a.binary === binary);
     if (existing) {
       Object.assign(existing, { heartbeat_timestamp: now.replace('T', ' ').replace('Z', ''), alive: true, configurations: configurations ?? existing.configurations });
+      if (zone !== undefined) existing.availability_zone = zone;
       return saveDoc(tx, 'agent', existing);
     }
     return insertDoc(tx, 'agent', {
@@ -189,7 +192,7 @@ export class AgentApi {
       topic: 'N/A',
       admin_state_up: true,
       alive: true,
-      availability_zone: null,
+      availability_zone: zone ?? null,
       configurations: configurations ?? {},
       description: null,
       created_at: now.replace('T', ' ').replace('Z', ''),

@@ -13,6 +13,7 @@
 // neutron_lib/exceptions/dhcpagentscheduler.py.
 
 import { agentAlive, AGENT_DOWN_TIME_MS } from '../domain/dhcp.js';
+import { agentsInZones, type ZoneAgent } from '../domain/availability-zone.js';
 import { httpBadRequest, NeutronError, notFound } from '../domain/errors.js';
 import type { Doc, Tx } from '../store/types.js';
 import { deleteDoc, insertDoc, timestamp, type ServerSettings } from './context.js';
@@ -137,7 +138,10 @@ export async function scheduleNetwork(
   }
   const usable = (a: Doc): boolean => dhcpAgentUsable(a, view.nowMs, down);
   const bound = (): Set<string> => new Set((view.byNetwork.get(networkId) ?? []).map((b) => b.dhcp_agent_id as string));
-  const candidates = (): Doc[] => [...view.agents.values()].filter((a) => usable(a) && !bound().has(a.id));
+  // network_availability_zone: with hints, only agents in the hinted zones are candidates (Neutron's DHCP scheduler
+  // filters by az_hints; a binding made before a host changed zone stays, as in Neutron).
+  const hints = (await tx.get('network', networkId))?.availability_zone_hints as string[] | undefined;
+  const candidates = (): Doc[] => agentsInZones([...view.agents.values()].filter((a) => usable(a) && !bound().has(a.id)) as (Doc & ZoneAgent)[], hints);
   if (opts.failover) {
     for (const b of [...(view.byNetwork.get(networkId) ?? [])]) {
       const agent = view.agents.get(b.dhcp_agent_id as string)!;

@@ -23,6 +23,8 @@ import {
   type HaState,
 } from '../domain/ha.js';
 import { DEVICE_OWNER_HA_REPLICATED_INT, DEVICE_OWNER_ROUTER_INTF } from '../domain/ipv6/index.js';
+import { agentsInZones } from '../domain/availability-zone.js';
+import { legacyRouterAgents } from './availability-zones.js';
 import { checkBody, network as networkSchema, subnet as subnetSchema } from '../schema/index.js';
 import type { Doc, Tx } from '../store/types.js';
 import { saveDoc, type RequestContext, type ServerSettings } from './context.js';
@@ -82,18 +84,32 @@ async function haLoad(tx: Tx): Promise<Map<string, number>> {
   return load;
 }
 
-async function liveL3Hosts(tx: Tx, settings: ServerSettings | undefined): Promise<string[]> {
-  return dhcpHosts((await tx.list('agent')) as unknown as DhcpAgent[], Date.now(), settings?.agentDownTimeMs ?? AGENT_DOWN_TIME_MS);
+/** The live L3 agents: their hosts (sorted) and each host's zone (AZLeastRoutersScheduler reads both). */
+async function liveL3Agents(tx: Tx, settings: ServerSettings | undefined): Promise<{ hosts: string[]; zoneOf: Map<string, string | null> }> {
+  const agents = await tx.list('agent');
+  const hosts = dhcpHosts(agents as unknown as DhcpAgent[], Date.now(), settings?.agentDownTimeMs ?? AGENT_DOWN_TIME_MS);
+  const zoneOf = new Map(agents.filter((a) => a.binary === V6STACK_AGENT_BINARY && hosts.includes(a.host as string)).map((a) => [a.host as string, (a.availability_zone as string | null) ?? null]));
+  return { hosts, zoneOf };
 }
+
+/** AZLeastRoutersScheduler._get_candidates: only the hosts in the router's hinted zones (all without hints). */
+const hostsForRouter = (live: { hosts: string[]; zoneOf: Map<string, string | null> }, router: Doc): string[] =>
+  agentsInZones(live.hosts.map((host) => ({ host, availability_zone: live.zoneOf.get(host) ?? null })), router.availability_zone_hints as string[] | undefined).map((a) => a.host);
 
 /**
  * Gives an HA router its HA ports: one per newly scheduled live L3 host (domain/ha scheduleHaHosts), each bound to
  * its host and carrying the router's VRID (allocated with the first port, unique on the project's HA network).
  */
-async function scheduleHaRouter(tx: Tx, settings: ServerSettings | undefined, router: Doc, hosts: readonly string[], load: Map<string, number>): Promise<void> {
+async function scheduleHaRouter(
+  tx: Tx,
+  settings: ServerSettings | undefined,
+  router: Doc,
+  live: { hosts: string[]; zoneOf: Map<string, string | null> },
+  load: Map<string, number>,
+): Promise<void> {
   const project = router.project_id as string;
   const ports = await haPortsOf(tx, router.id);
-  const add = scheduleHaHosts(hosts, ports.map((p) => p['binding:host_id'] as string), haSettings(settings).maxL3AgentsPerRouter, load);
+  const add = scheduleHaHosts(hostsForRouter(live, router), ports.map((p) => p['binding:host_id'] as string), haSettings(settings).maxL3AgentsPerRouter, load, live.zoneOf);
   if (!add.length) return;
   const net = await ensureHaNetwork(tx, settings, project);
   let vrid = ports.map((p) => vridOf(p['binding:vif_details'])).find((v) => v !== null) ?? null;
@@ -120,8 +136,7 @@ async function scheduleHaRouter(tx: Tx, settings: ServerSettings | undefined, ro
 
 /** A new HA router (or one converted to HA): scheduled over the live L3 agents now. */
 export async function setupHaRouter(tx: Tx, settings: ServerSettings | undefined, router: Doc): Promise<void> {
-  const hosts = await liveL3Hosts(tx, settings);
-  await scheduleHaRouter(tx, settings, router, hosts, await haLoad(tx));
+  await scheduleHaRouter(tx, settings, router, await liveL3Agents(tx, settings), await haLoad(tx));
 }
 
 /** safe_delete_ha_network: the project's HA network goes with its last HA port. */
@@ -157,10 +172,10 @@ export async function migrateHa(tx: Tx, settings: ServerSettings | undefined, ro
 export async function syncAllHaRouters(tx: Tx, settings: ServerSettings | undefined): Promise<void> {
   const routers = (await tx.list('router')).filter((r) => r.ha === true);
   if (!routers.length) return;
-  const hosts = await liveL3Hosts(tx, settings);
-  if (!hosts.length) return;
+  const live = await liveL3Agents(tx, settings);
+  if (!live.hosts.length) return;
   const load = await haLoad(tx);
-  for (const r of routers) await scheduleHaRouter(tx, settings, r, hosts, load);
+  for (const r of routers) await scheduleHaRouter(tx, settings, r, live, load);
 }
 
 function presentAgent(agent: Doc, settings: ServerSettings | undefined): Doc {
@@ -183,7 +198,7 @@ function reportedState(agent: Doc, routerId: string): HaState {
 export async function l3AgentsHostingRouter(tx: Tx, router: Doc, settings: ServerSettings | undefined): Promise<{ agents: Doc[] }> {
   const agents = (await tx.list('agent')).filter((a) => a.binary === V6STACK_AGENT_BINARY);
   if (router.ha !== true) {
-    return { agents: agents.filter(isL3Agent).map((a) => ({ ...presentAgent(a, settings), ha_state: null })) };
+    return { agents: legacyRouterAgents(agents.filter(isL3Agent), router).map((a) => ({ ...presentAgent(a, settings), ha_state: null })) };
   }
   const hosts = (await haPortsOf(tx, router.id)).map((p) => p['binding:host_id'] as string);
   const hosting = hosts.map((h) => agents.find((a) => a.host === h)).filter((a): a is Doc => !!a).map((a) => presentAgent(a, settings));
@@ -195,5 +210,5 @@ export async function l3AgentsHostingRouter(tx: Tx, router: Doc, settings: Serve
 export async function l3RoutersOnAgent(tx: Tx, agent: Doc): Promise<{ routers: Doc[] }> {
   if (agent.binary !== V6STACK_AGENT_BINARY || !isL3Agent(agent)) return { routers: [] };
   const mine = new Set((await tx.list('port', { device_owner: [DEVICE_OWNER_ROUTER_HA_INTF] })).filter((p) => p['binding:host_id'] === agent.host).map((p) => p.device_id as string));
-  return { routers: (await tx.list('router')).filter((r) => (r.ha === true ? mine.has(r.id) : true)) };
+  return { routers: (await tx.list('router')).filter((r) => (r.ha === true ? mine.has(r.id) : legacyRouterAgents([agent], r).length > 0)) };
 }

@@ -20,6 +20,7 @@ import { syncAllDhcpPorts } from './dhcp-ports.js';
 import { ADMIN_ONLY_KINDS, OWNER_ONLY_KINDS, Policy, hasRole, policyNotAuthorized, redact } from './policy.js';
 import { listNetworkIpAvailabilities, showNetworkIpAvailability } from './network-ip-availability.js';
 import { listServiceProviders } from './service-providers.js';
+import { listAvailabilityZones } from './availability-zones.js';
 import { checkRevisionConstraint, setRevisionConstraint } from './revision-if-match.js';
 import { applyList, isPlain, pageLinks, pagesById, parseListQuery, pick } from './list.js';
 import type { ResourceDef, SubCollection } from './resource.js';
@@ -325,6 +326,10 @@ export class ApiServer {
       return { status: 200, body: listServiceProviders(url) };
     }
     if (parts[1] === 'network-ip-availabilities' && parts.length <= 3) return this.networkIpAvailability(method, parts[2], url, ctx);
+    if (parts[1] === 'availability_zones' && parts.length === 2) {
+      if (method !== 'GET') throw new NeutronError(405, 'HTTPMethodNotAllowed', METHOD_NOT_ALLOWED);
+      return { status: 200, body: await this.store.read((tx) => listAvailabilityZones(tx, ctx, url)) };
+    }
     const resource = BY_PATH.get(parts[1]!);
     if (!resource) throw resourceNotFound(url.pathname);
     const [, , id, sub, tag] = parts;

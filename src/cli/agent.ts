@@ -8,6 +8,7 @@ import { Agent } from '../agent/agent.js';
 import { registerLabCommands } from './lab.js';
 import { IpAddress } from '../domain/ip.js';
 import { DEFAULT_VRRP } from '../agent/keepalived.js';
+import { DEFAULT_AVAILABILITY_ZONE } from '../domain/availability-zone.js';
 
 const isIpv6 = (text: string): boolean => IpAddress.parse(text)?.version === 6;
 
@@ -24,6 +25,7 @@ interface AgentCliOptions {
   role: HostRole;
   tunnelIp?: string;
   ipv6Gateway?: string;
+  availabilityZone: string;
   reportInterval: string;
   haVrrpAdvertInt: string;
   haVrrpGarpMasterDelay: string;
@@ -40,6 +42,7 @@ export function registerAgentCommands(program: Command): void {
     .option('--min-rtr-adv-interval <s>', "radvd MinRtrAdvInterval (Neutron's default)", '30')
     .option('--max-rtr-adv-interval <s>', "radvd MaxRtrAdvInterval (Neutron's default)", '100')
     .addOption(new Option('--role <role>', 'all: this host runs everything; network: routers and DHCP among several hosts; compute: bridges for its own ports only').choices(HOST_ROLES).default('all'))
+    .option('--availability-zone <name>', "this host's availability zone (Neutron's [AGENT] availability_zone): networks and routers hinted to other zones are not served here", DEFAULT_AVAILABILITY_ZONE)
     .option('--tunnel-ip <address>', "this host's underlay address: networks get VXLAN tunnels to the other agents' (Neutron's local_ip)")
     .option('--ipv6-gateway <address>', "the upstream router's IPv6 (link-local) address, for routers whose external network has no IPv6 gateway_ip (Neutron's ipv6_gateway); without it they learn the default route from the upstream RAs")
     .option('--resync-interval <s>', 'seconds between full resyncs (every collection fetched, every namespace read back)', '60')
@@ -55,6 +58,8 @@ export function registerAgentCommands(program: Command): void {
       // VRRPv3's interval is 12 bits of centiseconds (RFC 5798 5.2.7): 0.01 to 40.95 s.
       if (!(advertInt >= 0.01 && advertInt <= 40.95)) throw new Error(`--ha-vrrp-advert-int must be between 0.01 and 40.95 seconds, not ${o.haVrrpAdvertInt}`);
       if (!Number.isInteger(garpMasterDelay) || garpMasterDelay < 0) throw new Error(`--ha-vrrp-garp-master-delay must be a whole number of seconds, not ${o.haVrrpGarpMasterDelay}`);
+      // Neutron's option has max_length 255; the server refuses a longer zone in every heartbeat.
+      if (!o.availabilityZone || o.availabilityZone.length > 255) throw new Error(`--availability-zone must be 1 to 255 characters, not ${JSON.stringify(o.availabilityZone)}`);
       if (o.ipv6Gateway !== undefined && !isIpv6(o.ipv6Gateway)) throw new Error(`--ipv6-gateway must be an IPv6 address, not ${JSON.stringify(o.ipv6Gateway)}`);
       const agent = new Agent({
         server: resolveEndpoint(o.server),
@@ -66,6 +71,7 @@ export function registerAgentCommands(program: Command): void {
         heartbeatMs: Number(o.reportInterval) * 1000,
         meteringMs: Number(o.meteringInterval) * 1000,
         role: o.role,
+        availabilityZone: o.availabilityZone,
         ...(o.tunnelIp ? { tunnelIp: o.tunnelIp } : {}),
         ...(o.ipv6Gateway ? { ipv6Gateway: o.ipv6Gateway } : {}),
         vrrp: { advertInt, garpMasterDelay },

@@ -2,7 +2,7 @@
 // flags and output. They are a pure HTTP client of the Neutron v2.0 API, so they work against v6stack and Neutron.
 import type { Command } from 'commander';
 import { DEFAULT_ENDPOINT } from './http.js';
-import { registerAgentCommands, registerExtensionCommands } from './commands/info.js';
+import { registerAgentCommands, registerAvailabilityZoneCommands, registerExtensionCommands } from './commands/info.js';
 import { registerFloatingIpCommands } from './commands/floatingip.js';
 import { registerNetworkCommands } from './commands/network.js';
 import { registerPortCommands } from './commands/port.js';
@@ -41,5 +41,6 @@ export function registerResourceCommands(program: Command): void {
   registerFloatingIpCommands(program.command('floating').description('floating IPs').command('ip').description('floating IPs (openstack floating ip ...)'));
   registerExtensionCommands(program.command('extension').description('API extensions (openstack extension list)'));
   registerNdpProxyCommands(program.command('ndp-proxy').description('NDP proxies: a port\'s IPv6 address published on its router\'s external network (openstack router ndp proxy ...)'));
+  registerAvailabilityZoneCommands(program.command('availability').description('availability zones').command('zone').description('availability zones (openstack availability zone list)'));
   registerBgpCommands(program.command('bgp').description('BGP dynamic routing: advertised routes, and why a subnet is not advertised'));
 }

@@ -301,6 +301,10 @@ export const AGENT_LIST: Column[] = [
   c({ name: 'Binary', key: 'binary' }),
 ];
 
+/** python-openstackclient's `availability zone list` columns (network zones: name, state, resource). */
+export const AVAILABILITY_ZONE_LIST: Column[] = [c({ name: 'Zone Name', key: 'name' }), c({ name: 'Zone Status', key: 'state' })];
+export const AVAILABILITY_ZONE_LIST_LONG: Column[] = [...AVAILABILITY_ZONE_LIST, c({ name: 'Zone Resource', key: 'resource' })];
+
 export const EXTENSION_LIST: Column[] = [c({ name: 'Name', key: 'name' }), c({ name: 'Alias', key: 'alias' }), c({ name: 'Description', key: 'description' })];
 export const EXTENSION_LIST_LONG: Column[] = [
   ...EXTENSION_LIST,

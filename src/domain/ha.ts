@@ -8,6 +8,7 @@
 
 import { NeutronError } from './errors.js';
 import { IpPrefix } from './ip.js';
+import { spreadOverZones } from './availability-zone.js';
 
 export const DEVICE_OWNER_ROUTER_HA_INTF = 'network:router_ha_interface';
 export const haNetworkName = (project: string): string => `HA network tenant ${project}`;
@@ -62,16 +63,21 @@ export function agentsForScheduling(liveAgents: number, maxPerRouter: number): n
  * HA ports; ties by name), until it has agentsForScheduling of them. Neutron schedules an HA router at creation and
  * again when an L3 agent syncs (auto_schedule_routers), and never moves one off a dead agent.
  */
-export function scheduleHaHosts(liveHosts: readonly string[], current: readonly string[], maxPerRouter: number, load: ReadonlyMap<string, number>): string[] {
+export function scheduleHaHosts(
+  liveHosts: readonly string[],
+  current: readonly string[],
+  maxPerRouter: number,
+  load: ReadonlyMap<string, number>,
+  zoneOf?: ReadonlyMap<string, string | null | undefined>,
+): string[] {
   const want = agentsForScheduling(liveHosts.length, maxPerRouter);
   const have = new Set(current);
   const missing = want - [...have].filter((h) => liveHosts.includes(h)).length;
   if (missing <= 0 || have.size >= (maxPerRouter > 0 ? maxPerRouter : Infinity)) return [];
   const room = maxPerRouter > 0 ? Math.min(missing, maxPerRouter - have.size) : missing;
-  return [...liveHosts]
-    .filter((h) => !have.has(h))
-    .sort((a, b) => (load.get(a) ?? 0) - (load.get(b) ?? 0) || a.localeCompare(b))
-    .slice(0, Math.max(0, room));
+  const ordered = [...liveHosts].filter((h) => !have.has(h)).sort((a, b) => (load.get(a) ?? 0) - (load.get(b) ?? 0) || a.localeCompare(b));
+  // With the hosts' zones: spread over them (AZLeastRoutersScheduler._choose_router_agents_for_ha).
+  return zoneOf ? spreadOverZones(ordered, zoneOf, [...have], Math.max(0, room)) : ordered.slice(0, Math.max(0, room));
 }
 
 export type HaState = 'active' | 'standby' | 'unknown';

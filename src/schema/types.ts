@@ -9,6 +9,7 @@ import { normalizeMac } from '../domain/mac.js';
 import { parseCidrLoose, validateIpAddress } from '../domain/netaddr.js';
 import { pyBool, pyInt, pyRepr, pySetRepr, pyStr } from '../domain/py.js';
 import { isUuid } from '../domain/uuid.js';
+import { hintsTooLong } from '../domain/availability-zone.js';
 
 export interface Type<T> {
   /** How docs/api.md names the type. */
@@ -250,3 +251,19 @@ export function record(fields: Record<string, Type<unknown>>, optional: readonly
 export function withConverter<T>(stored: Type<T>, convert: (v: unknown, attr: string) => T, describe = stored.describe): Type<T> {
   return { describe, is: (v) => stored.is(v), convert };
 }
+
+/**
+ * availability_zone_hint_list (neutron-lib validators/availability_zone.py): a list of unique strings whose JSON text
+ * fits the 255-character column (else InvalidInput "Too many availability_zone_hints specified"). Whether each zone
+ * exists is the resource's check (it reads the agents).
+ */
+export const azHintList: Type<string[]> = {
+  describe: 'list of unique strings (JSON ≤255)',
+  is: (v) => Array.isArray(v) && v.every((x) => typeof x === 'string') && hintsTooLong(v as string[]) === null,
+  convert(v, attr) {
+    const hints = listOf(string(Number.MAX_SAFE_INTEGER), { unique: true }).convert(v, attr);
+    const tooLong = hintsTooLong(hints);
+    if (tooLong) throw invalidInput(tooLong);
+    return hints;
+  },
+};

@@ -8,6 +8,7 @@ import { haNamespace, haPortHere } from '../keepalived.js';
 import { diffNamespaces, linkFor, wiringOf } from './netns.js';
 import { sortById, type Feature, type PlanContext } from './feature.js';
 import { floatingAddresses } from '../../domain/nat.js';
+import { agentsInZones, DEFAULT_AVAILABILITY_ZONE } from '../../domain/availability-zone.js';
 
 const ROUTER_SYSCTLS: [string, string][] = [
   ['net.ipv6.conf.default.addr_gen_mode', '0'],
@@ -34,6 +35,8 @@ export function hostedRouters(ctx: PlanContext): HostedRouter[] {
     // An HA router runs only on the hosts the server scheduled it to (its HA port bound here).
     const haPort = router.ha === true ? haPortHere(mine, ctx.opts.host) : undefined;
     if (router.ha === true && !haPort) continue;
+    // A legacy router runs on every network node in its hinted zones (the server shows the same: api/availability-zones.ts).
+    if (router.ha !== true && !agentsInZones([{ host: ctx.opts.host, availability_zone: ctx.opts.availabilityZone ?? DEFAULT_AVAILABILITY_ZONE }], router.availability_zone_hints).length) continue;
     out.push({ router, internal: mine.filter((p) => ROUTER_INTERFACE_OWNERS.has(p.device_owner)), gateway: mine.find((p) => p.device_owner === GATEWAY_OWNER), ...(haPort ? { haPort } : {}) });
   }
   return out;

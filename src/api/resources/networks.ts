@@ -14,6 +14,7 @@ import { deleteSubnetCascade } from './subnets.js';
 import { deleteDisassociatedFloatingIps } from './floatingips.js';
 import { dropRbacOf, syncExternal, syncShared } from './rbac-policies.js';
 import { dhcpAgentsHostingNetwork, dropDhcpBindingsOfNetwork } from '../dhcp-agent-scheduler.js';
+import { checkZoneHints, networkAvailabilityZones } from '../availability-zones.js';
 
 export const NETWORK_TYPES = ['vxlan', 'flat', 'vlan', 'geneve', 'local'] as const;
 
@@ -55,7 +56,13 @@ export const networks: ResourceDef = {
   /** dhcp_agent_scheduler: the DHCP agents hosting the network. */
   subCollections: { 'dhcp-agents': { list: (tx, _ctx, doc, settings) => dhcpAgentsHostingNetwork(tx, doc, settings) } },
 
+  /** network_availability_zone: the zones of the agents serving its DHCP, as they are now. */
+  async present(tx, doc) {
+    return { ...doc, availability_zones: await networkAvailabilityZones(tx, doc) };
+  },
+
   async create(tx, ctx, input) {
+    await checkZoneHints(tx, input.availability_zone_hints as string[] | undefined);
     const type = (input['provider:network_type'] as string | undefined) ?? 'vxlan';
     const physnet = (input['provider:physical_network'] as string | null | undefined) ?? null;
     const segment = (input['provider:segmentation_id'] as number | null | undefined) ?? null;

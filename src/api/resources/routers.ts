@@ -17,6 +17,7 @@ import type { ResourceDef } from '../resource.js';
 import { createPort, deletePort } from './ports.js';
 import { checkGatewayNotInUse, checkInterfaceNotInUse } from './floatingip-refs.js';
 import { checkGatewayChange, checkInterfaceNotProxied, ndpStateForCreatedRouter, ndpStateForUpdatedRouter } from './ndp-proxies.js';
+import { checkZoneHints, routerAvailabilityZones } from '../availability-zones.js';
 import { createsHaRouter, l3AgentsHostingRouter, migrateHa, setupHaRouter, teardownHaRouter } from '../ha-routers.js';
 
 const GATEWAY_OWNER = DEVICE_OWNER_ROUTER_GW;
@@ -200,7 +201,13 @@ export const routers: ResourceDef = {
   kind: 'router',
   schema: router,
 
+  /** router_availability_zone: the zones of the L3 agents running it, as they are now. */
+  async present(tx, doc) {
+    return { ...doc, availability_zones: await routerAvailabilityZones(tx, doc) };
+  },
+
   async create(tx, ctx, input) {
+    await checkZoneHints(tx, input.availability_zone_hints as string[] | undefined);
     const doc = newDoc(ctx, input, {
       admin_state_up: input.admin_state_up ?? true,
       status: 'ACTIVE',

@@ -1,9 +1,9 @@
-// `extension list` and `network agent list`, as the openstack client names them.
+// `extension list`, `network agent list` and `availability zone list`, as the openstack client names them.
 import type { Command } from 'commander';
 import type { OutputOptions } from '../format.js';
 import { queryString, type Shown } from '../http.js';
 import type { Agent } from '../../schema/index.js';
-import { AGENT_LIST, EXTENSION_LIST, EXTENSION_LIST_LONG } from '../views.js';
+import { AGENT_LIST, AVAILABILITY_ZONE_LIST, AVAILABILITY_ZONE_LIST_LONG, EXTENSION_LIST, EXTENSION_LIST_LONG } from '../views.js';
 import { clientOf, printList, withOutput } from './common.js';
 
 const AGENT_TYPES: Record<string, string> = {
@@ -44,5 +44,22 @@ export function registerAgentCommands(agent: Command): void {
     const q = { agent_type: o.agentType === undefined ? undefined : (AGENT_TYPES[o.agentType] ?? o.agentType), host: o.host };
     const r = await clientOf(cmd).request('GET', `agents${queryString(q)}`);
     printList(AGENT_LIST, (r?.agents ?? []) as Agent[], o);
+  });
+}
+
+/**
+ * `availability zone list` (python-openstackclient's, network zones only: v6stack has no compute or volume service):
+ * Zone Name and Zone Status, with --long the resource (network or router) each row is for.
+ */
+export function registerAvailabilityZoneCommands(zone: Command): void {
+  withOutput(
+    zone
+      .command('list')
+      .description('list availability zones and their status')
+      .option('--network', 'list network availability zones (the only ones here)')
+      .option('--long', 'list additional fields in output'),
+  ).action(async (o: OutputOptions & { long?: boolean }, cmd: Command) => {
+    const r = await clientOf(cmd).request('GET', 'availability_zones');
+    printList(o.long ? AVAILABILITY_ZONE_LIST_LONG : AVAILABILITY_ZONE_LIST, (r?.availability_zones ?? []) as Shown[], o);
   });
 }

@@ -1,6 +1,6 @@
 // `network create|list|show|set|delete`, as `openstack network ...`.
 import type { Command } from 'commander';
-import { collect, integer } from '../args.js';
+import { collect, integer, valuesOf, type ListOption } from '../args.js';
 import type { OutputOptions } from '../format.js';
 import { NETWORK, type Body } from '../http.js';
 import { NETWORK_LIST, NETWORK_LIST_LONG, NETWORK_SHOW } from '../views.js';
@@ -67,10 +67,16 @@ function attrOptions(cmd: Command): Command {
 
 export function registerNetworkCommands(network: Command): void {
   withTags(
-    withOutput(attrOptions(network.command('create').description('create new network').argument('<name>', 'new network name'))),
-  ).action(async (name: string, o: NetworkOpts, cmd: Command) => {
+    withOutput(
+      attrOptions(network.command('create').description('create new network').argument('<name>', 'new network name')).option(
+        '--availability-zone-hint <availability-zone>',
+        'availability zone in which to create this network (repeat option to set multiple availability zones)',
+        collect,
+      ),
+    ),
+  ).action(async (name: string, o: NetworkOpts & { availabilityZoneHint?: ListOption<string> }, cmd: Command) => {
     const client = clientOf(cmd);
-    const created = await client.create(NETWORK, { ...networkAttrs(o), name });
+    const created = await client.create(NETWORK, { ...networkAttrs(o), ...(o.availabilityZoneHint ? { availability_zone_hints: valuesOf(o.availabilityZoneHint) } : {}), name });
     printOne(NETWORK_SHOW, await applyTags(client, NETWORK, created, o.tag), o);
   });
 

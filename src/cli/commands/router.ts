@@ -98,10 +98,19 @@ function sharedOptions(cmd: Command): Command {
 }
 
 export function registerRouterCommands(router: Command): void {
-  withTags(withOutput(sharedOptions(router.command('create').description('create a new router').argument('<name>', 'new router name')))).action(
-    async (name: string, o: RouterOpts, cmd: Command) => {
+  withTags(
+    withOutput(
+      sharedOptions(router.command('create').description('create a new router').argument('<name>', 'new router name')).option(
+        '--availability-zone-hint <availability-zone>',
+        'availability zone in which to create this router (repeat option to set multiple availability zones)',
+        collect,
+      ),
+    ),
+  ).action(
+    async (name: string, o: RouterOpts & { availabilityZoneHint?: ListOption<string> }, cmd: Command) => {
       const client = clientOf(cmd);
       const attrs: Body = { ...commonAttrs(o), name };
+      if (o.availabilityZoneHint) attrs.availability_zone_hints = valuesOf(o.availabilityZoneHint);
       const gw = await gatewayInfo(client, o);
       if (gw) attrs.external_gateway_info = gw;
       const created = await applyTags(client, ROUTER, await client.create(ROUTER, attrs), valuesOf(o.tag || undefined));

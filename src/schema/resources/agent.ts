@@ -18,7 +18,7 @@ export const agent = defineResource({
     host: { type: string(255) },
     admin_state_up: { type: bool, put: true, default: true },
     alive: { type: bool, doc: "a heartbeat younger than agent_down_time" },
-    availability_zone: { type: nullable(string(255)) },
+    availability_zone: { type: nullable(string(255)), doc: "the agent's --availability-zone (Neutron's [AGENT] availability_zone, default nova)" },
     configurations: { type: anyDict, doc: 'what the agent reports (bridges, daemons)' },
     description: { type: nullable(string(255)), put: true },
     created_at: { type: timestamp },

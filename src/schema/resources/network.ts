@@ -2,7 +2,7 @@
 // port-security, network-availability-zone, default-subnetpools' is_default, l2_adjacency, address scopes.
 
 import { defineResource, type DocOf, type InputOf } from '../define.js';
-import { bool, int, listOf, nullable, string, uuid, oneOf } from '../types.js';
+import { bool, int, listOf, nullable, string, uuid, oneOf, azHintList } from '../types.js';
 import { id, name, project, standardTail } from './standard.js';
 
 export const NETWORK_STATUSES = ['ACTIVE', 'DOWN', 'BUILD', 'ERROR'] as const;
@@ -28,8 +28,8 @@ export const network = defineResource({
     'provider:network_type': { type: string(255), post: true, adminOnly: true, default: 'vxlan', doc: '`vxlan`, `geneve`, `vlan`, `flat` or `local`' },
     'provider:physical_network': { type: nullable(string(64)), post: true, adminOnly: true, default: null },
     'provider:segmentation_id': { type: nullable(int(0)), post: true, adminOnly: true, doc: 'a free one is allocated when none is given' },
-    availability_zone_hints: { type: listOf(string(255)), post: true, default: [] },
-    availability_zones: { type: listOf(string(255)) },
+    availability_zone_hints: { type: azHintList, post: true, default: [], doc: 'create-only; each a zone of some DHCP agent (404 `AvailabilityZoneNotFound`); only agents in these zones serve it' },
+    availability_zones: { type: listOf(string(255)), doc: 'the zones of the agents that serve its DHCP' },
     ipv4_address_scope: { type: nullable(uuid), doc: "from the subnets' pools" },
     ipv6_address_scope: { type: nullable(uuid), doc: "from the subnets' pools" },
     l2_adjacency: { type: bool },

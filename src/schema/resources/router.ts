@@ -5,7 +5,7 @@ import { NeutronError, badAttribute, badRequest } from '../../domain/errors.js';
 import { IpAddress, IpPrefix } from '../../domain/ip.js';
 import { pyStr, pySetRepr } from '../../domain/py.js';
 import { defineResource, type DocOf, type InputOf } from '../define.js';
-import { bool, cidrText, ipAddress, isUuid, listOf, nullable, oneOf, record, string, uuid, withConverter, type Type } from '../types.js';
+import { bool, cidrText, ipAddress, isUuid, listOf, nullable, oneOf, record, string, uuid, withConverter, type Type, azHintList } from '../types.js';
 import { convertFixedIps, type FixedIp, type FixedIpRequest } from './port.js';
 import { id, name, project, standardTail } from './standard.js';
 
@@ -91,8 +91,8 @@ export const router = defineResource({
     routes: { type: routes, put: true, default: [], doc: 'each next hop on a connected subnet' },
     ha: { type: bool, post: true, put: true, default: false, adminOnly: true },
     distributed: { type: bool, post: true, put: true, default: false, adminOnly: true },
-    availability_zone_hints: { type: listOf(string(255)), post: true, default: [] },
-    availability_zones: { type: listOf(string(255)) },
+    availability_zone_hints: { type: azHintList, post: true, default: [], doc: 'create-only; each a zone of some L3 agent (404 `AvailabilityZoneNotFound`); only agents in these zones serve it' },
+    availability_zones: { type: listOf(string(255)), doc: 'the zones of the agents that run it' },
     flavor_id: { type: nullable(uuid), post: true, default: null },
     // l3-ext-ndp-proxy: absent means "as the gateway allows" (ATTR_NOT_SPECIFIED, api/resources/ndp-proxies.ts);
     // always false while the router has no gateway.
