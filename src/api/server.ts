@@ -9,6 +9,7 @@ import type { Doc, Store, Tx } from '../store/types.js';
 import { UniqueViolation } from '../store/types.js';
 import { COMMON_COLUMNS, tableOf } from '../store/schema.js';
 import { checkBody } from '../schema/convert.js';
+import { filterNames } from '../schema/define.js';
 import { isStorableText, listOf, string } from '../schema/types.js';
 import type { Authenticator, RequestContext, ServerSettings } from './context.js';
 import { ownerOf, saveDoc } from './context.js';
@@ -445,7 +446,7 @@ export class ApiServer {
   private async list(resource: ResourceDef, url: URL, ctx: RequestContext): Promise<string | Buffer> {
     const attributes = new Set(resource.listable ?? Object.keys(resource.schema.attributes));
     const columns = new Set<string>([...COMMON_COLUMNS, ...tableOf(resource.kind).columns]);
-    const q = parseListQuery(url.searchParams, attributes, columns);
+    const q = parseListQuery(url.searchParams, attributes, columns, filterNames(resource.schema));
     if (!ctx.isAdmin) return this.listFor(resource, url, q, ctx);
     return this.store.read(async (tx) => {
       if (isPlain(q) && !resource.present) {
@@ -509,7 +510,9 @@ export class ApiServer {
   /** floatingip-pools: a read-only collection computed from the external networks' IPv4 subnets. */
   private async floatingIpPools(url: URL, ctx: RequestContext): Promise<string> {
     const attributes = new Set(['subnet_id', 'subnet_name', 'network_id', 'cidr', 'project_id']);
-    const q = parseListQuery(url.searchParams, attributes, new Set());
+    // neutron-lib's floatingip_pools map marks no attribute is_filter and the L3 plugin validates filters: Neutron
+    // answers 400 for any filter here.
+    const q = parseListQuery(url.searchParams, attributes, new Set(), new Set());
     const pools = (await this.store.read((tx) => floatingIpPools(tx, ctx))).map((p) => ({ ...p, id: p.subnet_id }));
     const result = applyList(pools, q, url, (m) => notFound('subnet', m));
     // The id is only the paging marker's key; Neutron's entries have none.
