@@ -22,7 +22,7 @@ import { ADMIN_ONLY_KINDS, OWNER_ONLY_KINDS, Policy, hasRole, policyNotAuthorize
 import { listNetworkIpAvailabilities, showNetworkIpAvailability } from './network-ip-availability.js';
 import { listServiceProviders } from './service-providers.js';
 import { checkRevisionConstraint, setRevisionConstraint } from './revision-if-match.js';
-import { applyList, isPlain, pageLinks, pagesById, parseListQuery, pick } from './list.js';
+import { applyList, isPlain, pageLinks, pagesById, parseListQuery, pick, type ListQuery } from './list.js';
 import type { ResourceDef, SubCollection } from './resource.js';
 import { agents } from './resources/agents.js';
 import { floatingIpPools, floatingips } from './resources/floatingips.js';
@@ -470,7 +470,8 @@ export class ApiServer {
       }
       let docs = await tx.list(resource.kind, q.columnFilters);
       if (resource.present) docs = await Promise.all(docs.map((d) => resource.present!(tx, d, this.settings)));
-      const result = applyList(docs, q, url, (m) => notFound(resource.kind, m));
+      const extra = await this.extraFiltered(tx, ctx, resource, q, docs);
+      const result = applyList(extra.docs, extra.q, url, (m) => notFound(resource.kind, m));
       const body: Record<string, unknown> = { [resource.schema.plural]: result.items };
       if (result.links.length) body[`${resource.schema.plural}_links`] = result.links;
       return JSON.stringify(body);
@@ -493,11 +494,21 @@ export class ApiServer {
         if (!asked || asked.includes(ctx.projectId)) docs = await tx.list(kind, { ...q.columnFilters, project_id: [ctx.projectId] });
       } else docs = await new Policy(tx, ctx).visible(kind, await tx.list(kind, q.columnFilters));
       docs = await Promise.all(docs.map((d) => this.view(tx, resource, d, ctx)));
-      const result = applyList(docs, q, url, (m) => notFound(kind, m));
+      const extra = await this.extraFiltered(tx, ctx, resource, q, docs);
+      const result = applyList(extra.docs, extra.q, url, (m) => notFound(kind, m));
       const body: Record<string, unknown> = { [resource.schema.plural]: result.items };
       if (result.links.length) body[`${resource.schema.plural}_links`] = result.links;
       return JSON.stringify(body);
     });
+  }
+
+  /** The resource's extra filters (ResourceDef.extraFilters) applied, and left out of the generic matching. */
+  private async extraFiltered(tx: Tx, ctx: RequestContext, resource: ResourceDef, q: ListQuery, docs: Doc[]): Promise<{ docs: Doc[]; q: ListQuery }> {
+    const extra = resource.extraFilters;
+    if (!extra) return { docs, q };
+    let out = docs;
+    for (const [name, values] of q.memoryFilters) if (Object.hasOwn(extra, name)) out = await extra[name]!(tx, ctx, out, values);
+    return { docs: out, q: { ...q, memoryFilters: q.memoryFilters.filter(([name]) => !Object.hasOwn(extra, name)) } };
   }
 
   /** network-ip-availability: read-only, computed (src/api/network-ip-availability.ts). */

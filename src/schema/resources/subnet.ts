@@ -151,6 +151,8 @@ export const subnet = defineResource({
     use_default_subnetpool: { filter: false, type: bool, post: true, optional: true, hidden: true, doc: "allocate from the family's default pool" },
     service_types: { filter: false, type: listOf(string(255)), post: true, put: true, default: [] },
     segment_id: { type: nullable(uuid), post: true, put: true, default: null },
+    // neutron-lib: is_visible False, is_filter True: never shown nor stored; `?shared=` selects by the network's.
+    shared: { type: bool, hidden: true, optional: true, doc: "a filter only: whether the subnet's network is shared with the caller" },
     ...standardTail,
   },
 });
