@@ -35,6 +35,7 @@ export const EXTENSIONS: Extension[] = [
   ext('extraroute-atomic', 'Atomically add/remove extra routes', 'Edit extra routes of a router on server side by atomically adding/removing extra routes'),
   ext('extra_dhcp_opt', 'Neutron Extra DHCP options', 'Extra options configuration for DHCP. For example PXE boot options to DHCP clients can be specified (e.g. tftp-server, server-ip-address, bootfile-name)'),
   ext('fip-port-details', 'Floating IP Port Details Extension', 'Add port_details attribute to Floating IP resource'),
+  ext('filter-validation', 'Filter parameters validation', 'Provides validation on filter parameters.'),
   ext('floatingip-pools', 'Floating IP Pools Extension', 'Provides a floating IP pools API.'),
   ext('instance-metadata', 'v6stack instance metadata', "Adds the instance's metadata and user data to ports, served by the metadata service (fe80::a9fe:a9fe, 169.254.169.254) and config drives."),
   ext('ip_allocation', 'IP Allocation', 'IP allocation extension.'),

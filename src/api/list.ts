@@ -1,9 +1,12 @@
 // Neutron's list conventions: attribute filters (repeated keys are OR-ed), `fields=`, `sort_key`/`sort_dir`,
 // `limit`/`marker`/`page_reverse` with `<plural>_links`. Filters on indexed columns go to SQL; the rest are applied
-// here. Unknown filter names are ignored, as Neutron does.
+// here. Filter names are validated as Neutron's filter-validation does (the default since Rocky): a key that is not a
+// filter of the resource answers 400; where the caller passes no filter set (a plugin without validation in Neutron)
+// unknown names are ignored.
 
 import { badRequest, httpBadRequest } from '../domain/errors.js';
-import { pyReprString } from '../domain/py.js';
+import { pyRepr, pyReprString } from '../domain/py.js';
+import { LIST_CONTROLS, TAG_FILTERS } from '../schema/define.js';
 import type { ColumnFilters, Doc } from '../store/types.js';
 import { bool, isStorableText } from '../schema/types.js';
 
@@ -17,15 +20,27 @@ export interface ListQuery {
   pageReverse: boolean;
 }
 
-const CONTROL = new Set(['fields', 'sort_key', 'sort_dir', 'limit', 'marker', 'page_reverse']);
-const TAG_FILTERS = new Set(['tags', 'tags-any', 'not-tags', 'not-tags-any']);
-
-export function parseListQuery(params: URLSearchParams, attributes: ReadonlySet<string>, columns: ReadonlySet<string>): ListQuery {
+/**
+ * A list request's query. `attributes` are the sort keys (and, without `filters`, what may be filtered on);
+ * `filters`, when given, the only names that may be (neutron/api/api_common.py get_filters_from_dict: any other key
+ * answers 400 HTTPBadRequest "[<keys>] is invalid attribute for filtering", after looking at every key).
+ */
+export function parseListQuery(
+  params: URLSearchParams,
+  attributes: ReadonlySet<string>,
+  columns: ReadonlySet<string>,
+  filters: ReadonlySet<string> | null = null,
+): ListQuery {
   const q: ListQuery = { columnFilters: {}, memoryFilters: [], fields: null, sorts: [], limit: null, marker: null, pageReverse: false };
   const seen = new Set<string>();
+  const invalid: string[] = [];
   for (const key of params.keys()) {
-    if (seen.has(key) || CONTROL.has(key)) continue;
+    if (seen.has(key) || LIST_CONTROLS.has(key)) continue;
     seen.add(key);
+    if (filters && !filters.has(key)) {
+      invalid.push(key);
+      continue;
+    }
     const name = key === 'tenant_id' ? 'project_id' : key;
     const values = params.getAll(key);
     // A value no store could hold matches nothing a store holds; PostgreSQL would refuse it as a parameter.
@@ -33,6 +48,7 @@ export function parseListQuery(params: URLSearchParams, attributes: ReadonlySet<
     if (columns.has(name)) q.columnFilters[name] = values;
     else if (attributes.has(name) || TAG_FILTERS.has(name)) q.memoryFilters.push([name, values]);
   }
+  if (invalid.length) throw httpBadRequest(`${pyRepr(invalid)} is invalid attribute for filtering`);
   const fields = params.getAll('fields').flatMap((f) => f.split(',')).filter(Boolean);
   if (fields.length) q.fields = fields;
 

@@ -10,7 +10,7 @@ import type { Doc, Tx } from '../store/types.js';
 import type { RequestContext } from './context.js';
 import { applyList, parseListQuery } from './list.js';
 
-/** The filters Neutron's extension accepts (network_ip_availability.py RESOURCE_ATTRIBUTE_MAP plus ip_version). */
+/** The filters Neutron's extension accepts (network_ip_availability.py RESOURCE_ATTRIBUTE_MAP plus ip_version); its plugin validates them. */
 const ATTRIBUTES = new Set(['network_id', 'network_name', 'project_id', 'tenant_id']);
 
 async function availabilityOf(tx: Tx, network: Doc, ipVersions: readonly string[] | null): Promise<ReturnType<typeof networkIpAvailability> | null> {
@@ -31,7 +31,7 @@ export async function listNetworkIpAvailabilities(tx: Tx, ctx: RequestContext, u
   const params = new URLSearchParams(url.searchParams);
   const ipVersions = params.has('ip_version') ? params.getAll('ip_version') : null;
   params.delete('ip_version');
-  const q = parseListQuery(params, ATTRIBUTES, new Set());
+  const q = parseListQuery(params, ATTRIBUTES, new Set(), ATTRIBUTES);
   const rows: Doc[] = [];
   if (ctx.isAdmin) {
     for (const network of await tx.list('network')) {

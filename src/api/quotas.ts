@@ -179,9 +179,11 @@ export async function quotaRoute(
     const quota = await store.write(async (tx) => {
       if (checkLimit) {
         for (const [r, limit] of Object.entries(limits) as [QuotaResource, number][]) {
-          // quota_check_limit: a limit below what the project already uses is refused (-1 is unlimited: above any).
+          // quota_check_limit: a limit below what the project already uses is refused. Zed compares -1 as the number
+          // it is (quotasv2.update: `if resource_usage > limit`), so -1 with check_limit is always refused; later
+          // releases skip UNLIMITED_QUOTA, Zed does not. Without check_limit, -1 is unlimited.
           const used = await tx.count(r, { project_id: [id] });
-          if (limit >= 0 && used > limit) {
+          if (used > limit) {
             throw httpBadRequest(`Quota limit ${limit} for ${r} must be greater than or equal to already used ${used}`);
           }
         }

@@ -15,6 +15,11 @@ export interface ResourceDef {
   create(tx: Tx, ctx: RequestContext, input: Record<string, unknown>): Promise<Doc>;
   update?(tx: Tx, ctx: RequestContext, doc: Doc, input: Record<string, unknown>): Promise<Doc>;
   remove?(tx: Tx, ctx: RequestContext, doc: Doc): Promise<void>;
+  /**
+   * Filters on something the stored document does not carry (neutron-lib model_query's extra filters, e.g. a
+   * subnet's `shared`, its network's): the documents that match the filter's values, for this caller.
+   */
+  extraFilters?: Record<string, (tx: Tx, ctx: RequestContext, docs: Doc[], values: string[]) => Promise<Doc[]>>;
   /** Adds what a view shows but the stored document does not carry (e.g. a security group's rules). */
   present?(tx: Tx, doc: Doc, settings?: ServerSettings): Promise<Doc>;
   /** PUT /<plural>/<id>/<action> (router interfaces, subnet pool prefixes); the action converts its own body. */

@@ -9,6 +9,7 @@ import type { Doc, Store, Tx } from '../store/types.js';
 import { UniqueViolation } from '../store/types.js';
 import { COMMON_COLUMNS, tableOf } from '../store/schema.js';
 import { checkBody } from '../schema/convert.js';
+import { filterNames } from '../schema/define.js';
 import { isStorableText, listOf, string } from '../schema/types.js';
 import type { Authenticator, RequestContext, ServerSettings } from './context.js';
 import { ownerOf, saveDoc } from './context.js';
@@ -22,7 +23,7 @@ import { listNetworkIpAvailabilities, showNetworkIpAvailability } from './networ
 import { listServiceProviders } from './service-providers.js';
 import { listAvailabilityZones } from './availability-zones.js';
 import { checkRevisionConstraint, setRevisionConstraint } from './revision-if-match.js';
-import { applyList, isPlain, pageLinks, pagesById, parseListQuery, pick } from './list.js';
+import { applyList, isPlain, pageLinks, pagesById, parseListQuery, pick, type ListQuery } from './list.js';
 import type { ResourceDef, SubCollection } from './resource.js';
 import { agents } from './resources/agents.js';
 import { floatingIpPools, floatingips } from './resources/floatingips.js';
@@ -454,7 +455,7 @@ export class ApiServer {
   private async list(resource: ResourceDef, url: URL, ctx: RequestContext): Promise<string | Buffer> {
     const attributes = new Set(resource.listable ?? Object.keys(resource.schema.attributes));
     const columns = new Set<string>([...COMMON_COLUMNS, ...tableOf(resource.kind).columns]);
-    const q = parseListQuery(url.searchParams, attributes, columns);
+    const q = parseListQuery(url.searchParams, attributes, columns, filterNames(resource.schema));
     if (!ctx.isAdmin) return this.listFor(resource, url, q, ctx);
     return this.store.read(async (tx) => {
       if (isPlain(q) && !resource.present) {
@@ -478,7 +479,8 @@ export class ApiServer {
       }
       let docs = await tx.list(resource.kind, q.columnFilters);
       if (resource.present) docs = await Promise.all(docs.map((d) => resource.present!(tx, d, this.settings)));
-      const result = applyList(docs, q, url, (m) => notFound(resource.kind, m));
+      const extra = await this.extraFiltered(tx, ctx, resource, q, docs);
+      const result = applyList(extra.docs, extra.q, url, (m) => notFound(resource.kind, m));
       const body: Record<string, unknown> = { [resource.schema.plural]: result.items };
       if (result.links.length) body[`${resource.schema.plural}_links`] = result.links;
       return JSON.stringify(body);
@@ -501,11 +503,21 @@ export class ApiServer {
         if (!asked || asked.includes(ctx.projectId)) docs = await tx.list(kind, { ...q.columnFilters, project_id: [ctx.projectId] });
       } else docs = await new Policy(tx, ctx).visible(kind, await tx.list(kind, q.columnFilters));
       docs = await Promise.all(docs.map((d) => this.view(tx, resource, d, ctx)));
-      const result = applyList(docs, q, url, (m) => notFound(kind, m));
+      const extra = await this.extraFiltered(tx, ctx, resource, q, docs);
+      const result = applyList(extra.docs, extra.q, url, (m) => notFound(kind, m));
       const body: Record<string, unknown> = { [resource.schema.plural]: result.items };
       if (result.links.length) body[`${resource.schema.plural}_links`] = result.links;
       return JSON.stringify(body);
     });
+  }
+
+  /** The resource's extra filters (ResourceDef.extraFilters) applied, and left out of the generic matching. */
+  private async extraFiltered(tx: Tx, ctx: RequestContext, resource: ResourceDef, q: ListQuery, docs: Doc[]): Promise<{ docs: Doc[]; q: ListQuery }> {
+    const extra = resource.extraFilters;
+    if (!extra) return { docs, q };
+    let out = docs;
+    for (const [name, values] of q.memoryFilters) if (Object.hasOwn(extra, name)) out = await extra[name]!(tx, ctx, out, values);
+    return { docs: out, q: { ...q, memoryFilters: q.memoryFilters.filter(([name]) => !Object.hasOwn(extra, name)) } };
   }
 
   /** network-ip-availability: read-only, computed (src/api/network-ip-availability.ts). */
@@ -518,7 +530,9 @@ export class ApiServer {
   /** floatingip-pools: a read-only collection computed from the external networks' IPv4 subnets. */
   private async floatingIpPools(url: URL, ctx: RequestContext): Promise<string> {
     const attributes = new Set(['subnet_id', 'subnet_name', 'network_id', 'cidr', 'project_id']);
-    const q = parseListQuery(url.searchParams, attributes, new Set());
+    // neutron-lib's floatingip_pools map marks no attribute is_filter and the L3 plugin validates filters: Neutron
+    // answers 400 for any filter here.
+    const q = parseListQuery(url.searchParams, attributes, new Set(), new Set());
     const pools = (await this.store.read((tx) => floatingIpPools(tx, ctx))).map((p) => ({ ...p, id: p.subnet_id }));
     const result = applyList(pools, q, url, (m) => notFound('subnet', m));
     // The id is only the paging marker's key; Neutron's entries have none.

@@ -22,6 +22,11 @@ export interface Attr<T = unknown> {
   adminOnly?: boolean;
   /** May be absent from a stored document (an attribute only some documents carry). */
   optional?: boolean;
+  /**
+   * neutron-lib's is_filter: a list may be filtered on it. Every attribute is one unless marked `false`, where
+   * Neutron's definition has no is_filter (filter validation then answers 400 for it, as Neutron does).
+   */
+  filter?: boolean;
   /** One line for docs/api.md. */
   doc?: string;
 }
@@ -42,7 +47,32 @@ export interface ResourceSchema<A extends Attrs = Attrs> {
   operations: readonly ('list' | 'show' | 'create' | 'bulk' | 'update' | 'delete' | 'tags')[];
   /** PUT /<plural>/<id>/<action>. */
   actions?: readonly string[];
+  /**
+   * Whether lists check their query's filter names (Neutron's filter-validation, on for every plugin that sets
+   * __filter_validation_support: ML2, L3 and the in-tree service plugins). False where Neutron's plugin does not
+   * (neutron-dynamic-routing's BGP): unknown names are then ignored, as there.
+   */
+  filterValidation?: boolean;
   doc?: string;
+}
+
+/** The list query keys that are not filters and never checked as such (Neutron's skips in get_filters). */
+export const LIST_CONTROLS: ReadonlySet<string> = new Set(['fields', 'sort_key', 'sort_dir', 'limit', 'marker', 'page_reverse']);
+
+/** neutron/extensions/tagging.py: the tag filters every taggable resource accepts. */
+export const TAG_FILTERS: ReadonlySet<string> = new Set(['tags', 'tags-any', 'not-tags', 'not-tags-any']);
+
+/**
+ * The names a list of this resource may be filtered on (the is_filter attributes of its map), or null when its
+ * plugin does not validate filters. project_id and tenant_id go together (populate_project_info), and a taggable
+ * resource takes the tag filters.
+ */
+export function filterNames(schema: ResourceSchema): ReadonlySet<string> | null {
+  if (schema.filterValidation === false) return null;
+  const names = new Set(Object.entries(schema.attributes).filter(([, a]) => a.filter !== false).map(([n]) => n));
+  if (names.has('project_id') || names.has('tenant_id')) for (const n of ['project_id', 'tenant_id']) names.add(n);
+  if (schema.operations.includes('tags')) for (const n of TAG_FILTERS) names.add(n);
+  return names;
 }
 
 /** A definition, typed by its attributes (so DocOf can read them). */

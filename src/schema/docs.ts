@@ -28,7 +28,8 @@ export function renderApiTables(schemas: readonly ResourceSchema[]): string {
     for (const [name, a] of Object.entries(s.attributes)) {
       const post = a.post ? (a.required ? 'required' : 'yes') : '';
       const put = a.put ? 'yes' : '';
-      const notes = [a.adminOnly ? 'admin only' : '', a.hidden ? 'not shown' : '', a.doc ?? ''].filter(Boolean).join('; ');
+      const notFilter = a.filter === false && s.filterValidation !== false;
+      const notes = [a.adminOnly ? 'admin only' : '', a.hidden ? 'not shown' : '', notFilter ? 'not a filter' : '', a.doc ?? ''].filter(Boolean).join('; ');
       out.push(`| \`${name}\` | ${cell(a.type.describe)} | ${post} | ${put} | ${cell(defaultText(a.default))} | ${cell(notes)} |`);
     }
   }

@@ -123,6 +123,11 @@ for (const backend of backends()) {
       // check_limit (quota-check-limit): not below what is used; without it anything in range goes.
       await refused('PUT', `/v2.0/quotas/${project}`, { quota: { port: 0, check_limit: true } }, 400, 'HTTPBadRequest', 'Quota limit 0 for port must be greater than or equal to already used 1');
       await ok('PUT', `/v2.0/quotas/${project}`, { quota: { port: 1, check_limit: true } });
+      // Zed compares -1 as a number: with check_limit it is below any usage, even none (later releases skip it).
+      await refused('PUT', `/v2.0/quotas/${project}`, { quota: { port: -1, check_limit: true } }, 400, 'HTTPBadRequest', 'Quota limit -1 for port must be greater than or equal to already used 1');
+      await refused('PUT', `/v2.0/quotas/${project}`, { quota: { router: -1, check_limit: 'yes' } }, 400, 'HTTPBadRequest', 'Quota limit -1 for router must be greater than or equal to already used 0');
+      await ok('PUT', `/v2.0/quotas/${project}`, { quota: { router: -1, check_limit: false } });
+      assert.equal((await ok('GET', `/v2.0/quotas/${project}`)).quota.router, -1);
       await ok('PUT', `/v2.0/quotas/${project}`, { quota: { port: 0, force: true } });
       await refused('POST', '/v2.0/ports', { port: { network_id: net.id, tenant_id: project } }, 409, 'OverQuota', "Quota exceeded for resources: ['port'].");
     });

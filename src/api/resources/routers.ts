@@ -62,9 +62,8 @@ async function setGateway(tx: Tx, ctx: RequestContext, router: Doc, info: Gatewa
     port_security_enabled: false,
     ...(info.external_fixed_ips ? { fixed_ips: info.external_fixed_ips } : {}),
   });
-  if (!(port.fixed_ips as FixedIp[]).length) {
-    throw badRequest('router', `No IPs available for external network ${network.id}`);
-  }
+  // An external network without a subnet still takes the gateway: the port has no fixed IPs (Neutron's
+  // _create_router_gw_port only logs "No IPs available"), and the agent plans no SNAT or default route for it.
   router.external_gateway_info = {
     network_id: network.id,
     external_fixed_ips: port.fixed_ips,

@@ -6,8 +6,9 @@ import { badRequest, inUse, notFound } from '../../domain/errors.js';
 import { backfillAddress, isAutoAddressSubnet, subnetDeleteTakesAddress } from '../../domain/ipv6/index.js';
 import { applySubnetUpdate, buildSubnet, subnetRequestKind, type SubnetDoc } from '../../domain/subnet.js';
 import type { Doc, Tx } from '../../store/types.js';
-import { subnet, type SubnetInput } from '../../schema/index.js';
-import { deleteDoc, insertDoc, newDoc, saveDoc } from '../context.js';
+import { bool, subnet, type SubnetInput } from '../../schema/index.js';
+import { deleteDoc, insertDoc, newDoc, saveDoc, type RequestContext } from '../context.js';
+import { rbacGrants } from './rbac-policies.js';
 import { allocateSpecific, releaseAddress, type FixedIp, type Subnet } from '../ipam.js';
 import { syncDhcpPort } from '../dhcp-ports.js';
 import { servesDhcp, type DhcpSubnet } from '../../domain/dhcp.js';
@@ -57,9 +58,29 @@ export async function deleteSubnetCascade(tx: Tx, subnet: Doc, _network?: Doc): 
   await deleteDoc(tx, 'subnet', subnet.id);
 }
 
+/**
+ * `GET /v2.0/subnets?shared=`: a subnet is shared when its network is (neutron-lib model_query.apply_filters: an
+ * access_as_shared entry for '*' or the caller's project on the network). Only the first value counts, as there.
+ */
+async function sharedFilter(tx: Tx, ctx: RequestContext, docs: Doc[], values: string[]): Promise<Doc[]> {
+  const want = bool.convert(values[0], 'shared');
+  const shared = new Map<string, boolean>();
+  const out: Doc[] = [];
+  for (const doc of docs) {
+    const networkId = doc.network_id as string;
+    if (!shared.has(networkId)) {
+      const network = await tx.get('network', networkId);
+      shared.set(networkId, network?.shared === true || (await rbacGrants(tx, 'network', networkId, ctx.projectId)).shared);
+    }
+    if (shared.get(networkId) === want) out.push(doc);
+  }
+  return out;
+}
+
 export const subnets: ResourceDef = {
   kind: 'subnet',
   schema: subnet,
+  extraFilters: { shared: sharedFilter },
 
   async create(tx, ctx, input) {
     const networkId = input.network_id as string;

@@ -35,7 +35,7 @@ export const addressGroup = defineResource({
     id,
     name,
     ...project,
-    addresses: { type: subnetList, post: true, default: [], doc: 'stored normalized (host bits cleared)' },
+    addresses: { filter: false, type: subnetList, post: true, default: [], doc: 'stored normalized (host bits cleared)' },
     ...standardTail,
     description: { type: string(1024), post: true, put: true, default: '' },
   },

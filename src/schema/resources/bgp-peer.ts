@@ -16,6 +16,8 @@ export const bgpPeer = defineResource({
   plural: 'bgp_peers',
   path: 'bgp-peers',
   doc: 'A BGP neighbour; `auth_type` `md5` needs a password (TCP MD5, RFC 2385), which is never shown.',
+  // neutron-dynamic-routing's BgpPlugin does not set __filter_validation_support: unknown filters are ignored there.
+  filterValidation: false,
   operations: ['list', 'show', 'create', 'update', 'delete'],
   attributes: {
     id,

@@ -33,6 +33,8 @@ export const bgpSpeaker = defineResource({
   doc:
     'neutron-dynamic-routing: one address family per speaker; gateway networks and peers by the member actions; ' +
     '`GET …/get_advertised_routes` derives the routes (domain/bgp.ts); `GET …/route_explanations` (v6stack) says why a subnet is not advertised.',
+  // neutron-dynamic-routing's BgpPlugin does not set __filter_validation_support: unknown filters are ignored there.
+  filterValidation: false,
   operations: ['list', 'show', 'create', 'update', 'delete'],
   actions: ['add_bgp_peer', 'remove_bgp_peer', 'add_gateway_network', 'remove_gateway_network'],
   attributes: {

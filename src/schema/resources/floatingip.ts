@@ -29,14 +29,14 @@ export const floatingip = defineResource({
   attributes: {
     id,
     floating_ip_address: { type: nullable(ipAddress), post: true, default: null, doc: 'an IPv4 address of the external network; the next free one when absent' },
-    subnet_id: { type: nullable(uuid), post: true, default: null, hidden: true, doc: 'the external subnet to take the address from' },
+    subnet_id: { filter: false, type: nullable(uuid), post: true, default: null, hidden: true, doc: 'the external subnet to take the address from' },
     floating_network_id: { type: uuid, post: true, required: true, doc: 'a `router:external` network with an IPv4 subnet' },
     router_id: { type: nullable(uuid), default: null, doc: "the router joining the port's subnet to the floating network" },
     port_id: { type: nullable(uuid), post: true, put: true, default: null, doc: 'null disassociates' },
     fixed_ip_address: { type: nullable(ipAddress), post: true, put: true, default: null, doc: "one of the port's IPv4 addresses; required when it has several" },
     ...project,
     status: { type: oneOf(FLOATINGIP_STATUSES), doc: "`ACTIVE` when associated and the port is `ACTIVE` (plugged, its router's agent NATs it), `DOWN` otherwise" },
-    port_details: { type: nullable(portDetails), optional: true, doc: 'fip-port-details: the associated port (null when none)' },
+    port_details: { filter: false, type: nullable(portDetails), optional: true, doc: 'fip-port-details: the associated port (null when none)' },
     ...standardTail,
   },
 });

@@ -85,18 +85,18 @@ export const router = defineResource({
     id,
     name,
     admin_state_up: { type: bool, post: true, put: true, default: true },
-    status: { type: oneOf(['ACTIVE', 'DOWN', 'BUILD', 'ERROR'] as const) },
+    status: { filter: false, type: oneOf(['ACTIVE', 'DOWN', 'BUILD', 'ERROR'] as const) },
     ...project,
-    external_gateway_info: { type: externalGatewayInfo, post: true, put: true, default: null, doc: '`network_id`, `enable_snat`, `external_fixed_ips` (dual-stack)' },
-    routes: { type: routes, put: true, default: [], doc: 'each next hop on a connected subnet' },
-    ha: { type: bool, post: true, put: true, default: false, adminOnly: true },
-    distributed: { type: bool, post: true, put: true, default: false, adminOnly: true },
-    availability_zone_hints: { type: azHintList, post: true, default: [], doc: 'create-only; each a zone of some L3 agent (404 `AvailabilityZoneNotFound`); only agents in these zones serve it' },
-    availability_zones: { type: listOf(string(255)), doc: 'the zones of the agents that run it' },
-    flavor_id: { type: nullable(uuid), post: true, default: null },
+    external_gateway_info: { filter: false, type: externalGatewayInfo, post: true, put: true, default: null, doc: '`network_id`, `enable_snat`, `external_fixed_ips` (dual-stack)' },
+    routes: { filter: false, type: routes, put: true, default: [], doc: 'each next hop on a connected subnet' },
+    ha: { filter: false, type: bool, post: true, put: true, default: false, adminOnly: true },
+    distributed: { filter: false, type: bool, post: true, put: true, default: false, adminOnly: true },
+    availability_zone_hints: { filter: false, type: azHintList, post: true, default: [], doc: 'create-only; each a zone of some L3 agent (404 `AvailabilityZoneNotFound`); only agents in these zones serve it' },
+    availability_zones: { filter: false, type: listOf(string(255)), doc: 'the zones of the agents that run it' },
+    flavor_id: { filter: false, type: nullable(uuid), post: true, default: null },
     // l3-ext-ndp-proxy: absent means "as the gateway allows" (ATTR_NOT_SPECIFIED, api/resources/ndp-proxies.ts);
-    // always false while the router has no gateway.
-    enable_ndp_proxy: { type: boolOrNone, post: true, put: true, default: false, doc: "publish ndp_proxies' addresses on the gateway; default `enable_ndp_proxy_by_default` when the gateway's network has an IPv6 subnet and address scope" },
+    // always false while the router has no gateway. Not a filter (neutron-lib l3_ext_ndp_proxy has no is_filter).
+    enable_ndp_proxy: { filter: false, type: boolOrNone, post: true, put: true, default: false, doc: "publish ndp_proxies' addresses on the gateway; default `enable_ndp_proxy_by_default` when the gateway's network has an IPv6 subnet and address scope" },
     ...standardTail,
   },
 });

@@ -88,9 +88,9 @@ export const securityGroup = defineResource({
     id,
     name: { ...name, type: groupName },
     ...project,
-    stateful: { type: bool, post: true, put: true, default: true },
+    stateful: { filter: false, type: bool, post: true, put: true, default: true },
     shared: { type: bool },
-    security_group_rules: { type: listOf(record({})), optional: true, doc: 'shown, not stored: the rules of the group' },
+    security_group_rules: { filter: false, type: listOf(record({})), optional: true, doc: 'shown, not stored: the rules of the group' },
     ...standardTail,
   },
 });

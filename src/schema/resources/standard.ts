@@ -17,7 +17,7 @@ export const project = {
 export const standardTail = {
   description: { type: string(255), post: true, put: true, default: '' },
   tags: { type: listOf(string(255)), doc: 'set with PUT …/tags' },
-  created_at: { type: timestamp },
-  updated_at: { type: timestamp },
+  created_at: { filter: false, type: timestamp },
+  updated_at: { filter: false, type: timestamp },
   revision_number: { type: int(0) },
 } satisfies Record<string, Attr<unknown>>;

@@ -43,7 +43,7 @@ export const subnetpool = defineResource({
     id,
     name,
     ...project,
-    prefixes: { type: prefixes, post: true, put: true, required: true, doc: 'compacted; may only grow' },
+    prefixes: { filter: false, type: prefixes, post: true, put: true, required: true, doc: 'compacted; may only grow' },
     default_quota: { type: nullable(nonNegativeInt), post: true, put: true, default: null },
     ip_version: { type: oneOf([4, 6] as const), doc: "from the prefixes" },
     default_prefixlen: { type: prefixlen, post: true, put: true, doc: 'default: min_prefixlen' },

@@ -96,3 +96,25 @@ test('diff: re-association updates two map entries and deletes the moved floatin
   const same = plan(state(true, [fip('f1', '192.0.2.50', '10.0.0.7')]), { host: 'h', stateDir: '/s' });
   assert.deepEqual(diff(same, kernelWith(['192.0.2.5/24', '192.0.2.50/32'], have)).filter((a) => a.desc.includes('NAT') || a.desc.includes('ARP')), []);
 });
+
+test('plan: a gateway port without fixed IPs (an external network with no subnet) is plugged with no address, no SNAT, no route', () => {
+  const s = state(true, []);
+  s.subnets = s.subnets.filter((x) => x.network_id !== EXT);
+  s.ports = s.ports.map((p) => (p.id === GW ? { ...p, fixed_ips: [] } : p));
+  const p = plan(s, { host: 'h', stateDir: '/s' });
+  const ns = p.namespaces.find((n) => n.name === NS)!;
+  const qg = ns.links.find((l) => l.name === QG)!;
+  assert.deepEqual(qg.addresses, []);
+  assert.deepEqual(ns.routes, []);
+  // No IPv6 gateway known: the upstream router's RAs may give one (Neutron's l3 agent enables RAs on qg- then).
+  assert.equal(qg.acceptRa, 2);
+  assert.equal(p.nat[0]!.table.snat.size, 0);
+  // With --ipv6-gateway the IPv6 default route goes through qg- all the same (router_info._get_external_gw_ips
+  // appends ipv6_gateway whatever the port's subnets); IPv4 gets none.
+  const withGw = plan(s, { host: 'h', stateDir: '/s', ipv6Gateway: 'fe80::1' });
+  assert.deepEqual(withGw.namespaces.find((n) => n.name === NS)!.routes, [{ family: 6, via: 'fe80::1', dev: QG }]);
+  // The actions build it without an address to add (diff does not stumble on the empty gateway).
+  const actions = diff(p, { namespaces: new Set(), fdb: [], ns: new Map() });
+  assert.ok(actions.some((a) => a.desc.includes(QG)));
+  assert.ok(!actions.some((a) => a.cmds.some((c) => c.includes('addr') && c.includes(QG) && c.includes('add') && c.some((x) => x.includes('/')))));
+});
