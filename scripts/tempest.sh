@@ -15,7 +15,8 @@
 #   --dhcp-agent  also run a real v6stack agent (host tempest-dhcp, role network, namespaces suffixed @tempest-dhcp)
 #              so that Tempest finds a live "DHCP agent" (the dhcp_agent_scheduler classes need one, the plugin's
 #              test_dhcp_port_status_active a DHCP port it plugs); on by default when the selection names
-#              dhcp_agent_scheduler or agent_management. Its namespaces are removed on exit.
+#              dhcp_agent_scheduler or agent_management, or holds tempest.api.network (--network: its admin
+#              DHCPAgentSchedulersTestJSON runs there). --no-dhcp-agent: never. Its namespaces are removed on exit.
 #   --check    compare failures with test/tempest/expected-failures.txt: exit 1 on a NEW failure, report fixed ones
 #              (without --check the exit status is 0 whatever the tests did, once the harness itself worked)
 # Several selections run together in one Tempest run. Default: --ipv6.
@@ -58,6 +59,7 @@ while [ $# -gt 0 ]; do
     --regex) regexes+=("$2"); shift ;;
     --check) CHECK=1 ;;
     --dhcp-agent) DHCP_AGENT=1 ;;
+    --no-dhcp-agent) DHCP_AGENT=0 ;;
     --concurrency) CONCURRENCY=$2; shift ;;
     --auth) AUTH=$2; shift; [ "$AUTH" = noauth ] || [ "$AUTH" = keystone ] || { echo "tempest.sh: --auth noauth|keystone, not $AUTH" >&2; exit 2; } ;;
     -h|--help) sed -n '2,29p' "$0"; exit 0 ;;
@@ -69,7 +71,7 @@ done
 REGEX=$(IFS='|'; echo "${regexes[*]}")
 [ ${#regexes[@]} -eq 1 ] || REGEX="(${REGEX})"
 if [ "$DHCP_AGENT" = auto ]; then
-  case "$REGEX" in *dhcp_agent_scheduler*|*agent_management*) DHCP_AGENT=1 ;; *) DHCP_AGENT=0 ;; esac
+  case "$REGEX" in *dhcp_agent_scheduler*|*agent_management*|*'tempest\.api\.network\.'*) DHCP_AGENT=1 ;; *) DHCP_AGENT=0 ;; esac
 fi
 # The agent's names: its host (the bridge namespace v6stack-br-HOST) and the suffix of its qdhcp-/qrouter- namespaces.
 AGENT_HOST=tempest-dhcp
