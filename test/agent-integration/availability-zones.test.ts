@@ -35,8 +35,11 @@ test('a router hinted to az2 runs on the az2 host only, and shows az2; an unhint
       return z.length >= 2 ? z : undefined;
     });
     assert.deepEqual(zones.map((z) => [z.name, z.state]).sort(), [['az1', 'available'], ['az2', 'available']]);
-    const agentRows = (await env.api('GET', '/v2.0/agents')).agents as { host: string; availability_zone: string }[];
-    assert.deepEqual(agentRows.filter((x) => x.host === names.a || x.host === names.b).map((x) => [x.host, x.availability_zone]).sort(), [[names.a, 'az1'], [names.b, 'az2']]);
+    // Each host's v6stack agent row, and its DHCP agent row (dhcp_agent_scheduler) in the same zone.
+    const agentRows = (await env.api('GET', '/v2.0/agents')).agents as { host: string; availability_zone: string; agent_type: string }[];
+    const ours = agentRows.filter((x) => x.host === names.a || x.host === names.b);
+    assert.deepEqual(ours.filter((x) => x.agent_type === 'v6stack agent').map((x) => [x.host, x.availability_zone]).sort(), [[names.a, 'az1'], [names.b, 'az2']]);
+    assert.deepEqual(ours.filter((x) => x.agent_type === 'DHCP agent').map((x) => [x.host, x.availability_zone]).sort(), [[names.a, 'az1'], [names.b, 'az2']]);
 
     const hinted = (await env.api('POST', '/v2.0/routers', { router: { name: `az2-${env.tag}`, ha: false, availability_zone_hints: ['az2'] } })).router;
     routers.push(hinted.id);
