@@ -28,7 +28,7 @@ export V6STACK_TEST_PG_URL
 echo "test-all: PostgreSQL at ${V6STACK_TEST_PG_URL%%@*}@…"
 npm test
 # OpenStack's own network API tests (Tempest's tempest.api.network and neutron-tempest-plugin's API tests for IPv6,
-# subnet pools and address scopes, with Debian's Keystone; the review's selections, ~380 tests, ~27 min): fails on a failure that is
+# subnet pools and address scopes, with Debian's Keystone; the review's selections, ~394 tests, 17-27 min; a real DHCP agent runs beside it): fails on a failure that is
 # not in test/tempest/expected-failures.txt, reports the ones fixed since. V6STACK_TEMPEST=0 skips it, and says so.
 # Concurrency 4 on 2 cores: the workers mostly sleep (Debian tempest waits 10 s in every subnet delete).
 # v6stack validates Tempest's tokens with that Keystone (--auth keystone), so its projects are real and the policy,
