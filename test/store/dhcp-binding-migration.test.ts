@@ -13,7 +13,8 @@ import { freshStoreUrl, type Backend } from '../helpers/v6stack.js';
 import { PG_SKIP } from './harness.js';
 
 /** The schema version just before the DHCP binding migration (found by its table: the lead renumbers migrations). */
-const V9 = migrations('sqlite').findIndex((m) => m.some((s) => s.includes('network_dhcp_agent_bindings')));
+const V9 = migrations('sqlite').findIndex((m) => m.some((s) => /CREATE TABLE IF NOT EXISTS network_dhcp_agent_bindings\b/.test(s)));
+assert.ok(V9 > 0, 'the DHCP binding migration is found');
 
 async function serve(url: string): Promise<{ request: (m: string, p: string, b?: unknown) => Promise<{ status: number; body: any }>; close: () => Promise<void> }> {
   const store = await openStore(url);
