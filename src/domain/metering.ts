@@ -17,6 +17,7 @@
 // IPv4 and IPv6 (an `inet` table; a prefix of either family matches only its family).
 
 import { IpAddress, IpPrefix } from './ip.js';
+import { prefixLengthOf } from './netaddr.js';
 import { pyRepr } from './py.js';
 
 export const METERING_DIRECTIONS = ['ingress', 'egress'] as const;
@@ -40,18 +41,8 @@ export function parseMeteringPrefix(value: unknown): { stored: string; prefix: I
   const addrText = slash === -1 ? value : value.slice(0, slash);
   const address = IpAddress.parse(addrText);
   if (!address) return null;
-  let length = address.bits;
-  if (slash !== -1) {
-    const lenText = value.slice(slash + 1);
-    if (/^[0-9]{1,3}$/.test(lenText)) length = Number(lenText);
-    else if (address.version === 4 && IpAddress.parse(lenText)?.version === 4) {
-      const mask = IpAddress.parse(lenText)!.value;
-      const ones = mask.toString(2).replace(/^(1*).*$/, '$1').length;
-      if (mask !== IpPrefix.maskOf(4, ones)) return null;
-      length = ones;
-    } else return null;
-    if (length > address.bits) return null;
-  }
+  const length = prefixLengthOf(address, slash === -1 ? null : value.slice(slash + 1));
+  if (length === null) return null;
   return { stored: `${address.toString()}/${length}`, prefix: IpPrefix.of(address, length) };
 }
 

@@ -25,6 +25,24 @@ function parseV4Loose(text: string): IpAddress | null {
 }
 
 /**
+ * The prefix length after an address's slash: digits, or for IPv4 a dotted netmask of contiguous ones
+ * ("10.0.0.0/255.255.0.0", as netaddr and Python's ipaddress both accept); the address's width without a slash.
+ * null when it is neither or longer than the address.
+ */
+export function prefixLengthOf(address: IpAddress, lenText: string | null): number | null {
+  if (lenText === null) return address.bits;
+  let length: number;
+  if (/^\d{1,3}$/.test(lenText)) length = Number(lenText);
+  else if (address.version === 4 && IpAddress.parse(lenText)?.version === 4) {
+    const mask = IpAddress.parse(lenText)!.value;
+    const ones = mask.toString(2).replace(/^(1*).*$/, '$1').length;
+    if (mask !== IpPrefix.maskOf(4, ones)) return null;
+    length = ones;
+  } else return null;
+  return length > address.bits ? null : length;
+}
+
+/**
  * netaddr.IPNetwork(text) as convert_cidr_to_canonical_format uses it: "10/8", "1.2.3/24", "010.0.0.0/8",
  * a bare address (a /32 or /128) and host bits are all accepted; host bits are cleared here, as
  * _create_subnet_precommit does ('%s/%s' % (net.network, net.prefixlen)). null when netaddr raises.
@@ -37,19 +55,8 @@ export function parseCidrLoose(value: unknown): IpPrefix | null {
   const lenText = slash === -1 ? null : text.slice(slash + 1);
   const address = addrText.includes(':') ? IpAddress.parse(addrText) : slash === -1 ? IpAddress.parse(addrText) : parseV4Loose(addrText);
   if (!address) return null;
-  let length = address.bits;
-  if (lenText !== null) {
-    if (/^\d{1,3}$/.test(lenText)) length = Number(lenText);
-    else if (address.version === 4 && IpAddress.parse(lenText)?.version === 4) {
-      // A dotted netmask ("10.0.0.0/255.255.0.0"); netaddr accepts contiguous ones.
-      const mask = IpAddress.parse(lenText)!.value;
-      const ones = mask.toString(2).replace(/^(1*).*$/, '$1').length;
-      if (mask !== IpPrefix.maskOf(4, ones)) return null;
-      length = ones;
-    } else return null;
-    if (length > address.bits) return null;
-  }
-  return IpPrefix.of(address, length);
+  const length = prefixLengthOf(address, lenText);
+  return length === null ? null : IpPrefix.of(address, length);
 }
 
 /** validators.validate_route_cidr: null when valid, else the reason. */
